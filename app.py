@@ -1,0 +1,32 @@
+"""AI Business Studio: entry point. Navigation, language switch, model status line."""
+
+import streamlit as st
+
+from core.i18n import LANGUAGES
+from ui import lang, settings, t
+
+st.set_page_config(page_title="AI Business Studio", page_icon=":material/business_center:", layout="wide")
+
+with st.sidebar:
+    st.selectbox(
+        ":material/translate: " + t("app.language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+    )
+
+pages = [
+    st.Page("pages/home.py", title=t("nav.home"), icon=":material/home:", default=True),
+    st.Page("pages/chat.py", title=t("nav.chat"), icon=":material/chat:"),
+]
+page = st.navigation(pages)
+
+with st.sidebar:
+    from core.llm import describe  # imported here so the language switch renders first
+
+    status = describe(settings())
+    adapter = status["adapter"] or t("app.adapter_none")
+    st.caption(f":material/memory: {t('app.model_status')}: **{status['model']}** · {adapter} · "
+               f"{status['device']} · {status['dtype']}")
+
+page.run()

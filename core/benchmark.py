@@ -1,0 +1,66 @@
+"""Generation benchmark: a fixed prompt set, greedy decoding, median timings (CLI `bench generate`)."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+
+from core.config import Settings
+from core.llm import GenerationOptions, load_llm
+
+LONG_CONTEXT = (
+    "Northwind Outfitters sells outdoor clothing online in Europe and Asia. Orders ship within two "
+    "working days from warehouses in Rotterdam and Shenzhen. Customers may return unworn items within "
+    "30 days for a full refund; sale items can be exchanged but not refunded. Shipping is free above "
+    "EUR 50, otherwise EUR 4.90. Premium members get free express shipping and early access to sales. "
+    "Gift cards never expire and can be used together with discount codes. Repairs of zips and seams "
+    "are free for two years after purchase. Support is available by chat from 8:00 to 20:00 CET on "
+    "weekdays and by email at all times; emails are answered within one working day."
+)
+
+PROMPTS = [
+    ("en", "Explain in three sentences why small businesses should keep a customer FAQ."),
+    ("zh", "请用三句话说明小企业为什么应该维护常见问题解答（FAQ）。"),
+    ("en-long", f"Company facts:\n{LONG_CONTEXT}\n\nUsing only these facts, answer: can I return a sale item, "
+                "and how much does shipping cost for a EUR 30 order? Then summarise the return policy."),
+]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def bench_generate(settings: Settings, max_new_tokens: int = 64, repeats: int = 1) -> dict:
+    start = time.perf_counter()
+    llm = load_llm(settings, log=lambda *_: None)
+    load_s = time.perf_counter() - start
+    options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0)
+    llm.warm_up()
+    runs = []
+    for _ in range(repeats):
+        for name, prompt in PROMPTS:
+            messages = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": prompt}]
+            reply, stats = llm.complete(messages, options)
+            runs.append({"prompt": name, "prompt_tokens": stats.prompt_tokens, "new_tokens": stats.new_tokens,
+                         "ttft_ms": round(stats.ttft_ms, 1), "decode_tok_s": round(stats.decode_tok_s, 2),
+                         "reply": reply[:120]})
+
+    def median(key):
+        return round(statistics.median(r[key] for r in runs), 2)
+
+    return {
+        "model": llm.info.model,
+        "adapter": llm.info.adapter,
+        "device": llm.info.device,
+        "dtype": llm.info.dtype,
+        "threads": llm.info.threads,
+        "quantize": settings.quantize,
+        "load_s": round(load_s, 2),
+        "prompt_tokens": median("prompt_tokens"),
+        "new_tokens": median("new_tokens"),
+        "ttft_ms": median("ttft_ms"),
+        "decode_tok_s": median("decode_tok_s"),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "runs": runs,
+    }

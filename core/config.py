@@ -1,0 +1,89 @@
+"""Settings in one place: environment variables, then `.streamlit/secrets.toml`, then defaults.
+
+Every setting has an env var `APP_<NAME>`; the same key (lower case, without `APP_`) may be
+written at the top level of `.streamlit/secrets.toml`. Paths hang off `data_dir`
+(`APP_DATA_DIR`, default `data/runtime/`, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "default"  # the packaged Qwen2.5-Coder-0.5B-Instruct GGUF
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = PROJECT_ROOT / "data" / "runtime"
+    # "default" (packaged Qwen GGUF), a local transformers folder, or a hub model id.
+    model: str = DEFAULT_MODEL
+    # "auto" (a shipped/trained adapter if one exists), "none", or a LoRA adapter folder.
+    adapter: str = "auto"
+    device: str = "auto"  # auto | cpu | cuda | mps
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    threads: int = 2  # CPU threads for torch (measured: bench/threads.py)
+    context_tokens: int = 4096  # prompt + answer budget; history is trimmed to fit
+    max_new_tokens: int = 512
+    quantize: str = "none"  # none | int8 (weight-only int8 linear layers on CPU)
+
+    @property
+    def runtime_models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "app.db"
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.data_dir / "adapters"
+
+
+def _secrets(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"Cannot read {path}: {exc}") from exc
+
+
+def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> Settings:
+    """Build Settings from env vars (APP_*), then secrets.toml, then the defaults above."""
+    env = os.environ if env is None else env
+    secrets_path = secrets_path or PROJECT_ROOT / ".streamlit" / "secrets.toml"
+    secrets = _secrets(secrets_path)
+    values = {}
+    for f in fields(Settings):
+        raw = env.get(f"APP_{f.name.upper()}")
+        if raw is None:
+            raw = secrets.get(f.name)
+        if raw is None or raw == "":
+            continue
+        try:
+            if f.type == "int":
+                value = int(raw)
+                if value <= 0:
+                    raise ValueError
+            elif f.type == "Path":
+                value = Path(raw).expanduser()
+                if not value.is_absolute():
+                    value = PROJECT_ROOT / value
+            else:
+                value = str(raw)
+        except ValueError:
+            raise ValueError(f"Setting APP_{f.name.upper()}={raw!r} must be a positive whole number") from None
+        values[f.name] = value
+    return Settings(**values)
+
+
+def data_dir(settings: Settings | None = None) -> Path:
+    """The runtime data folder, created on first use."""
+    path = (settings or load_settings()).data_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path

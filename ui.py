@@ -1,0 +1,65 @@
+"""Streamlit glue shared by the pages: language, translated text, the one shared model, stores.
+
+Kept out of `core/` so that `core` never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import i18n
+from core.config import load_settings
+from core.conversations import ConversationStore
+from core.model_assets import ModelUnavailable
+
+
+def lang() -> str:
+    return i18n.normalize_lang(st.session_state.get("lang"))
+
+
+def t(key: str, **kwargs) -> str:
+    return i18n.t(key, lang(), **kwargs)
+
+
+def pick(texts: dict) -> str:
+    return i18n.pick(texts, lang())
+
+
+def settings():
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load_llm(settings):
+    from core.llm import load_llm
+
+    llm = load_llm(settings, log=lambda *_: None)
+    llm.warm_up()
+    return llm
+
+
+def get_llm():
+    """The process-wide model (shared by every browser session), loaded on first use."""
+    from core.llm import load_llm  # noqa: F401  (import cost paid once, before the spinner)
+
+    try:
+        with st.spinner(t("model.loading"), show_time=True):
+            return _load_llm(settings())
+    except ModelUnavailable as exc:
+        show_model_error(exc)
+        st.stop()
+
+
+def show_model_error(exc: Exception) -> None:
+    st.error(f"**{t('model.unavailable')}**\n\n{exc}")
+    st.markdown(t("model.fix"))
+    st.code("make run", language="bash")
+
+
+@st.cache_resource(show_spinner=False)
+def _conversations(db_path):
+    return ConversationStore(db_path)
+
+
+def conversations() -> ConversationStore:
+    return _conversations(settings().db_path)
