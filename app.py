@@ -3,16 +3,16 @@
 import streamlit as st
 
 from core.i18n import LANGUAGES
-from ui import lang, settings, t
+from ui import page_setup, settings, t
 
+page_setup()
 st.set_page_config(page_title="AI Business Studio", page_icon=":material/business_center:", layout="wide")
 
 with st.sidebar:
     st.selectbox(
-        ":material/translate: " + t("app.language"),
-        options=list(LANGUAGES),
-        format_func=LANGUAGES.get,
-        key="lang",
+        ":material/translate: Language · 语言",  # fixed label: a translated one would reset the widget
+        options=list(LANGUAGES.values()),
+        key="language",
     )
 
 pages = [

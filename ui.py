@@ -13,8 +13,22 @@ from core.conversations import ConversationStore
 from core.model_assets import ModelUnavailable
 
 
+def page_setup() -> None:
+    """Call first in app.py and every page. Until some session has run `st.navigation`, a fresh
+    server treats `pages/` as a legacy multipage folder: /chat would run pages/chat.py alone,
+    without app.py's navigation and language switch, and widget state from that first run is
+    lost. Switch the legacy mode off and rerun through app.py instead."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def lang() -> str:
-    return i18n.normalize_lang(st.session_state.get("lang"))
+    """The UI language code, from the sidebar switch (which holds the language's own name)."""
+    names = {name: code for code, name in i18n.LANGUAGES.items()}
+    return names.get(st.session_state.get("language"), i18n.DEFAULT_LANG)
 
 
 def t(key: str, **kwargs) -> str:

@@ -106,16 +106,15 @@ def quantize_int8_weight_only(model, include_lm_head=True):
     from torch import nn
 
     cls = make_int8_linear_cls()
-    targets = [
-        (name, mod)
+    names = [
+        name
         for name, mod in model.named_modules()
         if isinstance(mod, nn.Linear) and (include_lm_head or not name.endswith("lm_head"))
     ]
-    for name, mod in targets:
+    for name in names:  # hold no reference to the old module: its fp32 weight is freed layer by layer
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
-        setattr(parent, child, cls(mod))
-        del mod  # let the fp32 weight go layer by layer (keeps the conversion peak small)
+        setattr(parent, child, cls(getattr(parent, child)))
     gc.collect()
     return model
 

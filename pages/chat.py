@@ -5,7 +5,9 @@ import streamlit as st
 from core.conversations import to_json, to_markdown
 from core.llm import GenerationOptions
 from core.personas import CUSTOM, load_personas, system_prompt
-from ui import conversations, get_llm, lang, pick, t
+from ui import page_setup, conversations, get_llm, lang, pick, t
+
+page_setup()
 
 store = conversations()
 personas = load_personas()
@@ -86,15 +88,15 @@ if conv is not None:
 
 # -- header: persona and sampling ------------------------------------------------------------
 st.title(t("chat.title"))
-persona_ids = [*personas, CUSTOM]
+persona_labels = {pick(p.name): p.id for p in personas.values()} | {t("chat.custom"): CUSTOM}
+current_persona = conv.persona if conv and conv.persona in persona_labels.values() else "assistant"
 left, right = st.columns([2, 3])
 with left:
-    persona = st.selectbox(
-        t("chat.persona"), persona_ids,
-        index=persona_ids.index(conv.persona) if conv and conv.persona in persona_ids else 0,
-        format_func=lambda p: t("chat.custom") if p == CUSTOM else pick(personas[p].name),
-        key=f"persona-{current}",
+    label = st.selectbox(
+        t("chat.persona"), list(persona_labels),
+        index=list(persona_labels.values()).index(current_persona), key=f"persona-{current}",
     )
+    persona = persona_labels[label]
 with right:
     with st.expander(t("chat.settings"), icon=":material/tune:"):
         c1, c2 = st.columns(2)

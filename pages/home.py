@@ -1,6 +1,8 @@
 import streamlit as st
 
-from ui import t
+from ui import page_setup, t
+
+page_setup()
 
 st.title(t("app.title"))
 st.write(t("app.tagline"))
