@@ -29,10 +29,11 @@ class Settings:
     context_tokens: int = 4096  # prompt + answer budget; history is trimmed to fit
     max_new_tokens: int = 512
     quantize: str = "none"  # none | int8 (weight-only int8 linear layers on CPU)
+    models_dir: Path | None = None  # where the assembled model is cached; default data_dir/models
 
     @property
     def runtime_models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def db_path(self) -> Path:
@@ -70,7 +71,7 @@ def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> 
                 value = int(raw)
                 if value <= 0:
                     raise ValueError
-            elif f.type == "Path":
+            elif f.type in ("Path", "Path | None"):
                 value = Path(raw).expanduser()
                 if not value.is_absolute():
                     value = PROJECT_ROOT / value
