@@ -24,6 +24,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "nav.chat": ("Chat", "对话"),
     "nav.home": ("Home", "首页"),
+    # home page
+    "home.chat": ("Ask questions, draft replies and think things through with the company's model. "
+                  "Pick a persona, stop or regenerate answers, and come back to saved conversations.",
+                  "与公司自己的模型对话：提问、起草回复、梳理思路。可选择角色，随时停止或重新生成回答，"
+                  "对话会自动保存，方便以后继续。"),
+    "home.open_chat": ("Open the chat", "开始对话"),
+    "home.model": ("The model", "模型"),
+    "home.model_name": ("Model", "模型"),
+    "home.adapter": ("Fine-tune (LoRA)", "微调（LoRA）"),
+    "home.device": ("Runs on", "运行设备"),
+    "home.dtype": ("Precision", "精度"),
+    "home.private": ("Everything runs on this machine: questions, answers and documents never leave it.",
+                     "一切都在本机运行：问题、回答和文档都不会离开这台机器。"),
     # model
     "model.loading": ("Loading the model… (a few seconds; the first start takes about a minute)",
                       "正在加载模型…（几秒钟；首次启动约需一分钟）"),

@@ -1,9 +1,25 @@
+"""Landing page: what the studio does, where to start, what the model is."""
+
 import streamlit as st
 
-from ui import page_setup, t
+from core.llm import describe
+from ui import page_setup, settings, t
 
 page_setup()
 
 st.title(t("app.title"))
 st.write(t("app.tagline"))
-st.page_link("pages/chat.py", label=t("nav.chat"), icon=":material/chat:")
+
+with st.container(border=True):
+    st.subheader(":material/chat: " + t("nav.chat"))
+    st.write(t("home.chat"))
+    st.page_link("pages/chat.py", label=t("home.open_chat"), icon=":material/arrow_forward:")
+
+status = describe(settings())
+st.subheader(":material/memory: " + t("home.model"))
+cols = st.columns(4)
+cols[0].metric(t("home.model_name"), status["model"])
+cols[1].metric(t("home.adapter"), status["adapter"] or t("app.adapter_none"))
+cols[2].metric(t("home.device"), status["device"].upper())
+cols[3].metric(t("home.dtype"), status["dtype"])
+st.caption(t("home.private"))
