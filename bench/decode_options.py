@@ -52,6 +52,8 @@ ALL_OPTIONS = [
     "static_compile_lmhead_int8_exact",
     "int8",  # all nn.Linear incl. lm_head: _weight_int8pack_mm, bf16 activations
     "int8_static_compile",
+    "spec_int8",  # assisted generation: fp32 model verifies drafts of an int8 copy (shares embeddings)
+    "prompt_lookup",  # assisted generation with prompt n-gram lookup (prompt_lookup_num_tokens=10)
 ]
 
 
@@ -230,6 +232,14 @@ def worker(option: str, threads: int, new_tokens: int, repeats: int, static_len:
                 return self.lin(x.to(torch.bfloat16)).float()
 
         model.lm_head = _BF16Head(lin)
+    elif option == "spec_int8":
+        draft = AutoModelForCausalLM.from_pretrained(CKPT, dtype=torch.float32)
+        draft.eval()
+        quantize_int8_weight_only(draft, include_lm_head=True)
+        draft.model.embed_tokens = model.model.embed_tokens  # share the 545 MB fp32 embedding
+        import gc
+
+        gc.collect()
     res["convert_s"] = round(time.perf_counter() - t0, 2)
     res["rss_after_setup_mb"] = round(_rss_mb())
 
@@ -242,17 +252,21 @@ def worker(option: str, threads: int, new_tokens: int, repeats: int, static_len:
         gen_kwargs["compile_config"] = cc
     else:
         gen_kwargs["disable_compile"] = True
+    if option == "spec_int8":
+        gen_kwargs["assistant_model"] = draft
+    if option == "prompt_lookup":
+        gen_kwargs["prompt_lookup_num_tokens"] = 10
 
     class Timer:
         """Streamer: first put() is the prompt, later ones one new token each."""
 
         def __init__(self):
-            self.times = []
+            self.times = []  # (time, number of tokens in this put)
             self.n = 0
 
         def put(self, value):
-            if self.n > 0:
-                self.times.append(time.perf_counter())
+            if self.n > 0:  # assisted generation may put several tokens at once
+                self.times.append((time.perf_counter(), int(value.numel())))
             self.n += 1
 
         def end(self):
@@ -274,9 +288,10 @@ def worker(option: str, threads: int, new_tokens: int, repeats: int, static_len:
             out = model.generate(input_ids=ids, attention_mask=mask, streamer=timer, **kw)
             end = time.perf_counter()
         new = out[0, ids.shape[1] :].tolist()
-        ttft = (timer.times[0] - start) * 1e3
-        n = len(timer.times)
-        tps = (n - 1) / (timer.times[-1] - timer.times[0]) if n > 1 else None
+        ttft = (timer.times[0][0] - start) * 1e3
+        n = sum(k for _, k in timer.times)
+        dt = timer.times[-1][0] - timer.times[0][0]
+        tps = (n - timer.times[0][1]) / dt if dt > 0 else None
         return {"tokens": new, "ttft_ms": ttft, "decode_tps": tps, "n_new": n, "total_s": end - start,
                 "prompt_tokens": int(ids.shape[1])}
 
