@@ -17,7 +17,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("AI Business Studio", "AI 商业工作室"),
     "app.language": ("Language", "语言"),
     "app.model_status": ("Model", "模型"),
-    "app.adapter_none": ("no adapter", "未加载适配器"),
+    "app.adapter_none": ("no fine-tune", "未加载微调"),
     "app.tagline": (
         "Your company's own language model, at work: chat, support, content and costs.",
         "让公司自己的语言模型投入工作：对话、客服、内容与成本。",
@@ -96,6 +96,24 @@ def _to_traditional():
 @lru_cache(maxsize=4096)
 def to_traditional(text: str) -> str:
     return _to_traditional()(text)
+
+
+@lru_cache(maxsize=1)
+def _chars_to_traditional():
+    import opencc
+
+    return opencc.OpenCC("s2t").convert
+
+
+def stream_in_script(chunks, lang: str):
+    """Model output for a 繁體 reader: the small model drifts into Simplified characters, so
+    convert as it streams. Character-level (s2t), because a chunk may split a phrase."""
+    if normalize_lang(lang) != "zh-Hant":
+        yield from chunks
+        return
+    convert = _chars_to_traditional()
+    for chunk in chunks:
+        yield convert(chunk)
 
 
 def normalize_lang(lang: str | None) -> str:

@@ -22,7 +22,10 @@ class Persona:
     system: dict
 
     def system_prompt(self, lang: str) -> str:
-        return pick(self.system, lang)
+        prompt = pick(self.system, lang)
+        if lang == "zh-Hant":  # the model drifts into Simplified characters unless told
+            prompt += "回答中文時請一律使用繁體字。"
+        return prompt
 
 
 @lru_cache(maxsize=None)

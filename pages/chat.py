@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.conversations import to_json, to_markdown
+from core.i18n import stream_in_script
 from core.llm import GenerationOptions
 from core.personas import CUSTOM, load_personas, system_prompt
 from ui import page_setup, conversations, get_llm, lang, pick, t
@@ -153,7 +154,7 @@ def respond(conversation_id: str, history: list[dict]) -> None:
         stop.button(t("chat.stop"), icon=":material/stop_circle:", key="stop")
 
         def chunks():
-            for chunk in gen:
+            for chunk in stream_in_script(gen, lang()):
                 pending["text"] += chunk
                 yield chunk
 
@@ -165,7 +166,7 @@ def respond(conversation_id: str, history: list[dict]) -> None:
             return
         stop.empty()
     st.session_state.pop("pending", None)
-    store.add_message(conversation_id, "assistant", gen.text, gen.stats.as_dict())
+    store.add_message(conversation_id, "assistant", pending["text"], gen.stats.as_dict())
     st.rerun()
 
 

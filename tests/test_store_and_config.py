@@ -77,6 +77,13 @@ def test_every_ui_string_has_both_languages_and_traditional_is_derived():
     assert set(LANGUAGES) == {"en", "zh-Hans", "zh-Hant"}
 
 
+def test_traditional_readers_get_traditional_characters():
+    from core.i18n import stream_in_script
+
+    assert "".join(stream_in_script(["乌龙茶是", "中国著名的茶"], "zh-Hant")) == "烏龍茶是中國著名的茶"
+    assert list(stream_in_script(["乌龙茶"], "zh-Hans")) == ["乌龙茶"]
+
+
 def test_personas():
     personas = load_personas()
     assert {"assistant", "support", "copywriter", "analyst"} <= set(personas)
