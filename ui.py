@@ -77,3 +77,30 @@ def _conversations(db_path):
 
 def conversations() -> ConversationStore:
     return _conversations(settings().db_path)
+
+
+@st.cache_resource(show_spinner=False)
+def _knowledge_base(kb_dir, name, sample):
+    from core.kb import KnowledgeBase, load_sample
+
+    kb = KnowledgeBase(kb_dir, name)
+    if sample == "on":
+        load_sample(kb)  # first run only: the sample company's FAQ and policies, so the demo works
+    return kb
+
+
+def knowledge_base():
+    s = settings()
+    with st.spinner(t("kb.loading"), show_time=True):
+        return _knowledge_base(s.kb_dir, s.kb_name, s.sample_kb)
+
+
+@st.cache_resource(show_spinner=False)
+def _support_log(db_path):
+    from core.support_log import SupportLog
+
+    return SupportLog(db_path)
+
+
+def support_log():
+    return _support_log(settings().db_path)

@@ -86,6 +86,101 @@ def cmd_bench_generate(args, settings):
     _print(args, bench_generate(settings, max_new_tokens=args.max_new_tokens, repeats=args.repeats))
 
 
+def _kb(args, settings):
+    from core.kb import KnowledgeBase
+
+    return KnowledgeBase(settings.kb_dir, args.kb or settings.kb_name)
+
+
+def cmd_kb_ingest(args, settings):
+    from pathlib import Path
+
+    from core.ingest import IngestError
+
+    kb = _kb(args, settings)
+    reports, errors = [], []
+    for path in args.paths:
+        try:
+            r = kb.ingest_path(Path(path), max_bytes=settings.max_upload_mb * 1_000_000)
+            reports.append({"source": r.source, "kind": r.kind, "entries": r.entries, "added": r.added,
+                            "removed": r.removed})
+            if not args.json:
+                print(f"{r.source}: {r.entries} {r.kind} entries ({r.added} records added, {r.removed} removed)")
+        except IngestError as exc:
+            errors.append(str(exc))
+            print(f"error: {exc}", file=sys.stderr)
+    if args.json:
+        _print(args, {"kb": kb.name, "ingested": reports, "errors": errors})
+    if errors:
+        raise SystemExit(2)
+
+
+def cmd_kb_init(args, settings):
+    from core.kb import load_sample
+
+    kb = _kb(args, settings)
+    reports = load_sample(kb) if settings.sample_kb == "on" else []
+    _print(args, {"kb": kb.name, "loaded": [r.source for r in reports], "records": kb.count()},
+           f"Sample knowledge base: {len(reports)} file(s) loaded, {kb.count()} records in '{kb.name}'")
+
+
+def cmd_kb_list(args, settings):
+    kb = _kb(args, settings)
+    rows = kb.sources()
+    if args.json:
+        _print(args, {"kb": kb.name, "sources": rows})
+    else:
+        for r in rows:
+            print(f"{r['source']:40} {r['kind']:4} {r['entries']:5} entries  [{r['languages']}]")
+
+
+def cmd_kb_delete(args, settings):
+    removed = _kb(args, settings).delete_source(args.source)
+    if not removed:
+        raise ValueError(f"No document named {args.source!r} in the knowledge base")
+    _print(args, {"deleted": args.source, "records": removed}, f"Deleted {args.source} ({removed} records)")
+
+
+def cmd_kb_search(args, settings):
+    hits = _kb(args, settings).search(args.query, k=args.k, mode=args.mode)
+    payload = {"results": [{"id": h.id, "text": h.text, "score": h.score, "confidence": h.confidence,
+                            "source": h.source, "kind": h.kind, "faq_id": h.faq_id} for h in hits]}
+    if args.json:
+        _print(args, payload)
+    else:
+        for i, h in enumerate(hits, 1):
+            print(f"{i}. [{h.score:.3f} | conf {h.confidence:.2f}] {h.source} {h.faq_id} :: {h.text[:100]!r}")
+
+
+def cmd_kb_eval(args, settings):
+    from core.kb_eval import evaluate
+
+    modes = [args.mode] if args.mode != "all" else ["bm25", "vector", "hybrid"]
+    results = evaluate(args.faq, args.queries, k=args.k, modes=modes)
+    _print(args, results[args.mode] if args.mode != "all" else results)
+
+
+def cmd_ask(args, settings):
+    from core.support import answer
+    from core.llm import load_llm
+
+    kb = _kb(args, settings)
+    llm = None if args.no_model else load_llm(settings, log=_log(args))
+    result = answer(args.question, kb, llm, thresholds=settings.thresholds, company=settings.company_name)
+    text = ""
+    for chunk in result.stream():
+        text += chunk
+        if not args.json:
+            print(chunk, end="", flush=True)
+    result.finish(text)
+    payload = {"tier": result.tier, "answer": result.text, "sources": result.sources_as_dicts(),
+               "latency_ms": round(result.latency_ms, 1), "confidence": result.confidence, "reason": result.reason}
+    if args.json:
+        _print(args, payload)
+    else:
+        print(f"\n\n[tier {result.tier}: {result.reason}; {result.latency_ms:.0f} ms]", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="AI Business Studio command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +203,33 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     chat.add_argument("--seed", type=int, default=None)
 
+    kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(dest="action", required=True)
+    p = add(kb, "ingest", cmd_kb_ingest, "add or update files (FAQ tables, documents)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--kb", default=None)
+    p = add(kb, "init", cmd_kb_init, "load the sample company's knowledge base if it is empty")
+    p.add_argument("--kb", default=None)
+    p = add(kb, "list", cmd_kb_list, "list ingested files")
+    p.add_argument("--kb", default=None)
+    p = add(kb, "delete", cmd_kb_delete, "delete an ingested file's entries")
+    p.add_argument("source")
+    p.add_argument("--kb", default=None)
+    p = add(kb, "search", cmd_kb_search, "hybrid search: ranked passages with scores")
+    p.add_argument("query")
+    p.add_argument("--kb", default=None)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--mode", choices=["hybrid", "vector", "bm25"], default="hybrid")
+    p = add(kb, "eval", cmd_kb_eval, "retrieval quality of a FAQ against labelled queries (temporary store)")
+    p.add_argument("--faq", required=True)
+    p.add_argument("--queries", required=True)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--mode", choices=["hybrid", "vector", "bm25", "all"], default="hybrid")
+
+    ask = add(sub, "ask", cmd_ask, "answer a customer question (tier 1 FAQ, tier 2 grounded, tier 3 hand-over)")
+    ask.add_argument("question")
+    ask.add_argument("--kb", default=None)
+    ask.add_argument("--no-model", action="store_true", help="retrieval only: tiers 1 and 3")
+
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     gen = add(bench, "generate", cmd_bench_generate, "median TTFT and decode speed over fixed prompts")
     gen.add_argument("--max-new-tokens", type=int, default=64)
@@ -127,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         args.func(args, settings)
-    except (ModelUnavailable, ValueError) as exc:
+    except (ModelUnavailable, ValueError, RuntimeError) as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))
         else:

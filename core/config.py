@@ -30,10 +30,27 @@ class Settings:
     max_new_tokens: int = 512
     quantize: str = "none"  # none | int8 (weight-only int8 linear layers on CPU)
     models_dir: Path | None = None  # where the assembled model is cached; default data_dir/models
+    company_name: str = "Jade Leaf Tea Co."
+    kb_name: str = "default"  # the knowledge base the support pages use
+    max_upload_mb: int = 50
+    sample_kb: str = "on"  # "off": do not load the sample company's FAQ into an empty knowledge base
+    # Support answer thresholds on retrieval confidence (0..1), per question language; measured
+    # with bench/support_thresholds.py. Tier 1 = curated FAQ answer, tier 2 = grounded generation.
+    tier1_en: float = 0.65
+    tier1_zh: float = 0.70
+    tier2_en: float = 0.45
+    tier2_zh: float = 0.62
 
     @property
     def runtime_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
+
+    @property
+    def kb_dir(self) -> Path:
+        return self.data_dir / "kb"
+
+    def thresholds(self, lang: str) -> tuple[float, float]:
+        return (self.tier1_zh, self.tier2_zh) if lang == "zh" else (self.tier1_en, self.tier2_en)
 
     @property
     def db_path(self) -> Path:
@@ -71,6 +88,10 @@ def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> 
                 value = int(raw)
                 if value <= 0:
                     raise ValueError
+            elif f.type == "float":
+                value = float(raw)
+                if not 0 <= value <= 1:
+                    raise ValueError
             elif f.type in ("Path", "Path | None"):
                 value = Path(raw).expanduser()
                 if not value.is_absolute():
@@ -78,7 +99,8 @@ def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> 
             else:
                 value = str(raw)
         except ValueError:
-            raise ValueError(f"Setting APP_{f.name.upper()}={raw!r} must be a positive whole number") from None
+            kind = "a number between 0 and 1" if f.type == "float" else "a positive whole number"
+            raise ValueError(f"Setting APP_{f.name.upper()}={raw!r} must be {kind}") from None
         values[f.name] = value
     return Settings(**values)
 

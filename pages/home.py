@@ -15,6 +15,15 @@ with st.container(border=True):
     st.write(t("home.chat"))
     st.page_link("pages/chat.py", label=t("home.open_chat"), icon=":material/arrow_forward:")
 
+for page, icon, text, link in [
+    ("pages/support.py", ":material/support_agent:", "home.support", "home.open_support"),
+    ("pages/knowledge.py", ":material/library_books:", "home.kb", "home.open_kb"),
+]:
+    with st.container(border=True):
+        st.subheader(f"{icon} " + t("nav.support" if "support" in page else "nav.kb"))
+        st.write(t(text))
+        st.page_link(page, label=t(link), icon=":material/arrow_forward:")
+
 status = describe(settings())
 st.subheader(":material/memory: " + t("home.model"))
 cols = st.columns(4)

@@ -27,6 +27,7 @@ def isolated_app(tmp_path, monkeypatch, tiny_model_dir, request):
         monkeypatch.setenv("APP_MODEL", str(tiny_model_dir))
     monkeypatch.setenv("APP_ADAPTER", "none")
     monkeypatch.setenv("APP_CONTEXT_TOKENS", "1024")
+    monkeypatch.setenv("APP_SAMPLE_KB", "off")
     yield
 
 
@@ -42,3 +43,33 @@ def llm(settings):
     from core.llm import load_llm
 
     return load_llm(settings, log=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def kb_seed(tmp_path_factory):
+    """A small knowledge base built once: 12 sample FAQ entries per language and one policy."""
+    import csv
+    import io
+
+    from core.kb import SAMPLE_DIR, KnowledgeBase
+
+    root = tmp_path_factory.mktemp("kb-seed")
+    rows = list(csv.DictReader(io.StringIO((SAMPLE_DIR / "faq.csv").read_text(encoding="utf-8"))))
+    keep = [r for r in rows if int(r["id"].split("-")[1]) <= 12]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(keep)
+    kb = KnowledgeBase(root / "kb", "default")
+    kb.ingest_bytes("faq.csv", out.getvalue().encode("utf-8"))
+    kb.ingest_path(SAMPLE_DIR / "returns-policy.md")
+    return root / "kb"
+
+
+@pytest.fixture
+def seeded_kb_dir(kb_seed, settings):
+    """Copy the seed knowledge base into this test's data dir."""
+    import shutil
+
+    shutil.copytree(kb_seed, settings.kb_dir)
+    return settings.kb_dir

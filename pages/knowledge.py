@@ -1,0 +1,126 @@
+"""Knowledge base (staff): documents, hit test, unanswered questions, tickets, analytics."""
+
+from datetime import datetime
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.ingest import SUPPORTED, IngestError
+from core.kb import KBBusy
+from ui import knowledge_base, page_setup, settings, support_log, t
+
+page_setup()
+kb = knowledge_base()
+log = support_log()
+config = settings()
+
+st.title(t("kb.title"))
+docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab = st.tabs(
+    [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics")]
+)
+
+with docs_tab:
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(t("kb.upload"), type=[e.lstrip(".") for e in SUPPORTED], accept_multiple_files=True)
+        submitted = st.form_submit_button(t("kb.import"), icon=":material/upload:")
+    if submitted and files:
+        bar = st.progress(0.0)
+        for i, f in enumerate(files):
+            def progress(fraction, i=i):
+                bar.progress(min(1.0, (i + fraction) / len(files)), text=f.name)
+
+            try:
+                r = kb.ingest_bytes(f.name, f.getvalue(), max_bytes=config.max_upload_mb * 1_000_000, progress=progress)
+                if r.unchanged:
+                    st.info(t("kb.unchanged", source=r.source))
+                else:
+                    st.success(t("kb.imported", source=r.source, entries=r.entries, added=r.added, removed=r.removed))
+            except (IngestError, KBBusy) as exc:
+                st.error(str(exc))
+        bar.empty()
+
+    st.subheader(t("kb.sources"))
+    sources = kb.sources()
+    if not sources:
+        st.info(t("kb.empty"))
+    else:
+        table = pd.DataFrame(sources)
+        table["added_at"] = table["added_at"].map(lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M"))
+        st.dataframe(table, hide_index=True, use_container_width=True)
+        picked = st.selectbox(t("kb.pick"), [s["source"] for s in sources])
+        with st.expander(t("kb.preview"), icon=":material/visibility:"):
+            st.dataframe(pd.DataFrame(kb.preview(picked, limit=200)), hide_index=True, use_container_width=True)
+        if st.button(t("kb.delete"), icon=":material/delete:", key="delete-source"):
+            kb.delete_source(picked)
+            st.toast(t("kb.deleted", source=picked))
+            st.rerun()
+
+with test_tab:
+    query = st.text_input(t("kb.query"), max_chars=2000)
+    mode = st.radio(t("kb.mode"), ["hybrid", "vector", "bm25"], horizontal=True)
+    k = st.slider("k", 1, 20, 5)
+    if query.strip():
+        hits = kb.search(query, k=k, mode=mode)
+        if hits:
+            st.dataframe(pd.DataFrame([{"score": h.score, "confidence": h.confidence, "source": h.source,
+                                        "faq_id": h.faq_id, "text": h.text} for h in hits]),
+                         hide_index=True, use_container_width=True)
+        else:
+            st.info(t("kb.no_hits"))
+
+with unanswered_tab:
+    rows = log.unanswered(kb.name)
+    if not rows:
+        st.success(t("kb.unanswered_none"))
+    for row in rows[:50]:
+        with st.container(border=True):
+            when = datetime.fromtimestamp(row["asked_at"]).strftime("%Y-%m-%d %H:%M")
+            st.markdown(f"**{row['question']}**")
+            st.caption(f"{when} · tier {row['tier']}" + (" · 👎" if row["feedback"] == 0 else ""))
+            curated = st.text_area(t("kb.answer_for"), key=f"ans-{row['id']}", max_chars=4000)
+            left, right = st.columns(2)
+            if left.button(t("kb.add_faq"), key=f"add-{row['id']}", icon=":material/add_task:",
+                           disabled=not curated.strip()):
+                kb.add_faq_entry(row["question"], curated)
+                log.resolve(row["id"])
+                st.toast(t("kb.faq_added"))
+                st.rerun()
+            if right.button(t("kb.dismiss"), key=f"dismiss-{row['id']}"):
+                log.resolve(row["id"])
+                st.rerun()
+
+with tickets_tab:
+    tickets = log.tickets()
+    if not tickets:
+        st.info(t("kb.tickets_none"))
+    else:
+        frame = pd.DataFrame(tickets)
+        frame["created_at"] = frame["created_at"].map(lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M"))
+        st.dataframe(frame[["id", "created_at", "status", "name", "contact", "question"]], hide_index=True,
+                     use_container_width=True)
+        for ticket in [x for x in tickets if x["status"] == "open"][:20]:
+            if st.button(t("kb.close_ticket", id=ticket["id"]), key=f"close-{ticket['id']}"):
+                log.close_ticket(ticket["id"])
+                st.rerun()
+
+with analytics_tab:
+    questions = pd.DataFrame(log.questions(kb.name))
+    if questions.empty:
+        st.info(t("kb.no_data"))
+    else:
+        total = len(questions)
+        answered = (questions["tier"] < 3).mean()
+        up, down = int((questions["feedback"] == 1).sum()), int((questions["feedback"] == 0).sum())
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("kb.questions"), total)
+        c2.metric(t("kb.deflection"), f"{answered:.0%}")
+        c3.metric(t("kb.thumbs"), f"{up} / {down}")
+        questions["day"] = pd.to_datetime(questions["asked_at"], unit="s").dt.date
+        per_day = questions.groupby(["day", "tier"]).size().reset_index(name="questions")
+        per_day["tier"] = per_day["tier"].map({1: "1 FAQ", 2: "2 grounded", 3: "3 hand-over"})
+        st.plotly_chart(px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")),
+                        use_container_width=True)
+        st.subheader(t("kb.top"))
+        top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
+        st.dataframe(top, hide_index=True, use_container_width=True)

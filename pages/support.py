@@ -1,0 +1,78 @@
+"""Customer service: answers from the knowledge base with sources, feedback and hand-over."""
+
+import streamlit as st
+
+from core.i18n import stream_in_script
+from core.support import answer
+from ui import get_llm, knowledge_base, lang, page_setup, settings, support_log, t
+
+page_setup()
+kb = knowledge_base()
+log = support_log()
+config = settings()
+TIER_BADGE = {1: ("support.tier1", ":material/verified:"), 2: ("support.tier2", ":material/auto_awesome:"),
+              3: ("support.tier3", ":material/support_agent:")}
+
+st.title(t("support.title"))
+st.caption(t("support.caption", company=config.company_name))
+history = st.session_state.setdefault("support_history", [])
+
+
+def save_feedback(question_id: int) -> None:
+    log.set_feedback(question_id, st.session_state.get(f"fb-{question_id}"))
+
+
+def show_answer_extras(msg: dict) -> None:
+    key, icon = TIER_BADGE[msg["tier"]]
+    st.caption(f"{icon} {t(key, n=len(msg['sources']))}")
+    if msg["sources"]:
+        with st.expander(t("support.sources"), icon=":material/menu_book:"):
+            for s in msg["sources"]:
+                label = f"**[{s['n']}]** {s['source']}" + (f" · {s['faq_id']}" if s["faq_id"] else "")
+                st.markdown(label)
+                st.text(s["text"] if s["kind"] == "doc" else f"{s['text']}\n{s['answer']}")
+    st.feedback("thumbs", key=f"fb-{msg['question_id']}", on_change=save_feedback, args=(msg["question_id"],))
+
+
+for msg in history:
+    with st.chat_message(msg["role"]):
+        st.markdown(msg["content"])
+        if msg["role"] == "assistant":
+            show_answer_extras(msg)
+
+question = st.chat_input(t("support.input"), max_chars=2000, submit_mode="disable")
+if question and question.strip():
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        with st.spinner(t("support.thinking")):
+            llm = get_llm()
+            past = [{"role": m["role"], "content": m["content"]} for m in history[-6:]]
+            result = answer(question, kb, llm, past, thresholds=config.thresholds, company=config.company_name)
+        text = st.write_stream(stream_in_script(result.stream(), lang()))
+        result.finish(text if isinstance(text, str) else "".join(map(str, text)))
+    sources = result.sources_as_dicts() if result.tier != 3 else []
+    qid = log.record(kb.name, question, result.language, result.tier, result.text, sources,
+                     result.confidence, result.latency_ms)
+    history += [{"role": "user", "content": question},
+                {"role": "assistant", "content": result.text, "tier": result.tier, "sources": sources,
+                 "question_id": qid}]
+    st.rerun()
+
+last = history[-1] if history else None
+if last and last["tier"] == 3:
+    with st.form("handover", clear_on_submit=True):
+        st.subheader(t("support.handover_title"))
+        name = st.text_input(t("support.name"), max_chars=200)
+        contact = st.text_input(t("support.contact"), max_chars=200)
+        asked = st.text_area(t("support.question"), value=history[-2]["content"], max_chars=5000)
+        if st.form_submit_button(t("support.send"), icon=":material/send:"):
+            try:
+                ticket = log.open_ticket(name, contact, asked, last["question_id"])
+                st.success(t("support.ticket_created", id=ticket))
+            except ValueError:
+                st.warning(t("support.ticket_missing"))
+
+if history and st.button(t("support.clear"), icon=":material/restart_alt:"):
+    st.session_state["support_history"] = []
+    st.rerun()
