@@ -113,17 +113,25 @@ def _messages(prompt_value) -> list[dict]:
     return [{"role": roles[m.type], "content": m.content} for m in prompt_value.to_messages()]
 
 
+def looks_like_follow_up(question: str) -> bool:
+    """Short and leaning on what came before: 'and to Taiwan?', 'how long does it take?', '那台湾呢？'."""
+    size = len(question.split()) if not has_cjk(question) else len(question) / 2.5
+    return size <= 3 or (size <= 7 and bool(FOLLOW_UP.search(question)))
+
+
 def rewrite_follow_up(llm, question: str, history: list[dict]) -> str:
-    """Make a follow-up ('and to Taiwan?') searchable on its own, using the conversation."""
-    if not history or (len(question.split()) > 12 and not FOLLOW_UP.search(question)):
-        return question
-    if not FOLLOW_UP.search(question) and len(question) > 40:
+    """Make a follow-up searchable on its own, using the conversation; otherwise leave it alone."""
+    if not history or not looks_like_follow_up(question):
         return question
     turns = "\n".join(f"{m['role']}: {m['content'][:300]}" for m in history[-4:])
     rewritten, _ = llm.complete(_messages(REWRITE.invoke({"history": turns, "question": question})),
                                 GenerationOptions(max_new_tokens=60, temperature=0))
-    rewritten = rewritten.strip().strip('"“”').splitlines()[0] if rewritten.strip() else ""
-    return rewritten if 3 <= len(rewritten) <= 300 else question
+    lines = rewritten.strip().strip('"“”').splitlines()
+    rewritten = lines[0].strip() if lines else ""
+    # A rewrite in another language, or of an odd length, is a model slip: keep the original.
+    if not 3 <= len(rewritten) <= 300 or has_cjk(rewritten) != has_cjk(question):
+        return question
+    return rewritten
 
 
 def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | None = None, *,

@@ -32,15 +32,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, tiny_model_dir):
+def app_url(tmp_path_factory, tiny_model_dir, kb_seed):
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("CI must run the browser test: install Debian's chromium (see .ci/run)")
         pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped")
     port = _free_port()
+    runtime = tmp_path_factory.mktemp("browser-runtime")
+    shutil.copytree(kb_seed, runtime / "kb")
     env = os.environ | {
-        "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none",
-        "APP_DATA_DIR": str(tmp_path_factory.mktemp("browser-runtime")),
+        "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
+        "APP_DATA_DIR": str(runtime),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -100,4 +102,27 @@ def test_language_switch_in_browser(app_url, browser):
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
     page.get_by_role("option", name="简体中文").click()
     expect(page.get_by_role("heading", name="AI 商业工作室")).to_be_visible(timeout=30_000)
+    page.close()
+
+
+def test_customer_service_in_browser(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/support")
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill("How much does shipping in Europe cost?")
+    box.press("Enter")
+    messages = page.get_by_test_id("stChatMessage")
+    expect(messages.nth(1)).to_contain_text("€4.95", timeout=60_000)
+    expect(messages.nth(1)).to_contain_text("Answer from our FAQ")
+    messages.nth(1).get_by_text("Sources").click()
+    expect(messages.nth(1)).to_contain_text("en-002")
+    box.fill("What's the best stock to buy this week?")
+    box.press("Enter")
+    expect(messages.nth(3)).to_contain_text("couldn't find", timeout=60_000)
+    expect(page.get_by_text("Talk to a person")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-support.png"))
     page.close()

@@ -1,0 +1,88 @@
+"""AppTest for the customer-service and knowledge-base pages (tiny model, seeded knowledge base)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import load_settings
+from core.support_log import SupportLog
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORT, KNOWLEDGE = str(ROOT / "pages" / "support.py"), str(ROOT / "pages" / "knowledge.py")
+
+
+@pytest.fixture(autouse=True)
+def _seeded(seeded_kb_dir):
+    return seeded_kb_dir
+
+
+def log() -> SupportLog:
+    return SupportLog(load_settings().db_path)
+
+
+def test_faq_question_gets_curated_answer_with_source():
+    at = AppTest.from_file(SUPPORT, default_timeout=60).run()
+    assert not at.exception
+    at.chat_input[0].set_value("How much does shipping in Europe cost?").run()
+    assert not at.exception
+    reply = at.chat_message[1]
+    assert "€4.95" in reply.markdown[0].value
+    assert any("FAQ" in c.value for c in reply.caption)
+    assert log().questions()[0]["tier"] == 1
+
+
+def test_unrelated_question_gets_hand_over_form_and_ticket():
+    at = AppTest.from_file(SUPPORT, default_timeout=60).run()
+    at.chat_input[0].set_value("What's the best stock to buy this week?").run()
+    assert "couldn't find" in at.chat_message[1].markdown[0].value
+    at.text_input[0].set_value("Ann")
+    at.text_input[1].set_value("ann@example.com")
+    at.button[0].click().run()  # the form's submit
+    assert not at.exception
+    assert any("Ticket #1" in s.value for s in at.success)
+    assert log().tickets()[0]["contact"] == "ann@example.com"
+    assert len(log().unanswered()) == 1
+
+
+def test_feedback_widget_saves_thumbs_down():
+    at = AppTest.from_file(SUPPORT, default_timeout=60).run()
+    at.chat_input[0].set_value("How much does shipping in Europe cost?").run()
+    qid = log().questions()[0]["id"]
+    thumbs = at.get("feedback")[0]
+    assert thumbs.key == f"fb-{qid}"
+    thumbs.set_value(0).run()
+    assert not at.exception
+    assert log().questions()[0]["feedback"] == 0
+    assert log().unanswered()[0]["id"] == qid
+
+
+def test_knowledge_page_lists_documents_and_hit_test():
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    assert not at.exception
+    assert "faq.csv" in at.dataframe[0].value["source"].tolist()
+    at.text_input[0].set_value("退货").run()
+    assert not at.exception
+    hits = at.dataframe[-1].value
+    assert len(hits) == 5 and "score" in hits.columns
+
+
+def test_unanswered_question_turns_into_faq_in_one_click():
+    qid = log().record("default", "Do you ship to Mars?", "en", 3, "handover", [], 0.1, 5.0)
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    at.text_area(key=f"ans-{qid}").set_value("Not yet: Europe and Asia only.").run()
+    at.button(key=f"add-{qid}").click().run()
+    assert not at.exception
+    assert log().unanswered() == []
+    sources = at.dataframe[0].value["source"].tolist()
+    assert "staff-answers" in sources
+
+
+def test_knowledge_page_in_chinese_with_analytics():
+    log().record("default", "运费多少", "zh", 1, "12 元", [], 0.9, 5.0)
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60)
+    at.session_state["language"] = "简体中文"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "知识库"
+    assert any(m.label == "提问数" for m in at.metric)
