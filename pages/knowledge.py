@@ -15,6 +15,12 @@ kb = knowledge_base()
 log = support_log()
 config = settings()
 
+
+
+def when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
 st.title(t("kb.title"))
 docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab = st.tabs(
     [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics")]
@@ -46,7 +52,7 @@ with docs_tab:
         st.info(t("kb.empty"))
     else:
         table = pd.DataFrame(sources)
-        table["added_at"] = table["added_at"].map(lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M"))
+        table["added_at"] = table["added_at"].map(when)
         st.dataframe(table, hide_index=True, use_container_width=True)
         picked = st.selectbox(t("kb.pick"), [s["source"] for s in sources])
         with st.expander(t("kb.preview"), icon=":material/visibility:"):
@@ -75,9 +81,8 @@ with unanswered_tab:
         st.success(t("kb.unanswered_none"))
     for row in rows[:50]:
         with st.container(border=True):
-            when = datetime.fromtimestamp(row["asked_at"]).strftime("%Y-%m-%d %H:%M")
             st.markdown(f"**{row['question']}**")
-            st.caption(f"{when} · tier {row['tier']}" + (" · 👎" if row["feedback"] == 0 else ""))
+            st.caption(f"{when(row['asked_at'])} · tier {row['tier']}" + (" · 👎" if row["feedback"] == 0 else ""))
             curated = st.text_area(t("kb.answer_for"), key=f"ans-{row['id']}", max_chars=4000)
             left, right = st.columns(2)
             if left.button(t("kb.add_faq"), key=f"add-{row['id']}", icon=":material/add_task:",
@@ -96,7 +101,7 @@ with tickets_tab:
         st.info(t("kb.tickets_none"))
     else:
         frame = pd.DataFrame(tickets)
-        frame["created_at"] = frame["created_at"].map(lambda ts: datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M"))
+        frame["created_at"] = frame["created_at"].map(when)
         st.dataframe(frame[["id", "created_at", "status", "name", "contact", "question"]], hide_index=True,
                      use_container_width=True)
         for ticket in [x for x in tickets if x["status"] == "open"][:20]:
