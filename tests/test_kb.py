@@ -95,9 +95,12 @@ def test_bad_files_are_refused_clearly_and_store_is_intact(kb, name, data, messa
     assert kb.count() == 4
 
 
-def test_size_limit(kb):
+def test_size_limit(kb, settings):
+    with pytest.raises(IngestError, match="over the 50 MB limit"):
+        kb.ingest_bytes("big.csv", b"a" * 51_000_000, max_bytes=settings.max_upload_mb * 1_000_000)
     with pytest.raises(IngestError, match="over the 1 MB limit"):
         kb.ingest_bytes("big.txt", b"a" * 1_500_000, max_bytes=1_000_000)
+    assert kb.count() == 0
 
 
 def test_upload_names_never_become_paths(kb):
