@@ -10,17 +10,13 @@ page_setup()
 st.title(t("app.title"))
 st.write(t("app.tagline"))
 
-with st.container(border=True):
-    st.subheader(":material/chat: " + t("nav.chat"))
-    st.write(t("home.chat"))
-    st.page_link("pages/chat.py", label=t("home.open_chat"), icon=":material/arrow_forward:")
-
-for page, icon, text, link in [
-    ("pages/support.py", ":material/support_agent:", "home.support", "home.open_support"),
-    ("pages/knowledge.py", ":material/library_books:", "home.kb", "home.open_kb"),
+for page, icon, title, text, link in [
+    ("pages/chat.py", ":material/chat:", "nav.chat", "home.chat", "home.open_chat"),
+    ("pages/support.py", ":material/support_agent:", "nav.support", "home.support", "home.open_support"),
+    ("pages/knowledge.py", ":material/library_books:", "nav.kb", "home.kb", "home.open_kb"),
 ]:
     with st.container(border=True):
-        st.subheader(f"{icon} " + t("nav.support" if "support" in page else "nav.kb"))
+        st.subheader(f"{icon} {t(title)}")
         st.write(t(text))
         st.page_link(page, label=t(link), icon=":material/arrow_forward:")
 
