@@ -36,9 +36,9 @@ class Settings:
     sample_kb: str = "on"  # "off": do not load the sample company's FAQ into an empty knowledge base
     # Support answer thresholds on retrieval confidence (0..1), per question language; measured
     # with bench/support_thresholds.py. Tier 1 = curated FAQ answer, tier 2 = grounded generation.
-    tier1_en: float = 0.65
+    tier1_en: float = 0.70
     tier1_zh: float = 0.70
-    tier2_en: float = 0.45
+    tier2_en: float = 0.50
     tier2_zh: float = 0.62
 
     @property
