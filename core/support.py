@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from langchain_core.prompts import ChatPromptTemplate
 
 from core.config import Settings
-from core.embeddings import has_cjk
+from core.embeddings import has_cjk, to_simplified
+from core.i18n import to_traditional
 from core.kb import Hit, KnowledgeBase
 from core.llm import Generation, GenerationOptions
 
@@ -88,13 +89,22 @@ class SupportAnswer:
         if held and NO_ANSWER not in held and not NO_ANSWER.startswith(held.strip()):
             yield held
 
+    def fixed(self, texts: dict, reason: str) -> "SupportAnswer":
+        """A fixed reply (greeting, hand-over) in the asker's language, 繁體 for a 繁體 question."""
+        text = texts[self.language]
+        if self.language == "zh" and to_simplified(self.question) != self.question:
+            text = to_traditional(text)
+        self.text, self.reason = text, reason
+        return self.finish(text)
+
     def finish(self, streamed_text: str) -> "SupportAnswer":
         """After streaming: the model saying it has no answer turns the reply into a hand-over."""
         self.latency_ms = (time.perf_counter() - self.started) * 1000
         if self.generation is not None:
             text = streamed_text.strip()
             if not text or NO_ANSWER in (self.generation.text or ""):
-                self.tier, self.text, self.reason = 3, HANDOVER[self.language], "model found no answer in the sources"
+                self.tier, self.generation = 3, None
+                return self.fixed(HANDOVER, "model found no answer in the sources")
             else:
                 self.text = text
         return self
@@ -145,14 +155,12 @@ def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | Non
     tier1, tier2 = (thresholds or Settings().thresholds)(lang)
     result = SupportAnswer(tier=3, language=lang, question=question, search_query=question)
     if SMALLTALK.match(question):
-        result.text, result.reason = GREETING[lang], "greeting or small talk"
-        return result.finish(result.text)
+        return result.fixed(GREETING, "greeting or small talk")
     if history and llm is not None:
         result.search_query = rewrite_follow_up(llm, question, history)
     hits = kb.search(result.search_query, k=8)
     if not hits:
-        result.text, result.reason = HANDOVER[lang], "knowledge base is empty"
-        return result.finish(result.text)
+        return result.fixed(HANDOVER, "knowledge base is empty")
     top = hits[0]
     result.confidence = top.confidence
     if top.kind == "faq" and top.confidence >= tier1:
@@ -161,11 +169,12 @@ def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | Non
         result.tier, result.text, result.sources = 1, same_lang.answer, [same_lang]
         result.reason = f"FAQ match (confidence {same_lang.confidence:.2f})"
         return result.finish(result.text)
-    relevant = [h for h in hits if h.confidence >= tier2][:max_sources]
-    if not relevant or llm is None:
-        result.text = HANDOVER[lang]
-        result.reason = "no passage above the relevance threshold" if not relevant else "no model available"
-        return result.finish(result.text)
+    # Tier 2 when the best passage clears the threshold; then give the model the best few that are
+    # close to it (the small model answers more reliably with some context than with one snippet).
+    relevant = [h for h in hits if h.confidence >= min(tier2, top.confidence - 0.15)][:max_sources]
+    if top.confidence < tier2 or llm is None:
+        return result.fixed(HANDOVER, "no model available" if llm is None and top.confidence >= tier2
+                            else "no passage above the relevance threshold")
     sources = "\n\n".join(
         f"[{i + 1}] ({h.source}) " + (f"Q: {h.text}\nA: {h.answer}" if h.kind == "faq" else h.text)
         for i, h in enumerate(relevant)

@@ -133,3 +133,9 @@ def test_kb_search_cli_json(seeded_kb_dir, capsys):
     assert main(["kb", "search", "退货", "--k", "3", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     assert len(results) == 3 and {"id", "text", "score", "source"} <= set(results[0])
+
+
+def test_traditional_question_gets_traditional_fixed_reply(kb, llm, settings):
+    r = answer("明天台北會下雨嗎？", kb, llm, thresholds=settings.thresholds)
+    run(r)
+    assert r.tier == 3 and "幫助中心" in r.text
