@@ -18,7 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from core.config import Settings
 from core.embeddings import has_cjk, to_simplified
-from core.i18n import to_traditional
+from core.i18n import stream_in_script, to_traditional
 from core.kb import Hit, KnowledgeBase
 from core.llm import Generation, GenerationOptions
 
@@ -72,10 +72,15 @@ class SupportAnswer:
     reason: str = ""
 
     def stream(self):
-        """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2."""
+        """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
+        (in 繁體 characters when the question was asked in 繁體)."""
         if self.generation is None:
             yield self.text
             return
+        traditional = self.language == "zh" and to_simplified(self.question) != self.question
+        yield from stream_in_script(self._model_chunks(), "zh-Hant" if traditional else self.language)
+
+    def _model_chunks(self):
         held = ""
         for chunk in self.generation:
             held += chunk
