@@ -181,6 +181,61 @@ def cmd_ask(args, settings):
         print(f"\n\n[tier {result.tier}: {result.reason}; {result.latency_ms:.0f} ms]", file=sys.stderr)
 
 
+def _write_request(args, settings, fields: dict):
+    from core.writer import WriteRequest, load_templates, split_list
+
+    templates = load_templates()
+    if args.template not in templates:
+        raise ValueError(f"Unknown template {args.template!r}; choose one of: {', '.join(templates)}")
+    req = WriteRequest(templates[args.template], fields, lang=args.lang, tone=args.tone, audience=args.audience,
+                       length=args.length, keywords=split_list(args.keywords), banned=split_list(args.banned),
+                       platform=args.platform)
+    if args.ground:
+        from core.writer import facts_from_kb
+
+        req.facts = facts_from_kb(_kb(args, settings), fields)
+    return req
+
+
+def cmd_write(args, settings):
+    from core.llm import load_llm
+    from core.writer import write
+
+    if args.write_action == "batch":
+        return cmd_write_batch(args, settings)
+    if not args.template:
+        raise ValueError("--template is required")
+    try:
+        fields = json.loads(args.fields or "{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--fields is not valid JSON: {exc}") from None
+    if not isinstance(fields, dict):
+        raise ValueError("--fields must be a JSON object")
+    req = _write_request(args, settings, fields).validate()
+    variants = write(load_llm(settings, log=_log(args)), req, variants=args.variants, seed=args.seed)
+    payload = {"template": req.template.id, "lang": req.lang, "facts": req.facts,
+               "variants": [{"text": v.text, "checks": {k: v.checks[k] for k in
+                             ("length_ok", "missing_keywords", "banned_found", "language", "chars", "max_chars")},
+                             "seconds": v.seconds} for v in variants]}
+    _print(args, payload, "\n\n---\n\n".join(v.text for v in variants))
+
+
+def cmd_write_batch(args, settings):
+    from pathlib import Path
+
+    from core.llm import load_llm
+    from core.writer import read_rows, run_batch
+
+    path = Path(args.csv)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    rows = read_rows(path.name, path.read_bytes())
+    base = _write_request(args, settings, dict(rows[0]))
+    result = run_batch(load_llm(settings, log=_log(args)), base.template, rows, Path(args.out), base=base,
+                       progress=None if args.json else (lambda f: print(f"\r{f:.0%}", end="", file=sys.stderr)))
+    _print(args, result, f"\n{result['written']} written, {result['skipped']} already done → {result['out']}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="AI Business Studio command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -229,6 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--kb", default=None)
     ask.add_argument("--no-model", action="store_true", help="retrieval only: tiers 1 and 3")
+
+    def write_options(p, batch=False):
+        p.add_argument("--template", required=batch)
+        p.add_argument("--lang", choices=["en", "zh"], default="en")
+        p.add_argument("--tone", default="friendly")
+        p.add_argument("--audience", default="")
+        p.add_argument("--length", choices=["short", "medium", "long"], default="medium")
+        p.add_argument("--keywords", default="", help="comma-separated words that must appear")
+        p.add_argument("--banned", default="", help="comma-separated words that must not appear")
+        p.add_argument("--platform", default=None, help="for social posts: linkedin, x, wechat, xiaohongshu")
+        p.add_argument("--ground", action="store_true", help="use facts from the knowledge base")
+        p.add_argument("--kb", default=None)
+
+    write_p = add(sub, "write", cmd_write, "write copy from a template (or: write batch)")
+    write_options(write_p)
+    write_p.add_argument("--fields", default="{}", help='JSON object, e.g. \'{"product": "..."}\'')
+    write_p.add_argument("--variants", type=int, default=1)
+    write_p.add_argument("--seed", type=int, default=0)
+    write_sub = write_p.add_subparsers(dest="write_action")
+    batch_p = add(write_sub, "batch", cmd_write, "one text per CSV/XLSX row, resumable")
+    write_options(batch_p, batch=True)
+    batch_p.add_argument("--csv", required=True)
+    batch_p.add_argument("--out", required=True)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     gen = add(bench, "generate", cmd_bench_generate, "median TTFT and decode speed over fixed prompts")

@@ -1,0 +1,402 @@
+"""Content writer: templates as data files, brand voice, grounding in company facts, checks.
+
+A template (data/writer/templates/<id>.json) holds its fields, an English and a Chinese prompt
+and a length limit (per platform for social posts), so a new template needs no code. The writer
+adds tone, audience, length, keywords, banned words, the brand voice and, optionally, facts from
+the knowledge base, then checks every variant: length, keywords, banned words, language.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import string
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from core.config import PROJECT_ROOT
+from core.db import connect
+from core.embeddings import has_cjk, to_simplified
+from core.llm import GenerationOptions
+
+TEMPLATES_DIR = PROJECT_ROOT / "data" / "writer" / "templates"
+LANGS = ("en", "zh")
+LENGTHS = {"short": 0.4, "medium": 0.7, "long": 1.0}  # share of the template's character limit
+TONES = {
+    "friendly": ("friendly and warm", "亲切温暖"),
+    "professional": ("professional and clear", "专业清晰"),
+    "playful": ("playful and lively", "活泼有趣"),
+    "luxury": ("refined and premium", "高端精致"),
+    "persuasive": ("persuasive and energetic", "有说服力、富有感染力"),
+}
+
+
+class TemplateError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: dict
+    required: bool = False
+    multiline: bool = False
+    placeholder: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: dict
+    description: dict
+    fields: tuple
+    prompt: dict
+    max_chars: dict
+    platforms: dict = field(default_factory=dict)
+
+    def limit(self, lang: str, platform: str | None = None) -> int:
+        if platform and platform in self.platforms:
+            return int(self.platforms[platform]["max_chars"][lang])
+        return int(self.max_chars[lang])
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def parse_template(path: Path) -> Template:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        fields_ = tuple(Field(f["name"], f["label"], bool(f.get("required")), bool(f.get("multiline")),
+                              f.get("placeholder", {})) for f in raw["fields"])
+        template = Template(raw["id"], raw["name"], raw.get("description", {"en": "", "zh": ""}), fields_,
+                            raw["prompt"], raw["max_chars"], raw.get("platforms", {}))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TemplateError(f"Template {path.name} is broken: {exc.__class__.__name__}: {exc}") from None
+    if template.id != path.stem:
+        raise TemplateError(f"Template {path.name}: id {template.id!r} must match the file name")
+    names = {f.name for f in template.fields}
+    for lang in LANGS:
+        for part in ("name", "prompt", "max_chars"):
+            if not getattr(template, part).get(lang):
+                raise TemplateError(f"Template {path.name}: '{part}' needs an '{lang}' text")
+        try:
+            unknown = _placeholders(template.prompt[lang]) - names
+        except ValueError as exc:
+            raise TemplateError(f"Template {path.name}: {lang} prompt has a stray brace ({exc})") from None
+        if unknown:
+            raise TemplateError(f"Template {path.name}: {lang} prompt uses unknown field(s) {sorted(unknown)}")
+    return template
+
+
+@lru_cache(maxsize=4)
+def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, Template]:
+    paths = sorted(Path(directory).glob("*.json"))
+    if not paths:
+        raise TemplateError(f"No templates found in {directory}")
+    return {t.id: t for t in map(parse_template, paths)}
+
+
+@dataclass
+class BrandVoice:
+    name: str
+    description: str = ""
+    do: list[str] = field(default_factory=list)
+    dont: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WriteRequest:
+    template: Template
+    fields: dict
+    lang: str = "en"
+    tone: str = "friendly"
+    audience: str = ""
+    length: str = "medium"
+    keywords: list[str] = field(default_factory=list)
+    banned: list[str] = field(default_factory=list)
+    platform: str | None = None
+    voice: BrandVoice | None = None
+    facts: list[str] = field(default_factory=list)
+
+    def validate(self) -> "WriteRequest":
+        if self.lang not in LANGS:
+            raise ValueError("Language must be en or zh")
+        if self.tone not in TONES:
+            raise ValueError(f"Tone must be one of: {', '.join(TONES)}")
+        if self.length not in LENGTHS:
+            raise ValueError(f"Length must be one of: {', '.join(LENGTHS)}")
+        if self.template.platforms and self.platform not in self.template.platforms:
+            raise ValueError(f"Choose a platform: {', '.join(self.template.platforms)}")
+        missing = [f.label["en"] for f in self.template.fields if f.required and not str(self.fields.get(f.name, "")).strip()]
+        if missing:
+            raise ValueError(f"Please fill in: {', '.join(missing)}")
+        return self
+
+    @property
+    def max_chars(self) -> int:
+        return self.template.limit(self.lang, self.platform)
+
+
+def split_list(text: str) -> list[str]:
+    return [w.strip() for w in re.split(r"[,，、;\n]", text or "") if w.strip()]
+
+
+def build_messages(req: WriteRequest) -> list[dict]:
+    req.validate()
+    zh = req.lang == "zh"
+    values = {f.name: str(req.fields.get(f.name, "")).strip() or "-" for f in req.template.fields}
+    task = req.template.prompt[req.lang].format(**values)
+    target = int(req.max_chars * LENGTHS[req.length])
+    tone = TONES[req.tone][1 if zh else 0]
+    lines = [task]
+    if req.platform:
+        style = req.template.platforms[req.platform]["style"][req.lang]
+        lines.append(("平台风格：" if zh else "Platform style: ") + style)
+    lines.append((f"语气：{tone}。" if zh else f"Tone: {tone}."))
+    if req.audience.strip():
+        lines.append((f"目标读者：{req.audience.strip()}。" if zh else f"Audience: {req.audience.strip()}."))
+    lines.append(f"篇幅：约 {target} 字，最多 {req.max_chars} 字。" if zh else
+                 f"Length: about {target} characters, never more than {req.max_chars}.")
+    if req.keywords:
+        lines.append(("必须包含这些词：" if zh else "Must include these words: ") + ", ".join(req.keywords))
+    if req.banned:
+        lines.append(("不得使用这些词：" if zh else "Never use these words: ") + ", ".join(req.banned))
+    if req.facts:
+        facts = "\n".join(f"- {f}" for f in req.facts)
+        lines.append(("只使用以下公司资料中的事实，不要编造价格、数据或奖项：\n" if zh else
+                      "Use only these company facts; do not invent prices, numbers or awards:\n") + facts)
+    lines.append("请用简体中文写作。只输出正文。" if zh else "Write in English. Output only the text.")
+    system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
+              "You are an experienced marketing copywriter: concrete, vivid and truthful.")
+    if req.voice:
+        v = req.voice
+        parts = [f"{'品牌调性' if zh else 'Brand voice'} “{v.name}”: {v.description}".strip()]
+        if v.do:
+            parts.append(("要：" if zh else "Do: ") + "; ".join(v.do))
+        if v.dont:
+            parts.append(("不要：" if zh else "Don't: ") + "; ".join(v.dont))
+        for example in v.examples[:2]:
+            parts.append(("范例：" if zh else "Example: ") + example[:400])
+        system += "\n" + "\n".join(parts)
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(lines)}]
+
+
+def _contains(text: str, word: str) -> bool:
+    norm = lambda s: to_simplified(s).lower()  # noqa: E731
+    return norm(word) in norm(text)
+
+
+def detect_language(text: str) -> str:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "unknown"
+    cjk = sum(1 for c in letters if has_cjk(c))
+    return "zh" if cjk / len(letters) > 0.3 else "en"
+
+
+def check(text: str, req: WriteRequest) -> dict:
+    language = detect_language(text)
+    return {
+        "chars": len(text),
+        "max_chars": req.max_chars,
+        "length_ok": 0 < len(text) <= req.max_chars,
+        "missing_keywords": [k for k in req.keywords if not _contains(text, k)],
+        "banned_found": [b for b in req.banned if _contains(text, b)],
+        "language": language,
+        "language_ok": language == req.lang,
+    }
+
+
+@dataclass
+class Variant:
+    text: str
+    checks: dict
+    seconds: float = 0.0
+    tokens: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def options_for(req: WriteRequest, seed: int) -> GenerationOptions:
+    # Tokens ≈ characters / 3 for English, ≈ characters for Chinese; leave headroom to finish.
+    per_token = 1.0 if req.lang == "zh" else 3.0
+    return GenerationOptions(max_new_tokens=min(2048, int(req.max_chars / per_token * 1.3) + 32),
+                             temperature=0.8, top_p=0.9, repetition_penalty=1.1, seed=seed)
+
+
+def clean(text: str) -> str:
+    return text.strip().strip("`").strip()
+
+
+def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None) -> Variant:
+    start = time.perf_counter()
+    gen = llm.stream(build_messages(req), options_for(req, seed))
+    for _ in gen:
+        if cancel is not None and cancel.is_set():
+            gen.cancel()
+    text = clean(gen.text)
+    return Variant(text, check(text, req), round(time.perf_counter() - start, 2), gen.stats.new_tokens)
+
+
+def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:
+    if not 1 <= variants <= 4:
+        raise ValueError("Variants must be between 1 and 4")
+    req.validate()
+    return [write_one(llm, req, seed + i) for i in range(variants)]
+
+
+def facts_from_kb(kb, req_fields: dict, k: int = 5) -> list[str]:
+    """Company facts for grounding: the knowledge-base passages closest to the fields' text."""
+    query = " ".join(str(v) for v in req_fields.values() if str(v).strip())[:500]
+    if not query.strip():
+        return []
+    out = []
+    for h in kb.search(query, k=k):
+        out.append(f"{h.text} — {h.answer}" if h.kind == "faq" else h.text.replace("\n", " "))
+    return [f[:600] for f in out]
+
+
+# -- history and brand voices ---------------------------------------------------------------
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS writer_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    template TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    request TEXT NOT NULL,
+    text TEXT NOT NULL,
+    checks TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS brand_voices (
+    name TEXT PRIMARY KEY,
+    voice TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+class WriterStore:
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        with connect(db_path) as conn:
+            conn.executescript(SCHEMA)
+
+    def save(self, req: WriteRequest, variant: Variant) -> int:
+        request = {"fields": req.fields, "tone": req.tone, "audience": req.audience, "length": req.length,
+                   "keywords": req.keywords, "banned": req.banned, "platform": req.platform,
+                   "voice": req.voice.name if req.voice else None}
+        with connect(self.db_path) as conn:
+            cur = conn.execute(
+                "INSERT INTO writer_history (created_at, template, lang, request, text, checks) VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), req.template.id, req.lang, json.dumps(request, ensure_ascii=False), variant.text,
+                 json.dumps(variant.checks)))
+            return cur.lastrowid
+
+    def update_text(self, history_id: int, text: str, checks: dict) -> None:
+        with connect(self.db_path) as conn:
+            conn.execute("UPDATE writer_history SET text = ?, checks = ? WHERE id = ?",
+                         (text, json.dumps(checks), history_id))
+
+    def history(self, limit: int = 100) -> list[dict]:
+        with connect(self.db_path) as conn:
+            rows = conn.execute("SELECT * FROM writer_history ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) | {"request": json.loads(r["request"]), "checks": json.loads(r["checks"])} for r in rows]
+
+    def save_voice(self, voice: BrandVoice) -> None:
+        if not voice.name.strip():
+            raise ValueError("A brand voice needs a name")
+        with connect(self.db_path) as conn:
+            conn.execute("INSERT OR REPLACE INTO brand_voices VALUES (?, ?, ?)",
+                         (voice.name.strip(), json.dumps(asdict(voice), ensure_ascii=False), time.time()))
+
+    def voices(self) -> dict[str, BrandVoice]:
+        with connect(self.db_path) as conn:
+            rows = conn.execute("SELECT voice FROM brand_voices ORDER BY name").fetchall()
+        return {v.name: v for v in (BrandVoice(**json.loads(r["voice"])) for r in rows)}
+
+    def delete_voice(self, name: str) -> None:
+        with connect(self.db_path) as conn:
+            conn.execute("DELETE FROM brand_voices WHERE name = ?", (name,))
+
+
+# -- export ---------------------------------------------------------------------------------
+def to_markdown(title: str, texts: list[str]) -> str:
+    parts = [f"# {title}", ""]
+    for i, text in enumerate(texts, 1):
+        parts += ([f"## Variant {i}", ""] if len(texts) > 1 else []) + [text, ""]
+    return "\n".join(parts)
+
+
+def to_docx(title: str, texts: list[str]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for i, text in enumerate(texts, 1):
+        if len(texts) > 1:
+            document.add_heading(f"Variant {i}", level=2)
+        for paragraph in text.split("\n"):
+            document.add_paragraph(paragraph)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+# -- batch ----------------------------------------------------------------------------------
+def read_rows(name: str, data: bytes) -> list[dict]:
+    from core.ingest import decode_text
+
+    if name.lower().endswith(".xlsx"):
+        import pandas as pd
+
+        frame = pd.read_excel(io.BytesIO(data), dtype=str).fillna("")
+        return frame.to_dict("records")
+    rows = list(csv.DictReader(io.StringIO(decode_text(name, data))))
+    if not rows:
+        raise ValueError(f"{name}: no rows")
+    return rows
+
+
+def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: WriteRequest | None = None,
+              progress=None, cancel: threading.Event | None = None) -> dict:
+    """One text per row, appended to out_path as it goes; rows already in out_path are skipped, so
+    a stopped or crashed run resumes where it ended."""
+    out_path = Path(out_path)
+    done = set()
+    if out_path.exists():
+        with out_path.open(encoding="utf-8", newline="") as fh:
+            done = {int(r["row"]) for r in csv.DictReader(fh) if r.get("row", "").isdigit()}
+    columns = ["row", *rows[0].keys(), "text", "chars", "length_ok", "missing_keywords", "banned_found", "language"]
+    new_file = not out_path.exists()
+    written = 0
+    with out_path.open("a", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        if new_file:
+            writer.writeheader()
+        for i, row in enumerate(rows, start=1):
+            if cancel is not None and cancel.is_set():
+                break
+            if i in done:
+                continue
+            req = WriteRequest(template, {k: v for k, v in row.items()},
+                               **({} if base is None else {k: getattr(base, k) for k in
+                                  ("lang", "tone", "audience", "length", "keywords", "banned", "platform", "voice")}))
+            variant = write_one(llm, req, seed=i)
+            c = variant.checks
+            writer.writerow({**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
+                             "missing_keywords": "; ".join(c["missing_keywords"]),
+                             "banned_found": "; ".join(c["banned_found"]), "language": c["language"]})
+            fh.flush()
+            written += 1
+            if progress:
+                progress(i / len(rows))
+    return {"rows": len(rows), "written": written, "skipped": len(done), "out": str(out_path),
+            "stopped": bool(cancel is not None and cancel.is_set())}
