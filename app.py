@@ -18,6 +18,7 @@ with st.sidebar:
 pages = [
     st.Page("pages/home.py", title=t("nav.home"), icon=":material/home:", default=True),
     st.Page("pages/chat.py", title=t("nav.chat"), icon=":material/chat:"),
+    st.Page("pages/writer.py", title=t("nav.writer"), icon=":material/edit_note:"),
     st.Page("pages/support.py", title=t("nav.support"), icon=":material/support_agent:"),
     st.Page("pages/knowledge.py", title=t("nav.kb"), icon=":material/library_books:"),
 ]

@@ -26,6 +26,8 @@ from core.llm import GenerationOptions
 
 TEMPLATES_DIR = PROJECT_ROOT / "data" / "writer" / "templates"
 LANGS = ("en", "zh")
+PREFERRED_ORDER = ["product_description", "marketing_email", "social_post", "ad_copy", "blog_outline",
+                   "blog_article", "press_release", "review_reply", "slogans"]
 LENGTHS = {"short": 0.4, "medium": 0.7, "long": 1.0}  # share of the template's character limit
 TONES = {
     "friendly": ("friendly and warm", "亲切温暖"),
@@ -99,7 +101,9 @@ def load_templates(directory: Path = TEMPLATES_DIR) -> dict[str, Template]:
     paths = sorted(Path(directory).glob("*.json"))
     if not paths:
         raise TemplateError(f"No templates found in {directory}")
-    return {t.id: t for t in map(parse_template, paths)}
+    loaded = {t.id: t for t in map(parse_template, paths)}
+    order = {name: i for i, name in enumerate(PREFERRED_ORDER)}
+    return dict(sorted(loaded.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
 @dataclass
@@ -232,8 +236,12 @@ def options_for(req: WriteRequest, seed: int) -> GenerationOptions:
                              temperature=0.8, top_p=0.9, repetition_penalty=1.1, seed=seed)
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ufffd]")
+
+
 def clean(text: str) -> str:
-    return text.strip().strip("`").strip()
+    """Model output as text a person (and a .docx) can take: no control characters, no fences."""
+    return CONTROL.sub("", text).strip().strip("`").strip()
 
 
 def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None) -> Variant:
@@ -343,7 +351,7 @@ def to_docx(title: str, texts: list[str]) -> bytes:
     for i, text in enumerate(texts, 1):
         if len(texts) > 1:
             document.add_heading(f"Variant {i}", level=2)
-        for paragraph in text.split("\n"):
+        for paragraph in clean(text).split("\n"):
             document.add_paragraph(paragraph)
     buf = io.BytesIO()
     document.save(buf)

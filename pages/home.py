@@ -12,6 +12,7 @@ st.write(t("app.tagline"))
 
 for page, icon, title, text, link in [
     ("pages/chat.py", ":material/chat:", "nav.chat", "home.chat", "home.open_chat"),
+    ("pages/writer.py", ":material/edit_note:", "nav.writer", "home.writer", "home.open_writer"),
     ("pages/support.py", ":material/support_agent:", "nav.support", "home.support", "home.open_support"),
     ("pages/knowledge.py", ":material/library_books:", "nav.kb", "home.kb", "home.open_kb"),
 ]:

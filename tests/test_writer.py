@@ -1,0 +1,160 @@
+"""Content writer: templates, prompts in both languages, checks, batch stop/resume, CLI, page."""
+
+import csv
+import io
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.writer import (BrandVoice, TemplateError, WriteRequest, WriterStore, build_messages, check,
+                         load_templates, parse_template, run_batch, to_docx, write)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = load_templates()
+
+
+def sample_fields(template):
+    return {f.name: f"{f.name} value 测试" for f in template.fields}
+
+
+def test_all_templates_load_in_order():
+    assert list(TEMPLATES)[:3] == ["product_description", "marketing_email", "social_post"]
+    assert len(TEMPLATES) >= 9
+
+
+@pytest.mark.parametrize("broken,message", [
+    ("{not json", "broken"),
+    ('{"id": "other", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "must match the file name"),
+    ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "{ghost}", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "unknown field"),
+    ('{"id": "bad", "name": {"en": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "needs an 'zh'"),
+])
+def test_broken_template_names_the_file(tmp_path, broken, message):
+    path = tmp_path / "bad.json"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(TemplateError, match=message) as err:
+        parse_template(path)
+    assert "bad.json" in str(err.value)
+
+
+@pytest.mark.parametrize("template_id", list(TEMPLATES))
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_prompt_building_for_every_template(template_id, lang):
+    template = TEMPLATES[template_id]
+    platform = next(iter(template.platforms), None)
+    req = WriteRequest(template, sample_fields(template), lang=lang, tone="playful", audience="tea lovers",
+                       keywords=["Longjing"], banned=["cheap"], platform=platform,
+                       voice=BrandVoice("Calm", "quiet confidence", ["short sentences"], ["exclamation marks"]),
+                       facts=["Shipping is free from €49."])
+    system, user = build_messages(req)
+    text = user["content"]
+    assert "{" not in text and "Longjing" in text and "cheap" in text and "€49" in text
+    assert "Calm" in system["content"]
+    assert ("简体中文" in text) if lang == "zh" else ("Write in English" in text)
+    assert str(req.max_chars) in text
+
+
+def test_missing_required_field_is_refused():
+    req = WriteRequest(TEMPLATES["product_description"], {"product": ""})
+    with pytest.raises(ValueError, match="Please fill in"):
+        req.validate()
+    with pytest.raises(ValueError, match="platform"):
+        WriteRequest(TEMPLATES["social_post"], sample_fields(TEMPLATES["social_post"])).validate()
+
+
+def test_checks():
+    req = WriteRequest(TEMPLATES["ad_copy"], {}, lang="zh", keywords=["龙井", "春茶"], banned=["便宜"])
+    c = check("Headline: 明前龍井，春天的味道\nBody: 不便宜，但值得。", req)
+    assert c["missing_keywords"] == ["春茶"]  # 龍井 counts as 龙井
+    assert c["banned_found"] == ["便宜"] and c["language"] == "zh" and c["language_ok"]
+    assert check("x" * (req.max_chars + 1), req)["length_ok"] is False
+
+
+def test_write_variants_and_docx(llm):
+    req = WriteRequest(TEMPLATES["slogans"], sample_fields(TEMPLATES["slogans"]))
+    variants = write(llm, req, variants=2, seed=1)
+    assert len(variants) == 2 and all("length_ok" in v.checks for v in variants)
+    assert to_docx("Slogans", [v.text for v in variants])[:2] == b"PK"
+    with pytest.raises(ValueError):
+        write(llm, req, variants=5)
+
+
+def test_history_and_voices(settings, llm):
+    store = WriterStore(settings.db_path)
+    req = WriteRequest(TEMPLATES["slogans"], sample_fields(TEMPLATES["slogans"]))
+    hid = store.save(req, write(llm, req)[0])
+    store.update_text(hid, "edited", check("edited", req))
+    assert store.history()[0]["text"] == "edited"
+    store.save_voice(BrandVoice("Calm", "quiet", ["a"], ["b"], ["example"]))
+    assert store.voices()["Calm"].do == ["a"]
+    store.delete_voice("Calm")
+    assert store.voices() == {}
+
+
+def test_batch_stops_and_resumes(tmp_path, llm):
+    template = TEMPLATES["product_description"]
+    rows = [{"product": f"Tea {i}", "features": "fresh", "details": ""} for i in range(4)]
+    out = tmp_path / "out.csv"
+    cancel = threading.Event()
+    first = run_batch(llm, template, rows, out, progress=lambda f: cancel.set() if f >= 0.5 else None, cancel=cancel)
+    assert first["written"] == 2 and first["stopped"]
+    second = run_batch(llm, template, rows, out)
+    assert second["written"] == 2 and second["skipped"] == 2
+    with out.open(encoding="utf-8") as fh:
+        assert [r["row"] for r in csv.DictReader(fh)] == ["1", "2", "3", "4"]
+
+
+def test_write_cli_json(capsys):
+    from core.cli import main
+
+    code = main(["write", "--template", "product_description", "--fields",
+                 json.dumps({"product": "Longjing", "features": "spring"}), "--variants", "2", "--keywords", "tea",
+                 "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["template"] == "product_description" and len(out["variants"]) == 2
+    assert {"length_ok", "missing_keywords", "banned_found", "language"} <= set(out["variants"][0]["checks"])
+    assert main(["write", "--template", "nope", "--json"]) == 2
+
+
+def test_write_batch_cli(tmp_path, capsys):
+    from core.cli import main
+
+    src = tmp_path / "products.csv"
+    src.write_text("product,features\nLongjing,spring harvest\nKeemun,malty\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["write", "batch", "--template", "product_description", "--csv", str(src), "--out", str(out),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == 2 and out.exists()
+
+
+def test_writer_page_generates_edits_and_checks():
+    at = AppTest.from_file(str(ROOT / "pages" / "writer.py"), default_timeout=60).run()
+    assert not at.exception
+    at.text_input(key="field-product_description-product").set_value("Longjing tea")
+    at.text_area(key="field-product_description-features").set_value("spring harvest; chestnut aroma")
+    at.slider[0].set_value(2)
+    at.button[0].click().run()
+    assert not at.exception
+    assert [s.value for s in at.subheader][:2] == ["Variant 1", "Variant 2"]
+    assert len(at.success) + len(at.warning) >= 2
+    box = at.text_area(key=next(k for k in (ta.key for ta in at.text_area) if k and k.startswith("variant-")))
+    box.set_value("Edited text about Longjing tea.").run()
+    assert not at.exception
+
+
+def test_writer_page_missing_field_warns():
+    at = AppTest.from_file(str(ROOT / "pages" / "writer.py"), default_timeout=60).run()
+    at.button[0].click().run()
+    assert any("Please fill in" in w.value for w in at.warning)
+
+
+def test_export_cells_are_neutralised():
+    import pandas as pd
+
+    from core.exports import safe_cells
+
+    frame = safe_cells(pd.DataFrame({"a": ["=1+1", "+x", "ok", "@SUM(A1)"]}))
+    assert frame["a"].tolist() == ["'=1+1", "'+x", "ok", "'@SUM(A1)"]
