@@ -126,3 +126,22 @@ def test_customer_service_in_browser(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-support.png"))
     page.close()
+
+
+def test_writer_generates_and_downloads(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(f"{app_url}/writer")
+    product = page.get_by_label("Product name")
+    expect(product).to_be_visible(timeout=60_000)
+    product.fill("West Lake Longjing, 50 g tin")
+    page.get_by_label("Key features").fill("spring harvest; chestnut aroma")
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # "Write"
+    expect(page.get_by_text("Variant 1").first).to_be_visible(timeout=60_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Markdown").first.click()
+    assert download.value.suggested_filename == "product_description-1.md"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-writer.png"))
+    page.close()
