@@ -158,3 +158,13 @@ def test_export_cells_are_neutralised():
 
     frame = safe_cells(pd.DataFrame({"a": ["=1+1", "+x", "ok", "@SUM(A1)"]}))
     assert frame["a"].tolist() == ["'=1+1", "'+x", "ok", "'@SUM(A1)"]
+
+
+def test_overlong_output_is_cut_at_a_sentence():
+    from core.writer import fit_length
+
+    assert fit_length("Short.", 100) == "Short."
+    assert fit_length("One sentence here. Two sentences here. Three!", 30) == "One sentence here."
+    assert fit_length("第一句话。第二句话很长很长很长。", 12) == "第一句话。" or len(fit_length("第一句话。第二句话很长很长很长。", 12)) <= 12
+    cut = fit_length("x" * 50, 10)
+    assert len(cut) == 10 and cut.endswith("…")
