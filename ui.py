@@ -54,8 +54,6 @@ def _load_llm(settings):
 
 def get_llm():
     """The process-wide model (shared by every browser session), loaded on first use."""
-    from core.llm import load_llm  # noqa: F401  (import cost paid once, before the spinner)
-
     try:
         with st.spinner(t("model.loading"), show_time=True):
             return _load_llm(settings())
@@ -104,3 +102,14 @@ def _support_log(db_path):
 
 def support_log():
     return _support_log(settings().db_path)
+
+
+@st.cache_resource(show_spinner=False)
+def _writer_store(db_path):
+    from core.writer import WriterStore
+
+    return WriterStore(db_path)
+
+
+def writer_store():
+    return _writer_store(settings().db_path)

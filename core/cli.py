@@ -201,8 +201,6 @@ def cmd_write(args, settings):
     from core.llm import load_llm
     from core.writer import write
 
-    if args.write_action == "batch":
-        return cmd_write_batch(args, settings)
     if not args.template:
         raise ValueError("--template is required")
     try:
@@ -303,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     write_p.add_argument("--variants", type=int, default=1)
     write_p.add_argument("--seed", type=int, default=0)
     write_sub = write_p.add_subparsers(dest="write_action")
-    batch_p = add(write_sub, "batch", cmd_write, "one text per CSV/XLSX row, resumable")
+    batch_p = add(write_sub, "batch", cmd_write_batch, "one text per CSV/XLSX row, resumable")
     write_options(batch_p, batch=True)
     batch_p.add_argument("--csv", required=True)
     batch_p.add_argument("--out", required=True)

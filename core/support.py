@@ -18,6 +18,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from core.config import Settings
 from core.embeddings import has_cjk, to_simplified
+from core.ingest import detect_language
 from core.i18n import stream_in_script, to_traditional
 from core.kb import Hit, KnowledgeBase
 from core.llm import Generation, GenerationOptions
@@ -117,10 +118,6 @@ class SupportAnswer:
     def sources_as_dicts(self) -> list[dict]:
         return [{"n": i + 1, "id": h.id, "source": h.source, "kind": h.kind, "faq_id": h.faq_id,
                  "text": h.text, "answer": h.answer, "confidence": h.confidence} for i, h in enumerate(self.sources)]
-
-
-def detect_language(text: str) -> str:
-    return "zh" if has_cjk(text) else "en"
 
 
 def _messages(prompt_value) -> list[dict]:

@@ -5,13 +5,13 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, WriterStore, check, facts_from_kb, load_templates,
+from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, check, facts_from_kb, load_templates,
                          read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
-from ui import get_llm, knowledge_base, lang, page_setup, pick, settings, t
+from ui import get_llm, knowledge_base, lang, page_setup, pick, settings, t, writer_store
 
 page_setup()
 config = settings()
-store = WriterStore(config.db_path)
+store = writer_store()
 templates = load_templates()
 voices = store.voices()
 
