@@ -310,6 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen = add(bench, "generate", cmd_bench_generate, "median TTFT and decode speed over fixed prompts")
     gen.add_argument("--max-new-tokens", type=int, default=64)
     gen.add_argument("--repeats", type=int, default=1)
+
+    # Larger command families live in their own modules; each adds its sub-commands here.
+    from core import cli_cost, cli_finetune
+
+    cli_cost.register(sub, add)
+    cli_finetune.register(sub, add)
     return parser
 
 
