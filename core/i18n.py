@@ -201,6 +201,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "chat.assistant": ("Assistant", "助手"),
 }
 
+# Larger pages keep their text in their own module (same format), merged here.
+from core.i18n_cost import STRINGS as _COST_STRINGS  # noqa: E402
+from core.i18n_model import STRINGS as _MODEL_STRINGS  # noqa: E402
+
+STRINGS.update(_COST_STRINGS)
+STRINGS.update(_MODEL_STRINGS)
+
 
 @lru_cache(maxsize=1)
 def _to_traditional():
