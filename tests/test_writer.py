@@ -30,6 +30,7 @@ def test_all_templates_load_in_order():
     ('{"id": "other", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "must match the file name"),
     ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "{ghost}", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "unknown field"),
     ('{"id": "bad", "name": {"en": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "needs an 'zh'"),
+    ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}, "example": {"en": "just text"}}', "example needs"),
 ])
 def test_broken_template_names_the_file(tmp_path, broken, message):
     path = tmp_path / "bad.json"
@@ -48,8 +49,11 @@ def test_prompt_building_for_every_template(template_id, lang):
                        keywords=["Longjing"], banned=["cheap"], platform=platform,
                        voice=BrandVoice("Calm", "quiet confidence", ["short sentences"], ["exclamation marks"]),
                        facts=["Shipping is free from €49."])
-    system, user = build_messages(req)
+    system, *example, user = build_messages(req)
     text = user["content"]
+    if template.example(lang, platform):  # the one-shot example: an earlier user/assistant turn
+        assert [m["role"] for m in example] == ["user", "assistant"]
+        assert example[1]["content"] == template.example(lang, platform)["output"]
     assert "{" not in text and "Longjing" in text and "cheap" in text and "€49" in text
     assert "Calm" in system["content"]
     assert ("简体中文" in text) if lang == "zh" else ("Write in English" in text)
