@@ -1,0 +1,484 @@
+"""Business models and the monthly P&L: API pricing, subscriptions, services; break-even, payback, runway.
+
+Also the `Scenario`: every input of every calculator tab in one JSON-serialisable object.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.economics.training import DEFAULT_MFU
+from core.economics.unit_economics import DEFAULT_TARGET_UTILISATION, Usage
+
+SCENARIO_VERSION = 1
+MAX_MONTHS = 120
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+@dataclass
+class ApiPricing:
+    """Selling tokens: customers pay per 1M tokens they use."""
+
+    enabled: bool = True
+    price_per_million_tokens: float = 2.0  # blended $ charged per 1M tokens (input and output together)
+    customers_start: float = 5.0
+    customer_growth_monthly: float = 0.10  # new customers each month, as a share of last month's
+    churn_monthly: float = 0.02  # share of customers lost each month
+    tokens_per_customer_month: float = 300e6
+    cac_per_customer: float = 3000.0  # sales and marketing spend to win one customer
+    serving_cost_per_million_tokens: float = 0.40  # our cost: see the serving tab's $ per 1M tokens
+
+
+@dataclass
+class Subscription:
+    """Selling seats: a monthly price per user."""
+
+    enabled: bool = True
+    seats_start: float = 500.0
+    price_per_seat_month: float = 30.0
+    growth_monthly: float = 0.12  # new seats each month, as a share of last month's seats
+    churn_monthly: float = 0.03
+    cac_per_seat: float = 90.0
+    serving_cost_per_seat_month: float = 3.0  # see the unit-economics tab's serving cost per user
+
+
+@dataclass
+class Services:
+    """Data and enterprise services: contracts delivered by people, billed over the quarter."""
+
+    enabled: bool = True
+    contracts_per_quarter: float = 1.0
+    contract_value: float = 45_000.0
+    delivery_cost_pct: float = 0.55  # share of contract value spent delivering it
+    growth_quarterly: float = 0.10  # growth in contracts per quarter
+
+
+@dataclass
+class CommonCosts:
+    team_monthly: float = 60_000.0  # salaries and on-costs
+    team_growth_monthly: float = 0.01
+    other_fixed_monthly: float = 10_000.0  # office, tools, base infrastructure
+    training_one_off: float = 40_000.0  # spent in month 1 (see the training tab)
+    starting_cash: float = 1_500_000.0
+
+
+@dataclass
+class TrainingInputs:
+    method: str = "lora"  # "pretrain", "full", "lora" or "qlora"
+    params: float = 7e9
+    tokens: float = 2e9  # pre-training tokens, or fine-tuning dataset tokens x epochs
+    gpu: str = "H100-SXM"
+    gpus: int = 8
+    mfu: float = DEFAULT_MFU
+    lora_fraction: float = 0.01
+    usd_per_gpu_hour: float | None = None  # None: the catalogue's on-demand price
+    owned: bool = False
+    purchase_usd_per_gpu: float | None = None
+    amortisation_years: float = 4.0
+    pue: float = 1.2
+    usd_per_kwh: float = 0.10
+    owned_utilisation: float = 0.70
+
+
+@dataclass
+class ServingInputs:
+    params: float = 7e9
+    total_params: float | None = None  # mixture-of-experts: all parameters (params = active ones)
+    gpu: str = "L40S"
+    precision: str = "bf16"
+    kv_precision: str = "bf16"
+    batch: int = 16
+    context: int = 4096
+    layers: int | None = None
+    kv_heads: int | None = None
+    head_dim: int | None = None
+    usd_per_gpu_hour: float | None = None
+    target_utilisation: float = DEFAULT_TARGET_UTILISATION
+    curve_max_users: float = 100_000.0
+
+
+@dataclass
+class PriceWarInputs:
+    our_price: float = 2.0  # $ per unit (e.g. per 1M tokens)
+    competitor_start: float | None = None  # None: same as ours
+    cut_pct: float = 0.5  # the competitor cuts its price by this share ...
+    cut_month: int = 6  # ... in this month
+    elasticity: float = 2.0  # share sensitivity to relative price (see price_war)
+    market_elasticity: float = 0.0  # total demand sensitivity to the market price
+    market_size: float = 10_000.0  # units per month at today's prices
+    base_share: float = 0.2
+    unit_cost: float = 0.4
+    response: str = "match"
+    undercut_pct: float = 0.10
+    response_lag: int = 1
+
+
+@dataclass
+class MarketInputs:
+    companies: float = 200_000.0
+    spend_per_company_usd: float = 12_000.0  # per year
+    serviceable_pct: float = 0.25
+    obtainable_pct: float = 0.02
+
+
+@dataclass
+class UncertaintyInputs:
+    ranges: dict[str, list[float]] = field(default_factory=dict)  # {"subscription.churn_monthly": [0.02, 0.06]}; empty: +/- swing
+    swing: float = 0.2
+    draws: int = 10_000
+    seed: int = 0
+    within_months: int = 24
+
+
+@dataclass
+class Scenario:
+    """Everything the calculator page needs, saved and loaded as one JSON object (to_dict / from_dict)."""
+
+    name: str = "Base case"
+    version: int = SCENARIO_VERSION
+    months: int = 36
+    training: TrainingInputs = field(default_factory=TrainingInputs)
+    serving: ServingInputs = field(default_factory=ServingInputs)
+    usage: Usage = field(default_factory=Usage)
+    api: ApiPricing = field(default_factory=ApiPricing)
+    subscription: Subscription = field(default_factory=Subscription)
+    services: Services = field(default_factory=Services)
+    costs: CommonCosts = field(default_factory=CommonCosts)
+    price_war: PriceWarInputs = field(default_factory=PriceWarInputs)
+    market: MarketInputs = field(default_factory=MarketInputs)
+    uncertainty: UncertaintyInputs = field(default_factory=UncertaintyInputs)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["version"] = SCENARIO_VERSION
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Scenario":
+        """Build from a saved dict: missing keys take defaults, unknown keys are ignored (so scenarios
+        saved by older or newer versions still load); values that are not numbers where numbers are
+        expected raise ValueError naming the field."""
+        return _from_dict(cls, data or {}, "")
+
+    def get(self, path: str):
+        """A value by dotted path, e.g. "subscription.churn_monthly"."""
+        obj = self
+        for part in path.split("."):
+            if not dataclasses.is_dataclass(obj) or not hasattr(obj, part):
+                raise ValueError(f"Unknown scenario input {path!r}")
+            obj = getattr(obj, part)
+        return obj
+
+    def replace(self, path: str, value) -> "Scenario":
+        """A copy with one input changed (dotted path)."""
+        self.get(path)
+        new = copy.deepcopy(self)
+        *parents, last = path.split(".")
+        obj = new
+        for part in parents:
+            obj = getattr(obj, part)
+        setattr(obj, last, value)
+        return new
+
+
+def _from_dict(cls, data: dict, prefix: str):
+    if not isinstance(data, dict):
+        raise ValueError(f"Saved scenario field {prefix.rstrip('.') or 'scenario'} should be an object")
+    default = cls()
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        base, value, where = getattr(default, f.name), data[f.name], prefix + f.name
+        if dataclasses.is_dataclass(base):
+            kwargs[f.name] = _from_dict(type(base), value, where + ".")
+        elif isinstance(base, bool):
+            kwargs[f.name] = bool(value)
+        elif isinstance(base, (int, float)) and value is not None:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}") from None
+            kwargs[f.name] = int(number) if isinstance(base, int) and number.is_integer() else number
+        elif isinstance(base, dict):
+            kwargs[f.name] = {str(k): [float(x) for x in v] for k, v in (value or {}).items()}
+        else:
+            kwargs[f.name] = value
+    obj = cls(**kwargs)
+    if cls is Scenario:
+        obj.version = SCENARIO_VERSION
+    return obj
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+def _nonneg(value, what: str) -> None:
+    if value is None or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} cannot be negative")
+
+
+def _share(value, what: str) -> None:
+    if value is None or not math.isfinite(value) or not 0 <= value <= 1:
+        raise ValueError(f"{what} must be between 0 and 1 (0% to 100%)")
+
+
+def validate_business(s: Scenario) -> None:
+    """Raise ValueError with a plain sentence for inputs no business can have."""
+    if not 1 <= s.months <= MAX_MONTHS or int(s.months) != s.months:
+        raise ValueError(f"The plan must cover 1 to {MAX_MONTHS} whole months")
+    a, b, c, k = s.api, s.subscription, s.services, s.costs
+    for v, w in ((a.price_per_million_tokens, "The API price"), (a.customers_start, "API customers"),
+                 (a.customer_growth_monthly, "API customer growth"), (a.tokens_per_customer_month, "Tokens per customer"),
+                 (a.cac_per_customer, "Customer acquisition cost"), (a.serving_cost_per_million_tokens, "Serving cost"),
+                 (b.seats_start, "Seats"), (b.price_per_seat_month, "The seat price"), (b.growth_monthly, "Seat growth"),
+                 (b.cac_per_seat, "Acquisition cost per seat"), (b.serving_cost_per_seat_month, "Serving cost per seat"),
+                 (c.contracts_per_quarter, "Contracts per quarter"), (c.contract_value, "Contract value"),
+                 (c.growth_quarterly, "Contract growth"), (k.team_monthly, "Team cost"),
+                 (k.team_growth_monthly, "Team cost growth"), (k.other_fixed_monthly, "Other fixed costs"),
+                 (k.training_one_off, "Training cost"), (k.starting_cash, "Starting cash")):
+        _nonneg(v, w)
+    _share(a.churn_monthly, "API customer churn")
+    _share(b.churn_monthly, "Seat churn")
+    _share(c.delivery_cost_pct, "Delivery cost")
+
+
+# ------------------------------------------------------------------------------------------- the P&L
+
+PNL_COLUMNS = [
+    "month", "seats", "new_seats", "api_customers", "new_api_customers", "contracts_per_quarter",
+    "revenue_subscription", "revenue_api", "revenue_services", "revenue",
+    "serving_cost", "delivery_cost", "gross_profit", "gross_margin",
+    "team", "other_fixed", "acquisition", "training", "opex", "net", "cumulative_net", "cash",
+]
+
+
+def monthly_pnl(inputs: Scenario, months: int | None = None) -> pd.DataFrame:
+    """Month-by-month profit and loss and cash.
+
+    Seats (and API customers): month 1 starts with the starting number, all newly acquired;
+    after that, new = last month x growth, and next = last month x (1 - churn) + new.
+    Revenue: seats x price; API customers x tokens per customer / 1M x price per 1M;
+    services: contracts per quarter (growing each quarter) x contract value / 3 each month.
+    Cost of revenue: serving (seats x serving cost per seat; API tokens x our cost per 1M) and
+    services delivery (revenue x delivery %). Gross profit = revenue - cost of revenue.
+    Operating costs: team (growing monthly), other fixed, acquisition (new seats x CAC + new
+    customers x CAC), and the training cost in month 1. Net = gross profit - operating costs.
+    Cash = starting cash + the sum of net so far.
+    """
+    s = inputs
+    validate_business(s)
+    months = s.months if months is None else months
+    if not 1 <= months <= MAX_MONTHS:
+        raise ValueError(f"The plan must cover 1 to {MAX_MONTHS} months")
+    a, b, c, k = s.api, s.subscription, s.services, s.costs
+    rows, seats, customers, cumulative = [], 0.0, 0.0, 0.0
+    for t in range(1, months + 1):
+        if b.enabled:
+            new_seats = b.seats_start if t == 1 else seats * b.growth_monthly
+            seats = b.seats_start if t == 1 else seats * (1 - b.churn_monthly) + new_seats
+        else:
+            new_seats = seats = 0.0
+        if a.enabled:
+            new_customers = a.customers_start if t == 1 else customers * a.customer_growth_monthly
+            customers = a.customers_start if t == 1 else customers * (1 - a.churn_monthly) + new_customers
+        else:
+            new_customers = customers = 0.0
+        contracts = c.contracts_per_quarter * (1 + c.growth_quarterly) ** ((t - 1) // 3) if c.enabled else 0.0
+
+        api_m_tokens = customers * a.tokens_per_customer_month / 1e6
+        rev_sub = seats * b.price_per_seat_month
+        rev_api = api_m_tokens * a.price_per_million_tokens
+        rev_srv = contracts * c.contract_value / 3
+        revenue = rev_sub + rev_api + rev_srv
+        serving = seats * b.serving_cost_per_seat_month + api_m_tokens * a.serving_cost_per_million_tokens
+        delivery = rev_srv * c.delivery_cost_pct
+        gross = revenue - serving - delivery
+        team = k.team_monthly * (1 + k.team_growth_monthly) ** (t - 1)
+        acquisition = new_seats * b.cac_per_seat + new_customers * a.cac_per_customer
+        training = k.training_one_off if t == 1 else 0.0
+        opex = team + k.other_fixed_monthly + acquisition + training
+        net = gross - opex
+        cumulative += net
+        rows.append([t, seats, new_seats, customers, new_customers, contracts, rev_sub, rev_api, rev_srv, revenue,
+                     serving, delivery, gross, gross / revenue if revenue > 0 else None, team, k.other_fixed_monthly,
+                     acquisition, training, opex, net, cumulative, k.starting_cash + cumulative])
+    return pd.DataFrame(rows, columns=PNL_COLUMNS)
+
+
+def break_even_month(df: pd.DataFrame, kind: str = "operating") -> int | None:
+    """Operating break-even: the first month whose net result is >= 0.
+    Payback (kind="payback"): the first month in which the sum of all net results so far is >= 0,
+    i.e. everything spent since month 1 has been earned back. None: not within the plan."""
+    if kind == "payback":
+        return payback_month(df)
+    if kind != "operating":
+        raise ValueError("kind is 'operating' or 'payback'")
+    hits = df.index[df["net"] >= 0]
+    return int(df.loc[hits[0], "month"]) if len(hits) else None
+
+
+def payback_month(df: pd.DataFrame) -> int | None:
+    """The first month in which cumulative net (cash now - starting cash) is back to >= 0; None if never."""
+    hits = df.index[df["cumulative_net"] >= 0]
+    return int(df.loc[hits[0], "month"]) if len(hits) else None
+
+
+def runway_months(df: pd.DataFrame) -> int | None:
+    """Months the cash lasts: the number of months before cash first goes below zero.
+    None: cash never runs out within the plan (the runway is longer than the plan)."""
+    hits = df.index[df["cash"] < 0]
+    return int(df.loc[hits[0], "month"]) - 1 if len(hits) else None
+
+
+def subscription_metrics(sub: Subscription) -> dict:
+    """Per-seat SaaS economics (see e.g. D. Skok, "SaaS Metrics 2.0", forEntrepreneurs.com).
+
+    Gross margin per seat = price - serving cost per seat.
+    Customer lifetime = 1 / monthly churn (months).
+    LTV (lifetime value) = gross margin per seat / monthly churn.
+    LTV / CAC: above ~3 is the usual rule of thumb for a healthy business.
+    CAC payback = CAC / gross margin per seat (months to earn back the cost of winning a seat).
+    None where undefined (no churn: LTV unbounded; no margin: never paid back).
+    """
+    _nonneg(sub.price_per_seat_month, "The seat price")
+    _nonneg(sub.cac_per_seat, "Acquisition cost per seat")
+    _nonneg(sub.serving_cost_per_seat_month, "Serving cost per seat")
+    _share(sub.churn_monthly, "Seat churn")
+    margin = sub.price_per_seat_month - sub.serving_cost_per_seat_month
+    ltv = margin / sub.churn_monthly if sub.churn_monthly > 0 else None
+    return {
+        "arpu": sub.price_per_seat_month,
+        "gross_margin_per_seat": margin,
+        "gross_margin_pct": margin / sub.price_per_seat_month if sub.price_per_seat_month > 0 else None,
+        "lifetime_months": 1 / sub.churn_monthly if sub.churn_monthly > 0 else None,
+        "ltv": ltv,
+        "ltv_to_cac": ltv / sub.cac_per_seat if ltv is not None and sub.cac_per_seat > 0 else None,
+        "cac_payback_months": sub.cac_per_seat / margin if margin > 0 else None,
+    }
+
+
+# ------------------------------------------------------------------- the same P&L, many paths at once
+
+def pnl_arrays(scenario: Scenario, overrides: dict[str, np.ndarray] | None = None,
+               months: int | None = None) -> dict[str, np.ndarray]:
+    """monthly_pnl for many variants at once (Monte Carlo, tornado), vectorised with numpy.
+
+    `overrides` maps dotted input paths (e.g. "subscription.churn_monthly") to arrays of equal
+    length n; every other input is the scenario's. Same formulas as monthly_pnl, in closed form:
+    seats in month t = start x (1 + growth - churn)^(t-1). Returns arrays of shape (n, months):
+    revenue, gross_profit, opex, net, cumulative_net, cash.
+    """
+    overrides = overrides or {}
+    months = scenario.months if months is None else months
+    n = max([len(np.atleast_1d(v)) for v in overrides.values()] or [1])
+
+    def v(path: str) -> np.ndarray:
+        x = overrides[path] if path in overrides else scenario.get(path)
+        return np.broadcast_to(np.asarray(x, dtype=float), (n,))[:, None]
+
+    t = np.arange(1, months + 1, dtype=float)[None, :]
+    zero = np.zeros((n, months))
+
+    def cohort(start, growth, churn):
+        level = start * (1 + growth - churn) ** (t - 1)
+        new = np.where(t == 1, start, growth * start * (1 + growth - churn) ** np.maximum(t - 2, 0))
+        return level, new
+
+    if scenario.subscription.enabled:
+        seats, new_seats = cohort(v("subscription.seats_start"), v("subscription.growth_monthly"),
+                                  v("subscription.churn_monthly"))
+    else:
+        seats = new_seats = zero
+    if scenario.api.enabled:
+        customers, new_customers = cohort(v("api.customers_start"), v("api.customer_growth_monthly"),
+                                          v("api.churn_monthly"))
+    else:
+        customers = new_customers = zero
+    if scenario.services.enabled:
+        contracts = v("services.contracts_per_quarter") * (1 + v("services.growth_quarterly")) ** ((t - 1) // 3)
+    else:
+        contracts = zero
+
+    api_m_tokens = customers * v("api.tokens_per_customer_month") / 1e6
+    rev_srv = contracts * v("services.contract_value") / 3
+    revenue = seats * v("subscription.price_per_seat_month") + api_m_tokens * v("api.price_per_million_tokens") + rev_srv
+    cost_of_revenue = (seats * v("subscription.serving_cost_per_seat_month")
+                       + api_m_tokens * v("api.serving_cost_per_million_tokens")
+                       + rev_srv * v("services.delivery_cost_pct"))
+    gross = revenue - cost_of_revenue
+    opex = (v("costs.team_monthly") * (1 + v("costs.team_growth_monthly")) ** (t - 1) + v("costs.other_fixed_monthly")
+            + new_seats * v("subscription.cac_per_seat") + new_customers * v("api.cac_per_customer")
+            + np.where(t == 1, v("costs.training_one_off"), 0.0))
+    net = gross - opex
+    cumulative = np.cumsum(net, axis=1)
+    return {"revenue": revenue, "gross_profit": gross, "opex": opex, "net": net, "cumulative_net": cumulative,
+            "cash": v("costs.starting_cash") + cumulative}
+
+
+def first_month(mask: np.ndarray, never: int) -> np.ndarray:
+    """Per row, the first month (1-based) where mask is true, else `never`."""
+    hit = mask.any(axis=1)
+    return np.where(hit, mask.argmax(axis=1) + 1, never)
+
+
+# --------------------------------------------------------------------------------- every tab at once
+
+def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
+    """Every number the calculator's tabs show, recomputed from the scenario's inputs.
+
+    Keys: training, serving, plan, curve, api_comparison, pnl, break_even_month, payback_month,
+    runway_months, subscription_metrics, price_war, market, tornado, (monte_carlo when draws > 0).
+    """
+    # Imported here: those modules import this one (for Scenario), so a top-level import would be circular.
+    from core.economics.market import market_sizing
+    from core.economics.price_war import CompetitorCut, compare_responses
+    from core.economics.prices import compare_with_api
+    from core.economics.serving import estimate_serving
+    from core.economics.training import OwnedHardware, estimate_finetune, estimate_training
+    from core.economics.uncertainty import monte_carlo, tornado
+    from core.economics.unit_economics import cost_per_user_curve, serving_plan
+
+    tr, sv, pw, mk = s.training, s.serving, s.price_war, s.market
+    owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
+                          tr.owned_utilisation) if tr.owned else None
+    if tr.method == "pretrain":
+        training = estimate_training(tr.params, tr.tokens, tr.gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
+    else:
+        training = estimate_finetune(tr.params, tr.tokens, tr.gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
+                                     tr.usd_per_gpu_hour, owned=owned)
+    serving = estimate_serving(sv.params, sv.gpu, sv.precision, sv.batch, sv.context, sv.layers, sv.kv_heads,
+                               sv.head_dim, usd_per_gpu_hour=sv.usd_per_gpu_hour, kv_precision=sv.kv_precision,
+                               total_params=sv.total_params)
+    out: dict = {"training": training, "serving": serving}
+    if serving.usd_per_gpu_hour is not None:
+        out["plan"] = serving_plan(s.usage, serving, sv.target_utilisation)
+        users = np.unique(np.round(np.geomspace(10, max(sv.curve_max_users, 20), 60)))
+        out["curve"] = cost_per_user_curve(users, s.usage, serving, sv.target_utilisation,
+                                           s.costs.team_monthly + s.costs.other_fixed_monthly,
+                                           training.cost_usd or 0.0, 24)
+        out["api_comparison"] = compare_with_api(serving.usd_per_million_input_tokens / sv.target_utilisation,
+                                                 serving.usd_per_million_output_tokens / sv.target_utilisation,
+                                                 s.usage.input_tokens, s.usage.output_tokens)
+    else:
+        out["plan"] = out["curve"] = None
+        out["api_comparison"] = compare_with_api(None, None, s.usage.input_tokens, s.usage.output_tokens)
+    pnl = monthly_pnl(s)
+    out.update(pnl=pnl, break_even_month=break_even_month(pnl), payback_month=payback_month(pnl),
+               runway_months=runway_months(pnl), subscription_metrics=subscription_metrics(s.subscription))
+    rule = CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start)
+    out["price_war"] = compare_responses(pw.our_price, rule, pw.elasticity, pw.market_size, pw.base_share,
+                                         pw.unit_cost, months=s.months, undercut_pct=pw.undercut_pct,
+                                         response_lag=pw.response_lag, market_elasticity=pw.market_elasticity)
+    out["market"] = market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct, mk.obtainable_pct)
+    out["tornado"] = tornado(s, swing=s.uncertainty.swing)
+    if monte_carlo_draws:
+        u = s.uncertainty
+        out["monte_carlo"] = monte_carlo(s, u.ranges or None, monte_carlo_draws, u.seed, u.within_months)
+    return out

@@ -1,0 +1,128 @@
+"""Price war: a competitor cuts its price; we hold, match or undercut. Share, revenue and margin over time.
+
+Share model (a two-player logit in log price, the "attraction" form of market-share models; Cooper &
+Nakanishi 1988, "Market-Share Analysis"): our share's odds move with our price relative to theirs,
+
+    s / (1 - s) = s0 / (1 - s0) x ((p_us / p_them) / (p_us0 / p_them0)) ^ (-elasticity)
+
+so at today's prices we keep today's share s0, and if both sides move by the same % nothing changes.
+With share s, a 1% cut in our price alone raises our volume by about elasticity x (1 - s) %.
+The whole market can also grow as average prices fall: volume = market size x
+(average price / today's average price) ^ (-market elasticity); 0 keeps the market size fixed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+RESPONSES = ("hold", "match", "undercut")
+
+
+@dataclass
+class CompetitorCut:
+    """A rule for the competitor's price: start price, cut by cut_pct from `month` on."""
+
+    cut_pct: float = 0.5
+    month: int = 6
+    start_price: float | None = None  # None: the same as our starting price
+
+    def path(self, months: int, our_price: float) -> np.ndarray:
+        if not 0 <= self.cut_pct < 1:
+            raise ValueError("The competitor's cut must be at least 0% and less than 100%")
+        if self.month < 1 or int(self.month) != self.month:
+            raise ValueError("The month of the cut must be a whole number from 1")
+        start = our_price if self.start_price is None else self.start_price
+        t = np.arange(1, months + 1)
+        return np.where(t >= self.month, start * (1 - self.cut_pct), start).astype(float)
+
+
+def _competitor_prices(competitor_path, months: int, our_price: float) -> np.ndarray:
+    if isinstance(competitor_path, dict):
+        competitor_path = CompetitorCut(**competitor_path)
+    if isinstance(competitor_path, CompetitorCut):
+        prices = competitor_path.path(months, our_price)
+    else:
+        given = np.asarray(list(competitor_path), dtype=float)
+        if given.size == 0:
+            raise ValueError("Give at least one competitor price")
+        # Shorter than the plan: the last price holds.
+        prices = np.concatenate([given, np.full(max(0, months - given.size), given[-1])])[:months]
+    if not np.isfinite(prices).all() or (prices <= 0).any():
+        raise ValueError("Competitor prices must be positive")
+    return prices
+
+
+def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.0, market_size: float = 10_000.0,
+                       base_share: float = 0.2, unit_cost: float = 0.0, response: str = "match", months: int = 36,
+                       undercut_pct: float = 0.10, response_lag: int = 1, market_elasticity: float = 0.0,
+                       floor: float | None = None) -> pd.DataFrame:
+    """One path of a price war, month by month.
+
+    Our price: hold = unchanged; match = the competitor's price `response_lag` months earlier;
+    undercut = that price x (1 - undercut %). We never go above our starting price, nor below
+    `floor` (default: our unit cost, i.e. we do not sell at a loss).
+    Share from the model above; volume = market volume x share; revenue = volume x our price;
+    margin = volume x (our price - unit cost).
+    """
+    if response not in RESPONSES:
+        raise ValueError(f"Unknown response {response!r}; choose one of: {', '.join(RESPONSES)}")
+    for value, what in ((our_price, "Our price"), (market_size, "Market size")):
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{what} must be positive")
+    if not 0 < base_share < 1:
+        raise ValueError("Today's market share must be between 0 and 1 (both excluded)")
+    if elasticity < 0 or market_elasticity < 0:
+        raise ValueError("Elasticities are given as positive numbers (higher = more price-sensitive)")
+    if unit_cost < 0:
+        raise ValueError("Unit cost cannot be negative")
+    if not 0 <= undercut_pct < 1:
+        raise ValueError("The undercut must be at least 0% and less than 100%")
+    if response_lag < 0 or int(response_lag) != response_lag:
+        raise ValueError("The response lag is a whole number of months, 0 or more")
+    if not 1 <= months <= 120:
+        raise ValueError("The price war can cover 1 to 120 months")
+    floor = unit_cost if floor is None else floor
+
+    theirs = _competitor_prices(competitor_path, months, our_price)
+    seen = theirs[np.maximum(np.arange(months) - int(response_lag), 0)]  # what we react to
+    if response == "hold":
+        ours = np.full(months, float(our_price))
+    else:
+        target = seen if response == "match" else seen * (1 - undercut_pct)
+        ours = np.clip(target, min(floor, our_price), our_price)
+
+    odds0 = base_share / (1 - base_share)
+    odds = odds0 * ((ours / theirs) / (our_price / theirs[0])) ** (-elasticity)
+    share = odds / (1 + odds)
+    avg0 = base_share * our_price + (1 - base_share) * theirs[0]
+    avg = share * ours + (1 - share) * theirs
+    market = market_size * (avg / avg0) ** (-market_elasticity)
+    volume = market * share
+    margin = volume * (ours - unit_cost)
+    return pd.DataFrame({
+        "month": np.arange(1, months + 1), "our_price": ours, "competitor_price": theirs, "share": share,
+        "market_volume": market, "volume": volume, "revenue": volume * ours, "margin": margin,
+        "cumulative_margin": np.cumsum(margin),
+    })
+
+
+def compare_responses(our_price: float, competitor_path, elasticity: float = 2.0, market_size: float = 10_000.0,
+                      base_share: float = 0.2, unit_cost: float = 0.0, months: int = 36,
+                      responses=RESPONSES, **kwargs) -> pd.DataFrame:
+    """simulate_price_war for each response, stacked with a `response` column (long format for charts)."""
+    frames = [simulate_price_war(our_price, competitor_path, elasticity, market_size, base_share, unit_cost,
+                                 response=r, months=months, **kwargs).assign(response=r) for r in responses]
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise_responses(paths: pd.DataFrame) -> pd.DataFrame:
+    """One row per response: total revenue and margin over the plan, final price and share."""
+    g = paths.groupby("response", sort=False)
+    return pd.DataFrame({
+        "total_revenue": g["revenue"].sum(), "total_margin": g["margin"].sum(),
+        "final_price": g["our_price"].last(), "final_share": g["share"].last(),
+    }).reset_index()

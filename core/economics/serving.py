@@ -1,0 +1,207 @@
+"""What it costs to serve a model: memory (weights + KV cache), throughput (roofline), $ per token."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from core.economics.hardware import GPU, ceil_div, check_precision, get_gpu
+
+PRECISION_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+MEMORY_HEADROOM = 0.90  # ~10% of GPU memory goes to the framework, activations and fragmentation
+
+# Efficiency assumptions (share of the datasheet peak actually reached). Real servers stay below the
+# roofline: kernels, scheduling and communication all cost time. Change them when you have measurements.
+DEFAULT_BANDWIDTH_EFFICIENCY = 0.70  # memory bandwidth utilisation ("MBU", Databricks 2023) during decode
+DEFAULT_COMPUTE_EFFICIENCY = 0.50  # share of peak FLOP/s during prefill and compute-bound decode
+
+# Shapes of well-known open models (their config.json on Hugging Face): used when the caller does not
+# give layers / KV heads / head dimension, picking the model nearest in size.
+KNOWN_SHAPES: list[tuple[str, float, int, int, int]] = [
+    # name, parameters, layers, KV heads, head dim
+    ("Qwen2.5-0.5B", 0.49e9, 24, 2, 64),
+    ("Llama-3.2-1B", 1.24e9, 16, 8, 64),
+    ("Qwen2.5-1.5B", 1.54e9, 28, 2, 128),
+    ("Llama-3.2-3B", 3.21e9, 28, 8, 128),
+    ("Qwen2.5-7B", 7.62e9, 28, 4, 128),
+    ("Llama-3.1-8B", 8.03e9, 32, 8, 128),
+    ("Qwen2.5-14B", 14.7e9, 48, 8, 128),
+    ("Qwen2.5-32B", 32.8e9, 64, 8, 128),
+    ("Llama-3.1-70B", 70.6e9, 80, 8, 128),
+    ("Qwen2.5-72B", 72.7e9, 80, 8, 128),
+    ("Llama-3.1-405B", 405.9e9, 126, 8, 128),
+]
+
+
+@dataclass
+class ServingEstimate:
+    params: float  # active parameters per token (compute)
+    weight_params: float  # all parameters held in memory (= params unless mixture-of-experts)
+    gpu: str
+    precision: str
+    kv_precision: str
+    batch: int
+    context: int
+    layers: int
+    kv_heads: int
+    head_dim: int
+    shape_estimated: bool
+    shape_source: str
+    weights_gb: float
+    kv_gb_per_token: float  # per sequence
+    kv_cache_gb: float
+    total_gb: float
+    usable_gb_per_gpu: float
+    fits: bool  # on one GPU
+    gpus_needed: int  # GPUs one copy of the model needs (weights + KV cache split across them)
+    prefill_tok_s: float  # prompt tokens per second per GPU
+    decode_tok_s: float  # output tokens per second per GPU, all sequences in the batch together
+    decode_tok_s_per_sequence: float  # what one user sees
+    bound: str  # "memory" or "compute": what limits decode at this batch
+    step_ms: float  # one decode step (one token for every sequence in the batch)
+    ttft_s: float  # time to first token for one prompt of prompt_tokens
+    prompt_tokens: int
+    utilisation: float
+    usd_per_gpu_hour: float | None
+    usd_per_million_output_tokens: float | None
+    usd_per_million_input_tokens: float | None
+    explanation: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def estimate_shape(params: float) -> tuple[str, int, int, int]:
+    """(model name, layers, KV heads, head dim) of the known model nearest in size (log scale)."""
+    name, _, layers, kv_heads, head_dim = min(KNOWN_SHAPES, key=lambda s: abs(math.log(s[1] / params)))
+    return name, layers, kv_heads, head_dim
+
+
+def weights_gb(params: float, precision: str = "bf16") -> float:
+    """Weights memory = parameters x bytes per parameter (bf16/fp16 2, fp8/int8 1, int4 0.5)."""
+    return params * PRECISION_BYTES[check_precision(precision)] / 1e9
+
+
+def kv_cache_gb(layers: int, kv_heads: int, head_dim: int, context: int, batch: int = 1,
+                kv_precision: str = "bf16") -> float:
+    """KV cache = 2 (a key and a value) x layers x KV heads x head dim x tokens x sequences x bytes.
+
+    Every token kept in context stores one key and one value vector per layer and KV head
+    (grouped-query attention shares each KV head among several query heads, hence "KV heads").
+    """
+    return 2 * layers * kv_heads * head_dim * context * batch * PRECISION_BYTES[check_precision(kv_precision)] / 1e9
+
+
+def _positive_int(value, what: str) -> int:
+    if value is None or value < 1 or int(value) != value:
+        raise ValueError(f"{what} must be a whole number of at least 1")
+    return int(value)
+
+
+def _share(value: float, what: str) -> float:
+    if value is None or not math.isfinite(value) or not 0 < value <= 1:
+        raise ValueError(f"{what} must be more than 0 and at most 1")
+    return float(value)
+
+
+def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", batch: int = 1, context: int = 4096,
+                     layers: int | None = None, kv_heads: int | None = None, head_dim: int | None = None,
+                     prompt_tokens: int | None = None, utilisation: float = 1.0,
+                     usd_per_gpu_hour: float | None = None, kv_precision: str = "bf16",
+                     total_params: float | None = None,
+                     bandwidth_efficiency: float = DEFAULT_BANDWIDTH_EFFICIENCY,
+                     compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY) -> ServingEstimate:
+    """Memory, speed and cost of serving a model on one kind of GPU.
+
+    Memory: weights (total parameters x bytes) + KV cache (2 x layers x KV heads x head dim x context x
+    batch x bytes). It fits when that is at most 90% of one GPU's memory; otherwise the model is split
+    over gpus_needed = ceil(total / (90% of one GPU)) GPUs (tensor parallelism).
+
+    Speed, the roofline (Williams et al. 2009; applied to LLMs in Pope et al. 2022):
+    - Prefill (reading the prompt) is compute-bound: tokens/s = peak FLOP/s x efficiency / (2 x N).
+    - Decode makes one token per sequence per step, and each step must read all weights and the
+      KV cache from memory: step time = max(bytes read / (bandwidth x efficiency),
+      batch x 2 x N / (peak FLOP/s x efficiency)). Output tokens/s = batch / step time. Small batches
+      are memory-bound (the GPU waits for memory), so larger batches are almost free until compute binds.
+    Cost: $ per 1M output tokens = $ per GPU-hour / (output tokens/s per GPU x 3,600 x utilisation) x 1e6.
+    At utilisation 1 the GPU is busy all the time: a floor, not what a service with quiet hours pays.
+    """
+    g = get_gpu(gpu)
+    precision, kv_precision = check_precision(precision), check_precision(kv_precision)
+    if params is None or not math.isfinite(params) or params <= 0:
+        raise ValueError("Parameters must be a positive number")
+    weight_params = float(total_params) if total_params else float(params)
+    if weight_params < params:
+        raise ValueError("Total parameters cannot be fewer than active parameters")
+    batch = _positive_int(batch, "Batch size")
+    context = _positive_int(context, "Context length")
+    utilisation = _share(utilisation, "Utilisation")
+    bandwidth_efficiency = _share(bandwidth_efficiency, "Bandwidth efficiency")
+    compute_efficiency = _share(compute_efficiency, "Compute efficiency")
+    prompt_tokens = _positive_int(prompt_tokens if prompt_tokens is not None else max(1, context // 2), "Prompt tokens")
+
+    given = (layers, kv_heads, head_dim)
+    if all(v is not None for v in given):
+        layers, kv_heads, head_dim = (_positive_int(v, w) for v, w in zip(given, ("Layers", "KV heads", "Head dim")))
+        shape_estimated, shape_source = False, "given"
+    elif any(v is not None for v in given):
+        raise ValueError("Give all three of layers, KV heads and head dim, or none (then they are estimated)")
+    else:
+        shape_source, layers, kv_heads, head_dim = estimate_shape(weight_params)
+        shape_estimated = True
+
+    w_gb = weights_gb(weight_params, precision)
+    kv_tok = kv_cache_gb(layers, kv_heads, head_dim, 1, 1, kv_precision)
+    kv_gb = kv_tok * context * batch
+    total = w_gb + kv_gb
+    usable = g.memory_gb * MEMORY_HEADROOM
+    n = ceil_div(total, usable)
+
+    # Roofline over the n GPUs holding one copy; reported per GPU.
+    flops_per_token = 2.0 * params
+    peak = g.peak_flops(precision) * compute_efficiency * n
+    bandwidth = g.bandwidth_gbs * 1e9 * bandwidth_efficiency * n
+    memory_s = total * 1e9 / bandwidth
+    compute_s = batch * flops_per_token / peak
+    step_s = max(memory_s, compute_s)
+    decode = batch / step_s / n
+    prefill = peak / flops_per_token / n
+
+    rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else g.usd_per_hour
+    if rate is not None and (not math.isfinite(rate) or rate < 0):
+        raise ValueError("The price per GPU-hour cannot be negative")
+    per_m_out = rate / (decode * 3600 * utilisation) * 1e6 if rate is not None else None
+    per_m_in = rate / (prefill * 3600 * utilisation) * 1e6 if rate is not None else None
+
+    bound = "memory" if memory_s >= compute_s else "compute"
+    lines = [
+        f"Memory: weights {w_gb:,.1f} GB ({weight_params / 1e9:,.1f}B parameters x {PRECISION_BYTES[precision]:g} bytes)"
+        f" + KV cache {kv_gb:,.2f} GB (2 x {layers} layers x {kv_heads} KV heads x {head_dim} dims x {context:,} tokens"
+        f" x {batch} sequences x {PRECISION_BYTES[kv_precision]:g} bytes) = {total:,.1f} GB;"
+        f" one {g.name} holds {usable:,.1f} GB after 10% headroom"
+        + (" -> fits on one GPU." if n == 1 else f" -> needs {n} GPUs."),
+        f"Each decode step reads {total:,.1f} GB at {g.bandwidth_gbs * bandwidth_efficiency * n:,.0f} GB/s"
+        f" ({bandwidth_efficiency:.0%} of peak) = {memory_s * 1000:,.1f} ms; the maths for {batch} tokens takes"
+        f" {compute_s * 1000:,.2f} ms at {compute_efficiency:.0%} of peak -> {bound}-bound,"
+        f" {decode:,.0f} output tokens/s per GPU, {1 / step_s:,.1f} per sequence.",
+        f"Prefill is compute-bound: {prefill:,.0f} prompt tokens/s per GPU; a {prompt_tokens:,}-token prompt"
+        f" waits {prompt_tokens / (prefill * n):,.2f} s for its first token.",
+    ]
+    if shape_estimated:
+        lines.append(f"Layers, KV heads and head dim not given: taken from {shape_source}, the known model nearest in size.")
+    if rate is None:
+        lines.append(f"No on-demand price for {g.name} in the catalogue: enter a $ per GPU-hour to get costs.")
+    else:
+        lines.append(f"At ${rate:,.2f} per GPU-hour and {utilisation:.0%} utilisation: ${per_m_out:,.3f} per 1M output"
+                     f" tokens, ${per_m_in:,.3f} per 1M prompt tokens.")
+
+    return ServingEstimate(
+        params=float(params), weight_params=weight_params, gpu=g.name, precision=precision, kv_precision=kv_precision,
+        batch=batch, context=context, layers=layers, kv_heads=kv_heads, head_dim=head_dim,
+        shape_estimated=shape_estimated, shape_source=shape_source, weights_gb=w_gb, kv_gb_per_token=kv_tok,
+        kv_cache_gb=kv_gb, total_gb=total, usable_gb_per_gpu=usable, fits=n == 1, gpus_needed=n,
+        prefill_tok_s=prefill, decode_tok_s=decode, decode_tok_s_per_sequence=1 / step_s, bound=bound,
+        step_ms=step_s * 1000, ttft_s=prompt_tokens / (prefill * n), prompt_tokens=prompt_tokens,
+        utilisation=utilisation, usd_per_gpu_hour=rate, usd_per_million_output_tokens=per_m_out,
+        usd_per_million_input_tokens=per_m_in, explanation=lines,
+    )
