@@ -21,6 +21,7 @@ pages = [
     st.Page("pages/writer.py", title=t("nav.writer"), icon=":material/edit_note:"),
     st.Page("pages/support.py", title=t("nav.support"), icon=":material/support_agent:"),
     st.Page("pages/knowledge.py", title=t("nav.kb"), icon=":material/library_books:"),
+    st.Page("pages/model.py", title=t("nav.model"), icon=":material/model_training:"),
 ]
 page = st.navigation(pages)
 

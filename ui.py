@@ -44,7 +44,9 @@ def settings():
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _load_llm(settings):
+def _load_llm(settings, adapter_key=None):
+    """adapter_key (the resolved adapter folder and its files' mtime) is part of the cache key only:
+    choosing another active adapter, or retraining one, loads the model afresh without a restart."""
     from core.llm import load_llm
 
     llm = load_llm(settings, log=lambda *_: None)
@@ -52,11 +54,33 @@ def _load_llm(settings):
     return llm
 
 
-def get_llm():
-    """The process-wide model (shared by every browser session), loaded on first use."""
+def _adapter_key(settings):
+    from core.llm import resolve_adapter
+
+    try:
+        path = resolve_adapter(settings)
+    except ModelUnavailable:
+        return None  # load_llm raises it again, with its message
+    if path is None:
+        return None
+    files = [path / "adapter_config.json", path / "adapter_model.safetensors"]
+    return str(path), max((f.stat().st_mtime_ns for f in files if f.exists()), default=0)
+
+
+def get_llm(adapter: str | None = None):
+    """The process-wide model (shared by every browser session), loaded on first use.
+    adapter: override APP_ADAPTER ("none" gives the base model, e.g. to compare with)."""
+    from dataclasses import replace
+
+    s = settings()
+    if adapter is not None:
+        s = replace(s, adapter=adapter)
+    key = _adapter_key(s)
+    if key is None and s.adapter.strip().lower() == "auto":
+        s = replace(s, adapter="none")  # nothing to apply: share the base model's cache entry
     try:
         with st.spinner(t("model.loading"), show_time=True):
-            return _load_llm(settings())
+            return _load_llm(s, key)
     except ModelUnavailable as exc:
         show_model_error(exc)
         st.stop()

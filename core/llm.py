@@ -338,14 +338,46 @@ def pick_dtype(device: str, requested: str = "auto"):
     return {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
 
 
+SHIPPED_ADAPTER = PROJECT_ROOT / "data" / "adapters" / "default"
+
+
+def configured_model_name(settings: Settings) -> str:
+    """The base model's name as adapters record it (model_card.json "base_model")."""
+    value = settings.model.strip()
+    return DEFAULT_MODEL_NAME if value == "default" else Path(value).name or value
+
+
+def _fits(adapter: Path, settings: Settings) -> bool:
+    """An adapter whose model card names another base model would not load onto this one."""
+    import json
+
+    try:
+        base = json.loads((adapter / "model_card.json").read_text(encoding="utf-8")).get("base_model")
+    except (OSError, ValueError):
+        return True  # no card: trust it
+    return not base or base == configured_model_name(settings)
+
+
 def resolve_adapter(settings: Settings) -> Path | None:
-    """The LoRA adapter folder to apply, or None. "auto" takes a shipped or trained one if present."""
+    """The LoRA adapter folder to apply, or None.
+
+    "auto" follows `$APP_DATA_DIR/adapters/active` — a small file naming an adapter under
+    `adapters/` ("default" = the shipped one, "none" = the base model), or a copied adapter folder —
+    and otherwise takes the shipped `data/adapters/default`; in both cases only an adapter made
+    for the configured base model."""
     value = settings.adapter.strip()
     if value.lower() in ("none", "off", "false", "0"):
         return None
     if value.lower() == "auto":
-        for candidate in (settings.adapters_dir / "active", PROJECT_ROOT / "data" / "adapters" / "default"):
-            if (candidate / "adapter_config.json").is_file():
+        active = settings.adapters_dir / "active"
+        candidates = [active, SHIPPED_ADAPTER]
+        if active.is_file():
+            name = active.read_text(encoding="utf-8").strip()
+            if name == "none":
+                return None
+            candidates[0] = SHIPPED_ADAPTER if name == "default" else settings.adapters_dir / name
+        for candidate in candidates:
+            if (candidate / "adapter_config.json").is_file() and _fits(candidate, settings):
                 return candidate
         return None
     path = Path(value).expanduser()
@@ -433,7 +465,7 @@ def describe(settings: Settings) -> dict:
         dtype = str(pick_dtype(device, settings.dtype)).removeprefix("torch.")
     except Exception:
         dtype = settings.dtype
-    model = DEFAULT_MODEL_NAME if settings.model == "default" else Path(settings.model).name or settings.model
+    model = configured_model_name(settings)
     try:
         adapter = resolve_adapter(settings)
     except ModelUnavailable:

@@ -1,0 +1,99 @@
+"""The adapters on this machine and which one the app uses.
+
+The shipped adapter lives in `data/adapters/default`; adapters trained here go to
+`$APP_DATA_DIR/adapters/<name>`. `$APP_DATA_DIR/adapters/active` is a one-line file naming the
+active one ("default", a trained adapter's name, or "none" for the base model);
+`core.llm.resolve_adapter` reads it when APP_ADAPTER=auto.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import Settings
+from core.finetune.card import read_card
+from core.llm import SHIPPED_ADAPTER, resolve_adapter
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+RESERVED = {"active", "default", "none"}
+BASE = "none"  # the active choice meaning "no adapter"
+
+
+@dataclass
+class Adapter:
+    name: str
+    path: Path
+    shipped: bool
+    card: dict | None
+    size_bytes: int
+
+    @property
+    def base_model(self) -> str | None:
+        return (self.card or {}).get("base_model")
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.glob("adapter_model.*") if f.is_file())
+
+
+def list_adapters(settings: Settings) -> list[Adapter]:
+    """The shipped adapter first, then trained ones by name."""
+    found = []
+    if (SHIPPED_ADAPTER / "adapter_config.json").is_file():
+        found.append(Adapter("default", SHIPPED_ADAPTER, True, read_card(SHIPPED_ADAPTER), _size(SHIPPED_ADAPTER)))
+    root = settings.adapters_dir
+    if root.is_dir():
+        for path in sorted(p for p in root.iterdir() if p.is_dir()):
+            if (path / "adapter_config.json").is_file() and NAME.match(path.name):
+                found.append(Adapter(path.name, path, False, read_card(path), _size(path)))
+    return found
+
+
+def active_choice(settings: Settings) -> str:
+    """What the Model page shows as active: an adapter name, or "none" for the base model."""
+    path = resolve_adapter(settings)
+    if path is None:
+        return BASE
+    return "default" if path == SHIPPED_ADAPTER else path.name
+
+
+def validate_name(settings: Settings, name: str) -> Path:
+    """The folder for a new adapter called `name` (checked, not created)."""
+    name = (name or "").strip()
+    if not NAME.match(name) or name in RESERVED:
+        raise ValueError("An adapter name needs 1–40 characters: a–z, 0–9, '-' or '_', starting with a letter or "
+                         "digit (not 'active', 'default' or 'none')")
+    path = settings.adapters_dir / name
+    if path.exists():
+        raise ValueError(f"An adapter called {name!r} already exists; choose another name")
+    return path
+
+
+def set_active(settings: Settings, name: str) -> None:
+    """Make `name` ("default", a trained adapter, or "none") the adapter the app loads."""
+    names = {a.name for a in list_adapters(settings)}
+    if name != BASE and name not in names:
+        raise ValueError(f"No adapter called {name!r}")
+    pointer = settings.adapters_dir / "active"
+    if pointer.is_dir():
+        raise ValueError(f"{pointer} is a copied adapter folder; move it to {settings.adapters_dir}/<name> first")
+    settings.adapters_dir.mkdir(parents=True, exist_ok=True)
+    tmp = pointer.with_name(".active.tmp")
+    tmp.write_text(name + "\n", encoding="utf-8")
+    tmp.replace(pointer)  # atomic: a reader sees the old or the new choice, never half
+
+
+def delete_adapter(settings: Settings, name: str) -> None:
+    """Delete a trained adapter (the shipped one cannot be); if it was active, the default takes over."""
+    if name in RESERVED or not NAME.match(name):
+        raise ValueError(f"{name!r} cannot be deleted")
+    path = settings.adapters_dir / name
+    if not (path / "adapter_config.json").is_file():
+        raise ValueError(f"No trained adapter called {name!r}")
+    pointer = settings.adapters_dir / "active"
+    if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == name:
+        pointer.unlink()
+    shutil.rmtree(path)

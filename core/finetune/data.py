@@ -1,0 +1,374 @@
+"""Training data: the company's FAQ answered from sources, brand-voice samples, extra chat files.
+
+Every example is a chat (system, user, assistant) that the trainer renders with the model's own
+chat template and trains on the assistant's part only.
+
+FAQ entries become *grounded* examples in exactly the format the customer-service page uses for
+tier-2 answers (`core.support.GROUNDED`): numbered sources plus the question in the user message,
+and the curated answer with a citation after each sentence as the target. About one entry in four
+also gets sources that do not answer it, with NO_ANSWER as the target. The fine-tune therefore
+teaches the company's answers *and* the hand-over contract; training question → answer without
+sources under that system prompt would teach the model to answer from memory, which is what
+tier 2 must never do.
+
+A fixed seed decides the validation split: ~15% of the FAQ entries of each language are held out
+(never trained on) and also serve as the answer-quality test set in `evaluate`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from core.config import PROJECT_ROOT
+
+SAMPLE_FAQ = PROJECT_ROOT / "data" / "kb" / "sample" / "faq.csv"
+VAL_FRACTION = 0.15  # of each language's FAQ entries
+NEGATIVE_FRACTION = 0.25  # FAQ entries that also get a NO_ANSWER example
+ROLES = ("system", "user", "assistant")
+MAX_ERRORS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    question: str
+    answer: str
+    language: str  # en | zh
+    category: str = ""
+    source: str = "faq.csv"  # file name, as the knowledge base shows it in citations
+
+
+@dataclass
+class Example:
+    messages: list[dict]  # ends with the assistant's message: the training target
+    kind: str  # faq | no-answer | voice | extra
+    language: str
+    source: str  # where it came from, e.g. "faq.csv#en-001", "voice:Jade#1", "extra.jsonl:3"
+    reference: str = ""  # FAQ examples: the curated answer, for answer-quality evaluation
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainingData:
+    train: list[Example]
+    val: list[Example]
+    inputs: list[str] = field(default_factory=list)  # what it was built from, for the model card
+
+    @property
+    def sha256(self) -> str:
+        canon = json.dumps({"train": [e.as_dict() for e in self.train], "val": [e.as_dict() for e in self.val]},
+                           ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+    def summary(self) -> dict:
+        def count(rows):
+            return dict(sorted(Counter(f"{e.kind}/{e.language}" for e in rows).items()))
+
+        return {"sha256": self.sha256, "train_examples": len(self.train), "val_examples": len(self.val),
+                "train": count(self.train), "val": count(self.val), "inputs": self.inputs,
+                "heldout_faq": sorted({e.source for e in self.val if e.kind == "faq"})}
+
+
+# -- reading inputs --------------------------------------------------------------------------
+def faq_from_table(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[FaqEntry]:
+    """FAQ rows from a CSV/TSV/XLSX table (same columns as the knowledge base accepts)."""
+    from core.ingest import FAQ_EXTENSIONS, parse_file, safe_name
+
+    name = safe_name(name)
+    if Path(name).suffix.lower() not in FAQ_EXTENSIONS:
+        raise ValueError(f"{name}: a FAQ table must be .csv, .tsv or .xlsx")
+    parsed = parse_file(name, data, max_bytes)
+    return [FaqEntry(c.faq_id, c.text, c.answer, c.language, c.category, parsed.name) for c in parsed.chunks]
+
+
+def faq_from_kb(kb) -> list[FaqEntry]:
+    """The FAQ entries stored in a knowledge base (every ingested FAQ table, staff answers too)."""
+    entries = []
+    for src in kb.sources():
+        if src["kind"] != "faq":
+            continue
+        for row in kb.preview(src["source"], limit=1_000_000):
+            entries.append(FaqEntry(row["faq_id"], row["text"], row["answer"], row["language"], "", src["source"]))
+    return entries
+
+
+def read_chat_jsonl(name: str, data: bytes) -> list[Example]:
+    """Chat examples, one JSON object per line: {"messages": [{"role": ..., "content": ...}, ...]}.
+
+    Rejects the whole file when any row is malformed, naming the file and line of each problem."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: not UTF-8 text") from None
+    examples, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            messages = _chat_row(json.loads(line))
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {number}: not valid JSON ({exc.msg})")
+            continue
+        except ValueError as exc:
+            errors.append(f"line {number}: {exc}")
+            continue
+        lang = "zh" if _has_cjk(messages[-1]["content"]) else "en"
+        examples.append(Example(messages, "extra", lang, f"{name}:{number}"))
+    if errors:
+        shown = "; ".join(errors[:MAX_ERRORS_SHOWN])
+        more = f" (and {len(errors) - MAX_ERRORS_SHOWN} more)" if len(errors) > MAX_ERRORS_SHOWN else ""
+        raise ValueError(f"{name}: {len(errors)} malformed row(s) — {shown}{more}")
+    if not examples:
+        raise ValueError(f"{name}: no examples (expected one JSON object per line with a 'messages' list)")
+    return examples
+
+
+def _chat_row(row) -> list[dict]:
+    if not isinstance(row, dict) or not isinstance(row.get("messages"), list):
+        raise ValueError('expected an object with a "messages" list')
+    messages = row["messages"]
+    if not messages:
+        raise ValueError('"messages" is empty')
+    out = []
+    for i, m in enumerate(messages, start=1):
+        if not isinstance(m, dict):
+            raise ValueError(f"message {i} is not an object")
+        role, content = m.get("role"), m.get("content")
+        if role not in ROLES:
+            raise ValueError(f"message {i} has role {role!r}; use system, user or assistant")
+        if not isinstance(content, str) or not content.strip():
+            raise ValueError(f"message {i} has no text content")
+        if role == "system" and i != 1:
+            raise ValueError(f"message {i}: a system message may only come first")
+        out.append({"role": role, "content": content.strip()})
+    dialogue = [m for m in out if m["role"] != "system"]
+    if not dialogue or dialogue[0]["role"] != "user":
+        raise ValueError("the conversation must start with a user message")
+    if out[-1]["role"] != "assistant":
+        raise ValueError("the last message must be the assistant's (the answer to learn)")
+    return out
+
+
+def read_inputs(paths: list[Path], max_bytes: int = 50_000_000) -> tuple[list[FaqEntry], list[Example]]:
+    """Extra data files: .jsonl chats, or .csv/.tsv/.xlsx FAQ tables."""
+    faq, extra = [], []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        faq_rows, chats = read_upload(path.name, path.read_bytes(), max_bytes)
+        faq += faq_rows
+        extra += chats
+    return faq, extra
+
+
+def read_upload(name: str, data: bytes, max_bytes: int = 50_000_000) -> tuple[list[FaqEntry], list[Example]]:
+    suffix = Path(name).suffix.lower()
+    if len(data) > max_bytes:
+        raise ValueError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    if suffix == ".jsonl":
+        return [], read_chat_jsonl(name, data)
+    if suffix in (".csv", ".tsv", ".xlsx"):
+        return faq_from_table(name, data, max_bytes), []
+    raise ValueError(f"{name}: use .jsonl (chat examples) or .csv/.tsv/.xlsx (FAQ table)")
+
+
+# -- examples ----------------------------------------------------------------------------------
+def _has_cjk(text: str) -> bool:
+    from core.embeddings import has_cjk
+
+    return has_cjk(text)
+
+
+def cite(answer: str, n: int, language: str) -> str:
+    """The answer with a citation `[n]` after each sentence, as the grounded prompt asks for."""
+    parts = re.split(r"(?<=[。！？])" if language == "zh" else r"(?<=[.!?])\s+", answer.strip())
+    out = []
+    for sentence in (p.strip() for p in parts):
+        if not sentence:
+            continue
+        space = "" if language == "zh" else " "
+        if sentence[-1] in ".!?。！？":
+            out.append(f"{sentence[:-1]}{space}[{n}]{sentence[-1]}")
+        else:
+            out.append(f"{sentence}{space}[{n}]")
+    return ("" if language == "zh" else " ").join(out)
+
+
+def strip_citations(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text).strip()
+
+
+def grounded_messages(question: str, sources: list[FaqEntry], language: str, company: str) -> list[dict]:
+    """System and user messages exactly as core.support builds them for a tier-2 answer."""
+    from core.support import GROUNDED, NO_ANSWER
+
+    text = "\n\n".join(f"[{i + 1}] ({s.source}) Q: {s.question}\nA: {s.answer}" for i, s in enumerate(sources))
+    prompt = GROUNDED.invoke({"company": company, "no_answer": NO_ANSWER, "sources": text, "question": question,
+                              "language": "Chinese" if language == "zh" else "English"})
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    return [{"role": roles[m.type], "content": m.content} for m in prompt.to_messages()]
+
+
+def _words(text: str) -> set[str]:
+    text = text.lower()
+    words = set(re.findall(r"[a-z0-9]+", text))
+    cjk = "".join(re.findall(r"[\u4e00-\u9fff]", text))
+    return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
+
+
+def _neighbours(entry: FaqEntry, pool: list[FaqEntry]) -> list[FaqEntry]:
+    """Other entries of the same language, most similar first (word / character-bigram Jaccard)."""
+    mine = _words(entry.question + " " + entry.answer)
+
+    def similarity(other):
+        theirs = _words(other.question + " " + other.answer)
+        return len(mine & theirs) / max(1, len(mine | theirs))
+
+    others = [e for e in pool if e.language == entry.language and e.id != entry.id]
+    return sorted(others, key=lambda e: (-similarity(e), e.id))
+
+
+def faq_examples(entry: FaqEntry, pool: list[FaqEntry], rng: random.Random, company: str,
+                 negative: bool) -> list[Example]:
+    from core.support import NO_ANSWER
+
+    near = _neighbours(entry, pool)
+    if not near:
+        return []
+    distractor = rng.choice(near[:3])
+    sources = [entry, distractor] if rng.random() < 0.5 else [distractor, entry]
+    n = sources.index(entry) + 1
+    tag = f"{entry.source}#{entry.id}"
+    out = [Example(grounded_messages(entry.question, sources, entry.language, company)
+                   + [{"role": "assistant", "content": cite(entry.answer, n, entry.language)}],
+                   "faq", entry.language, tag, reference=entry.answer)]
+    if negative:
+        # Sources that do not answer the question: other topics when categories are known, else
+        # entries further down the similarity list (the nearest ones may half-answer it).
+        unrelated = [e for e in near if e.category != entry.category] if entry.category else near[3:]
+        if len(unrelated) >= 2:
+            picked = rng.sample(unrelated[:8], 2)
+            out.append(Example(grounded_messages(entry.question, picked, entry.language, company)
+                               + [{"role": "assistant", "content": NO_ANSWER}], "no-answer", entry.language, tag))
+    return out
+
+
+def voice_examples(voices: dict, company: str) -> list[Example]:
+    """Each writing sample of each saved brand voice (content writer) as an example of that voice."""
+    out = []
+    for voice in voices.values():
+        for i, sample in enumerate(voice.examples, start=1):
+            if not sample.strip():
+                continue
+            zh = _has_cjk(sample)
+            system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
+                      "You are an experienced marketing copywriter: concrete, vivid and truthful.")
+            parts = [f"{'品牌调性' if zh else 'Brand voice'} “{voice.name}”: {voice.description}".strip()]
+            if voice.do:
+                parts.append(("要：" if zh else "Do: ") + "; ".join(voice.do))
+            if voice.dont:
+                parts.append(("不要：" if zh else "Don't: ") + "; ".join(voice.dont))
+            user = (f"请用这个品牌调性为{company}写一段营销文案。只输出正文。" if zh else
+                    f"Write a piece of marketing copy for {company} in this brand voice. Output only the text.")
+            out.append(Example([{"role": "system", "content": system + "\n" + "\n".join(parts)},
+                                {"role": "user", "content": user},
+                                {"role": "assistant", "content": sample.strip()}],
+                               "voice", "zh" if zh else "en", f"voice:{voice.name}#{i}"))
+    return out
+
+
+def build(faq: list[FaqEntry], voices: dict | None = None, extra: list[Example] | None = None, *,
+          company: str = "our company", seed: int = 0, val_fraction: float = VAL_FRACTION,
+          inputs: list[str] | None = None) -> TrainingData:
+    """Examples from all inputs, split into train and validation with a fixed seed."""
+    rng = random.Random(seed)
+    faq = _dedupe(faq)
+    train, val = [], []
+    for language in ("en", "zh"):
+        entries = [e for e in faq if e.language == language]
+        order = list(range(len(entries)))
+        rng.shuffle(order)
+        held = round(len(entries) * val_fraction) if len(entries) >= 4 else 0
+        heldout = {entries[i].id for i in order[:held]}
+        for entry in entries:
+            is_val = entry.id in heldout
+            # Every held-out entry gets a NO_ANSWER case too, so evaluation can measure hand-overs.
+            negative = is_val or rng.random() < NEGATIVE_FRACTION
+            (val if is_val else train).extend(faq_examples(entry, entries, rng, company, negative))
+    others = voice_examples(voices or {}, company) + list(extra or [])
+    order = list(range(len(others)))
+    rng.shuffle(order)
+    held = {order[i] for i in range(round(len(others) * 0.1) if len(others) >= 10 else 0)}
+    for i, example in enumerate(others):
+        (val if i in held else train).append(example)
+    if not train:
+        raise ValueError("No training data: add FAQ entries to the knowledge base, brand voices, or a data file")
+    return TrainingData(train, val, inputs or [])
+
+
+def _dedupe(faq: list[FaqEntry]) -> list[FaqEntry]:
+    """Drop repeated questions (same language and text); keep ids unique per language."""
+    seen, ids, out = set(), set(), []
+    for e in faq:
+        key = (e.language, e.question.strip().lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        entry = e if (e.language, e.id) not in ids else FaqEntry(f"{e.source}:{e.id}", e.question, e.answer,
+                                                                  e.language, e.category, e.source)
+        ids.add((entry.language, entry.id))
+        out.append(entry)
+    return out
+
+
+def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voices: bool = True,
+            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0) -> TrainingData:
+    """Gather every input the CLI and the page offer, then `build`.
+
+    faq: "kb" (the knowledge base's FAQ entries; the sample FAQ when it holds none), "none", or a
+    FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs."""
+    entries, inputs = [], []
+    if faq == "kb":
+        from core.kb import KnowledgeBase
+
+        entries = faq_from_kb(KnowledgeBase(settings.kb_dir, settings.kb_name))
+        inputs.append(f"knowledge base '{settings.kb_name}': {len(entries)} FAQ entries")
+        if not entries:
+            entries = faq_from_table(SAMPLE_FAQ.name, SAMPLE_FAQ.read_bytes())
+            inputs[-1] = f"sample FAQ {SAMPLE_FAQ.relative_to(PROJECT_ROOT)}: {len(entries)} entries (knowledge base empty)"
+    elif faq != "none":
+        path = Path(faq)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such FAQ file")
+        entries = faq_from_table(path.name, path.read_bytes())
+        shown = path.resolve().relative_to(PROJECT_ROOT) if path.resolve().is_relative_to(PROJECT_ROOT) else path.name
+        inputs.append(f"FAQ table {shown}: {len(entries)} entries")
+    extra: list[Example] = []
+    limit = settings.max_upload_mb * 1_000_000
+    for path in data_files or []:
+        rows, chats = read_inputs([path], limit)
+        entries += rows
+        extra += chats
+        inputs.append(f"{Path(path).name}: {len(rows)} FAQ entries, {len(chats)} chat examples")
+    for name, data in uploads or []:
+        rows, chats = read_upload(name, data, limit)
+        entries += rows
+        extra += chats
+        inputs.append(f"{name}: {len(rows)} FAQ entries, {len(chats)} chat examples")
+    saved = {}
+    if voices:
+        from core.writer import WriterStore
+
+        saved = WriterStore(settings.db_path).voices()
+        samples = sum(len(v.examples) for v in saved.values())
+        if samples:
+            inputs.append(f"brand voices: {len(saved)} voice(s), {samples} writing sample(s)")
+    return build(entries, saved, extra, company=settings.company_name, seed=seed, inputs=inputs)
