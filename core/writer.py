@@ -181,7 +181,7 @@ def _example_turns(req: WriteRequest) -> list[dict]:
     if req.platform:
         style = req.template.platforms[req.platform]["style"][req.lang]
         lines.append(("平台风格：" if zh else "Platform style: ") + style)
-    lines.append("请用简体中文写作。只输出正文。" if zh else "Write in English. Output only the text.")
+    lines.append("请用简体中文写作。只输出成稿本身，不要任何解释。" if zh else "Write in English. Output only the text.")
     return [{"role": "user", "content": "\n".join(lines)}, {"role": "assistant", "content": example["output"]}]
 
 
@@ -208,7 +208,7 @@ def build_messages(req: WriteRequest) -> list[dict]:
         facts = "\n".join(f"- {f}" for f in req.facts)
         lines.append(("只使用以下公司资料中的事实，不要编造价格、数据或奖项：\n" if zh else
                       "Use only these company facts; do not invent prices, numbers or awards:\n") + facts)
-    lines.append("请用简体中文写作。只输出正文。" if zh else "Write in English. Output only the text.")
+    lines.append("请用简体中文写作。只输出成稿本身，不要任何解释。" if zh else "Write in English. Output only the text.")
     system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
               "You are an experienced marketing copywriter: concrete, vivid and truthful.")
     if req.voice:
