@@ -40,20 +40,23 @@ class CompetitorCut:
         return np.where(t >= self.month, start * (1 - self.cut_pct), start).astype(float)
 
 
-def _competitor_prices(competitor_path, months: int, our_price: float) -> np.ndarray:
+def _competitor_prices(competitor_path, months: int, our_price: float) -> tuple[np.ndarray, float]:
+    """(competitor price per month, competitor's price before the war: the reference for today's share)."""
     if isinstance(competitor_path, dict):
         competitor_path = CompetitorCut(**competitor_path)
     if isinstance(competitor_path, CompetitorCut):
         prices = competitor_path.path(months, our_price)
+        start = our_price if competitor_path.start_price is None else competitor_path.start_price
     else:
         given = np.asarray(list(competitor_path), dtype=float)
         if given.size == 0:
             raise ValueError("Give at least one competitor price")
         # Shorter than the plan: the last price holds.
         prices = np.concatenate([given, np.full(max(0, months - given.size), given[-1])])[:months]
-    if not np.isfinite(prices).all() or (prices <= 0).any():
+        start = float(given[0])
+    if not np.isfinite(prices).all() or (prices <= 0).any() or start <= 0:
         raise ValueError("Competitor prices must be positive")
-    return prices
+    return prices, float(start)
 
 
 def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.0, market_size: float = 10_000.0,
@@ -61,6 +64,9 @@ def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.
                        undercut_pct: float = 0.10, response_lag: int = 1, market_elasticity: float = 0.0,
                        floor: float | None = None) -> pd.DataFrame:
     """One path of a price war, month by month.
+
+    competitor_path: a list of the competitor's monthly prices (its first price is taken as the
+    pre-war price; a short list holds its last price), or a CompetitorCut rule (or the same as a dict).
 
     Our price: hold = unchanged; match = the competitor's price `response_lag` months earlier;
     undercut = that price x (1 - undercut %). We never go above our starting price, nor below
@@ -87,7 +93,7 @@ def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.
         raise ValueError("The price war can cover 1 to 120 months")
     floor = unit_cost if floor is None else floor
 
-    theirs = _competitor_prices(competitor_path, months, our_price)
+    theirs, their_start = _competitor_prices(competitor_path, months, our_price)
     seen = theirs[np.maximum(np.arange(months) - int(response_lag), 0)]  # what we react to
     if response == "hold":
         ours = np.full(months, float(our_price))
@@ -96,9 +102,9 @@ def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.
         ours = np.clip(target, min(floor, our_price), our_price)
 
     odds0 = base_share / (1 - base_share)
-    odds = odds0 * ((ours / theirs) / (our_price / theirs[0])) ** (-elasticity)
+    odds = odds0 * ((ours / theirs) / (our_price / their_start)) ** (-elasticity)
     share = odds / (1 + odds)
-    avg0 = base_share * our_price + (1 - base_share) * theirs[0]
+    avg0 = base_share * our_price + (1 - base_share) * their_start
     avg = share * ours + (1 - share) * theirs
     market = market_size * (avg / avg0) ** (-market_elasticity)
     volume = market * share

@@ -125,6 +125,8 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
       are memory-bound (the GPU waits for memory), so larger batches are almost free until compute binds.
     Cost: $ per 1M output tokens = $ per GPU-hour / (output tokens/s per GPU x 3,600 x utilisation) x 1e6.
     At utilisation 1 the GPU is busy all the time: a floor, not what a service with quiet hours pays.
+    Mixture-of-experts: give total_params for memory; each step is assumed to read all of it (true
+    at larger batches, pessimistic at batch 1). Attention maths over the context is left out.
     """
     g = get_gpu(gpu)
     precision, kv_precision = check_precision(precision), check_precision(kv_precision)
@@ -177,11 +179,11 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
     lines = [
         f"Memory: weights {w_gb:,.1f} GB ({weight_params / 1e9:,.1f}B parameters x {PRECISION_BYTES[precision]:g} bytes)"
         f" + KV cache {kv_gb:,.2f} GB (2 x {layers} layers x {kv_heads} KV heads x {head_dim} dims x {context:,} tokens"
-        f" x {batch} sequences x {PRECISION_BYTES[kv_precision]:g} bytes) = {total:,.1f} GB;"
+        f" x batch {batch} x {PRECISION_BYTES[kv_precision]:g} bytes) = {total:,.1f} GB;"
         f" one {g.name} holds {usable:,.1f} GB after 10% headroom"
         + (" -> fits on one GPU." if n == 1 else f" -> needs {n} GPUs."),
         f"Each decode step reads {total:,.1f} GB at {g.bandwidth_gbs * bandwidth_efficiency * n:,.0f} GB/s"
-        f" ({bandwidth_efficiency:.0%} of peak) = {memory_s * 1000:,.1f} ms; the maths for {batch} tokens takes"
+        f" ({bandwidth_efficiency:.0%} of peak) = {memory_s * 1000:,.1f} ms; the maths for a batch of {batch} takes"
         f" {compute_s * 1000:,.2f} ms at {compute_efficiency:.0%} of peak -> {bound}-bound,"
         f" {decode:,.0f} output tokens/s per GPU, {1 / step_s:,.1f} per sequence.",
         f"Prefill is compute-bound: {prefill:,.0f} prompt tokens/s per GPU; a {prompt_tokens:,}-token prompt"
