@@ -276,7 +276,8 @@ def test_subscription_metrics_by_hand():
 @pytest.mark.parametrize("path, value, message", [
     ("subscription.seats_start", -10, "Seats cannot be negative"),
     ("subscription.churn_monthly", 1.5, "Seat churn must be between 0 and 1"),
-    ("api.price_per_million_tokens", float("nan"), "API price cannot be negative"),
+    ("api.price_per_million_tokens", -1, "API price cannot be negative"),
+    ("costs.team_monthly", float("nan"), "Team cost must be a number"),
     ("months", 0, "1 to 120 whole months"),
 ])
 def test_business_impossible_inputs(path, value, message):
@@ -313,6 +314,10 @@ def test_scenario_round_trip_and_tolerant_loading():
     assert Scenario.from_dict({}) == Scenario() and Scenario.from_dict(None) == Scenario()
     with pytest.raises(ValueError, match="subscription.churn_monthly should be a number"):
         Scenario.from_dict({"subscription": {"churn_monthly": "lots"}})
+    typed = Scenario.from_dict({"serving": {"usd_per_gpu_hour": "1.5", "layers": 32.0, "gpu": "H100"},
+                                "training": {"usd_per_gpu_hour": None}})
+    assert typed.serving.usd_per_gpu_hour == 1.5 and typed.serving.layers == 32 and typed.serving.gpu == "H100"
+    assert typed.training.usd_per_gpu_hour is None
     with pytest.raises(ValueError, match="Unknown scenario input"):
         s.get("subscription.nope")
 
@@ -325,8 +330,14 @@ def test_evaluate_scenario_every_tab_and_no_nan():
     nothing = Scenario()
     nothing.api.enabled = nothing.subscription.enabled = nothing.services.enabled = False
     r = evaluate_scenario(nothing)
-    assert r["break_even_month"] is None and r["tornado"]["spread"].notna().all()
+    assert r["break_even_month"] is None and r["tornado"]["spread"].notna().all() and r["errors"] == {}
     assert r["pnl"]["gross_margin"].isna().all()  # no revenue: margin undefined (None), shown as "-"
+    # An impossible input on one tab: that tab gets a message, the others still compute.
+    bad = Scenario().replace("serving.batch", 0).replace("subscription.churn_monthly", 2.0)
+    r = evaluate_scenario(bad)
+    assert r["serving"] is None and r["plan"] is None and "Batch size" in r["errors"]["serving"]
+    assert r["pnl"] is None and r["break_even_month"] is None and "Seat churn" in r["errors"]["pnl"]
+    assert r["training"] is not None and r["market"] is not None and r["api_comparison"] is not None
 
 
 # ---------------------------------------------------------------------------------------- uncertainty

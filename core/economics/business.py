@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,29 +189,44 @@ class Scenario:
         return new
 
 
+def _number(value, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}")
+    return number
+
+
 def _from_dict(cls, data: dict, prefix: str):
     if not isinstance(data, dict):
         raise ValueError(f"Saved scenario field {prefix.rstrip('.') or 'scenario'} should be an object")
-    default = cls()
-    kwargs = {}
+    default, hints, kwargs = cls(), typing.get_type_hints(cls), {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
             continue
         base, value, where = getattr(default, f.name), data[f.name], prefix + f.name
+        kinds = set(typing.get_args(hints[f.name])) or {hints[f.name]}
         if dataclasses.is_dataclass(base):
             kwargs[f.name] = _from_dict(type(base), value, where + ".")
-        elif isinstance(base, bool):
+        elif value is None:
+            kwargs[f.name] = None if type(None) in kinds else base
+        elif bool in kinds:
             kwargs[f.name] = bool(value)
-        elif isinstance(base, (int, float)) and value is not None:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}") from None
-            kwargs[f.name] = int(number) if isinstance(base, int) and number.is_integer() else number
+        elif int in kinds:
+            number = _number(value, where)
+            if not number.is_integer():
+                raise ValueError(f"Saved scenario field {where} should be a whole number, not {value!r}")
+            kwargs[f.name] = int(number)
+        elif float in kinds:
+            kwargs[f.name] = _number(value, where)
         elif isinstance(base, dict):
-            kwargs[f.name] = {str(k): [float(x) for x in v] for k, v in (value or {}).items()}
+            if not isinstance(value, dict):
+                raise ValueError(f"Saved scenario field {where} should be an object")
+            kwargs[f.name] = {str(k): [_number(x, f"{where}.{k}") for x in v] for k, v in value.items()}
         else:
-            kwargs[f.name] = value
+            kwargs[f.name] = str(value)
     obj = cls(**kwargs)
     if cls is Scenario:
         obj.version = SCENARIO_VERSION
@@ -220,7 +236,9 @@ def _from_dict(cls, data: dict, prefix: str):
 # ------------------------------------------------------------------------------------------ validation
 
 def _nonneg(value, what: str) -> None:
-    if value is None or not math.isfinite(value) or value < 0:
+    if value is None or not math.isfinite(value):
+        raise ValueError(f"{what} must be a number")
+    if value < 0:
         raise ValueError(f"{what} cannot be negative")
 
 
@@ -434,7 +452,11 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     """Every number the calculator's tabs show, recomputed from the scenario's inputs.
 
     Keys: training, serving, plan, curve, api_comparison, pnl, break_even_month, payback_month,
-    runway_months, subscription_metrics, price_war, market, tornado, (monte_carlo when draws > 0).
+    runway_months, subscription_metrics, price_war, market, tornado, monte_carlo (when draws > 0),
+    and errors: {key: message} for each part whose inputs are impossible (that part is None; the
+    others are still computed). The cost-per-user curve uses team + other fixed costs as the fixed
+    monthly cost and spreads the training cost over 24 months; the self-hosted row of the API
+    comparison is at the serving tab's target utilisation.
     """
     # Imported here: those modules import this one (for Scenario), so a top-level import would be circular.
     from core.economics.market import market_sizing
@@ -445,40 +467,60 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     from core.economics.uncertainty import monte_carlo, tornado
     from core.economics.unit_economics import cost_per_user_curve, serving_plan
 
-    tr, sv, pw, mk = s.training, s.serving, s.price_war, s.market
-    owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
-                          tr.owned_utilisation) if tr.owned else None
-    if tr.method == "pretrain":
-        training = estimate_training(tr.params, tr.tokens, tr.gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
-    else:
-        training = estimate_finetune(tr.params, tr.tokens, tr.gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
-                                     tr.usd_per_gpu_hour, owned=owned)
-    serving = estimate_serving(sv.params, sv.gpu, sv.precision, sv.batch, sv.context, sv.layers, sv.kv_heads,
-                               sv.head_dim, usd_per_gpu_hour=sv.usd_per_gpu_hour, kv_precision=sv.kv_precision,
-                               total_params=sv.total_params)
-    out: dict = {"training": training, "serving": serving}
-    if serving.usd_per_gpu_hour is not None:
-        out["plan"] = serving_plan(s.usage, serving, sv.target_utilisation)
+    tr, sv, pw, mk, u = s.training, s.serving, s.price_war, s.market, s.uncertainty
+    out: dict = {"errors": {}}
+
+    def part(keys: str, compute) -> None:
+        names = keys.split()
+        try:
+            values = compute()
+        except ValueError as exc:
+            values = [None] * len(names) if len(names) > 1 else None
+            out["errors"][names[0]] = str(exc)
+        out.update(zip(names, values) if len(names) > 1 else {names[0]: values})
+
+    def training():
+        owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
+                              tr.owned_utilisation) if tr.owned else None
+        if tr.method == "pretrain":
+            return estimate_training(tr.params, tr.tokens, tr.gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
+        return estimate_finetune(tr.params, tr.tokens, tr.gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
+                                 tr.usd_per_gpu_hour, owned=owned)
+
+    def serving():
+        return estimate_serving(sv.params, sv.gpu, sv.precision, sv.batch, sv.context, sv.layers, sv.kv_heads,
+                                sv.head_dim, usd_per_gpu_hour=sv.usd_per_gpu_hour, kv_precision=sv.kv_precision,
+                                total_params=sv.total_params)
+
+    def unit():
+        est = out["serving"]
+        if est is None or est.usd_per_gpu_hour is None:
+            return None, None, compare_with_api(None, None, s.usage.input_tokens, s.usage.output_tokens)
+        training_usd = out["training"].cost_usd if out["training"] is not None else 0.0
         users = np.unique(np.round(np.geomspace(10, max(sv.curve_max_users, 20), 60)))
-        out["curve"] = cost_per_user_curve(users, s.usage, serving, sv.target_utilisation,
-                                           s.costs.team_monthly + s.costs.other_fixed_monthly,
-                                           training.cost_usd or 0.0, 24)
-        out["api_comparison"] = compare_with_api(serving.usd_per_million_input_tokens / sv.target_utilisation,
-                                                 serving.usd_per_million_output_tokens / sv.target_utilisation,
-                                                 s.usage.input_tokens, s.usage.output_tokens)
-    else:
-        out["plan"] = out["curve"] = None
-        out["api_comparison"] = compare_with_api(None, None, s.usage.input_tokens, s.usage.output_tokens)
-    pnl = monthly_pnl(s)
-    out.update(pnl=pnl, break_even_month=break_even_month(pnl), payback_month=payback_month(pnl),
-               runway_months=runway_months(pnl), subscription_metrics=subscription_metrics(s.subscription))
-    rule = CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start)
-    out["price_war"] = compare_responses(pw.our_price, rule, pw.elasticity, pw.market_size, pw.base_share,
-                                         pw.unit_cost, months=s.months, undercut_pct=pw.undercut_pct,
-                                         response_lag=pw.response_lag, market_elasticity=pw.market_elasticity)
-    out["market"] = market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct, mk.obtainable_pct)
-    out["tornado"] = tornado(s, swing=s.uncertainty.swing)
+        return (serving_plan(s.usage, est, sv.target_utilisation),
+                cost_per_user_curve(users, s.usage, est, sv.target_utilisation,
+                                    s.costs.team_monthly + s.costs.other_fixed_monthly, training_usd or 0.0, 24),
+                compare_with_api(est.usd_per_million_input_tokens / sv.target_utilisation,
+                                 est.usd_per_million_output_tokens / sv.target_utilisation,
+                                 s.usage.input_tokens, s.usage.output_tokens))
+
+    def business():
+        pnl = monthly_pnl(s)
+        return (pnl, break_even_month(pnl), payback_month(pnl), runway_months(pnl),
+                subscription_metrics(s.subscription))
+
+    part("training", training)
+    part("serving", serving)
+    part("plan curve api_comparison", unit)
+    part("pnl break_even_month payback_month runway_months subscription_metrics", business)
+    part("price_war", lambda: compare_responses(
+        pw.our_price, CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start), pw.elasticity, pw.market_size,
+        pw.base_share, pw.unit_cost, months=s.months, undercut_pct=pw.undercut_pct, response_lag=pw.response_lag,
+        market_elasticity=pw.market_elasticity))
+    part("market", lambda: market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct,
+                                         mk.obtainable_pct))
+    part("tornado", lambda: tornado(s, swing=u.swing))
     if monte_carlo_draws:
-        u = s.uncertainty
-        out["monte_carlo"] = monte_carlo(s, u.ranges or None, monte_carlo_draws, u.seed, u.within_months)
+        part("monte_carlo", lambda: monte_carlo(s, u.ranges or None, monte_carlo_draws, u.seed, u.within_months))
     return out
