@@ -12,18 +12,18 @@ from core.economics.business import (
 )
 from core.economics.hardware import GPU, get_gpu, load_gpus
 from core.economics.market import MarketSizing, market_sizing
-from core.economics.price_war import CompetitorCut, compare_responses, simulate_price_war, summarise_responses
+from core.economics.price_war import RESPONSES, CompetitorCut, compare_responses, simulate_price_war, summarise_responses
 from core.economics.prices import PRICE_DATE, PRICE_SOURCE, blended_usd_per_million, compare_with_api, load_api_prices
 from core.economics.serving import (
     KNOWN_SHAPES, PRECISION_BYTES, ServingEstimate, estimate_serving, estimate_shape, kv_cache_gb, weights_gb,
 )
 from core.economics.training import (
-    DEFAULT_MFU, FinetuneEstimate, OwnedHardware, TrainingEstimate, calibration_table, compute_optimal_tokens,
+    DEFAULT_MFU, FINETUNE_METHODS, FinetuneEstimate, OwnedHardware, TrainingEstimate, calibration_table, compute_optimal_tokens,
     estimate_finetune, estimate_training, finetune_flops, finetune_memory_gb, implied_mfu, load_training_runs,
     training_flops,
 )
-from core.economics.uncertainty import DRIVERS, MonteCarloResult, default_ranges, monte_carlo, tornado
-from core.economics.unit_economics import ServingPlan, Usage, cost_per_user_curve, serving_plan
+from core.economics.uncertainty import DRIVERS, METRICS, MonteCarloResult, default_ranges, monte_carlo, tornado
+from core.economics.unit_economics import DEFAULT_TARGET_UTILISATION, ServingPlan, Usage, cost_per_user_curve, serving_plan
 
 __all__ = [
     "SCENARIO_VERSION", "ApiPricing", "CommonCosts", "MarketInputs", "PriceWarInputs", "Scenario", "ServingInputs",
@@ -36,5 +36,5 @@ __all__ = [
     "TrainingEstimate", "calibration_table", "compute_optimal_tokens", "estimate_finetune", "estimate_training",
     "finetune_flops", "finetune_memory_gb", "implied_mfu", "load_training_runs", "training_flops", "DRIVERS",
     "MonteCarloResult", "default_ranges", "monte_carlo", "tornado", "ServingPlan", "Usage", "cost_per_user_curve",
-    "serving_plan",
+    "serving_plan", "RESPONSES", "FINETUNE_METHODS", "METRICS", "DEFAULT_TARGET_UTILISATION",
 ]

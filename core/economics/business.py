@@ -140,7 +140,11 @@ class UncertaintyInputs:
 
 @dataclass
 class Scenario:
-    """Everything the calculator page needs, saved and loaded as one JSON object (to_dict / from_dict)."""
+    """Everything the calculator page needs, saved and loaded as one JSON object (to_dict / from_dict).
+
+    The business defaults describe an illustrative seed-stage company (it breaks even in month 25),
+    not a benchmark: replace them with your own numbers. GPU prices and specs default to the catalogue.
+    """
 
     name: str = "Base case"
     version: int = SCENARIO_VERSION
