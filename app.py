@@ -20,6 +20,7 @@ pages = [
     st.Page("pages/chat.py", title=t("nav.chat"), icon=":material/chat:"),
     st.Page("pages/writer.py", title=t("nav.writer"), icon=":material/edit_note:"),
     st.Page("pages/support.py", title=t("nav.support"), icon=":material/support_agent:"),
+    st.Page("pages/calculator.py", title=t("nav.calc"), icon=":material/calculate:"),
     st.Page("pages/knowledge.py", title=t("nav.kb"), icon=":material/library_books:"),
     st.Page("pages/model.py", title=t("nav.model"), icon=":material/model_training:"),
 ]

@@ -1,0 +1,21 @@
+"""Cost & market calculator: training, serving, unit economics, business models, price war, market
+size, risk, scenarios and the investor summary. Every number comes from core.economics."""
+
+import streamlit as st
+
+from ui import page_setup, t
+from ui_calc import business, compare, tech
+from ui_calc.common import init_state, scenario_bar
+
+page_setup()
+init_state()
+st.title(t("calc.title"))
+st.caption(t("calc.caption"))
+scenario_bar()
+
+parts = [("train", tech.training_tab), ("serve", tech.serving_tab), ("units", business.unit_economics_tab),
+         ("business", business.business_tab), ("war", business.price_war_tab), ("market", business.market_tab),
+         ("risk", business.risk_tab), ("compare", compare.compare_tab), ("calibration", compare.calibration_tab)]
+for tab, (name, render) in zip(st.tabs([t(f"calc.tab_{name}") for name, _ in parts]), parts):
+    with tab:
+        render()

@@ -1,0 +1,352 @@
+"""Unit economics, business model (P&L), price war, market size and risk tabs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import economics as eco
+from ui import t
+from ui_calc.common import (OPTIONS, PERCENT, current_scenario, error_box, fmt_money, fmt_months, fmt_num, key,
+                            show_how, to_widget)
+from ui_calc.tech import CHART, estimate_job, serving_estimate
+
+OPTIONS.update({"price_war.response": list(eco.RESPONSES)})
+RESPONSE_COLORS = {"hold": "#1565c0", "match": "#2e7d32", "undercut": "#c62828"}
+
+
+def num(path: str, label: str, help: str | None = None, container=st, **kwargs):
+    """A number input for a scenario path, in the units the widget shows (% for shares)."""
+    pct = path.rsplit(".", 1)[-1] in PERCENT
+    default = eco.Scenario().get(path)
+    if isinstance(default, int) and not isinstance(default, bool) and not pct:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("step", 1)
+    else:
+        kwargs.setdefault("min_value", 0.0)
+        kwargs.setdefault("max_value", 100.0 if pct else None)
+        kwargs.setdefault("format", "%.1f" if pct else "%.2f")
+    return container.number_input(label + (" (%)" if pct else ""), key=key(path), help=help, **kwargs)
+
+
+def driver_label(path: str) -> str:
+    text = t(f"calc.driver.{path}")
+    return eco.DRIVERS.get(path, path) if text == f"calc.driver.{path}" else text
+
+
+def _use(path: str, value: float) -> None:
+    st.session_state[key(path)] = to_widget(path, round(value, 4))
+    st.session_state["calc.flash"] = ("success", t("calc.used"))
+
+
+# -- unit economics -----------------------------------------------------------------------------
+def unit_economics_tab() -> None:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        num("usage.users", t("calc.users"), t("calc.users_help"), step=100.0, format="%.0f")
+        num("usage.requests_per_user_per_day", t("calc.requests_day"), step=1.0, format="%.1f")
+        num("serving.curve_max_users", t("calc.curve_max"), step=10_000.0, format="%.0f", min_value=20.0)
+        st.caption(t("calc.units_from_serving"))
+    s = current_scenario()
+    with right:
+        try:
+            sv = serving_estimate(s)
+            plan = eco.serving_plan(s.usage, sv, s.serving.target_utilisation)
+            training = estimate_job(s.training)
+            users = np.unique(np.round(np.geomspace(10, max(s.serving.curve_max_users, 20), 60)))
+            curve = eco.cost_per_user_curve(users, s.usage, sv, s.serving.target_utilisation,
+                                            s.costs.team_monthly + s.costs.other_fixed_monthly,
+                                            training.cost_usd or 0.0, 24)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        m = st.columns(4)
+        m[0].metric(t("calc.monthly_tokens"), fmt_num(plan.monthly_input_tokens + plan.monthly_output_tokens))
+        m[1].metric(t("calc.gpus_provisioned"), plan.gpus, t("calc.busy", pct=f"{plan.utilisation:.0%}"), delta_color="off", delta_arrow="off")
+        m[2].metric(t("calc.monthly_serving"), fmt_money(plan.monthly_cost_usd))
+        m[3].metric(t("calc.serving_per_user"), fmt_money(plan.cost_per_user_usd, cents=True),
+                    t("calc.per_1k_req", v=fmt_money(plan.cost_per_1k_requests_usd, cents=True)), delta_color="off", delta_arrow="off")
+        tokens_m = (plan.monthly_input_tokens + plan.monthly_output_tokens) / 1e6
+        c1, c2 = st.columns(2)
+        if plan.cost_per_user_usd is not None:
+            c1.button(t("calc.use_seat_cost", v=fmt_money(plan.cost_per_user_usd, cents=True)), icon=":material/input:",
+                      on_click=_use, args=("subscription.serving_cost_per_seat_month", plan.cost_per_user_usd))
+        if tokens_m > 0:
+            per_m = plan.monthly_cost_usd / tokens_m
+            c2.button(t("calc.use_token_cost", v=fmt_money(per_m, cents=True)), icon=":material/input:",
+                      on_click=_use, args=("api.serving_cost_per_million_tokens", per_m))
+        fig = go.Figure()
+        x = curve["users"]
+        for column, name, color in (("cost_per_user", t("calc.total_per_user"), "#37474f"),
+                                    ("serving_cost_per_user", t("calc.serving_only"), "#2e7d32")):
+            if column in curve:
+                fig.add_trace(go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color, shape="hv")))
+        fig.update_layout(title=t("calc.scale_chart"), xaxis=dict(type="log", title=t("calc.users")),
+                          yaxis=dict(type="log", title=t("calc.usd_per_user_month"), tickprefix="$"),
+                          legend=dict(orientation="h", y=-0.25), **CHART)
+        st.plotly_chart(fig, width="stretch", key="chart-scale")
+        show_how("units")
+
+
+# -- business model -----------------------------------------------------------------------------
+def _inputs_subscription(c) -> None:
+    c.toggle(t("calc.model_subscription"), key=key("subscription.enabled"))
+    num("subscription.seats_start", t("calc.seats_start"), container=c, format="%.0f", step=50.0)
+    num("subscription.price_per_seat_month", t("calc.seat_price"), container=c, step=1.0)
+    num("subscription.growth_monthly", t("calc.growth"), container=c)
+    num("subscription.churn_monthly", t("calc.churn"), container=c)
+    num("subscription.cac_per_seat", t("calc.cac_seat"), t("calc.cac_help"), container=c, step=10.0)
+    num("subscription.serving_cost_per_seat_month", t("calc.serving_seat"), t("calc.serving_seat_help"), container=c)
+
+
+def _inputs_api(c) -> None:
+    c.toggle(t("calc.model_api"), key=key("api.enabled"))
+    num("api.price_per_million_tokens", t("calc.api_price"), container=c, step=0.1, format="%.3f")
+    num("api.customers_start", t("calc.customers_start"), container=c, format="%.0f")
+    num("api.customer_growth_monthly", t("calc.growth"), container=c)
+    num("api.churn_monthly", t("calc.churn"), container=c)
+    num("api.tokens_per_customer_month", t("calc.tokens_customer"), container=c, format="%.0f", step=1e6)
+    num("api.cac_per_customer", t("calc.cac_customer"), container=c, step=100.0)
+    num("api.serving_cost_per_million_tokens", t("calc.serving_tokens"), t("calc.serving_seat_help"), container=c,
+        format="%.3f", step=0.05)
+
+
+def _inputs_services(c) -> None:
+    c.toggle(t("calc.model_services"), key=key("services.enabled"))
+    num("services.contracts_per_quarter", t("calc.contracts"), container=c, format="%.1f")
+    num("services.contract_value", t("calc.contract_value"), container=c, step=5000.0, format="%.0f")
+    num("services.delivery_cost_pct", t("calc.delivery"), container=c)
+    num("services.growth_quarterly", t("calc.growth_q"), container=c)
+
+
+def _inputs_costs(c) -> None:
+    num("costs.starting_cash", t("calc.cash"), container=c, step=100_000.0, format="%.0f")
+    num("costs.team_monthly", t("calc.team"), container=c, step=5000.0, format="%.0f")
+    num("costs.team_growth_monthly", t("calc.team_growth"), container=c)
+    num("costs.other_fixed_monthly", t("calc.other_fixed"), container=c, step=1000.0, format="%.0f")
+    num("costs.training_one_off", t("calc.training_one_off"), container=c, step=1000.0, format="%.0f")
+    num("months", t("calc.months"), container=c, min_value=1, max_value=120)
+
+
+def pnl_view(s: eco.Scenario):
+    pnl = eco.monthly_pnl(s)
+    return pnl, eco.break_even_month(pnl), eco.payback_month(pnl), eco.runway_months(pnl)
+
+
+def business_tab() -> None:
+    results = st.container()  # results first, inputs below: filled in once the inputs have rendered
+    with st.expander(t("calc.assumptions"), expanded=True, icon=":material/tune:"):
+        cols = st.columns(4, gap="medium")
+        for c, title, render in zip(cols, ("calc.sec_subscription", "calc.sec_api", "calc.sec_services", "calc.sec_costs"),
+                                    (_inputs_subscription, _inputs_api, _inputs_services, _inputs_costs)):
+            with c.container(border=True):
+                st.markdown(f"**{t(title)}**")
+                render(st)
+    s = current_scenario()
+    with results:
+        try:
+            pnl, be, payback, runway = pnl_view(s)
+            sub = eco.subscription_metrics(s.subscription)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        m = st.columns(3) + st.columns(3)
+        m[0].metric(t("calc.break_even"), fmt_months(be, s.months), help=t("calc.break_even_help"), border=True)
+        m[1].metric(t("calc.payback"), fmt_months(payback, s.months), help=t("calc.payback_help"), border=True)
+        m[2].metric(t("calc.runway"), fmt_months(None, s.months) if runway is None else t("calc.n_months", n=runway),
+                    help=t("calc.runway_help"), border=True)
+        m[3].metric(t("calc.cash_end"), fmt_money(pnl["cash"].iloc[-1]), border=True)
+        m[4].metric("LTV / CAC", "—" if sub["ltv_to_cac"] is None else f"{sub['ltv_to_cac']:.1f}×",
+                    t("calc.ltv", v=fmt_money(sub["ltv"])), delta_color="off", delta_arrow="off",
+                    help=t("calc.ltv_help"), border=True)
+        m[5].metric(t("calc.cac_payback"), "—" if sub["cac_payback_months"] is None else
+                    t("calc.n_months", n=f"{sub['cac_payback_months']:.1f}"), border=True)
+        if runway is not None:
+            st.error(t("calc.cash_out", month=runway + 1), icon=":material/warning:")
+        left, right = st.columns(2)
+        streams = pnl.melt(id_vars="month", value_vars=["revenue_subscription", "revenue_api", "revenue_services"],
+                           var_name="stream", value_name="usd")
+        streams["stream"] = streams["stream"].map({"revenue_subscription": t("calc.model_subscription"),
+                                                   "revenue_api": t("calc.model_api"),
+                                                   "revenue_services": t("calc.model_services")})
+        fig = px.bar(streams, x="month", y="usd", color="stream", title=t("calc.revenue_chart"),
+                     labels={"month": t("calc.month"), "usd": "$", "stream": ""},
+                     color_discrete_sequence=["#2e7d32", "#66bb6a", "#a5d6a7"])
+        fig.add_trace(go.Scatter(x=pnl["month"], y=pnl["revenue"] - pnl["net"], name=t("calc.total_costs"),
+                                 line=dict(color="#c62828")))
+        fig.update_layout(legend=dict(orientation="h", y=-0.25), yaxis_tickprefix="$", **CHART)
+        left.plotly_chart(fig, width="stretch", key="chart-revenue")
+        right.plotly_chart(cash_figure({t("calc.current_inputs"): pnl}, be), width="stretch", key="chart-cash")
+        with st.expander(t("calc.pnl_table")):
+            st.dataframe(pnl, hide_index=True, width="stretch", height=300)
+        show_how("business")
+
+
+def cash_figure(pnls: dict[str, pd.DataFrame], break_even: int | None = None) -> go.Figure:
+    fig = go.Figure()
+    for name, pnl in pnls.items():
+        fig.add_trace(go.Scatter(x=pnl["month"], y=pnl["cash"], name=name, mode="lines",
+                                 fill="tozeroy" if len(pnls) == 1 else None, line=dict(width=2)))
+    fig.add_hline(y=0, line=dict(color="#555", width=1))
+    if break_even is not None:
+        fig.add_vline(x=break_even, line=dict(color="#2e7d32", dash="dot"),
+                      annotation_text=t("calc.break_even_at", month=break_even))
+    fig.update_layout(title=t("calc.cash_chart"), xaxis_title=t("calc.month"), yaxis_tickprefix="$",
+                      legend=dict(orientation="h", y=-0.25), **CHART)
+    return fig
+
+
+# -- price war ----------------------------------------------------------------------------------
+def price_war_tab() -> None:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        num("price_war.our_price", t("calc.our_price"), t("calc.our_price_help"), format="%.3f", step=0.1, min_value=0.001)
+        num("price_war.cut_pct", t("calc.cut"), max_value=99.0)
+        num("price_war.cut_month", t("calc.cut_month"), min_value=1, max_value=120)
+        num("price_war.unit_cost", t("calc.unit_cost"), format="%.3f", step=0.05)
+        num("price_war.market_size", t("calc.market_units"), format="%.0f", step=1000.0, min_value=1.0)
+        num("price_war.base_share", t("calc.base_share"), min_value=0.1, max_value=99.9)
+        num("price_war.elasticity", t("calc.elasticity"), t("calc.elasticity_help"), step=0.5)
+        num("price_war.market_elasticity", t("calc.market_elasticity"), t("calc.market_elasticity_help"), step=0.1)
+        num("price_war.undercut_pct", t("calc.undercut"), max_value=99.0)
+        num("price_war.response_lag", t("calc.lag"), max_value=24)
+    s = current_scenario()
+    pw = s.price_war
+    with right:
+        try:
+            rule = eco.CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start)
+            paths = eco.compare_responses(pw.our_price, rule, pw.elasticity, pw.market_size, pw.base_share, pw.unit_cost,
+                                          months=s.months, undercut_pct=pw.undercut_pct, response_lag=pw.response_lag,
+                                          market_elasticity=pw.market_elasticity)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        summary = eco.summarise_responses(paths)
+        best = summary.loc[summary["total_margin"].idxmax(), "response"]
+        m = st.columns(3)
+        for col, row in zip(m, summary.itertuples()):
+            col.metric(t(f"calc.resp_{row.response}"), fmt_money(row.total_margin),
+                       t("calc.final_share", v=f"{row.final_share:.0%}"), delta_color="off", delta_arrow="off",
+                       help=t("calc.margin_total_help"))
+        st.success(t("calc.best_response", response=t(f"calc.resp_{best}")), icon=":material/emoji_events:")
+        paths = paths.assign(label=paths["response"].map(lambda r: t(f"calc.resp_{r}")))
+        c1, c2 = st.columns(2)
+        fig = px.line(paths, x="month", y="our_price", color="label", title=t("calc.price_chart"),
+                      labels={"month": t("calc.month"), "our_price": "$", "label": ""},
+                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
+        theirs = paths[paths["response"] == "hold"]
+        fig.add_trace(go.Scatter(x=theirs["month"], y=theirs["competitor_price"], name=t("calc.competitor"),
+                                 line=dict(color="#6d4c41", dash="dash")))
+        fig.update_layout(legend=dict(orientation="h", y=-0.3), **CHART)
+        c1.plotly_chart(fig, width="stretch", key="chart-war-price")
+        fig = px.line(paths, x="month", y="cumulative_margin", color="label", title=t("calc.margin_chart"),
+                      labels={"month": t("calc.month"), "cumulative_margin": "$", "label": ""},
+                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
+        fig.update_layout(legend=dict(orientation="h", y=-0.3), yaxis_tickprefix="$", **CHART)
+        c2.plotly_chart(fig, width="stretch", key="chart-war-margin")
+        fig = px.line(paths, x="month", y="share", color="label", title=t("calc.share_chart"),
+                      labels={"month": t("calc.month"), "share": "", "label": ""},
+                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
+        fig.update_layout(legend=dict(orientation="h", y=-0.3), yaxis_tickformat=".0%", **CHART)
+        st.plotly_chart(fig, width="stretch", key="chart-war-share")
+        show_how("war")
+
+
+# -- market size --------------------------------------------------------------------------------
+def market_tab() -> None:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        num("market.companies", t("calc.companies"), t("calc.companies_help"), format="%.0f", step=1000.0)
+        num("market.spend_per_company_usd", t("calc.spend"), t("calc.spend_help"), format="%.0f", step=1000.0)
+        num("market.serviceable_pct", t("calc.serviceable"), t("calc.serviceable_help"))
+        num("market.obtainable_pct", t("calc.obtainable"), t("calc.obtainable_help"))
+    s = current_scenario()
+    with right:
+        try:
+            mk = eco.market_sizing(s.market.companies, s.market.spend_per_company_usd, s.market.serviceable_pct,
+                                   s.market.obtainable_pct)
+            pnl = eco.monthly_pnl(s)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        m = st.columns(3)
+        m[0].metric("TAM", fmt_money(mk.tam_usd), t("calc.per_year"), delta_color="off", delta_arrow="off")
+        m[1].metric("SAM", fmt_money(mk.sam_usd), t("calc.per_year"), delta_color="off", delta_arrow="off")
+        m[2].metric("SOM", fmt_money(mk.som_usd), t("calc.customers_n", n=fmt_num(mk.som_customers)), delta_color="off", delta_arrow="off")
+        fig = go.Figure(go.Funnel(y=["TAM", "SAM", "SOM"], x=[mk.tam_usd, mk.sam_usd, mk.som_usd],
+                                  texttemplate="$%{x:,.3s}", marker=dict(color=["#a5d6a7", "#66bb6a", "#2e7d32"])))
+        fig.update_layout(title=t("calc.funnel"), **CHART)
+        st.plotly_chart(fig, width="stretch", key="chart-market")
+        for step in mk.steps:
+            st.markdown(f"- `{step['formula']}`")
+        last_year = pnl["revenue"].tail(12).sum()
+        if mk.som_usd > 0:
+            st.info(t("calc.plan_vs_som", revenue=fmt_money(last_year), pct=f"{last_year / mk.som_usd:.0%}"),
+                    icon=":material/insights:")
+        show_how("market")
+
+
+# -- risk ---------------------------------------------------------------------------------------
+def monte_carlo(s: eco.Scenario):
+    """10,000 draws take ~35 ms (vectorised), so the simulation reruns with every input change."""
+    u = s.uncertainty
+    return eco.monte_carlo(s, eco.default_ranges(s, u.swing), u.draws, u.seed, u.within_months)
+
+
+METRIC_KEYS = ["break_even_month", "payback_month", "cash_at_end"]
+
+
+def risk_tab() -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    metric = c1.selectbox(t("calc.risk_metric"), METRIC_KEYS, format_func=lambda m: t(f"calc.metric_{m}"),
+                          key="calc.risk_metric")
+    num("uncertainty.swing", t("calc.swing"), t("calc.swing_help"), container=c2, min_value=1.0, max_value=90.0)
+    num("uncertainty.within_months", t("calc.within"), container=c3, min_value=1, max_value=120)
+    num("uncertainty.draws", t("calc.draws"), container=c4, min_value=100, max_value=100_000, step=1000)
+    s = current_scenario()
+    try:
+        tor = eco.tornado(s, metric=metric, swing=s.uncertainty.swing)
+    except ValueError as exc:
+        error_box(exc)
+        return
+    left, right = st.columns(2, gap="large")
+    with left:
+        if tor.empty:
+            st.info(t("calc.no_drivers"))
+        else:
+            base = float(tor["base_metric"].iloc[0])
+            tor = tor.iloc[::-1]
+            labels = [driver_label(p) for p in tor["driver"]]
+            fig = go.Figure()
+            fig.add_trace(go.Bar(y=labels, x=tor["metric_low"] - base, base=base, orientation="h",
+                                 name=t("calc.input_low", pct=f"{s.uncertainty.swing:.0%}"), marker_color="#ef9a9a"))
+            fig.add_trace(go.Bar(y=labels, x=tor["metric_high"] - base, base=base, orientation="h",
+                                 name=t("calc.input_high", pct=f"{s.uncertainty.swing:.0%}"), marker_color="#a5d6a7"))
+            fig.update_layout(barmode="overlay", title=t("calc.tornado", metric=t(f"calc.metric_{metric}")),
+                              legend=dict(orientation="h", y=-0.2), **CHART)
+            st.plotly_chart(fig, width="stretch", key="chart-tornado")
+            if metric != "cash_at_end":
+                st.caption(t("calc.censored", n=s.months + 1))
+    with right:
+        try:
+            mc = monte_carlo(s)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        m = st.columns(4)
+        m[0].metric("P10", fmt_months(mc.p10, mc.months))
+        m[1].metric("P50", fmt_months(mc.p50, mc.months))
+        m[2].metric("P90", fmt_months(mc.p90, mc.months))
+        m[3].metric(t("calc.p_within", n=mc.within_months), f"{mc.probability_within:.0%}")
+        st.caption(t("calc.mc_cash", p=f"{mc.probability_cash_runs_out:.0%}", never=f"{mc.probability_never:.0%}"))
+        months = pd.Series(mc.break_even_months)
+        counts = months.value_counts().sort_index()
+        labels = [str(m) if m <= mc.months else t("calc.never_short") for m in counts.index]
+        fig = go.Figure(go.Bar(x=labels, y=counts.values / mc.draws, marker_color="#66bb6a"))
+        fig.update_layout(title=t("calc.mc_chart", n=f"{mc.draws:,}"), xaxis_title=t("calc.break_even"),
+                          yaxis_tickformat=".0%", **CHART)
+        st.plotly_chart(fig, width="stretch", key="chart-mc")
+    show_how("risk")

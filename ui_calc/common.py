@@ -1,0 +1,208 @@
+"""Inputs' defaults, number formatting, the scenario bar and the "how is this calculated" boxes."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import streamlit as st
+
+from core import economics as eco
+from core.scenarios import ScenarioStore
+from ui import settings, t
+
+# The page's state IS a core.economics.Scenario: one widget per input, keyed "calc:<dotted path>",
+# shown in friendlier units (billions of parameters, percentages) and converted back on read.
+SCALES = {"training.params": 1e9, "training.tokens": 1e9, "serving.params": 1e9, "serving.total_params": 1e9}
+PERCENT = {"mfu", "owned_utilisation", "target_utilisation", "churn_monthly", "growth_monthly",
+           "customer_growth_monthly", "team_growth_monthly", "growth_quarterly", "delivery_cost_pct",
+           "serviceable_pct", "obtainable_pct", "cut_pct", "base_share", "undercut_pct", "swing", "lora_fraction"}
+ZERO_IS_NONE = {"serving.layers", "serving.kv_heads", "serving.head_dim"}
+# Allowed values for choice inputs (filled in by the tabs).
+OPTIONS: dict[str, list] = {}
+
+
+def key(path: str) -> str:
+    return "calc:" + path
+
+
+def _leaves(obj, prefix: str = ""):
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            yield from _leaves(value, prefix + f.name + ".")
+        elif f.name not in ("name", "version", "ranges"):
+            yield prefix + f.name, value
+
+
+def _scale(path: str) -> float:
+    return 100.0 if path.rsplit(".", 1)[-1] in PERCENT else 1 / SCALES.get(path, 1)
+
+
+def to_widget(path: str, value):
+    if value is None:
+        return 0 if path in ZERO_IS_NONE else None
+    if isinstance(value, (bool, str)):
+        return value
+    scaled = value * _scale(path)
+    return int(round(scaled)) if isinstance(value, int) else float(scaled)
+
+
+def from_widget(path: str, value):
+    if value is None or (path in ZERO_IS_NONE and value == 0):
+        return None
+    if isinstance(value, (bool, str)):
+        return value
+    return value / _scale(path) if not isinstance(value, int) or _scale(path) != 1 else value
+
+
+def apply_scenario(scenario: eco.Scenario) -> None:
+    """Set every widget from a scenario (call before the widgets render, e.g. in a callback)."""
+    for path, value in _leaves(scenario):
+        if path in OPTIONS and value not in OPTIONS[path]:
+            value = _leaves_default()[path]  # e.g. a GPU no longer in the catalogue
+        st.session_state[key(path)] = to_widget(path, value)
+
+
+def _leaves_default() -> dict:
+    return dict(_leaves(eco.Scenario()))
+
+
+def init_state() -> None:
+    for path, value in _leaves(eco.Scenario()):
+        st.session_state.setdefault(key(path), to_widget(path, value))
+
+
+def current_scenario() -> eco.Scenario:
+    """The scenario the widgets describe now."""
+    data: dict = {}
+    for path, _ in _leaves(eco.Scenario()):
+        node = data
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = from_widget(path, st.session_state.get(key(path)))
+    return eco.Scenario.from_dict(data)
+
+
+def inputs_snapshot() -> dict:
+    return current_scenario().to_dict()
+
+
+@st.cache_resource(show_spinner=False)
+def _store(db_path):
+    return ScenarioStore(db_path)
+
+
+def store() -> ScenarioStore:
+    return _store(settings().db_path)
+
+
+def _load(name: str) -> None:
+    try:
+        apply_scenario(eco.Scenario.from_dict(store().load(name)))
+    except ValueError as exc:  # a damaged or incompatible saved scenario: say so, change nothing
+        st.session_state["calc.flash"] = ("error", str(exc))
+        return
+    st.session_state["calc.current"] = name
+    st.session_state["calc.flash"] = ("success", t("calc.loaded", name=name))
+
+
+def _save() -> None:
+    name = st.session_state.get("calc.save_name", "")
+    try:
+        name = store().save(name, inputs_snapshot() | {"name": name.strip()})
+    except ValueError as exc:
+        st.session_state["calc.flash"] = ("error", str(exc))
+        return
+    st.session_state["calc.current"] = name
+    st.session_state["calc.flash"] = ("success", t("calc.saved", name=name))
+
+
+def _reset() -> None:
+    apply_scenario(eco.Scenario())
+    st.session_state["calc.current"] = None
+
+
+def scenario_bar() -> None:
+    """Sidebar: load, save, delete scenarios; reset to defaults."""
+    with st.sidebar:
+        st.subheader(t("calc.scenarios"), divider="gray")
+        names = store().names()
+        current = st.session_state.get("calc.current")
+        st.caption(t("calc.current", name=current) if current else t("calc.unsaved"))
+        if names:
+            chosen = st.selectbox(t("calc.saved_scenarios"), names, key="calc.pick")
+            c1, c2 = st.columns(2)
+            c1.button(t("calc.load"), on_click=_load, args=(chosen,), icon=":material/folder_open:", width="stretch")
+            if c2.button(t("calc.delete"), icon=":material/delete:", width="stretch"):
+                store().delete(chosen)
+                st.rerun()
+        st.text_input(t("calc.scenario_name"), key="calc.save_name", max_chars=80, placeholder=t("calc.name_ph"))
+        c1, c2 = st.columns(2)
+        c1.button(t("calc.save"), on_click=_save, icon=":material/save:", type="primary", width="stretch")
+        c2.button(t("calc.reset"), on_click=_reset, icon=":material/restart_alt:", width="stretch")
+        flash = st.session_state.pop("calc.flash", None)
+        if flash:
+            (st.success if flash[0] == "success" else st.error)(flash[1])
+
+
+def error_box(exc: Exception) -> None:
+    st.error(f"{t('calc.fix_input')} {exc}", icon=":material/error:")
+
+
+def show_how(part: str) -> None:
+    with st.expander(t("calc.how"), icon=":material/functions:"):
+        st.markdown(t(f"calc.how_{part}"))
+
+
+def money_help(gpu) -> str:
+    if gpu.usd_per_hour:
+        return t("calc.rate_help", price=f"${gpu.usd_per_hour:.2f}", date=gpu.price_date or "?")
+    return t("calc.rate_help_none")
+
+
+# -- formatting: never NaN or inf on screen ---------------------------------------------------
+def _finite(value) -> bool:
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def fmt_money(value, cents: bool = False) -> str:
+    if not _finite(value):
+        return "—"
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size:
+            return f"{sign}${value / size:,.2f}{unit}"
+    return f"{sign}${value:,.{3 if cents and value < 1 else 2}f}"
+
+
+def fmt_num(value, digits: int = 3) -> str:
+    if not _finite(value):
+        return "—"
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:,.{digits - 1}f}{unit}"
+    return f"{value:,.{0 if abs(value) >= 100 else 1}f}"
+
+
+def fmt_flops(value) -> str:
+    if not _finite(value) or value <= 0:
+        return "—"
+    exponent = int(math.floor(math.log10(value)))
+    return f"{value / 10 ** exponent:.2f}e{exponent}"
+
+
+def fmt_days(days) -> str:
+    if not _finite(days):
+        return "—"
+    if days < 1:
+        return t("calc.hours", n=f"{days * 24:,.1f}")
+    return t("calc.days", n=f"{days:,.1f}")
+
+
+def fmt_months(months, horizon: int | None = None) -> str:
+    """A month number; None means "not within the plan", shown as "> 36 mo"."""
+    if months is None:
+        return t("calc.after_plan", n=horizon) if horizon else t("calc.never")
+    return t("calc.month_n", n=int(months))

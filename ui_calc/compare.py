@@ -1,0 +1,157 @@
+"""Compare saved scenarios, export them, download the investor summary; calibration against
+published training runs."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core import economics as eco
+from core.exports import safe_cells
+from core.investor_summary import Summary, to_docx, to_markdown
+from ui import lang, t
+from ui_calc.business import cash_figure
+from ui_calc.common import current_scenario, error_box, fmt_money, fmt_months, store
+from ui_calc.tech import CHART, estimate_job, serving_estimate
+
+
+def key_numbers(s: eco.Scenario) -> dict:
+    """The headline numbers of one scenario (None where not defined)."""
+    pnl = eco.monthly_pnl(s)
+    sub = eco.subscription_metrics(s.subscription)
+    out = {"pnl": pnl, "months": s.months, "break_even": eco.break_even_month(pnl), "payback": eco.payback_month(pnl),
+           "runway": eco.runway_months(pnl), "cash_end": float(pnl["cash"].iloc[-1]),
+           "revenue_last_month": float(pnl["revenue"].iloc[-1]), "revenue_total": float(pnl["revenue"].sum()),
+           "ltv_to_cac": sub["ltv_to_cac"], "training_cost": None, "usd_per_m_out": None}
+    try:
+        out["training_cost"] = estimate_job(s.training).cost_usd
+        out["usd_per_m_out"] = serving_estimate(s).usd_per_million_output_tokens
+    except ValueError:
+        pass
+    return out
+
+
+def _row(name: str, k: dict) -> dict:
+    return {t("calc.col_scenario"): name, t("calc.break_even"): fmt_months(k["break_even"], k["months"]),
+            t("calc.payback"): fmt_months(k["payback"], k["months"]),
+            t("calc.runway"): fmt_months(None, k["months"]) if k["runway"] is None else t("calc.n_months", n=k["runway"]),
+            t("calc.cash_end"): fmt_money(k["cash_end"]), t("calc.revenue_last"): fmt_money(k["revenue_last_month"]),
+            "LTV / CAC": "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×",
+            t("calc.training_cost"): fmt_money(k["training_cost"]),
+            t("calc.usd_per_m_out"): fmt_money(k["usd_per_m_out"], cents=True)}
+
+
+def summary_for(name: str, s: eco.Scenario, k: dict) -> Summary:
+    pnl = k["pnl"]
+    frame = pd.DataFrame({"month": pnl["month"], "revenue": pnl["revenue"], "costs": pnl["revenue"] - pnl["net"],
+                          "net": pnl["net"], "cumulative_cash": pnl["cash"]})
+    models = [t(f"calc.model_{m}") for m, on in (("subscription", s.subscription.enabled), ("api", s.api.enabled),
+                                                 ("services", s.services.enabled)) if on]
+    headline = [(t("calc.break_even"), fmt_months(k["break_even"], k["months"])), (t("calc.payback"), fmt_months(k["payback"], k["months"])),
+                (t("calc.runway"), fmt_months(None, k["months"]) if k["runway"] is None else t("calc.n_months", n=k["runway"])),
+                (t("calc.cash_end"), fmt_money(k["cash_end"])),
+                (t("calc.revenue_last"), fmt_money(k["revenue_last_month"])),
+                ("LTV / CAC", "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×"),
+                (t("calc.training_cost"), fmt_money(k["training_cost"])),
+                (t("calc.usd_per_m_out"), fmt_money(k["usd_per_m_out"], cents=True))]
+    assumptions = [(t("calc.models_on"), ", ".join(models) or "—"),
+                   (t("calc.cash"), fmt_money(s.costs.starting_cash)),
+                   (t("calc.team"), fmt_money(s.costs.team_monthly)),
+                   (t("calc.seat_price"), fmt_money(s.subscription.price_per_seat_month)),
+                   (t("calc.churn"), f"{s.subscription.churn_monthly:.1%}"),
+                   (t("calc.api_price"), fmt_money(s.api.price_per_million_tokens, cents=True)),
+                   (t("calc.gpu"), f"{s.serving.gpu}, {s.serving.params / 1e9:g}B, {s.serving.precision}"),
+                   (t("calc.months"), str(s.months))]
+    labels = {k2: t(f"calc.sum_{k2}") for k2 in ("key_numbers", "assumptions", "by_quarter", "quarter", "revenue",
+                                                 "costs", "net", "cumulative_cash", "monthly", "cash_curve", "month")}
+    return Summary(title=t("calc.sum_title", name=name), subtitle=t("calc.sum_subtitle"), key_numbers=headline,
+                   assumptions=assumptions, pnl=frame, labels=labels, notes=[t("calc.sum_note")])
+
+
+def xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            safe_cells(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    return out.getvalue()
+
+
+def compare_tab() -> None:
+    current = t("calc.current_inputs")
+    saved = store().names()
+    chosen = st.multiselect(t("calc.compare_pick"), [current, *saved], default=[current, *saved[:2]],
+                            key="calc.compare")
+    scenarios: dict[str, eco.Scenario] = {}
+    for name in chosen:
+        try:
+            scenarios[name] = current_scenario() if name == current else eco.Scenario.from_dict(store().load(name))
+        except ValueError as exc:
+            st.warning(t("calc.bad_saved", name=name, error=exc), icon=":material/warning:")
+    numbers = {}
+    for name, s in scenarios.items():
+        try:
+            numbers[name] = key_numbers(s)
+        except ValueError as exc:
+            error_box(exc)
+    if numbers:
+        table = pd.DataFrame([_row(n, k) for n, k in numbers.items()])
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.plotly_chart(cash_figure({n: k["pnl"] for n, k in numbers.items()}), width="stretch", key="chart-compare")
+        c1, c2 = st.columns(2)
+        pnls = pd.concat([k["pnl"].assign(scenario=n) for n, k in numbers.items()], ignore_index=True)
+        c1.download_button(t("calc.dl_csv"), safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
+                           "scenarios-pnl.csv", "text/csv", icon=":material/download:", width="stretch")
+        sheets = {t("calc.sheet_compare"): table} | {n: k["pnl"] for n, k in numbers.items()}
+        c2.download_button(t("calc.dl_xlsx"), xlsx(sheets), "scenarios.xlsx",
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/table_view:", width="stretch")
+
+    st.subheader(t("calc.investor"))
+    st.caption(t("calc.investor_help"))
+    s = current_scenario()
+    name = st.session_state.get("calc.current") or t("calc.current_inputs")
+    try:
+        summary = summary_for(name, s, numbers.get(current) or key_numbers(s))
+    except ValueError as exc:
+        error_box(exc)
+        return
+    c1, c2 = st.columns(2)
+    c1.download_button(t("calc.dl_md"), to_markdown(summary).encode("utf-8"), "investor-summary.md", "text/markdown",
+                       icon=":material/description:", width="stretch", key="dl-summary-md")
+    if c2.toggle(t("calc.prepare_docx"), key="calc.docx"):  # the chart render takes ~0.3 s: only on request
+        c2.download_button(t("calc.dl_docx"), to_docx(summary), "investor-summary.docx",
+                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           icon=":material/article:", width="stretch", key="dl-summary-docx")
+    with st.expander(t("calc.preview")):
+        st.markdown(to_markdown(summary))
+
+
+def calibration_tab() -> None:
+    st.caption(t("calc.calibration_help"))
+    mfu = st.slider(t("calc.mfu"), 1.0, 100.0, eco.DEFAULT_MFU * 100, step=1.0, format="%.0f%%", key="calc.calib_mfu")
+    try:
+        table = eco.calibration_table(mfu / 100)
+    except ValueError as exc:
+        error_box(exc)
+        return
+    shown = pd.DataFrame({
+        t("calc.col_model"): table["model"], "GPU": table["gpu"],
+        t("calc.col_reported_h"): table["reported_gpu_hours"], t("calc.col_estimated_h"): table["estimated_gpu_hours"],
+        t("calc.col_ratio"): table["ratio"], t("calc.col_implied"): table["implied_mfu"],
+        t("calc.col_source"): table["source"]})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        t("calc.col_reported_h"): st.column_config.NumberColumn(format="%,.0f"),
+        t("calc.col_estimated_h"): st.column_config.NumberColumn(format="%,.0f"),
+        t("calc.col_ratio"): st.column_config.NumberColumn(format="%.2f×"),
+        t("calc.col_implied"): st.column_config.NumberColumn(format="percent")})
+    fig = px.bar(table, x="model", y="implied_mfu", color="gpu", title=t("calc.implied_chart"),
+                 labels={"model": "", "implied_mfu": "MFU", "gpu": "GPU"})
+    fig.add_hline(y=mfu / 100, line=dict(color="#c62828", dash="dot"), annotation_text=t("calc.assumed", v=f"{mfu:.0f}%"))
+    fig.update_layout(yaxis_tickformat=".0%", **CHART)
+    st.plotly_chart(fig, width="stretch", key="chart-calibration")
+    st.caption(t("calc.calibration_note"))
+    if lang() != "en":
+        st.caption(t("calc.sources_english"))
