@@ -1,6 +1,8 @@
 """Cost & market calculator: training, serving, unit economics, business models, price war, market
 size, risk, scenarios and the investor summary. Every number comes from core.economics."""
 
+import time
+
 import streamlit as st
 
 from ui import page_setup, t
@@ -8,6 +10,7 @@ from ui_calc import business, compare, tech
 from ui_calc.common import init_state, scenario_bar
 
 page_setup()
+started = time.perf_counter()
 init_state()
 st.title(t("calc.title"))
 st.caption(t("calc.caption"))
@@ -16,6 +19,13 @@ scenario_bar()
 parts = [("train", tech.training_tab), ("serve", tech.serving_tab), ("units", business.unit_economics_tab),
          ("business", business.business_tab), ("war", business.price_war_tab), ("market", business.market_tab),
          ("risk", business.risk_tab), ("compare", compare.compare_tab), ("calibration", compare.calibration_tab)]
+timings = {}
 for tab, (name, render) in zip(st.tabs([t(f"calc.tab_{name}") for name, _ in parts]), parts):
     with tab:
+        tab_started = time.perf_counter()
         render()
+        timings[name] = round((time.perf_counter() - tab_started) * 1000, 1)
+
+# How long this run took to compute and lay out every tab (bench/calculator_page.py reads it).
+st.session_state["calc.render_ms"] = round((time.perf_counter() - started) * 1000, 1)
+st.session_state["calc.render_ms_by_tab"] = timings

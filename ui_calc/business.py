@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -167,14 +168,12 @@ def business_tab() -> None:
         if runway is not None:
             st.error(t("calc.cash_out", month=runway + 1), icon=":material/warning:")
         left, right = st.columns(2)
-        streams = pnl.melt(id_vars="month", value_vars=["revenue_subscription", "revenue_api", "revenue_services"],
-                           var_name="stream", value_name="usd")
-        streams["stream"] = streams["stream"].map({"revenue_subscription": t("calc.model_subscription"),
-                                                   "revenue_api": t("calc.model_api"),
-                                                   "revenue_services": t("calc.model_services")})
-        fig = px.bar(streams, x="month", y="usd", color="stream", title=t("calc.revenue_chart"),
-                     labels={"month": t("calc.month"), "usd": "$", "stream": ""},
-                     color_discrete_sequence=["#2e7d32", "#66bb6a", "#a5d6a7"])
+        fig = go.Figure()
+        for column, name, color in (("revenue_subscription", "calc.model_subscription", "#2e7d32"),
+                                    ("revenue_api", "calc.model_api", "#66bb6a"),
+                                    ("revenue_services", "calc.model_services", "#a5d6a7")):
+            fig.add_trace(go.Bar(x=pnl["month"], y=pnl[column], name=t(name), marker_color=color))
+        fig.update_layout(barmode="stack", title=t("calc.revenue_chart"), xaxis_title=t("calc.month"))
         fig.add_trace(go.Scatter(x=pnl["month"], y=pnl["revenue"] - pnl["net"], name=t("calc.total_costs"),
                                  line=dict(color="#c62828")))
         fig.update_layout(legend=dict(orientation="h", y=-0.25), yaxis_tickprefix="$", **CHART)
@@ -232,26 +231,24 @@ def price_war_tab() -> None:
                        t("calc.final_share", v=f"{row.final_share:.0%}"), delta_color="off", delta_arrow="off",
                        help=t("calc.margin_total_help"))
         st.success(t("calc.best_response", response=t(f"calc.resp_{best}")), icon=":material/emoji_events:")
-        paths = paths.assign(label=paths["response"].map(lambda r: t(f"calc.resp_{r}")))
         c1, c2 = st.columns(2)
-        fig = px.line(paths, x="month", y="our_price", color="label", title=t("calc.price_chart"),
-                      labels={"month": t("calc.month"), "our_price": "$", "label": ""},
-                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
+        figures = {name: go.Figure() for name in ("price", "margin", "share")}
+        for response, color in RESPONSE_COLORS.items():
+            path = paths[paths["response"] == response]
+            for name, column in (("price", "our_price"), ("margin", "cumulative_margin"), ("share", "share")):
+                figures[name].add_trace(go.Scatter(x=path["month"], y=path[column], name=t(f"calc.resp_{response}"),
+                                                   mode="lines", line=dict(color=color)))
         theirs = paths[paths["response"] == "hold"]
-        fig.add_trace(go.Scatter(x=theirs["month"], y=theirs["competitor_price"], name=t("calc.competitor"),
-                                 line=dict(color="#6d4c41", dash="dash")))
-        fig.update_layout(legend=dict(orientation="h", y=-0.3), **CHART)
-        c1.plotly_chart(fig, width="stretch", key="chart-war-price")
-        fig = px.line(paths, x="month", y="cumulative_margin", color="label", title=t("calc.margin_chart"),
-                      labels={"month": t("calc.month"), "cumulative_margin": "$", "label": ""},
-                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
-        fig.update_layout(legend=dict(orientation="h", y=-0.3), yaxis_tickprefix="$", **CHART)
-        c2.plotly_chart(fig, width="stretch", key="chart-war-margin")
-        fig = px.line(paths, x="month", y="share", color="label", title=t("calc.share_chart"),
-                      labels={"month": t("calc.month"), "share": "", "label": ""},
-                      color_discrete_sequence=list(RESPONSE_COLORS.values()))
-        fig.update_layout(legend=dict(orientation="h", y=-0.3), yaxis_tickformat=".0%", **CHART)
-        st.plotly_chart(fig, width="stretch", key="chart-war-share")
+        figures["price"].add_trace(go.Scatter(x=theirs["month"], y=theirs["competitor_price"], name=t("calc.competitor"),
+                                              mode="lines", line=dict(color="#6d4c41", dash="dash")))
+        for name, title, extra in (("price", "calc.price_chart", dict(yaxis_tickprefix="$")),
+                                   ("margin", "calc.margin_chart", dict(yaxis_tickprefix="$")),
+                                   ("share", "calc.share_chart", dict(yaxis_tickformat=".0%"))):
+            figures[name].update_layout(title=t(title), xaxis_title=t("calc.month"), legend=dict(orientation="h", y=-0.3),
+                                        **extra, **CHART)
+        c1.plotly_chart(figures["price"], width="stretch", key="chart-war-price")
+        c2.plotly_chart(figures["margin"], width="stretch", key="chart-war-margin")
+        st.plotly_chart(figures["share"], width="stretch", key="chart-war-share")
         show_how("war")
 
 
@@ -290,10 +287,21 @@ def market_tab() -> None:
 
 
 # -- risk ---------------------------------------------------------------------------------------
-def monte_carlo(s: eco.Scenario):
-    """10,000 draws take ~35 ms (vectorised), so the simulation reruns with every input change."""
+P_AND_L_PARTS = ("months", "api", "subscription", "services", "costs", "uncertainty")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _monte_carlo(inputs_json: str):
+    s = eco.Scenario.from_dict(json.loads(inputs_json))
     u = s.uncertainty
     return eco.monte_carlo(s, eco.default_ranges(s, u.swing), u.draws, u.seed, u.within_months)
+
+
+def monte_carlo(s: eco.Scenario):
+    """10,000 draws take ~35 ms (vectorised), so the simulation reruns whenever an input of the P&L
+    changes; keyed on those inputs only, so changing a training or serving input costs nothing here."""
+    data = s.to_dict()
+    return _monte_carlo(json.dumps({k: data[k] for k in P_AND_L_PARTS}, sort_keys=True))
 
 
 METRIC_KEYS = ["break_even_month", "payback_month", "cash_at_end"]

@@ -4,9 +4,10 @@ published training runs."""
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core import economics as eco
@@ -19,7 +20,13 @@ from ui_calc.tech import CHART, estimate_job, serving_estimate
 
 
 def key_numbers(s: eco.Scenario) -> dict:
-    """The headline numbers of one scenario (None where not defined)."""
+    """The headline numbers of one scenario (None where not defined); cached per set of inputs."""
+    return _key_numbers(json.dumps(s.to_dict(), sort_keys=True))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _key_numbers(inputs_json: str) -> dict:
+    s = eco.Scenario.from_dict(json.loads(inputs_json))
     pnl = eco.monthly_pnl(s)
     sub = eco.subscription_metrics(s.subscription)
     out = {"pnl": pnl, "months": s.months, "break_even": eco.break_even_month(pnl), "payback": eco.payback_month(pnl),
@@ -102,10 +109,11 @@ def compare_tab() -> None:
         st.plotly_chart(cash_figure({n: k["pnl"] for n, k in numbers.items()}), width="stretch", key="chart-compare")
         c1, c2 = st.columns(2)
         pnls = pd.concat([k["pnl"].assign(scenario=n) for n, k in numbers.items()], ignore_index=True)
-        c1.download_button(t("calc.dl_csv"), safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
+        # Files are built when clicked (callables), not on every rerun.
+        c1.download_button(t("calc.dl_csv"), lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
                            "scenarios-pnl.csv", "text/csv", icon=":material/download:", width="stretch")
         sheets = {t("calc.sheet_compare"): table} | {n: k["pnl"] for n, k in numbers.items()}
-        c2.download_button(t("calc.dl_xlsx"), xlsx(sheets), "scenarios.xlsx",
+        c2.download_button(t("calc.dl_xlsx"), lambda: xlsx(sheets), "scenarios.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/table_view:", width="stretch")
 
@@ -119,14 +127,14 @@ def compare_tab() -> None:
         error_box(exc)
         return
     c1, c2 = st.columns(2)
-    c1.download_button(t("calc.dl_md"), to_markdown(summary).encode("utf-8"), "investor-summary.md", "text/markdown",
+    markdown = to_markdown(summary)
+    c1.download_button(t("calc.dl_md"), markdown.encode("utf-8"), "investor-summary.md", "text/markdown",
                        icon=":material/description:", width="stretch", key="dl-summary-md")
-    if c2.toggle(t("calc.prepare_docx"), key="calc.docx"):  # the chart render takes ~0.3 s: only on request
-        c2.download_button(t("calc.dl_docx"), to_docx(summary), "investor-summary.docx",
-                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                           icon=":material/article:", width="stretch", key="dl-summary-docx")
+    c2.download_button(t("calc.dl_docx"), lambda: to_docx(summary), "investor-summary.docx",
+                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       icon=":material/article:", width="stretch", key="dl-summary-docx")
     with st.expander(t("calc.preview")):
-        st.markdown(to_markdown(summary))
+        st.markdown(markdown)
 
 
 def calibration_tab() -> None:
@@ -147,8 +155,9 @@ def calibration_tab() -> None:
         t("calc.col_estimated_h"): st.column_config.NumberColumn(format="%,.0f"),
         t("calc.col_ratio"): st.column_config.NumberColumn(format="%.2f×"),
         t("calc.col_implied"): st.column_config.NumberColumn(format="percent")})
-    fig = px.bar(table, x="model", y="implied_mfu", color="gpu", title=t("calc.implied_chart"),
-                 labels={"model": "", "implied_mfu": "MFU", "gpu": "GPU"})
+    fig = go.Figure(go.Bar(x=table["model"], y=table["implied_mfu"], text=table["gpu"], marker_color="#66bb6a",
+                           hovertemplate="%{x} (%{text}): %{y:.0%}<extra></extra>"))
+    fig.update_layout(title=t("calc.implied_chart"))
     fig.add_hline(y=mfu / 100, line=dict(color="#c62828", dash="dot"), annotation_text=t("calc.assumed", v=f"{mfu:.0f}%"))
     fig.update_layout(yaxis_tickformat=".0%", **CHART)
     st.plotly_chart(fig, width="stretch", key="chart-calibration")

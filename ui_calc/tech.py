@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -106,11 +105,10 @@ def training_tab() -> None:
             if e.cost_usd is not None:
                 rows.append({"GPU": name, "cost": e.cost_usd, "days": e.wall_days})
         frame = pd.DataFrame(rows).sort_values("cost")
-        fig = px.bar(frame, x="GPU", y="cost", hover_data={"days": ":.1f"}, title=t("calc.same_job", gpus=tr.gpus),
-                     labels={"cost": t("calc.cost"), "days": t("calc.wall_days")},
-                     color=frame["GPU"] == tr.gpu, color_discrete_map={True: "#2e7d32", False: "#a5d6a7"})
-        fig.update_layout(showlegend=False, yaxis_tickprefix="$",
-                          xaxis=dict(categoryorder="array", categoryarray=list(frame["GPU"])), **CHART)
+        fig = go.Figure(go.Bar(x=frame["GPU"], y=frame["cost"], customdata=frame["days"],
+                               hovertemplate="%{x}: $%{y:,.0f}, %{customdata:,.1f} " + t("calc.wall_days") + "<extra></extra>",
+                               marker_color=["#2e7d32" if g == tr.gpu else "#a5d6a7" for g in frame["GPU"]]))
+        fig.update_layout(title=t("calc.same_job", gpus=tr.gpus), yaxis_tickprefix="$", yaxis_title=t("calc.cost"), **CHART)
         st.plotly_chart(fig, width="stretch", key="chart-train-gpus")
         show_how("train")
 
