@@ -172,34 +172,42 @@ def _task(req: WriteRequest, fields: dict) -> str:
     return req.template.prompt[req.lang].format(**values)
 
 
+def _style_lines(req: WriteRequest, target: int, max_chars: int) -> list[str]:
+    """Platform, tone, audience and length lines; the example turn gets them too, so the model sees
+    them as instructions it has already followed rather than text to repeat."""
+    zh = req.lang == "zh"
+    lines = []
+    if req.platform:
+        style = req.template.platforms[req.platform]["style"][req.lang]
+        lines.append(("平台风格：" if zh else "Platform style: ") + style)
+    tone = TONES[req.tone][1 if zh else 0]
+    lines.append(f"语气：{tone}。" if zh else f"Tone: {tone}.")
+    if req.audience.strip():
+        lines.append(f"目标读者：{req.audience.strip()}。" if zh else f"Audience: {req.audience.strip()}.")
+    lines.append(f"篇幅：约 {target} 字，最多 {max_chars} 字。" if zh else
+                 f"Length: about {target} characters, never more than {max_chars}.")
+    return lines
+
+
+def _closing_line(zh: bool) -> str:
+    return "请用简体中文写作。只输出成稿本身，不要任何解释。" if zh else "Write in English. Output only the text."
+
+
 def _example_turns(req: WriteRequest) -> list[dict]:
     example = req.template.example(req.lang, req.platform)
     if not example:
         return []
     zh = req.lang == "zh"
-    lines = [_task(req, example["fields"])]
-    if req.platform:
-        style = req.template.platforms[req.platform]["style"][req.lang]
-        lines.append(("平台风格：" if zh else "Platform style: ") + style)
-    lines.append("请用简体中文写作。只输出成稿本身，不要任何解释。" if zh else "Write in English. Output only the text.")
+    length = len(example["output"])
+    lines = [_task(req, example["fields"]), *_style_lines(req, length, max(length, req.max_chars)), _closing_line(zh)]
     return [{"role": "user", "content": "\n".join(lines)}, {"role": "assistant", "content": example["output"]}]
 
 
 def build_messages(req: WriteRequest) -> list[dict]:
     req.validate()
     zh = req.lang == "zh"
-    task = _task(req, req.fields)
     target = int(req.max_chars * LENGTHS[req.length])
-    tone = TONES[req.tone][1 if zh else 0]
-    lines = [task]
-    if req.platform:
-        style = req.template.platforms[req.platform]["style"][req.lang]
-        lines.append(("平台风格：" if zh else "Platform style: ") + style)
-    lines.append((f"语气：{tone}。" if zh else f"Tone: {tone}."))
-    if req.audience.strip():
-        lines.append((f"目标读者：{req.audience.strip()}。" if zh else f"Audience: {req.audience.strip()}."))
-    lines.append(f"篇幅：约 {target} 字，最多 {req.max_chars} 字。" if zh else
-                 f"Length: about {target} characters, never more than {req.max_chars}.")
+    lines = [_task(req, req.fields), *_style_lines(req, target, req.max_chars)]
     if req.keywords:
         lines.append(("必须包含这些词：" if zh else "Must include these words: ") + ", ".join(req.keywords))
     if req.banned:
@@ -208,7 +216,11 @@ def build_messages(req: WriteRequest) -> list[dict]:
         facts = "\n".join(f"- {f}" for f in req.facts)
         lines.append(("只使用以下公司资料中的事实，不要编造价格、数据或奖项：\n" if zh else
                       "Use only these company facts; do not invent prices, numbers or awards:\n") + facts)
-    lines.append("请用简体中文写作。只输出成稿本身，不要任何解释。" if zh else "Write in English. Output only the text.")
+    if req.template.example(req.lang, req.platform):
+        # The worked example is about another product: its names, prices and links must not leak in.
+        lines.append("上面的范例写的是另一款产品，不要沿用其中的名称、价格或链接。" if zh else
+                     "The earlier example was about something else: do not reuse its names, prices or links.")
+    lines.append(_closing_line(zh))
     system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
               "You are an experienced marketing copywriter: concrete, vivid and truthful.")
     if req.voice:
@@ -287,9 +299,16 @@ def fit_length(text: str, max_chars: int) -> str:
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ufffd]")
 
 
+# Lines where the small model repeats its instructions instead of writing copy.
+ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platform style)\s*:|语气[:：]|篇幅[:：]|目标读者[:：]|平台风格[:：])"
+                    r"|never more than \d+|最多 ?\d+ ?字", re.IGNORECASE)
+
+
 def clean(text: str) -> str:
-    """Model output as text a person (and a .docx) can take: no control characters, no fences."""
-    return CONTROL.sub("", text).strip().strip("`").strip()
+    """Model output as text a person (and a .docx) can take: no control characters, no fences, no
+    repeated instructions."""
+    text = CONTROL.sub("", text).strip().strip("`").strip()
+    return "\n".join(line for line in text.split("\n") if not ECHOED.search(line)).strip()
 
 
 def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None) -> Variant:

@@ -172,3 +172,10 @@ def test_overlong_output_is_cut_at_a_sentence():
     assert fit_length("第一句话。第二句话很长很长很长。", 12) == "第一句话。" or len(fit_length("第一句话。第二句话很长很长很长。", 12)) <= 12
     cut = fit_length("x" * 50, 10)
     assert len(cut) == 10 and cut.endswith("…")
+
+
+def test_echoed_instructions_are_removed():
+    from core.writer import clean
+
+    text = "Opening line.\n- A benefit.\n- Lengths about 489 characters, never more than 700.\nTone: friendly.\n篇幅：约 200 字，最多 350 字。\nClosing line."
+    assert clean(text) == "Opening line.\n- A benefit.\nClosing line."
