@@ -145,3 +145,32 @@ def test_writer_generates_and_downloads(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-writer.png"))
     page.close()
+
+
+def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page.goto(f"{app_url}/calculator")
+    expect(page.get_by_role("heading", name="Cost & market calculator")).to_be_visible(timeout=60_000)
+    page.get_by_role("tab", name="Business model").click()
+    panel = page.get_by_role("tabpanel", name="Business model")
+    chart = panel.get_by_test_id("stPlotlyChart").nth(1)  # cash over time, with the break-even line
+    expect(chart).to_contain_text("break-even, month 25", timeout=30_000)
+    price = panel.get_by_label("Price per seat per month ($)")
+    price.fill("60")
+    price.press("Enter")
+    expect(chart).not_to_contain_text("break-even, month 25", timeout=30_000)
+    expect(chart).to_contain_text("break-even, month")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-calculator.png"), full_page=True)
+    page.get_by_role("tab", name="Compare & export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download summary (Markdown)").click()
+    summary = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Break-even" in summary and "$60.00" in summary
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download summary (Word)").click()
+    assert download.value.suggested_filename == "investor-summary.docx"
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a zip container: a real .docx
+    page.close()
