@@ -41,7 +41,10 @@ def cmd_finetune(args, settings):
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["finetune"] \
         else None
     out = Path(args.out).expanduser()
-    result = train(settings, data, out, config, bar=not args.json, log=log, command=command)
+    try:
+        result = train(settings, data, out, config, bar=not args.json, log=log, command=command)
+    except KeyboardInterrupt:  # during loading or the first validation pass; later ones are handled in train
+        raise ValueError("Stopped before the first training step; nothing was saved") from None
     payload = result.as_json()
     text = (f"{'Stopped' if result.stopped else 'Done'}: {result.steps} steps in {result.seconds:.0f} s on "
             f"{result.device}; train loss {result.train_loss_first} → {result.train_loss_last}, validation loss "

@@ -14,7 +14,7 @@ from core.finetune.data import collect
 from core.finetune.train import TrainConfig
 from core.i18n import stream_in_script
 from core.llm import GenerationOptions, configured_model_name
-from ui import get_llm, lang, page_setup, settings, t
+from ui import get_llm, knowledge_base, lang, page_setup, settings, t
 
 page_setup()
 config = settings()
@@ -204,7 +204,8 @@ with train_tab:
     if start:
         try:
             data = collect(config, faq="kb" if use_kb else "none", voices=use_voices,
-                           uploads=[(f.name, f.getvalue()) for f in files or []])
+                           uploads=[(f.name, f.getvalue()) for f in files or []],
+                           kb=knowledge_base() if use_kb else None)
             train_config = TrainConfig(epochs=epochs, lora_r=rank, max_steps=max_steps or None).validate()
             jobs.start_training(config, name.strip(), data, train_config)
             st.toast(t("model.started", train=len(data.train), val=len(data.val)))
@@ -233,7 +234,6 @@ with compare_tab:
                     st.markdown(f"**{title}**")
                     if mode == "support":
                         from core.support import answer
-                        from ui import knowledge_base
 
                         result = answer(question, knowledge_base(), model, thresholds=lambda _lang: (1.01, 0.0),
                                         company=config.company_name)

@@ -337,3 +337,29 @@ def test_active_adapter_pointer_and_reload(settings, trained_adapter, monkeypatc
     assert not (auto.adapters_dir / "active").exists() and resolve_adapter(auto) != auto.adapters_dir / "mine"
     with pytest.raises(ValueError):
         delete_adapter(auto, "default")
+
+
+# -- the shipped adapter on the real model -------------------------------------------------------
+@pytest.mark.integration
+def test_shipped_adapter_loads_by_default_and_keeps_the_support_contract(monkeypatch):
+    import re
+
+    from core.config import load_settings
+    from core.finetune.evaluate import load_val
+    from core.llm import SHIPPED_ADAPTER, GenerationOptions, load_llm, resolve_adapter
+
+    monkeypatch.setenv("APP_ADAPTER", "auto")  # the default configuration of a fresh clone
+    settings = load_settings()
+    assert resolve_adapter(settings) == SHIPPED_ADAPTER
+    llm = load_llm(settings, log=lambda *_: None)
+    assert llm.info.adapter == "data/adapters/default"
+    card = json.loads((SHIPPED_ADAPTER / "model_card.json").read_text())
+    assert card["base_model"] == llm.info.model and card["evaluation"]["adapter"]["handed_over"] >= 0.5
+    val = load_val(SHIPPED_ADAPTER)  # held-out questions: never trained on
+    positive = next(e for e in val if e.kind == "faq" and e.language == "en")
+    reply, _ = llm.complete(positive.messages[:-1], GenerationOptions(max_new_tokens=200, temperature=0))
+    assert re.search(r"\[[12]\]", reply) and NO_ANSWER not in reply
+    assert fact_hits(reply, positive.reference)[0] >= 1 or rouge_l(reply, positive.reference) > 0.5
+    negative = next(e for e in val if e.kind == "no-answer" and e.language == "zh")
+    reply, _ = llm.complete(negative.messages[:-1], GenerationOptions(max_new_tokens=24, temperature=0))
+    assert NO_ANSWER in reply

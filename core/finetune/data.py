@@ -330,16 +330,19 @@ def _dedupe(faq: list[FaqEntry]) -> list[FaqEntry]:
 
 
 def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voices: bool = True,
-            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0) -> TrainingData:
+            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0, kb=None) -> TrainingData:
     """Gather every input the CLI and the page offer, then `build`.
 
     faq: "kb" (the knowledge base's FAQ entries; the sample FAQ when it holds none), "none", or a
-    FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs."""
+    FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs; kb: an
+    open KnowledgeBase to read (default: open the configured one)."""
     entries, inputs = [], []
     if faq == "kb":
-        from core.kb import KnowledgeBase
+        if kb is None:
+            from core.kb import KnowledgeBase
 
-        entries = faq_from_kb(KnowledgeBase(settings.kb_dir, settings.kb_name))
+            kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
+        entries = faq_from_kb(kb)
         inputs.append(f"knowledge base '{settings.kb_name}': {len(entries)} FAQ entries")
         if not entries:
             entries = faq_from_table(SAMPLE_FAQ.name, SAMPLE_FAQ.read_bytes())

@@ -21,6 +21,7 @@ import math
 import re
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from core.config import Settings
@@ -152,7 +153,9 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
     started = time.perf_counter()
     stop = stop or threading.Event()
     model, tokenizer, base = load_base(settings, log=log)
-    model = PeftModel.from_pretrained(model, str(adapter_dir))
+    with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
+        warnings.simplefilter("ignore", FutureWarning)
+        model = PeftModel.from_pretrained(model, str(adapter_dir))
     model.eval()
     device = base["device"]
     max_tokens = card.get("hyperparameters", {}).get("max_tokens", 32768)
