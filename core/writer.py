@@ -216,10 +216,6 @@ def build_messages(req: WriteRequest) -> list[dict]:
         facts = "\n".join(f"- {f}" for f in req.facts)
         lines.append(("只使用以下公司资料中的事实，不要编造价格、数据或奖项：\n" if zh else
                       "Use only these company facts; do not invent prices, numbers or awards:\n") + facts)
-    if req.template.example(req.lang, req.platform):
-        # The worked example is about another product: its names, prices and links must not leak in.
-        lines.append("上面的范例写的是另一款产品，不要沿用其中的名称、价格或链接。" if zh else
-                     "The earlier example was about something else: do not reuse its names, prices or links.")
     lines.append(_closing_line(zh))
     system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
               "You are an experienced marketing copywriter: concrete, vivid and truthful.")
@@ -301,7 +297,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ufffd]")
 
 # Lines where the small model repeats its instructions instead of writing copy.
 ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platform style)\s*:|语气[:：]|篇幅[:：]|目标读者[:：]|平台风格[:：])"
-                    r"|never more than \d+|最多 ?\d+ ?字", re.IGNORECASE)
+                    r"|never more than \d+|最多 ?\d+ ?字|earlier example|上面的范例", re.IGNORECASE)
 
 
 def clean(text: str) -> str:
