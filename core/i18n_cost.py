@@ -96,14 +96,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.precision_help": ("Bytes per parameter: bf16/fp16 2, fp8/int8 1, int4 0.5.",
                             "每个参数占用字节数：bf16/fp16 为 2，fp8/int8 为 1，int4 为 0.5。"),
     "calc.batch": ("Concurrent requests (batch)", "并发请求数（批大小）"),
-    "calc.batch_help": ("Sequences decoded together on one GPU.", "一块 GPU 上同时解码的序列数。"),
+    "calc.batch_help": ("Sequences decoded together on one GPU. Speeds assume 70% of peak memory bandwidth (the "
+                        "utilisation Databricks reported for LLM inference, 2023) and 50% of peak compute (an "
+                        "illustrative assumption).",
+                        "一块 GPU 上同时解码的序列数。速度按显存带宽峰值的 70%（Databricks 2023 年报告的 LLM 推理带宽利用率）"
+                        "和算力峰值的 50%（示意性假设）估算。"),
     "calc.context": ("Context length (tokens)", "上下文长度（token）"),
     "calc.context_help": ("Tokens kept per request (prompt + answer): sizes the KV cache.",
                           "每个请求保留的 token 数（提示 + 回答），决定 KV 缓存大小。"),
     "calc.prompt_tokens": ("Prompt length (tokens)", "提示长度（token）"),
     "calc.serve_util": ("Average GPU utilisation", "平均 GPU 利用率"),
-    "calc.serve_util_help": ("Share of paid hours the GPU is busy: quiet nights and spare capacity cost money too.",
-                             "GPU 在付费时长中实际忙碌的比例：夜间空闲和冗余容量同样要付费。"),
+    "calc.serve_util_help": ("Share of paid hours the GPU is busy: quiet nights and spare capacity cost money too. "
+                             "The default 60% is an illustrative allowance for peaks, not a measured figure.",
+                             "GPU 在付费时长中实际忙碌的比例：夜间空闲和冗余容量同样要付费。默认 60% 是为高峰预留余量的"
+                             "示意值，并非实测数据。"),
     "calc.shape": ("Model shape (optional)", "模型结构（可选）"),
     "calc.shape_help": ("Leave at 0 to use the nearest known open model's shape.", "保持 0 则采用规模最接近的开源模型结构。"),
     "calc.layers": ("Layers", "层数"),
@@ -194,13 +200,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.self_hosted": ("Self-hosted on {gpu}", "自托管（{gpu}）"),
     # unit economics
     "calc.users": ("Active users", "活跃用户数"),
-    "calc.users_help": ("People using the product in a month.", "每月使用产品的人数。"),
+    "calc.users_help": ("People using the product in a month (default 1,000, illustrative).",
+                        "每月使用产品的人数（默认 1,000，为示意值）。"),
     "calc.requests_day": ("Requests per user per day", "每位用户每天请求次数"),
     "calc.curve_max": ("Curve up to (users)", "曲线最大用户数"),
-    "calc.units_from_serving": ("Tokens per request, the GPU, batch and utilisation come from the Serving tab; team and "
-                                "fixed costs from Business model; training from Training (spread over 24 months).",
-                                "每次请求的 token 数、GPU、批大小和利用率取自“推理部署”页；团队与固定成本取自“商业模式”页；"
-                                "训练成本取自“训练”页（分 24 个月摊销）。"),
+    "calc.units_from_serving": ("Tokens per request, the GPU, batch and utilisation come from the Serving tab; team, "
+                                "fixed and training costs from Business model, as the P&L uses them (training spread "
+                                "over 24 months). The Training tab's button copies its estimate there.",
+                                "每次请求的 token 数、GPU、批大小和利用率取自“推理部署”页；团队、固定与训练成本取自“商业模式”页，"
+                                "与损益表一致（训练成本分 24 个月摊销）。“训练”页的按钮可将其估算填入该处。"),
     "calc.monthly_tokens": ("Tokens per month", "每月 token 数"),
     "calc.gpus_provisioned": ("GPUs provisioned", "需配置 GPU"),
     "calc.busy": ("{pct} busy", "忙碌 {pct}"),
@@ -224,13 +232,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.models_on": ("Revenue streams", "收入来源"),
     "calc.seats_start": ("Seats in month 1", "首月席位数"),
     "calc.seat_price": ("Price per seat per month ($)", "每席位月费（美元）"),
-    "calc.growth": ("New per month, % of current", "每月新增（占当前比例）"),
+    "calc.growth": ("New per month, share of current", "每月新增占比"),
     "calc.churn": ("Churn per month", "月流失率"),
     "calc.cac_seat": ("Acquisition cost per seat ($)", "每席位获客成本（美元）"),
-    "calc.cac_help": ("Sales and marketing spend to win one (CAC).", "赢得一个客户所需的销售与营销支出（CAC）。"),
+    "calc.cac_help": ("Sales and marketing spend to win one seat (CAC). The default $90 is illustrative.",
+                      "赢得一个席位所需的销售与营销支出（CAC）。默认 90 美元为示意值。"),
     "calc.serving_seat": ("Serving cost per seat per month ($)", "每席位每月推理成本（美元）"),
     "calc.serving_seat_help": ("From the Unit economics tab (a button there copies it here).",
                                "来自“单位经济”页（可在该页一键填入）。"),
+    "calc.serving_tokens_help": ("Our cost to serve 1M tokens, from the Unit economics tab (a button there copies it here).",
+                                 "我方每百万 token 的推理成本，来自“单位经济”页（可在该页一键填入）。"),
     "calc.api_price": ("Price per 1M tokens ($)", "每百万 token 售价（美元）"),
     "calc.customers_start": ("API customers in month 1", "首月 API 客户数"),
     "calc.tokens_customer": ("Tokens per customer per month", "每客户每月 token 数"),
@@ -277,8 +288,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.base_share": ("Our market share today", "当前市场份额"),
     "calc.elasticity": ("Price sensitivity of share", "份额价格敏感度"),
     "calc.elasticity_help": ("How strongly buyers switch to the cheaper offer: 0 = not at all, 2 = a 10% price gap moves "
-                             "the odds of choosing us by about 20%.",
-                             "买家转向更便宜一方的程度：0 表示完全不转，2 表示 10% 的价差会让选择我们的几率变化约 20%。"),
+                             "the odds of choosing us by about 20%. The default 2 is illustrative: estimate yours from "
+                             "past price changes or customer interviews.",
+                             "买家转向更便宜一方的程度：0 表示完全不转，2 表示 10% 的价差会让选择我们的几率变化约 20%。"
+                             "默认值 2 为示意值：请根据以往调价效果或客户访谈估计。"),
     "calc.market_elasticity": ("Price sensitivity of total demand", "总需求价格敏感度"),
     "calc.market_elasticity_help": ("0: the market does not grow when prices fall; 1: 10% cheaper, ~10% more volume.",
                                     "0 表示降价不会扩大市场；1 表示价格降 10%，需求约增 10%。"),
@@ -338,7 +351,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.bad_saved": ("“{name}” could not be read: {error}", "无法读取“{name}”：{error}"),
     "calc.col_scenario": ("Scenario", "情景"),
     "calc.revenue_last": ("Revenue in the last month", "最后一个月收入"),
-    "calc.training_cost": ("Training cost", "训练成本"),
+    "calc.training_cost": ("Training cost (in the P&L)", "训练成本（损益表所用）"),
     "calc.dl_csv": ("Download P&L (CSV)", "下载损益表（CSV）"),
     "calc.dl_xlsx": ("Download comparison (Excel)", "下载对比表（Excel）"),
     "calc.sheet_compare": ("Comparison", "对比"),
@@ -428,10 +441,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "bars show the result at each end, largest effect first.\n"
         "- **Monte Carlo**: every input drawn at once from a triangular distribution between −swing and +swing, "
         "peaking at your value; the monthly P&L is run for every draw (vectorised, seeded so it repeats). "
-        "P10 / P50 / P90: 10% / 50% / 90% of draws break even by that month.",
+        "P10 / P50 / P90: 10% / 50% / 90% of draws break even by that month. The chance of breaking even within N "
+        "months counts the draws that break even in month N or earlier; N is at most the plan's length, and a draw "
+        "that never breaks even within the plan never counts.",
         "- **敏感性分析（龙卷风图）**：每次只让一个输入按浮动幅度上下变动，其余不变；条形显示两端的结果，影响最大的排在最前。\n"
         "- **蒙特卡洛模拟**：所有输入同时在 −浮动 与 +浮动 之间按三角分布抽样（峰值为你的输入值），每次抽样都运行完整的"
-        "月度损益（向量化计算，固定随机种子可重复）。P10 / P50 / P90：分别有 10% / 50% / 90% 的模拟在该月前实现盈亏平衡。"),
+        "月度损益（向量化计算，固定随机种子可重复）。P10 / P50 / P90：分别有 10% / 50% / 90% 的模拟在该月前实现盈亏平衡。"
+        "“N 个月内盈亏平衡概率”统计在第 N 个月或更早实现盈亏平衡的模拟；N 最多为测算期长度，测算期内始终未实现盈亏平衡的模拟不计入。"),
     # sensitivity drivers (English labels as in core.economics.uncertainty.DRIVERS)
     "calc.driver.subscription.price_per_seat_month": ("Seat price", "席位价格"),
     "calc.driver.subscription.seats_start": ("Starting seats", "初始席位数"),
@@ -454,3 +470,330 @@ STRINGS: dict[str, tuple[str, str]] = {
     "calc.driver.costs.training_one_off": ("Training cost", "训练成本"),
     "calc.driver.costs.starting_cash": ("Starting cash", "初始现金"),
 }
+
+# -- the engine's messages (core.economics.messages): errors, and the working shown under results.
+# English is what `str(error)` and the command line print; keep the {placeholders} the same in both.
+STRINGS.update({
+    # field names, for messages such as "{what} cannot be negative"
+    "calc.field.api_price": ("The API price", "API 价格"),
+    "calc.field.api_customers": ("API customers", "API 客户数"),
+    "calc.field.api_growth": ("API customer growth", "API 客户增长率"),
+    "calc.field.tokens_per_customer": ("Tokens per customer", "每客户 token 数"),
+    "calc.field.api_cac": ("Customer acquisition cost", "客户获客成本"),
+    "calc.field.api_serving_cost": ("Serving cost", "推理成本"),
+    "calc.field.seats": ("Seats", "席位数"),
+    "calc.field.seat_price": ("The seat price", "席位价格"),
+    "calc.field.seat_growth": ("Seat growth", "席位增长率"),
+    "calc.field.seat_cac": ("Acquisition cost per seat", "每席位获客成本"),
+    "calc.field.seat_serving_cost": ("Serving cost per seat", "每席位推理成本"),
+    "calc.field.contracts": ("Contracts per quarter", "每季度合同数"),
+    "calc.field.contract_value": ("Contract value", "合同金额"),
+    "calc.field.contract_growth": ("Contract growth", "合同增长率"),
+    "calc.field.team": ("Team cost", "团队成本"),
+    "calc.field.team_growth": ("Team cost growth", "团队成本增长率"),
+    "calc.field.other_fixed": ("Other fixed costs", "其他固定成本"),
+    "calc.field.training_cost": ("Training cost", "训练成本"),
+    "calc.field.starting_cash": ("Starting cash", "初始现金"),
+    "calc.field.api_churn": ("API customer churn", "API 客户流失率"),
+    "calc.field.seat_churn": ("Seat churn", "席位流失率"),
+    "calc.field.delivery": ("Delivery cost", "交付成本"),
+    "calc.field.users": ("Users", "用户数"),
+    "calc.field.requests_per_day": ("Requests per user per day", "每用户每天请求次数"),
+    "calc.field.input_tokens": ("Input tokens per request", "每次请求输入 token 数"),
+    "calc.field.output_tokens": ("Output tokens per request", "每次请求输出 token 数"),
+    "calc.field.user_counts": ("User counts", "用户数"),
+    "calc.field.companies": ("The number of companies", "企业数"),
+    "calc.field.spend": ("Spend per company", "每家企业支出"),
+    "calc.field.serviceable": ("The serviceable share", "可服务比例"),
+    "calc.field.obtainable": ("The obtainable share", "可获得比例"),
+    "calc.field.our_price": ("Our price", "我方价格"),
+    "calc.field.market_size": ("Market size", "市场规模"),
+    "calc.field.unit_cost": ("Unit cost", "单位成本"),
+    "calc.field.purchase": ("The purchase price per GPU", "每块 GPU 购买价"),
+    "calc.field.electricity": ("The electricity price", "电价"),
+    "calc.field.gpu_price": ("The price per GPU-hour", "每 GPU 小时价格"),
+    "calc.field.params": ("Parameters", "参数量"),
+    "calc.field.tokens": ("Tokens", "token 数"),
+    "calc.field.gpu_hours": ("GPU-hours", "GPU 小时"),
+    "calc.field.batch": ("Batch size", "批大小"),
+    "calc.field.context": ("Context length", "上下文长度"),
+    "calc.field.prompt_tokens": ("Prompt tokens", "提示 token 数"),
+    "calc.field.layers": ("Layers", "层数"),
+    "calc.field.kv_heads": ("KV heads", "KV 头数"),
+    "calc.field.head_dim": ("Head dim", "头维度"),
+    "calc.field.utilisation": ("Utilisation", "利用率"),
+    "calc.field.bandwidth_efficiency": ("Bandwidth efficiency", "带宽效率"),
+    "calc.field.compute_efficiency": ("Compute efficiency", "算力效率"),
+    "calc.bound.memory": ("memory", "显存带宽"),
+    "calc.bound.compute": ("compute", "算力"),
+    # errors
+    "calc.msg.negative": ("{what} cannot be negative", "{what}不能为负数"),
+    "calc.msg.not_number": ("{what} must be a number", "{what}必须是数字"),
+    "calc.msg.not_finite": ("{what} must be a finite number", "{what}必须是有限的数字"),
+    "calc.msg.positive": ("{what} must be positive", "{what}必须大于 0"),
+    "calc.msg.positive_number": ("{what} must be a positive number", "{what}必须是正数"),
+    "calc.msg.share_0_1": ("{what} must be between 0 and 1 (0% to 100%)", "{what}必须在 0 到 1 之间（0% 到 100%）"),
+    "calc.msg.share_open_closed": ("{what} must be more than 0 and at most 1", "{what}必须大于 0 且不超过 1"),
+    "calc.msg.whole_at_least_1": ("{what} must be a whole number of at least 1", "{what}必须是不小于 1 的整数"),
+    "calc.msg.plan_months": ("The plan must cover 1 to {max} whole months", "测算期必须是 1 到 {max} 个整月"),
+    "calc.msg.unknown_input": ("Unknown scenario input {path!r}", "未知的情景输入项 {path!r}"),
+    "calc.msg.unknown_kind": ("kind is 'operating' or 'payback', not {kind!r}",
+                              "kind 只能是 'operating' 或 'payback'，而不是 {kind!r}"),
+    "calc.msg.saved_not_number": ("Saved scenario field {where} should be a number, not {value!r}",
+                                  "已保存情景的字段 {where} 应为数字，而不是 {value!r}"),
+    "calc.msg.saved_not_whole": ("Saved scenario field {where} should be a whole number, not {value!r}",
+                                 "已保存情景的字段 {where} 应为整数，而不是 {value!r}"),
+    "calc.msg.saved_not_object": ("Saved scenario field {where} should be an object",
+                                  "已保存情景的字段 {where} 应为对象（键值结构）"),
+    "calc.msg.target_utilisation": ("Target utilisation must be more than 0 and at most 1",
+                                    "目标利用率必须大于 0 且不超过 1"),
+    "calc.msg.no_gpu_price": ("No price per GPU-hour for {gpu}: enter one", "{gpu} 没有每 GPU 小时价格：请填写"),
+    "calc.msg.fixed_training_negative": ("Fixed and training costs cannot be negative", "固定成本和训练成本不能为负数"),
+    "calc.msg.amortise_months": ("Training cost must be amortised over at least 1 month", "训练成本至少要分摊 1 个月"),
+    "calc.msg.no_user_counts": ("Give at least one user count", "请至少给出一个用户数"),
+    "calc.msg.cut_range": ("The competitor's cut must be at least 0% and less than 100%",
+                           "竞争对手的降价幅度必须不小于 0% 且小于 100%"),
+    "calc.msg.cut_month": ("The month of the cut must be a whole number from 1", "降价月份必须是从 1 开始的整数"),
+    "calc.msg.no_competitor_prices": ("Give at least one competitor price", "请至少给出一个竞争对手价格"),
+    "calc.msg.competitor_prices": ("Competitor prices must be positive", "竞争对手价格必须大于 0"),
+    "calc.msg.unknown_response": ("Unknown response {response!r}; choose one of: {choices}",
+                                  "未知的应对方式 {response!r}；可选：{choices}"),
+    "calc.msg.base_share": ("Today's market share must be between 0 and 1 (both excluded)",
+                            "当前市场份额必须在 0 和 1 之间（不含两端）"),
+    "calc.msg.elasticity_sign": ("Elasticities are given as positive numbers (higher = more price-sensitive)",
+                                 "弹性以正数表示（数值越大，对价格越敏感）"),
+    "calc.msg.undercut_range": ("The undercut must be at least 0% and less than 100%", "压价幅度必须不小于 0% 且小于 100%"),
+    "calc.msg.response_lag": ("The response lag is a whole number of months, 0 or more", "反应滞后必须是 0 或以上的整月数"),
+    "calc.msg.war_months": ("The price war can cover 1 to {max} months", "价格战测算期为 1 到 {max} 个月"),
+    "calc.msg.amortisation_years": ("The amortisation period must be more than 0 years", "折旧年限必须大于 0 年"),
+    "calc.msg.pue": ("PUE is at least 1 (1 = every watt goes to the computers)",
+                     "PUE 至少为 1（1 表示所有电力都用于计算设备）"),
+    "calc.msg.hw_utilisation": ("Utilisation must be between 0 and 1 (0% excluded, 100% allowed)",
+                                "使用率必须在 0 到 1 之间（不含 0%，可为 100%）"),
+    "calc.msg.no_purchase_price": ("No purchase price for {gpu} in the catalogue; enter the price per GPU",
+                                   "目录中没有 {gpu} 的购买价；请填写每块 GPU 的价格"),
+    "calc.msg.mfu": ("MFU must be more than 0 and at most 1 (e.g. 0.4 for 40%)", "MFU 必须大于 0 且不超过 1（如 0.4 表示 40%）"),
+    "calc.msg.gpus": ("The number of GPUs must be a whole number of at least 1", "GPU 数量必须是不小于 1 的整数"),
+    "calc.msg.unknown_method": ("Unknown fine-tuning method {method!r}; choose one of: {choices}",
+                                "未知的微调方法 {method!r}；可选：{choices}"),
+    "calc.msg.adapter_fraction": ("The trainable (adapter) fraction must be more than 0 and at most 1, e.g. 0.01 for 1%",
+                                  "可训练（适配器）参数占比必须大于 0 且不超过 1，例如 0.01 表示 1%"),
+    "calc.msg.total_params": ("Total parameters cannot be fewer than active parameters", "总参数量不能少于激活参数量"),
+    "calc.msg.shape_partial": ("Give all three of layers, KV heads and head dim, or none (then they are estimated)",
+                               "层数、KV 头数和头维度要么全部填写，要么全部不填（不填则自动估算）"),
+    "calc.msg.tokens_per_request": ("Tokens per request must be positive", "每次请求的 token 数必须大于 0"),
+    "calc.msg.unknown_metric": ("Unknown metric {metric!r}; choose one of: {choices}", "未知的指标 {metric!r}；可选：{choices}"),
+    "calc.msg.swing": ("The swing must be more than 0 and less than 1 (e.g. 0.2 for +/-20%)",
+                       "浮动幅度必须大于 0 且小于 1（如 0.2 表示 ±20%）"),
+    "calc.msg.draws": ("The number of draws must be a whole number of at least 1", "抽样次数必须是不小于 1 的整数"),
+    "calc.msg.within_months": ("'Within N months' must be a whole number from 1 to the plan's length ({months} months)",
+                               "“在 N 个月内”的 N 必须是 1 到测算期长度（{months} 个月）之间的整数"),
+    "calc.msg.unknown_driver": ("Unknown uncertain input {path!r}; choose from: {choices}",
+                                "未知的不确定输入 {path!r}；可选：{choices}"),
+    "calc.msg.range_order": ("The range for {driver} needs low <= high", "{driver}的范围需要满足 下限 ≤ 上限"),
+    "calc.msg.range_outside": ("The range for {driver} is outside the possible values", "{driver}的范围超出了可能的取值"),
+    "calc.msg.unknown_precision": ("Unknown precision {precision!r}; choose one of: {choices}",
+                                   "未知的精度 {precision!r}；可选：{choices}"),
+    "calc.msg.unknown_gpu": ("Unknown GPU {name!r}; choose one of: {choices}", "未知的 GPU {name!r}；可选：{choices}"),
+    "calc.msg.no_saved": ("No saved scenario called {name!r}", "没有名为 {name!r} 的已保存情景"),
+    "calc.msg.name_empty": ("Give the scenario a name", "请为情景命名"),
+    "calc.msg.name_long": ("A scenario name can be at most {max} characters", "情景名称最多 {max} 个字符"),
+    "calc.msg.name_control": ("A scenario name cannot contain control characters", "情景名称不能包含控制字符"),
+    "calc.msg.name_reserved": ("“{name}” is how the calculator labels the current inputs or the comparison sheet: "
+                               "choose another name", "“{name}”是计算器用于标示当前输入或对比表的名称：请换一个名称"),
+    # notes under the training result
+    "calc.msg.note_no_price": ("No on-demand price for {gpu} in the catalogue: enter a $ per GPU-hour to get a cost.",
+                               "目录中没有 {gpu} 的按需价格：请填写每 GPU 小时价格以计算成本。"),
+    "calc.msg.note_ft_memory": ("Needs about {memory} GB for weights and optimizer state: at least {n} x {gpu} "
+                                "({gpu_gb} GB each), before activations.",
+                                "权重和优化器状态约需 {memory} GB 显存：至少 {n} 块 {gpu}（每块 {gpu_gb} GB），尚不含激活值。"),
+    # the serving working, step by step
+    "calc.msg.work_memory_fits": (
+        "Memory: weights {weights} GB ({weight_params}B parameters x {bytes} bytes) + KV cache {kv} GB (2 x {layers} "
+        "layers x {kv_heads} KV heads x {head_dim} dims x {context} tokens x batch {batch} x {kv_bytes} bytes) = "
+        "{total} GB; one {gpu} holds {usable} GB after 10% headroom -> fits on one GPU.",
+        "显存：权重 {weights} GB（{weight_params}B 参数 × {bytes} 字节）+ KV 缓存 {kv} GB（2 × {layers} 层 × {kv_heads} 个 "
+        "KV 头 × {head_dim} 维 × {context} token × 批大小 {batch} × {kv_bytes} 字节）= {total} GB；一块 {gpu} 预留 10% "
+        "余量后可用 {usable} GB → 单卡放得下。"),
+    "calc.msg.work_memory_split": (
+        "Memory: weights {weights} GB ({weight_params}B parameters x {bytes} bytes) + KV cache {kv} GB (2 x {layers} "
+        "layers x {kv_heads} KV heads x {head_dim} dims x {context} tokens x batch {batch} x {kv_bytes} bytes) = "
+        "{total} GB; one {gpu} holds {usable} GB after 10% headroom -> needs {n} GPUs.",
+        "显存：权重 {weights} GB（{weight_params}B 参数 × {bytes} 字节）+ KV 缓存 {kv} GB（2 × {layers} 层 × {kv_heads} 个 "
+        "KV 头 × {head_dim} 维 × {context} token × 批大小 {batch} × {kv_bytes} 字节）= {total} GB；一块 {gpu} 预留 10% "
+        "余量后可用 {usable} GB → 需要 {n} 块 GPU。"),
+    "calc.msg.work_decode": (
+        "Each decode step reads {total} GB at {bandwidth} GB/s ({bandwidth_pct} of peak) = {memory_ms} ms; the maths "
+        "for a batch of {batch} takes {compute_ms} ms at {compute_pct} of peak -> {bound}-bound, {decode} output "
+        "tokens/s per GPU, {per_sequence} per sequence.",
+        "每个解码步骤以 {bandwidth} GB/s（峰值的 {bandwidth_pct}）读取 {total} GB，耗时 {memory_ms} 毫秒；批大小 {batch} "
+        "的计算在峰值 {compute_pct} 下耗时 {compute_ms} 毫秒 → 受{bound}限制，每块 GPU 每秒输出 {decode} 个 token，"
+        "每个序列 {per_sequence} 个。"),
+    "calc.msg.work_prefill": (
+        "Prefill is compute-bound: {prefill} prompt tokens/s per GPU; a {prompt}-token prompt waits {ttft} s for its "
+        "first token.",
+        "预填充受算力限制：每块 GPU 每秒处理 {prefill} 个提示 token；{prompt} token 的提示需等待 {ttft} 秒才出现首个 token。"),
+    "calc.msg.work_shape": ("Layers, KV heads and head dim not given: taken from {model}, the known model nearest in size.",
+                            "未填写层数、KV 头数和头维度：取自规模最接近的已知模型 {model}。"),
+    "calc.msg.work_no_price": ("No on-demand price for {gpu} in the catalogue: enter a $ per GPU-hour to get costs.",
+                               "目录中没有 {gpu} 的按需价格：请填写每 GPU 小时价格以计算成本。"),
+    "calc.msg.work_cost": ("At ${rate} per GPU-hour and {utilisation} utilisation: ${per_m_out} per 1M output tokens, "
+                           "${per_m_in} per 1M prompt tokens.",
+                           "按每 GPU 小时 ${rate}、利用率 {utilisation} 计算：每百万输出 token ${per_m_out}，"
+                           "每百万提示 token ${per_m_in}。"),
+    # market sizing, step by step
+    "calc.msg.tam_formula": ("TAM = {companies} companies x {spend} a year = {tam}",
+                             "TAM = {companies} 家企业 × 每年 {spend} = {tam}"),
+    "calc.msg.sam_formula": ("SAM = TAM {tam} x {pct} serviceable = {sam}", "SAM = TAM {tam} × 可服务比例 {pct} = {sam}"),
+    "calc.msg.som_formula": ("SOM = SAM {sam} x {pct} obtainable = {som} (about {customers} customers)",
+                             "SOM = SAM {sam} × 可获得比例 {pct} = {som}（约 {customers} 家客户）"),
+})
+
+# -- help text for every input, and the finance-facing labels.
+STRINGS.update({
+    # training and serving
+    "calc.gpu_help": ("Specs and median on-demand price per GPU-hour from Epoch AI's hardware data (each row's "
+                      "datasheet and price source are in data/economics/gpus.csv).",
+                      "规格与每 GPU 小时按需价格中位数来自 Epoch AI 硬件数据（每一行的规格书与价格来源见 "
+                      "data/economics/gpus.csv）。"),
+    "calc.gpus_help": ("GPUs working together: more GPUs finish sooner; GPU-hours and cost stay the same (perfect "
+                       "scaling assumed, so real runs on many GPUs take somewhat longer).",
+                       "并行工作的 GPU 数量：GPU 越多完成越快，GPU 小时和成本不变（假设线性扩展，实际大规模并行会稍慢）。"),
+    "calc.years_help": ("Years the purchase price is spread over. The default 4 is illustrative (a common depreciation "
+                        "period for servers): use your accounting policy.",
+                        "购置价分摊的年数。默认 4 年为示意值（服务器常见折旧年限）：请按公司会计政策填写。"),
+    "calc.kwh_help": ("What you pay per kWh of electricity. The default $0.10 is illustrative: use your contract.",
+                      "每千瓦时电价。默认 0.10 美元为示意值：请按实际合同填写。"),
+    "calc.hw_util_help": ("Share of the year's hours the GPUs do useful work; the purchase price is spread over those "
+                          "hours only. The default 70% is illustrative.",
+                          "一年中 GPU 实际工作的时间比例；购置价只分摊到这些小时上。默认 70% 为示意值。"),
+    "calc.req_in_help": ("Prompt tokens per request: the question, chat history and any retrieved documents. The "
+                         "default 500 is illustrative: measure it in your logs.",
+                         "每次请求的提示 token 数：问题、对话历史及检索到的文档。默认 500 为示意值：请以日志实测为准。"),
+    "calc.req_out_help": ("Answer tokens per request. The default 300 is illustrative: measure it in your logs.",
+                          "每次请求的回答 token 数。默认 300 为示意值：请以日志实测为准。"),
+    "calc.layers_help": ("num_hidden_layers in the model's config.json; 0 = estimate the shape.",
+                         "模型 config.json 中的 num_hidden_layers；填 0 则自动估算结构。"),
+    "calc.kv_heads_help": ("num_key_value_heads in the model's config.json; 0 = estimate the shape.",
+                           "模型 config.json 中的 num_key_value_heads；填 0 则自动估算结构。"),
+    "calc.head_dim_help": ("head_dim in the model's config.json (else hidden_size ÷ num_attention_heads); 0 = estimate.",
+                           "模型 config.json 中的 head_dim（没有则为 hidden_size ÷ num_attention_heads）；填 0 则自动估算。"),
+    "calc.use_training_cost": ("Use {v} as the training cost in the business model", "将 {v} 设为商业模式中的训练成本"),
+    "calc.training_in_pnl": ("The P&L deducts the business model's training cost, now {v}; this estimate counts only "
+                             "once copied there.",
+                             "损益表扣除的是商业模式中的训练成本（当前为 {v}）；此估算只有填入该处后才会计入。"),
+    "calc.cost_amortisation": ("hardware amortisation", "硬件折旧"),
+    "calc.cost_energy": ("energy", "电费"),
+    "calc.cost_rental": ("GPU rental", "GPU 租金"),
+    # unit economics
+    "calc.requests_day_help": ("Requests (chat turns, API calls) one active user makes a day. The default 10 is "
+                               "illustrative: measure it in your logs.",
+                               "每位活跃用户每天的请求次数（对话轮次、API 调用）。默认 10 为示意值：请以日志实测为准。"),
+    "calc.curve_max_help": ("The largest user count the chart shows.", "图表显示的最大用户数。"),
+    # business model
+    "calc.stream_help": ("Switch this revenue stream on or off in the P&L.", "在损益表中启用或关闭这一收入来源。"),
+    "calc.seats_start_help": ("Paying seats in month 1. The default 500 is illustrative, not a benchmark.",
+                              "第 1 个月的付费席位数。默认 500 为示意值，并非行业基准。"),
+    "calc.seat_price_help": ("What one seat pays a month. The default $30 is illustrative; for comparison, Microsoft "
+                             "365 Copilot lists at $30 per user per month.",
+                             "每个席位每月的费用。默认 30 美元为示意值；作为参照，Microsoft 365 Copilot 标价为每用户每月 30 美元。"),
+    "calc.seat_growth_help": ("New seats each month as a % of last month's seats. The default 12% is illustrative.",
+                              "每月新增席位占上月席位的比例。默认 12% 为示意值。"),
+    "calc.seat_churn_help": ("Share of seats lost each month; 1 ÷ churn is the average lifetime in months. The default "
+                             "3% is illustrative: use your own retention data.",
+                             "每月流失的席位比例；1 ÷ 流失率即平均生命周期（月）。默认 3% 为示意值：请使用自己的留存数据。"),
+    "calc.api_price_help": ("What customers pay per 1M tokens, input and output blended. Compare with the list prices "
+                            "on the Serving tab. The default $2 is illustrative.",
+                            "客户每百万 token（输入与输出综合）支付的价格，可与“推理部署”页的 API 标价对比。默认 2 美元为示意值。"),
+    "calc.customers_start_help": ("Paying API customers in month 1. The default 5 is illustrative.",
+                                  "第 1 个月的付费 API 客户数。默认 5 为示意值。"),
+    "calc.api_growth_help": ("New API customers each month as a % of last month's. The default 10% is illustrative.",
+                             "每月新增 API 客户占上月客户数的比例。默认 10% 为示意值。"),
+    "calc.api_churn_help": ("Share of API customers lost each month. The default 2% is illustrative.",
+                            "每月流失的 API 客户比例。默认 2% 为示意值。"),
+    "calc.tokens_customer_help": ("Tokens (input + output) one API customer uses a month. The default 300M is "
+                                  "illustrative.", "每位 API 客户每月使用的 token 数（输入 + 输出）。默认 3 亿为示意值。"),
+    "calc.cac_customer_help": ("Sales and marketing spend to win one API customer (CAC). The default $3,000 is "
+                               "illustrative.", "赢得一位 API 客户所需的销售与营销支出（CAC）。默认 3,000 美元为示意值。"),
+    "calc.contracts_help": ("Enterprise contracts (data work, fine-tuning, integration) signed each quarter; each is "
+                            "billed evenly over its quarter. The default 1 is illustrative.",
+                            "每季度签订的企业合同（数据处理、微调、系统集成）；每份合同在当季平均确认收入。默认 1 为示意值。"),
+    "calc.contract_value_help": ("Value of one contract. The default $45,000 is illustrative.",
+                                 "单份合同金额。默认 45,000 美元为示意值。"),
+    "calc.delivery_help": ("Share of a contract's value spent delivering it (people, compute). The default 55% is "
+                           "illustrative.", "交付合同所花费用（人力、算力）占合同金额的比例。默认 55% 为示意值。"),
+    "calc.growth_q_help": ("Growth in contracts each quarter, as a % of the previous quarter's. The default 10% is "
+                           "illustrative.", "每季度合同数相对上一季度的增长率。默认 10% 为示意值。"),
+    "calc.cash_help": ("Cash in the bank at the start of month 1. The default $1.5M (a seed round) is illustrative.",
+                       "第 1 个月初的账上现金。默认 150 万美元（种子轮）为示意值。"),
+    "calc.team_help": ("Salaries and on-costs a month. The default $60,000 is illustrative: use your payroll.",
+                       "每月工资及相关费用。默认 60,000 美元为示意值：请按实际薪酬填写。"),
+    "calc.team_growth_help": ("How much the team cost grows each month (hiring, raises). The default 1% is illustrative.",
+                              "团队成本每月的增长（招聘、调薪）。默认 1% 为示意值。"),
+    "calc.other_fixed_help": ("Office, software and base infrastructure a month. The default $10,000 is illustrative.",
+                              "每月办公、软件和基础设施费用。默认 10,000 美元为示意值。"),
+    "calc.training_one_off_help": ("Deducted in month 1. This figure, not the Training tab's estimate, is what the P&L, "
+                                   "Unit economics and the investor summary use; the Training tab's button copies its "
+                                   "estimate here. The default $40,000 is illustrative.",
+                                   "在第 1 个月扣除。损益表、单位经济和投资人摘要使用的是这里的数字，而不是“训练”页的估算；"
+                                   "“训练”页的按钮可将估算填入此处。默认 40,000 美元为示意值。"),
+    "calc.months_help": ("How many months the P&L, the price war and the risk analysis cover (1–120).",
+                         "损益表、价格战和风险分析覆盖的月数（1–120）。"),
+    # price war
+    "calc.cut_help": ("How much the competitor cuts its price, as a % of today's price.", "竞争对手降价的幅度（占当前价格的比例）。"),
+    "calc.cut_month_help": ("The month the competitor's cut takes effect.", "竞争对手降价生效的月份。"),
+    "calc.unit_cost_help": ("What one unit costs us to deliver, e.g. the serving cost per 1M tokens; we never price "
+                            "below it.", "我方交付一个单位的成本，例如每百万 token 的推理成本；我方定价不会低于它。"),
+    "calc.market_units_help": ("Units the whole market buys a month at today's prices.", "按当前价格，整个市场每月购买的单位数。"),
+    "calc.base_share_help": ("Our share of the market's units today, before the price war.", "价格战之前我方在市场中的份额。"),
+    "calc.undercut_help": ("If we undercut: how far below the competitor's price we go.", "若选择压价：我方价格低于对手的幅度。"),
+    "calc.lag_help": ("Months before we react to their cut (0 = in the same month).", "我方对降价作出反应前的月数（0 表示当月即反应）。"),
+    # risk
+    "calc.risk_metric_help": ("The result the tornado chart tests.", "龙卷风图分析的结果指标。"),
+    "calc.within_help": ("The chance shown is the share of simulations that break even in this month or earlier. At "
+                         "most the plan's length ({n} months); a simulation that never breaks even within the plan "
+                         "never counts.",
+                         "显示的概率为在该月或更早实现盈亏平衡的模拟所占比例。最多为测算期长度（{n} 个月）；"
+                         "测算期内未实现盈亏平衡的模拟不计入。"),
+    "calc.draws_help": ("Simulations to run: more give steadier percentages (10,000 take well under a second).",
+                        "模拟次数：次数越多，百分比越稳定（10,000 次用时远少于 1 秒）。"),
+    # compare & summary
+    "calc.compare_help": ("Saved scenarios (sidebar) next to the current inputs.", "已保存的情景（侧边栏）与当前输入并列对比。"),
+    "calc.saved_label": ("{name} (saved)", "{name}（已保存）"),
+    "calc.col_serving_estimate": ("Serving estimate, $ per 1M output tokens", "推理估算：每百万输出 token 成本"),
+    "calc.sum_gross_margin": ("Gross margin, last month", "毛利率（最后一个月）"),
+    "calc.sum_mc_p50": ("Break-even, median of {n} simulations (P50)", "盈亏平衡月份（{n} 次模拟的中位数，P50）"),
+    "calc.sum_tam": ("TAM (per year)", "TAM（每年）"),
+    "calc.sum_som": ("SOM (per year)", "SOM（每年）"),
+    "calc.sum_training_pnl": ("Training cost (in the P&L, month 1)", "训练成本（计入损益表，第 1 个月）"),
+    "calc.sum_serving_seat": ("Serving cost per seat per month (in the P&L)", "每席位每月推理成本（计入损益表）"),
+    "calc.sum_serving_tokens": ("Serving cost per 1M API tokens (in the P&L)", "每百万 API token 推理成本（计入损益表）"),
+    "calc.sum_estimates": ("Estimates (not in the P&L)", "估算（未计入损益表）"),
+    "calc.sum_training_estimate": ("Training tab estimate (in the P&L only if copied there)",
+                                   "“训练”页估算（填入商业模式后才计入损益表）"),
+    "calc.sum_serving_estimate": ("Serving tab estimate, $ per 1M output tokens", "“推理部署”页估算：每百万输出 token 成本"),
+    "calc.sum_break_even_at": ("Break-even: month {month}", "盈亏平衡：第 {month} 个月"),
+    # the P&L table's columns
+    "calc.pnl.month": ("Month", "月份"),
+    "calc.pnl.seats": ("Seats", "席位数"),
+    "calc.pnl.new_seats": ("New seats", "新增席位"),
+    "calc.pnl.api_customers": ("API customers", "API 客户数"),
+    "calc.pnl.new_api_customers": ("New API customers", "新增 API 客户"),
+    "calc.pnl.contracts_per_quarter": ("Contracts per quarter", "每季度合同数"),
+    "calc.pnl.revenue_subscription": ("Subscription revenue", "订阅收入"),
+    "calc.pnl.revenue_api": ("API revenue", "API 收入"),
+    "calc.pnl.revenue_services": ("Services revenue", "服务收入"),
+    "calc.pnl.revenue": ("Revenue", "总收入"),
+    "calc.pnl.serving_cost": ("Serving cost", "推理成本"),
+    "calc.pnl.delivery_cost": ("Delivery cost", "交付成本"),
+    "calc.pnl.gross_profit": ("Gross profit", "毛利"),
+    "calc.pnl.gross_margin": ("Gross margin", "毛利率"),
+    "calc.pnl.team": ("Team", "团队成本"),
+    "calc.pnl.other_fixed": ("Other fixed costs", "其他固定成本"),
+    "calc.pnl.acquisition": ("Acquisition (CAC)", "获客成本（CAC）"),
+    "calc.pnl.training": ("Training", "训练成本"),
+    "calc.pnl.opex": ("Operating costs", "运营成本"),
+    "calc.pnl.net": ("Net", "净利润"),
+    "calc.pnl.cumulative_net": ("Cumulative net", "累计净利润"),
+    "calc.pnl.cash": ("Cash", "现金"),
+})

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from core.db import connect
+from core.economics.messages import InputError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -17,6 +18,16 @@ CREATE TABLE IF NOT EXISTS scenarios (
 );
 """
 MAX_NAME = 80
+# Labels the calculator gives things that are not saved scenarios (the current inputs, the comparison
+# sheet of the Excel export): a scenario with one of those names would be mistaken for them.
+RESERVED_KEYS = ("calc.current_inputs", "calc.sheet_compare")
+
+
+def reserved_names() -> set[str]:
+    """Those labels in every UI language, case-folded."""
+    from core.i18n import LANGUAGES, t
+
+    return {t(key, lang).casefold() for key in RESERVED_KEYS for lang in LANGUAGES}
 
 
 class ScenarioStore:
@@ -29,9 +40,13 @@ class ScenarioStore:
     def _clean_name(name: str) -> str:
         name = " ".join((name or "").split())
         if not name:
-            raise ValueError("Give the scenario a name")
+            raise InputError("name_empty")
         if len(name) > MAX_NAME:
-            raise ValueError(f"A scenario name can be at most {MAX_NAME} characters")
+            raise InputError("name_long", max=MAX_NAME)
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            raise InputError("name_control")
+        if name.casefold() in reserved_names():
+            raise InputError("name_reserved", name=name)
         return name
 
     def save(self, name: str, inputs: dict) -> str:
@@ -46,7 +61,7 @@ class ScenarioStore:
         with connect(self.db_path) as conn:
             row = conn.execute("SELECT inputs FROM scenarios WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise ValueError(f"No saved scenario called {name!r}")
+            raise InputError("no_saved", name=name)
         return json.loads(row["inputs"])
 
     def names(self) -> list[str]:

@@ -5,11 +5,12 @@ import time
 
 import streamlit as st
 
-from ui import page_setup, t
+from ui import page_setup, require, t
 from ui_calc import business, compare, tech
 from ui_calc.common import init_state, scenario_bar
 
 page_setup()
+require("calculator")
 started = time.perf_counter()
 init_state()
 st.title(t("calc.title"))

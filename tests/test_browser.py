@@ -157,7 +157,7 @@ def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
     panel = page.get_by_role("tabpanel", name="Business model")
     chart = panel.get_by_test_id("stPlotlyChart").nth(1)  # cash over time, with the break-even line
     expect(chart).to_contain_text("break-even, month 25", timeout=30_000)
-    price = panel.get_by_label("Price per seat per month ($)")
+    price = panel.get_by_role("spinbutton", name="Price per seat per month ($)")
     price.fill("60")
     price.press("Enter")
     expect(chart).not_to_contain_text("break-even, month 25", timeout=30_000)

@@ -20,6 +20,10 @@ from core.economics import (
     monthly_pnl, payback_month, pnl_arrays, runway_months, serving_plan, simulate_price_war, subscription_metrics,
     summarise_responses, tornado, training_flops,
 )
+from core.economics import InputError, Message, localise, scenario_monte_carlo, scenario_serving, scenario_training
+from core.i18n import t as translate
+from core.i18n_cost import STRINGS as COST_STRINGS
+from core.investor_summary import Summary, chart_png, plan_figures, to_markdown
 
 
 # ------------------------------------------------------------------------------------------ catalogue
@@ -372,10 +376,131 @@ def test_monte_carlo_seeded_and_consistent():
         monte_carlo(s, {"subscription.mood": (0, 1)})
 
 
+def test_chance_of_breaking_even_within_n_months_never_counts_draws_that_never_break_even():
+    never = {"subscription.price_per_seat_month": (1, 2)}  # no draw breaks even within the 36 months
+    # N beyond the plan cannot be answered (draws that never break even are recorded as month 37): refused.
+    for n in (37, 120):
+        with pytest.raises(ValueError, match="from 1 to the plan's length"):
+            monte_carlo(_simple(), never, draws=100, within_months=n)
+    within_plan = monte_carlo(_simple(), never, draws=100, within_months=36)
+    assert within_plan.probability_within == 0.0 and within_plan.probability_never == 1.0
+    # A scenario's own N is capped at its plan length (a plan shortened after N was chosen).
+    short = _simple().replace("months", 12)
+    short.uncertainty.within_months = 24
+    mc = scenario_monte_carlo(short, draws=200)
+    assert mc.within_months == 12 and mc.months == 12
+    assert mc.probability_within == pytest.approx(((mc.break_even_months <= 12)).mean())
+    r = evaluate_scenario(short, monte_carlo_draws=200)
+    assert "monte_carlo" not in r["errors"] and r["monte_carlo"].within_months == 12
+
+
 def test_monte_carlo_10k_draws_under_a_second():
     start = time.perf_counter()
     monte_carlo(Scenario(), draws=10_000)
     assert time.perf_counter() - start < 1.0
+
+
+# ------------------------------------------------------------- one story: the P&L's costs everywhere
+
+def test_unit_economics_and_summary_use_the_training_cost_the_pnl_deducts():
+    s = Scenario()
+    s.costs.training_one_off = 48_000.0
+    estimate = scenario_training(s).cost_usd
+    assert estimate != pytest.approx(48_000)  # the Training tab's estimate is another number
+    r = evaluate_scenario(s)
+    assert r["pnl"]["training"].iloc[0] == 48_000
+    assert np.allclose(r["curve"]["training_amortised_usd"], 48_000 / 24)
+    k = plan_figures(s)
+    assert k["training_cost"] == 48_000 and k["training_estimate"] == pytest.approx(estimate)
+    assert k["serving_cost_per_seat"] == s.subscription.serving_cost_per_seat_month
+    assert k["serving_cost_per_million_tokens"] == s.api.serving_cost_per_million_tokens
+    assert k["serving_estimate_per_million_output"] == pytest.approx(scenario_serving(s).usd_per_million_output_tokens)
+    # Monte Carlo, market and margin are in too.
+    last = r["pnl"].iloc[-1]
+    assert k["gross_margin_last_month"] == pytest.approx(last.gross_profit / last.revenue)
+    assert k["mc_p50"] is not None and k["som"] == pytest.approx(r["market"].som_usd)
+    s.api.enabled = False
+    assert plan_figures(s, monte_carlo=False)["serving_cost_per_million_tokens"] is None
+
+
+def test_serving_estimate_of_a_scenario_is_at_its_target_utilisation():
+    s = Scenario()
+    est = scenario_serving(s)
+    full = estimate_serving(s.serving.params, s.serving.gpu, utilisation=1.0, batch=s.serving.batch,
+                            context=s.serving.context)
+    assert est.utilisation == s.serving.target_utilisation
+    assert est.usd_per_million_output_tokens == pytest.approx(full.usd_per_million_output_tokens / 0.6)
+    own = evaluate_scenario(s)["api_comparison"].set_index("model").loc["Self-hosted"]
+    assert own["output_usd_per_1m"] == pytest.approx(est.usd_per_million_output_tokens)
+
+
+def test_investor_summary_markdown_and_chart():
+    pnl = monthly_pnl(_simple())
+    frame = pd.DataFrame({"month": pnl["month"], "revenue": pnl["revenue"], "costs": pnl["revenue"] - pnl["net"],
+                          "net": pnl["net"], "cumulative_cash": pnl["cash"]})
+    summary = Summary("Plan", "Sub", [("Break-even", "month 9")], [("Team", "$1k")], frame,
+                      estimates=[("Training tab estimate", "$143")], break_even=9)
+    md = to_markdown(summary)
+    assert "## Estimates (not in the P&L)" in md and "- Training tab estimate: $143" in md
+    with_line, without = chart_png(summary), chart_png(dataclasses.replace(summary, break_even=None))
+    assert with_line[:4] == b"\x89PNG" and with_line != without  # the break-even line is drawn
+
+
+# ------------------------------------------------------------------ messages: stable codes, two languages
+
+def _placeholders(text: str) -> set[str]:
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_engine_message_has_both_languages_with_the_same_placeholders():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "core"
+    source = "".join(p.read_text(encoding="utf-8") for p in (root / "economics").glob("*.py"))
+    source += (root / "scenarios.py").read_text(encoding="utf-8")
+    assert "raise ValueError(" not in source  # every engine error has a code
+    used = set(re.findall(r'(?:InputError|Message)\(\s*"([a-z0-9_]+)"', source))
+    assert len(used) > 50
+    for code in used:
+        en, zh = COST_STRINGS[f"calc.msg.{code}"]
+        assert _placeholders(en) == _placeholders(zh), code
+    for field in set(re.findall(r'what="([a-z_]+)"', source)) | set(re.findall(r', "([a-z_]+)"\)', source)):
+        if f"calc.field.{field}" not in COST_STRINGS:
+            continue  # not a field key (e.g. a choice list)
+        assert all(COST_STRINGS[f"calc.field.{field}"])
+
+
+def test_engine_errors_and_working_translate():
+    with pytest.raises(InputError) as info:
+        monthly_pnl(Scenario().replace("subscription.churn_monthly", 1.5))
+    err = info.value
+    assert isinstance(err, ValueError) and err.code == "share_0_1" and err.params == {"what": "seat_churn"}
+    assert str(err) == "Seat churn must be between 0 and 1 (0% to 100%)"  # English for the CLI and logs
+    assert localise(err, lambda k: translate(k, "zh-Hans")) == "席位流失率必须在 0 到 1 之间（0% 到 100%）"
+    assert "流失率" in localise(err, lambda k: translate(k, "zh-Hant"))
+    import pickle
+
+    assert pickle.loads(pickle.dumps(err)).code == "share_0_1"
+    est = estimate_serving(8e9, "H100-SXM", usd_per_gpu_hour=2.0, utilisation=0.5)
+    assert all(isinstance(line, Message) for line in est.explanation)
+    assert est.explanation[0].startswith("Memory: weights 16.0 GB")
+    zh = [localise(line, lambda k: translate(k, "zh-Hans")) for line in est.explanation]
+    assert zh[0].startswith("显存：权重 16.0 GB") and "受显存带宽限制" in zh[1] and "利用率 50%" in zh[-1]
+    json.dumps(est.to_dict())  # still plain strings to JSON
+    steps = market_sizing(1000, 10_000, 0.5, 0.1).steps
+    assert localise(steps[0]["formula"], lambda k: translate(k, "zh-Hans")).startswith("TAM = 1,000 家企业")
+    assert localise("plain text", lambda k: translate(k, "zh-Hans")) == "plain text"
+
+
+def test_non_finite_gpu_price_is_named_as_such():
+    for rate in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="price per GPU-hour must be a finite number"):
+            estimate_training(7e9, 1e12, "H100", usd_per_gpu_hour=rate)
+        with pytest.raises(ValueError, match="price per GPU-hour must be a finite number"):
+            estimate_serving(8e9, "H100", usd_per_gpu_hour=rate)
 
 
 # ------------------------------------------------------------------------------------ price war, market
@@ -445,11 +570,16 @@ def test_cli_cost_train(capsys):
 
 def test_cli_cost_serve(capsys):
     code, out = run(capsys, "cost", "serve", "--params", "8B", "--gpu", "H100-SXM", "--layers", "32", "--kv-heads", "8",
-                    "--head-dim", "128", "--usd-per-gpu-hour", "2", "--json")
+                    "--head-dim", "128", "--usd-per-gpu-hour", "2", "--utilisation", "1", "--json")
     assert code == 0
     assert {"weights_gb", "kv_cache_gb", "fits", "gpus_needed", "decode_tok_s", "usd_per_million_output_tokens"} <= set(out)
     assert out["weights_gb"] == pytest.approx(16) and out["fits"] is True
-    assert out["usd_per_million_output_tokens"] == pytest.approx(3.918, rel=1e-3)
+    assert out["usd_per_million_output_tokens"] == pytest.approx(3.918, rel=1e-3) and out["utilisation"] == 1.0
+    # Without --utilisation: the calculator page's default (60% busy), so the same $ per 1M tokens as the page.
+    code, out = run(capsys, "cost", "serve", "--params", "8B", "--gpu", "H100-SXM", "--layers", "32", "--kv-heads", "8",
+                    "--head-dim", "128", "--usd-per-gpu-hour", "2", "--json")
+    assert code == 0 and out["utilisation"] == 0.6
+    assert out["usd_per_million_output_tokens"] == pytest.approx(3.918 / 0.6, rel=1e-3)
     code, out = run(capsys, "cost", "serve", "--params", "70b", "--gpu", "L4", "--precision", "int4", "--json")
     assert code == 0 and out["fits"] is False and out["gpus_needed"] >= 2
 

@@ -123,3 +123,115 @@ def test_switching_streams_off_keeps_working(toggle):
     at = page()
     at.toggle(key=f"calc:{toggle}").set_value(False).run()
     assert_clean(at)
+
+
+def summary_markdown(at) -> str:
+    return next(m.value for m in at.markdown if "## " in m.value and "AI business plan" in m.value)
+
+
+def pnl_frame(at, seats_label: str = "Seats"):
+    return next(df.value for df in at.dataframe if seats_label in df.value.columns)
+
+
+def test_every_input_has_help_text():
+    at = page()
+    at.toggle(key="calc:training.owned").set_value(True).run()  # shows the owned-hardware inputs too
+    assert_clean(at)
+    widgets = [w for kind in ("number_input", "selectbox", "slider", "toggle", "radio", "multiselect")
+               for w in getattr(at, kind) if w.key and w.key.startswith("calc")]
+    assert len(widgets) > 60
+    assert [w.key for w in widgets if not w.help] == []
+    helps = {w.key: w.help for w in widgets}
+    # Illustrative business defaults say so; a source is named where there is one.
+    for path in ("costs.team_monthly", "subscription.seats_start", "subscription.churn_monthly",
+                 "price_war.elasticity", "serving.target_utilisation", "serving.batch"):
+        assert "illustrative" in helps[f"calc:{path}"], path
+    assert "50% of peak compute" in helps["calc:serving.batch"] and "Databricks" in helps["calc:serving.batch"]
+    assert "Epoch AI" in helps["calc:training.gpu"] and "Microsoft 365 Copilot" in helps["calc:subscription.price_per_seat_month"]
+    assert "(%)" in number(at, "subscription.growth_monthly").label
+    assert number(at, "subscription.growth_monthly").label.count("%") == 1
+
+
+def test_training_cost_one_story_from_training_tab_to_pnl_and_summary():
+    from core import economics as eco
+
+    at = page()
+    number(at, "costs.training_one_off").set_value(123456.0).run()
+    md = summary_markdown(at)
+    # The summary reports what the P&L deducts, and labels the Training tab's figure as an estimate.
+    assert "- **Training cost (in the P&L, month 1):** \\$123.46k" in md
+    estimates = md.split("## Estimates (not in the P&L)")[1].split("##")[0]
+    estimate = eco.scenario_training(eco.Scenario()).cost_usd
+    assert f"Training tab estimate (in the P&L only if copied there): \\${estimate:,.2f}" in estimates
+    assert pnl_frame(at)["Training"].iloc[0] == 123456.0
+    # The Training tab's button copies its estimate into the business model, as Unit economics does.
+    button = next(b for b in at.button if b.label.startswith("Use ") and "training cost" in b.label)
+    button.click().run()
+    assert_clean(at)
+    assert number(at, "costs.training_one_off").value == pytest.approx(round(estimate, 4))
+    assert f"- **Training cost (in the P&L, month 1):** \\${estimate:,.2f}" in summary_markdown(at)
+    assert pnl_frame(at)["Training"].iloc[0] == pytest.approx(estimate, abs=1e-3)
+    # The rest of the one page: Monte Carlo, market size and margin.
+    md = summary_markdown(at)
+    for label in ("(P50)", "P(break-even ≤ 24 months)", "TAM (per year)", "SOM (per year)", "Gross margin, last month"):
+        assert label in md, label
+
+
+def test_within_n_months_is_capped_at_the_plan_length():
+    at = page()
+    number(at, "months").set_value(12).run()
+    assert_clean(at)
+    within = number(at, "uncertainty.within_months")
+    assert within.value == 12 and within.max == 12
+    assert "P(break-even ≤ 12 months)" in metrics(at) and not at.error
+
+
+def test_pnl_table_reads_like_finance():
+    at = page()
+    pnl = pnl_frame(at)
+    assert "gross_margin" not in pnl.columns and "Gross margin" in pnl.columns and "Cumulative net" in pnl.columns
+    assert pnl["Seats"].dtype.kind == "i" and pnl["API customers"].dtype.kind == "i"
+    assert all(v.endswith("%") for v in pnl["Gross margin"])
+    for toggle in ("subscription.enabled", "api.enabled", "services.enabled"):
+        at.toggle(key=f"calc:{toggle}").set_value(False)
+    at.run()
+    assert_clean(at)
+    assert set(pnl_frame(at)["Gross margin"]) == {"—"}  # no revenue, no margin: never "None"
+
+
+def test_chinese_ui_translates_engine_text():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["language"] = "简体中文"
+    at.switch_page("pages/calculator.py").run()
+    assert_clean(at)
+    text = "\n".join(m.value for m in at.markdown)
+    assert "显存：权重" in text and "受显存带宽限制" in text  # the serving working
+    assert "TAM = 200,000 家企业" in text and "SOM = SAM" in text  # the market formulas
+    assert "Memory: weights" not in text and "companies x" not in text
+    pnl = pnl_frame(at, "席位数")
+    assert "毛利率" in pnl.columns and "seats" not in pnl.columns
+    at.number_input(key="calc:serving.layers").set_value(32).run()  # layers without KV heads: an engine error
+    assert any("层数、KV 头数和头维度要么全部填写" in e.value for e in at.error)
+    assert not any("Give all three" in e.value for e in at.error)
+    at.selectbox(key="calc:training.gpu").set_value("B200").run()  # no catalogue price: a note
+    assert any("目录中没有 B200 的按需价格" in w.value for w in at.warning)
+
+
+def test_compare_keeps_current_inputs_apart_from_saved_scenarios(settings):
+    from core.db import connect
+
+    store = ScenarioStore(settings.db_path)
+    store.save("Plan A/B", {"subscription": {"price_per_seat_month": 45.0}})
+    with connect(settings.db_path) as conn:  # saved before the name was reserved
+        conn.execute("INSERT INTO scenarios (name, inputs, updated_at) VALUES (?, ?, ?)",
+                     ("Current inputs", '{"subscription": {"price_per_seat_month": 60.0}}', time.time() + 1))
+    at = page()
+    assert_clean(at)
+    table = next(df.value for df in at.dataframe if "Scenario" in df.value.columns)
+    assert list(table["Scenario"]) == ["Current inputs", "Current inputs (saved)", "Plan A/B"]
+    assert table["Break-even"].nunique() == 3  # three different scenarios, none hidden
+    # New scenarios cannot take the labels the page uses.
+    at.text_input(key="calc.save_name").set_value("Comparison")
+    at.button[[b.label for b in at.button].index("Save")].click().run()
+    assert any("Comparison" in e.value and "choose another name" in e.value for e in at.sidebar.error)
+    assert "Comparison" not in store.names()

@@ -11,9 +11,9 @@ import streamlit as st
 
 from core import economics as eco
 from ui import t
-from ui_calc.common import (OPTIONS, PERCENT, current_scenario, error_box, fmt_money, fmt_months, fmt_num, key,
-                            show_how, to_widget)
-from ui_calc.tech import CHART, estimate_job, serving_estimate
+from ui_calc.common import (OPTIONS, PERCENT, current_scenario, error_box, error_text, fmt_money, fmt_months, fmt_num,
+                            key, run_t, show_how, use_value)
+from ui_calc.tech import CHART
 
 OPTIONS.update({"price_war.response": list(eco.RESPONSES)})
 RESPONSE_COLORS = {"hold": "#1565c0", "match": "#2e7d32", "undercut": "#c62828"}
@@ -38,29 +38,22 @@ def driver_label(path: str) -> str:
     return eco.DRIVERS.get(path, path) if text == f"calc.driver.{path}" else text
 
 
-def _use(path: str, value: float) -> None:
-    st.session_state[key(path)] = to_widget(path, round(value, 4))
-    st.session_state["calc.flash"] = ("success", t("calc.used"))
-
-
 # -- unit economics -----------------------------------------------------------------------------
 def unit_economics_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
         num("usage.users", t("calc.users"), t("calc.users_help"), step=100.0, format="%.0f")
-        num("usage.requests_per_user_per_day", t("calc.requests_day"), step=1.0, format="%.1f")
-        num("serving.curve_max_users", t("calc.curve_max"), step=10_000.0, format="%.0f", min_value=20.0)
+        num("usage.requests_per_user_per_day", t("calc.requests_day"), t("calc.requests_day_help"), step=1.0,
+            format="%.1f")
+        num("serving.curve_max_users", t("calc.curve_max"), t("calc.curve_max_help"), step=10_000.0, format="%.0f",
+            min_value=20.0)
         st.caption(t("calc.units_from_serving"))
     s = current_scenario()
     with right:
         try:
-            sv = serving_estimate(s)
+            sv = eco.scenario_serving(s)
             plan = eco.serving_plan(s.usage, sv, s.serving.target_utilisation)
-            training = estimate_job(s.training)
-            users = np.unique(np.round(np.geomspace(10, max(s.serving.curve_max_users, 20), 60)))
-            curve = eco.cost_per_user_curve(users, s.usage, sv, s.serving.target_utilisation,
-                                            s.costs.team_monthly + s.costs.other_fixed_monthly,
-                                            training.cost_usd or 0.0, 24)
+            curve = eco.unit_cost_curve(s, sv)  # team, fixed and training costs: the P&L's own
         except ValueError as exc:
             error_box(exc)
             return
@@ -74,11 +67,11 @@ def unit_economics_tab() -> None:
         c1, c2 = st.columns(2)
         if plan.cost_per_user_usd is not None:
             c1.button(t("calc.use_seat_cost", v=fmt_money(plan.cost_per_user_usd, cents=True)), icon=":material/input:",
-                      on_click=_use, args=("subscription.serving_cost_per_seat_month", plan.cost_per_user_usd))
+                      on_click=use_value, args=("subscription.serving_cost_per_seat_month", plan.cost_per_user_usd))
         if tokens_m > 0:
             per_m = plan.monthly_cost_usd / tokens_m
             c2.button(t("calc.use_token_cost", v=fmt_money(per_m, cents=True)), icon=":material/input:",
-                      on_click=_use, args=("api.serving_cost_per_million_tokens", per_m))
+                      on_click=use_value, args=("api.serving_cost_per_million_tokens", per_m))
         fig = go.Figure()
         x = curve["users"]
         for column, name, color in (("cost_per_user", t("calc.total_per_user"), "#37474f"),
@@ -94,42 +87,48 @@ def unit_economics_tab() -> None:
 
 # -- business model -----------------------------------------------------------------------------
 def _inputs_subscription(c) -> None:
-    c.toggle(t("calc.model_subscription"), key=key("subscription.enabled"))
-    num("subscription.seats_start", t("calc.seats_start"), container=c, format="%.0f", step=50.0)
-    num("subscription.price_per_seat_month", t("calc.seat_price"), container=c, step=1.0)
-    num("subscription.growth_monthly", t("calc.growth"), container=c)
-    num("subscription.churn_monthly", t("calc.churn"), container=c)
+    c.toggle(t("calc.model_subscription"), key=key("subscription.enabled"), help=t("calc.stream_help"))
+    num("subscription.seats_start", t("calc.seats_start"), t("calc.seats_start_help"), container=c, format="%.0f",
+        step=50.0)
+    num("subscription.price_per_seat_month", t("calc.seat_price"), t("calc.seat_price_help"), container=c, step=1.0)
+    num("subscription.growth_monthly", t("calc.growth"), t("calc.seat_growth_help"), container=c)
+    num("subscription.churn_monthly", t("calc.churn"), t("calc.seat_churn_help"), container=c)
     num("subscription.cac_per_seat", t("calc.cac_seat"), t("calc.cac_help"), container=c, step=10.0)
     num("subscription.serving_cost_per_seat_month", t("calc.serving_seat"), t("calc.serving_seat_help"), container=c)
 
 
 def _inputs_api(c) -> None:
-    c.toggle(t("calc.model_api"), key=key("api.enabled"))
-    num("api.price_per_million_tokens", t("calc.api_price"), container=c, step=0.1, format="%.3f")
-    num("api.customers_start", t("calc.customers_start"), container=c, format="%.0f")
-    num("api.customer_growth_monthly", t("calc.growth"), container=c)
-    num("api.churn_monthly", t("calc.churn"), container=c)
-    num("api.tokens_per_customer_month", t("calc.tokens_customer"), container=c, format="%.0f", step=1e6)
-    num("api.cac_per_customer", t("calc.cac_customer"), container=c, step=100.0)
-    num("api.serving_cost_per_million_tokens", t("calc.serving_tokens"), t("calc.serving_seat_help"), container=c,
+    c.toggle(t("calc.model_api"), key=key("api.enabled"), help=t("calc.stream_help"))
+    num("api.price_per_million_tokens", t("calc.api_price"), t("calc.api_price_help"), container=c, step=0.1,
+        format="%.3f")
+    num("api.customers_start", t("calc.customers_start"), t("calc.customers_start_help"), container=c, format="%.0f")
+    num("api.customer_growth_monthly", t("calc.growth"), t("calc.api_growth_help"), container=c)
+    num("api.churn_monthly", t("calc.churn"), t("calc.api_churn_help"), container=c)
+    num("api.tokens_per_customer_month", t("calc.tokens_customer"), t("calc.tokens_customer_help"), container=c,
+        format="%.0f", step=1e6)
+    num("api.cac_per_customer", t("calc.cac_customer"), t("calc.cac_customer_help"), container=c, step=100.0)
+    num("api.serving_cost_per_million_tokens", t("calc.serving_tokens"), t("calc.serving_tokens_help"), container=c,
         format="%.3f", step=0.05)
 
 
 def _inputs_services(c) -> None:
-    c.toggle(t("calc.model_services"), key=key("services.enabled"))
-    num("services.contracts_per_quarter", t("calc.contracts"), container=c, format="%.1f")
-    num("services.contract_value", t("calc.contract_value"), container=c, step=5000.0, format="%.0f")
-    num("services.delivery_cost_pct", t("calc.delivery"), container=c)
-    num("services.growth_quarterly", t("calc.growth_q"), container=c)
+    c.toggle(t("calc.model_services"), key=key("services.enabled"), help=t("calc.stream_help"))
+    num("services.contracts_per_quarter", t("calc.contracts"), t("calc.contracts_help"), container=c, format="%.1f")
+    num("services.contract_value", t("calc.contract_value"), t("calc.contract_value_help"), container=c, step=5000.0,
+        format="%.0f")
+    num("services.delivery_cost_pct", t("calc.delivery"), t("calc.delivery_help"), container=c)
+    num("services.growth_quarterly", t("calc.growth_q"), t("calc.growth_q_help"), container=c)
 
 
 def _inputs_costs(c) -> None:
-    num("costs.starting_cash", t("calc.cash"), container=c, step=100_000.0, format="%.0f")
-    num("costs.team_monthly", t("calc.team"), container=c, step=5000.0, format="%.0f")
-    num("costs.team_growth_monthly", t("calc.team_growth"), container=c)
-    num("costs.other_fixed_monthly", t("calc.other_fixed"), container=c, step=1000.0, format="%.0f")
-    num("costs.training_one_off", t("calc.training_one_off"), container=c, step=1000.0, format="%.0f")
-    num("months", t("calc.months"), container=c, min_value=1, max_value=120)
+    num("costs.starting_cash", t("calc.cash"), t("calc.cash_help"), container=c, step=100_000.0, format="%.0f")
+    num("costs.team_monthly", t("calc.team"), t("calc.team_help"), container=c, step=5000.0, format="%.0f")
+    num("costs.team_growth_monthly", t("calc.team_growth"), t("calc.team_growth_help"), container=c)
+    num("costs.other_fixed_monthly", t("calc.other_fixed"), t("calc.other_fixed_help"), container=c, step=1000.0,
+        format="%.0f")
+    num("costs.training_one_off", t("calc.training_one_off"), t("calc.training_one_off_help"), container=c,
+        step=1000.0, format="%.0f")
+    num("months", t("calc.months"), t("calc.months_help"), container=c, min_value=1, max_value=eco.MAX_MONTHS)
 
 
 def pnl_view(s: eco.Scenario):
@@ -180,8 +179,35 @@ def business_tab() -> None:
         left.plotly_chart(fig, width="stretch", key="chart-revenue")
         right.plotly_chart(cash_figure({t("calc.current_inputs"): pnl}, be), width="stretch", key="chart-cash")
         with st.expander(t("calc.pnl_table")):
-            st.dataframe(pnl, hide_index=True, width="stretch", height=300)
+            frame, config = pnl_table(pnl)
+            st.dataframe(frame, hide_index=True, width="stretch", height=300, column_config=config)
         show_how("business")
+
+
+# Columns of the P&L table by kind: how each is shown.
+COUNT_COLUMNS = ("seats", "new_seats", "api_customers", "new_api_customers")  # whole seats and customers
+MONEY_COLUMNS = ("revenue_subscription", "revenue_api", "revenue_services", "revenue", "serving_cost", "delivery_cost",
+                 "gross_profit", "team", "other_fixed", "acquisition", "training", "opex", "net", "cumulative_net",
+                 "cash")
+
+
+def pnl_table(pnl: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The monthly P&L for reading: translated column names, whole seats and customers, money as
+    dollars, and the gross margin as a percentage ("—" where there is no revenue, so no margin)."""
+    shown = pnl.copy()
+    for column in COUNT_COLUMNS:
+        shown[column] = shown[column].round().astype("int64")
+    shown["gross_margin"] = [f"{m:.1%}" if m is not None and np.isfinite(m) else "—" for m in pnl["gross_margin"]]
+    labels = {column: t(f"calc.pnl.{column}") for column in shown.columns}
+    config = {}
+    for column, label in labels.items():
+        if column in MONEY_COLUMNS:
+            config[label] = st.column_config.NumberColumn(label, format="dollar", step=1)
+        elif column in COUNT_COLUMNS:
+            config[label] = st.column_config.NumberColumn(label, format="localized")
+        elif column == "contracts_per_quarter":
+            config[label] = st.column_config.NumberColumn(label, format="%.1f")
+    return shown.rename(columns=labels), config
 
 
 def cash_figure(pnls: dict[str, pd.DataFrame], break_even: int | None = None) -> go.Figure:
@@ -203,15 +229,16 @@ def price_war_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
         num("price_war.our_price", t("calc.our_price"), t("calc.our_price_help"), format="%.3f", step=0.1, min_value=0.001)
-        num("price_war.cut_pct", t("calc.cut"), max_value=99.0)
-        num("price_war.cut_month", t("calc.cut_month"), min_value=1, max_value=120)
-        num("price_war.unit_cost", t("calc.unit_cost"), format="%.3f", step=0.05)
-        num("price_war.market_size", t("calc.market_units"), format="%.0f", step=1000.0, min_value=1.0)
-        num("price_war.base_share", t("calc.base_share"), min_value=0.1, max_value=99.9)
+        num("price_war.cut_pct", t("calc.cut"), t("calc.cut_help"), max_value=99.0)
+        num("price_war.cut_month", t("calc.cut_month"), t("calc.cut_month_help"), min_value=1, max_value=120)
+        num("price_war.unit_cost", t("calc.unit_cost"), t("calc.unit_cost_help"), format="%.3f", step=0.05)
+        num("price_war.market_size", t("calc.market_units"), t("calc.market_units_help"), format="%.0f", step=1000.0,
+            min_value=1.0)
+        num("price_war.base_share", t("calc.base_share"), t("calc.base_share_help"), min_value=0.1, max_value=99.9)
         num("price_war.elasticity", t("calc.elasticity"), t("calc.elasticity_help"), step=0.5)
         num("price_war.market_elasticity", t("calc.market_elasticity"), t("calc.market_elasticity_help"), step=0.1)
-        num("price_war.undercut_pct", t("calc.undercut"), max_value=99.0)
-        num("price_war.response_lag", t("calc.lag"), max_value=24)
+        num("price_war.undercut_pct", t("calc.undercut"), t("calc.undercut_help"), max_value=99.0)
+        num("price_war.response_lag", t("calc.lag"), t("calc.lag_help"), max_value=24)
     s = current_scenario()
     pw = s.price_war
     with right:
@@ -278,7 +305,7 @@ def market_tab() -> None:
         fig.update_layout(title=t("calc.funnel"), **CHART)
         st.plotly_chart(fig, width="stretch", key="chart-market")
         for step in mk.steps:
-            st.markdown(f"- `{step['formula']}`")
+            st.markdown(f"- `{error_text(step['formula'])}`")
         last_year = pnl["revenue"].tail(12).sum()
         if mk.som_usd > 0:
             st.info(t("calc.plan_vs_som", revenue=fmt_money(last_year), pct=f"{last_year / mk.som_usd:.0%}"),
@@ -292,9 +319,7 @@ P_AND_L_PARTS = ("months", "api", "subscription", "services", "costs", "uncertai
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _monte_carlo(inputs_json: str):
-    s = eco.Scenario.from_dict(json.loads(inputs_json))
-    u = s.uncertainty
-    return eco.monte_carlo(s, eco.default_ranges(s, u.swing), u.draws, u.seed, u.within_months)
+    return eco.scenario_monte_carlo(eco.Scenario.from_dict(json.loads(inputs_json)))
 
 
 def monte_carlo(s: eco.Scenario):
@@ -309,11 +334,19 @@ METRIC_KEYS = ["break_even_month", "payback_month", "cash_at_end"]
 
 def risk_tab() -> None:
     c1, c2, c3, c4 = st.columns(4)
-    metric = c1.selectbox(t("calc.risk_metric"), METRIC_KEYS, format_func=lambda m: t(f"calc.metric_{m}"),
-                          key="calc.risk_metric")
+    tr = run_t()
+    metric = c1.selectbox(t("calc.risk_metric"), METRIC_KEYS, format_func=lambda m: tr(f"calc.metric_{m}"),
+                          key="calc.risk_metric", help=t("calc.risk_metric_help"))
     num("uncertainty.swing", t("calc.swing"), t("calc.swing_help"), container=c2, min_value=1.0, max_value=90.0)
-    num("uncertainty.within_months", t("calc.within"), container=c3, min_value=1, max_value=120)
-    num("uncertainty.draws", t("calc.draws"), container=c4, min_value=100, max_value=100_000, step=1000)
+    # "Within N months" asks about the plan, so N is at most its length (the engine refuses more).
+    months = int(st.session_state.get(key("months")) or eco.Scenario().months)
+    within = key("uncertainty.within_months")
+    if (st.session_state.get(within) or 0) > months:
+        st.session_state[within] = months
+    num("uncertainty.within_months", t("calc.within"), t("calc.within_help", n=months), container=c3, min_value=1,
+        max_value=months)
+    num("uncertainty.draws", t("calc.draws"), t("calc.draws_help"), container=c4, min_value=100, max_value=100_000,
+        step=1000)
     s = current_scenario()
     try:
         tor = eco.tornado(s, metric=metric, swing=s.uncertainty.swing)

@@ -8,8 +8,9 @@ import math
 import streamlit as st
 
 from core import economics as eco
+from core import i18n
 from core.scenarios import ScenarioStore
-from ui import settings, t
+from ui import lang, settings, t
 
 # The page's state IS a core.economics.Scenario: one widget per input, keyed "calc:<dotted path>",
 # shown in friendlier units (billions of parameters, percentages) and converted back on read.
@@ -102,7 +103,7 @@ def _load(name: str) -> None:
     try:
         apply_scenario(eco.Scenario.from_dict(store().load(name)))
     except ValueError as exc:  # a damaged or incompatible saved scenario: say so, change nothing
-        st.session_state["calc.flash"] = ("error", str(exc))
+        st.session_state["calc.flash"] = ("error", error_text(exc))
         return
     st.session_state["calc.current"] = name
     st.session_state["calc.flash"] = ("success", t("calc.loaded", name=name))
@@ -113,7 +114,7 @@ def _save() -> None:
     try:
         name = store().save(name, inputs_snapshot() | {"name": name.strip()})
     except ValueError as exc:
-        st.session_state["calc.flash"] = ("error", str(exc))
+        st.session_state["calc.flash"] = ("error", error_text(exc))
         return
     st.session_state["calc.current"] = name
     st.session_state["calc.flash"] = ("success", t("calc.saved", name=name))
@@ -147,8 +148,26 @@ def scenario_bar() -> None:
             (st.success if flash[0] == "success" else st.error)(flash[1])
 
 
+def run_t():
+    """t() fixed to this run's language, for format_func callbacks (Streamlit may call them later,
+    e.g. when a test replays the widgets, outside this run's session)."""
+    code = lang()
+    return lambda key, **kwargs: i18n.t(key, code, **kwargs)
+
+
+def error_text(exc) -> str:
+    """An engine error or message (core.economics.InputError / Message) in the UI language."""
+    return eco.localise(exc, t)
+
+
 def error_box(exc: Exception) -> None:
-    st.error(f"{t('calc.fix_input')} {exc}", icon=":material/error:")
+    st.error(f"{t('calc.fix_input')} {error_text(exc)}", icon=":material/error:")
+
+
+def use_value(path: str, value: float) -> None:
+    """Button callback: copy a result into an input (e.g. a cost into the business model)."""
+    st.session_state[key(path)] = to_widget(path, round(value, 4))
+    st.session_state["calc.flash"] = ("success", t("calc.used"))
 
 
 def show_how(part: str) -> None:

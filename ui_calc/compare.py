@@ -3,7 +3,6 @@ published training runs."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import pandas as pd
@@ -11,59 +10,75 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import economics as eco
-from core.exports import safe_cells
-from core.investor_summary import Summary, to_docx, to_markdown
+from core.exports import safe_cells, to_xlsx
+from core.investor_summary import Summary, plan_figures, to_docx, to_markdown
 from ui import lang, t
-from ui_calc.business import cash_figure
-from ui_calc.common import current_scenario, error_box, fmt_money, fmt_months, store
-from ui_calc.tech import CHART, estimate_job, serving_estimate
+from ui_calc.business import cash_figure, monte_carlo
+from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
+from ui_calc.tech import CHART
+
+# The "current inputs" choice in the comparison: not a string a saved scenario can be called
+# (ScenarioStore refuses control characters), so a saved scenario is never mistaken for it.
+CURRENT = "\x00current"
 
 
 def key_numbers(s: eco.Scenario) -> dict:
-    """The headline numbers of one scenario (None where not defined); cached per set of inputs."""
+    """The headline numbers of one scenario (core.investor_summary.plan_figures, without Monte Carlo);
+    cached per set of inputs."""
     return _key_numbers(json.dumps(s.to_dict(), sort_keys=True))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _key_numbers(inputs_json: str) -> dict:
-    s = eco.Scenario.from_dict(json.loads(inputs_json))
-    pnl = eco.monthly_pnl(s)
-    sub = eco.subscription_metrics(s.subscription)
-    out = {"pnl": pnl, "months": s.months, "break_even": eco.break_even_month(pnl), "payback": eco.payback_month(pnl),
-           "runway": eco.runway_months(pnl), "cash_end": float(pnl["cash"].iloc[-1]),
-           "revenue_last_month": float(pnl["revenue"].iloc[-1]), "revenue_total": float(pnl["revenue"].sum()),
-           "ltv_to_cac": sub["ltv_to_cac"], "training_cost": None, "usd_per_m_out": None}
-    try:
-        out["training_cost"] = estimate_job(s.training).cost_usd
-        out["usd_per_m_out"] = serving_estimate(s).usd_per_million_output_tokens
-    except ValueError:
-        pass
-    return out
+    return plan_figures(eco.Scenario.from_dict(json.loads(inputs_json)), monte_carlo=False)
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _runway(k: dict) -> str:
+    return fmt_months(None, k["months"]) if k["runway"] is None else t("calc.n_months", n=k["runway"])
 
 
 def _row(name: str, k: dict) -> dict:
     return {t("calc.col_scenario"): name, t("calc.break_even"): fmt_months(k["break_even"], k["months"]),
-            t("calc.payback"): fmt_months(k["payback"], k["months"]),
-            t("calc.runway"): fmt_months(None, k["months"]) if k["runway"] is None else t("calc.n_months", n=k["runway"]),
+            t("calc.payback"): fmt_months(k["payback"], k["months"]), t("calc.runway"): _runway(k),
             t("calc.cash_end"): fmt_money(k["cash_end"]), t("calc.revenue_last"): fmt_money(k["revenue_last_month"]),
+            t("calc.sum_gross_margin"): _pct(k["gross_margin_last_month"]),
             "LTV / CAC": "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×",
             t("calc.training_cost"): fmt_money(k["training_cost"]),
-            t("calc.usd_per_m_out"): fmt_money(k["usd_per_m_out"], cents=True)}
+            t("calc.col_serving_estimate"): fmt_money(k["serving_estimate_per_million_output"], cents=True)}
 
 
-def summary_for(name: str, s: eco.Scenario, k: dict) -> Summary:
+def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
+    """The investor summary: every cost it names is the one the P&L deducts; the Training and Serving
+    tabs' estimates are listed apart, labelled as estimates. `mc`: the Risk tab's Monte Carlo result."""
     pnl = k["pnl"]
     frame = pd.DataFrame({"month": pnl["month"], "revenue": pnl["revenue"], "costs": pnl["revenue"] - pnl["net"],
                           "net": pnl["net"], "cumulative_cash": pnl["cash"]})
     models = [t(f"calc.model_{m}") for m, on in (("subscription", s.subscription.enabled), ("api", s.api.enabled),
                                                  ("services", s.services.enabled)) if on]
-    headline = [(t("calc.break_even"), fmt_months(k["break_even"], k["months"])), (t("calc.payback"), fmt_months(k["payback"], k["months"])),
-                (t("calc.runway"), fmt_months(None, k["months"]) if k["runway"] is None else t("calc.n_months", n=k["runway"])),
+    headline = [(t("calc.break_even"), fmt_months(k["break_even"], k["months"])),
+                (t("calc.payback"), fmt_months(k["payback"], k["months"])),
+                (t("calc.runway"), _runway(k)),
                 (t("calc.cash_end"), fmt_money(k["cash_end"])),
                 (t("calc.revenue_last"), fmt_money(k["revenue_last_month"])),
-                ("LTV / CAC", "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×"),
-                (t("calc.training_cost"), fmt_money(k["training_cost"])),
-                (t("calc.usd_per_m_out"), fmt_money(k["usd_per_m_out"], cents=True))]
+                (t("calc.sum_gross_margin"), _pct(k["gross_margin_last_month"]))]
+    if k["ltv_to_cac"] is not None:
+        headline.append(("LTV / CAC", f"{k['ltv_to_cac']:.1f}×"))
+    if mc is not None:
+        headline += [(t("calc.sum_mc_p50", n=f"{mc.draws:,}"), fmt_months(mc.p50, mc.months)),
+                     (t("calc.p_within", n=mc.within_months), f"{mc.probability_within:.0%}")]
+    if k["tam"] is not None:
+        headline += [(t("calc.sum_tam"), fmt_money(k["tam"])), (t("calc.sum_som"), fmt_money(k["som"]))]
+    headline.append((t("calc.sum_training_pnl"), fmt_money(k["training_cost"])))
+    if k["serving_cost_per_seat"] is not None:
+        headline.append((t("calc.sum_serving_seat"), fmt_money(k["serving_cost_per_seat"], cents=True)))
+    if k["serving_cost_per_million_tokens"] is not None:
+        headline.append((t("calc.sum_serving_tokens"), fmt_money(k["serving_cost_per_million_tokens"], cents=True)))
+    estimates = [(t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
+                 (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True))]
     assumptions = [(t("calc.models_on"), ", ".join(models) or "—"),
                    (t("calc.cash"), fmt_money(s.costs.starting_cash)),
                    (t("calc.team"), fmt_money(s.costs.team_monthly)),
@@ -73,30 +88,39 @@ def summary_for(name: str, s: eco.Scenario, k: dict) -> Summary:
                    (t("calc.gpu"), f"{s.serving.gpu}, {s.serving.params / 1e9:g}B, {s.serving.precision}"),
                    (t("calc.months"), str(s.months))]
     labels = {k2: t(f"calc.sum_{k2}") for k2 in ("key_numbers", "assumptions", "by_quarter", "quarter", "revenue",
-                                                 "costs", "net", "cumulative_cash", "monthly", "cash_curve", "month")}
+                                                 "costs", "net", "cumulative_cash", "monthly", "cash_curve", "month",
+                                                 "estimates", "break_even_at")}
     return Summary(title=t("calc.sum_title", name=name), subtitle=t("calc.sum_subtitle"), key_numbers=headline,
-                   assumptions=assumptions, pnl=frame, labels=labels, notes=[t("calc.sum_note")])
+                   assumptions=assumptions, pnl=frame, labels=labels, notes=[t("calc.sum_note")],
+                   estimates=estimates, break_even=k["break_even"])
 
 
-def xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
-    out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe_cells(frame).to_excel(writer, sheet_name=name[:31], index=False)
-    return out.getvalue()
+def _labels(chosen: list[str]) -> dict[str, str]:
+    """What each chosen entry is called on screen and in the files: distinct even when a scenario
+    saved before names were reserved is called like the current inputs."""
+    labels, seen = {}, set()
+    for option in chosen:
+        label = t("calc.current_inputs") if option == CURRENT else option
+        if label.casefold() in seen:
+            label = t("calc.saved_label", name=label)
+        seen.add(label.casefold())
+        labels[option] = label
+    return labels
 
 
 def compare_tab() -> None:
-    current = t("calc.current_inputs")
     saved = store().names()
-    chosen = st.multiselect(t("calc.compare_pick"), [current, *saved], default=[current, *saved[:2]],
-                            key="calc.compare")
+    chosen = st.multiselect(t("calc.compare_pick"), [CURRENT, *saved], default=[CURRENT, *saved[:2]],
+                            format_func=lambda o, tr=run_t(): tr("calc.current_inputs") if o == CURRENT else o,
+                            key="calc.compare", help=t("calc.compare_help"))
+    labels = _labels(chosen)
     scenarios: dict[str, eco.Scenario] = {}
-    for name in chosen:
+    for option in chosen:
         try:
-            scenarios[name] = current_scenario() if name == current else eco.Scenario.from_dict(store().load(name))
+            scenarios[labels[option]] = (current_scenario() if option == CURRENT
+                                         else eco.Scenario.from_dict(store().load(option)))
         except ValueError as exc:
-            st.warning(t("calc.bad_saved", name=name, error=exc), icon=":material/warning:")
+            st.warning(t("calc.bad_saved", name=option, error=error_text(exc)), icon=":material/warning:")
     numbers = {}
     for name, s in scenarios.items():
         try:
@@ -112,8 +136,9 @@ def compare_tab() -> None:
         # Files are built when clicked (callables), not on every rerun.
         c1.download_button(t("calc.dl_csv"), lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
                            "scenarios-pnl.csv", "text/csv", icon=":material/download:", width="stretch")
-        sheets = {t("calc.sheet_compare"): table} | {n: k["pnl"] for n, k in numbers.items()}
-        c2.download_button(t("calc.dl_xlsx"), lambda: xlsx(sheets), "scenarios.xlsx",
+        # The comparison sheet comes first, so it keeps its name; scenario sheets get valid, distinct names.
+        sheets = [(t("calc.sheet_compare"), table), *((n, k["pnl"]) for n, k in numbers.items())]
+        c2.download_button(t("calc.dl_xlsx"), lambda: to_xlsx(sheets), "scenarios.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            icon=":material/table_view:", width="stretch")
 
@@ -122,10 +147,15 @@ def compare_tab() -> None:
     s = current_scenario()
     name = st.session_state.get("calc.current") or t("calc.current_inputs")
     try:
-        summary = summary_for(name, s, numbers.get(current) or key_numbers(s))
+        k = numbers.get(labels.get(CURRENT)) or key_numbers(s)
     except ValueError as exc:
         error_box(exc)
         return
+    try:
+        mc = monte_carlo(s)
+    except ValueError:
+        mc = None  # the Risk tab says why
+    summary = summary_for(name, s, k, mc)
     c1, c2 = st.columns(2)
     markdown = to_markdown(summary)
     c1.download_button(t("calc.dl_md"), markdown.encode("utf-8"), "investor-summary.md", "text/markdown",
@@ -134,12 +164,13 @@ def compare_tab() -> None:
                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                        icon=":material/article:", width="stretch", key="dl-summary-docx")
     with st.expander(t("calc.preview")):
-        st.markdown(markdown)
+        st.markdown(markdown.replace("$", "\\$"))
 
 
 def calibration_tab() -> None:
     st.caption(t("calc.calibration_help"))
-    mfu = st.slider(t("calc.mfu"), 1.0, 100.0, eco.DEFAULT_MFU * 100, step=1.0, format="%.0f%%", key="calc.calib_mfu")
+    mfu = st.slider(t("calc.mfu"), 1.0, 100.0, eco.DEFAULT_MFU * 100, step=1.0, format="%.0f%%", key="calc.calib_mfu",
+                    help=t("calc.mfu_help"))
     try:
         table = eco.calibration_table(mfu / 100)
     except ValueError as exc:

@@ -8,8 +8,8 @@ import streamlit as st
 
 from core import economics as eco
 from ui import t
-from ui_calc.common import (OPTIONS, current_scenario, error_box, fmt_days, fmt_flops, fmt_money, fmt_num, key,
-                            money_help, show_how)
+from ui_calc.common import (OPTIONS, current_scenario, error_box, error_text, fmt_days, fmt_flops, fmt_money,
+                            fmt_num, key, money_help, run_t, show_how, use_value)
 
 GPUS = eco.load_gpus()
 GPU_NAMES = list(GPUS)
@@ -25,33 +25,22 @@ def gpu_label(name: str) -> str:
     return f"{name} ({g.memory_gb:g} GB{price})"
 
 
-def _owned(tr) -> eco.OwnedHardware | None:
-    if not tr.owned:
-        return None
-    return eco.OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
-                             tr.owned_utilisation)
-
-
-def estimate_job(tr, gpu: str | None = None):
-    """The training tab's estimate (pre-training or a fine-tune) for the scenario's inputs."""
-    gpu = gpu or tr.gpu
-    if tr.method == "pretrain":
-        return eco.estimate_training(tr.params, tr.tokens, gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=_owned(tr))
-    return eco.estimate_finetune(tr.params, tr.tokens, gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
-                                 tr.usd_per_gpu_hour, owned=_owned(tr))
+BREAKDOWN_KEYS = {"hardware amortisation": "calc.cost_amortisation", "energy": "calc.cost_energy",
+                  "GPU rental": "calc.cost_rental"}
 
 
 def training_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
         st.radio(t("calc.job"), METHODS, key=key("training.method"), horizontal=True,
-                 format_func=lambda m: t(f"calc.job_{m}"), help=t("calc.job_help"))
+                 format_func=lambda m, tr=run_t(): tr(f"calc.job_{m}"), help=t("calc.job_help"))
         st.number_input(t("calc.params_b"), min_value=0.001, max_value=100_000.0, step=1.0, format="%.3f",
                         key=key("training.params"), help=t("calc.params_help"))
         st.number_input(t("calc.tokens_b"), min_value=0.000001, max_value=1_000_000.0, step=1.0, format="%.3f",
                         key=key("training.tokens"), help=t("calc.tokens_help"))
-        st.selectbox(t("calc.gpu"), GPU_NAMES, format_func=gpu_label, key=key("training.gpu"))
-        st.number_input(t("calc.gpus"), min_value=1, max_value=1_000_000, step=8, key=key("training.gpus"))
+        st.selectbox(t("calc.gpu"), GPU_NAMES, format_func=gpu_label, key=key("training.gpu"), help=t("calc.gpu_help"))
+        st.number_input(t("calc.gpus"), min_value=1, max_value=1_000_000, step=8, key=key("training.gpus"),
+                        help=t("calc.gpus_help"))
         st.slider(t("calc.mfu"), 1.0, 100.0, step=1.0, key=key("training.mfu"), format="%.0f%%", help=t("calc.mfu_help"))
         owned = st.toggle(t("calc.owned"), key=key("training.owned"), help=t("calc.owned_help"))
         gpu = GPUS[st.session_state[key("training.gpu")]]
@@ -64,16 +53,19 @@ def training_tab() -> None:
                             placeholder=t("calc.catalogue_price"),
                             help=t("calc.purchase_help", price=fmt_money(gpu.purchase_usd)))
             c1, c2 = st.columns(2)
-            c1.number_input(t("calc.years"), min_value=0.5, max_value=15.0, step=0.5, key=key("training.amortisation_years"))
+            c1.number_input(t("calc.years"), min_value=0.5, max_value=15.0, step=0.5, key=key("training.amortisation_years"),
+                            help=t("calc.years_help"))
             c2.number_input(t("calc.pue"), min_value=1.0, max_value=3.0, step=0.05, key=key("training.pue"),
                             help=t("calc.pue_help"))
             c1.number_input(t("calc.kwh"), min_value=0.0, max_value=2.0, step=0.01, format="%.3f",
-                            key=key("training.usd_per_kwh"))
-            c2.slider(t("calc.hw_util"), 5.0, 100.0, step=5.0, key=key("training.owned_utilisation"), format="%.0f%%")
-    tr = current_scenario().training
+                            key=key("training.usd_per_kwh"), help=t("calc.kwh_help"))
+            c2.slider(t("calc.hw_util"), 5.0, 100.0, step=5.0, key=key("training.owned_utilisation"), format="%.0f%%",
+                      help=t("calc.hw_util_help"))
+    scenario = current_scenario()
+    tr = scenario.training
     with right:
         try:
-            est = estimate_job(tr)
+            est = eco.scenario_training(scenario)
         except ValueError as exc:
             error_box(exc)
             return
@@ -92,14 +84,20 @@ def training_tab() -> None:
                       t("calc.fits") if est.fits else t("calc.needs_gpus", n=est.gpus_for_memory),
                       delta_color="normal" if est.fits else "inverse")
         if est.pricing == "owned" and est.cost_breakdown:
-            st.caption(" · ".join(f"{k}: {fmt_money(v)}" for k, v in est.cost_breakdown.items()))
+            st.caption(" · ".join(f"{t(BREAKDOWN_KEYS[k]) if k in BREAKDOWN_KEYS else k}: {fmt_money(v)}"
+                                  for k, v in est.cost_breakdown.items()))
         for note in est.notes:
-            st.warning(note, icon=":material/warning:")
+            st.warning(error_text(note), icon=":material/warning:")
+        if est.cost_usd is not None:
+            # The P&L deducts the business model's training cost; this copies the estimate there.
+            st.button(t("calc.use_training_cost", v=fmt_money(est.cost_usd)), icon=":material/input:",
+                      on_click=use_value, args=("costs.training_one_off", est.cost_usd), key="calc.use_training")
+            st.caption(t("calc.training_in_pnl", v=fmt_money(scenario.costs.training_one_off)))
         # The same job on every GPU in the catalogue: where the money and the days go.
         rows = []
         for name in GPU_NAMES:
             try:
-                e = estimate_job(tr, gpu=name)
+                e = eco.scenario_training(scenario, gpu=name)
             except ValueError:
                 continue
             if e.cost_usd is not None:
@@ -113,21 +111,12 @@ def training_tab() -> None:
         show_how("train")
 
 
-def serving_estimate(scenario: eco.Scenario, batch: int | None = None) -> eco.ServingEstimate:
-    sv = scenario.serving
-    return eco.estimate_serving(sv.params, sv.gpu, sv.precision, batch=batch or sv.batch, context=sv.context,
-                                layers=sv.layers, kv_heads=sv.kv_heads, head_dim=sv.head_dim,
-                                prompt_tokens=max(1, min(int(scenario.usage.input_tokens), sv.context)),
-                                utilisation=sv.target_utilisation, usd_per_gpu_hour=sv.usd_per_gpu_hour,
-                                kv_precision=sv.kv_precision, total_params=sv.total_params)
-
-
 def serving_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
         st.number_input(t("calc.params_b"), min_value=0.001, max_value=100_000.0, step=1.0, format="%.3f",
                         key=key("serving.params"), help=t("calc.params_active_help"))
-        st.selectbox(t("calc.gpu"), GPU_NAMES, format_func=gpu_label, key=key("serving.gpu"))
+        st.selectbox(t("calc.gpu"), GPU_NAMES, format_func=gpu_label, key=key("serving.gpu"), help=t("calc.gpu_help"))
         st.radio(t("calc.precision"), list(eco.PRECISION_BYTES), horizontal=True, key=key("serving.precision"),
                  help=t("calc.precision_help"))
         c1, c2 = st.columns(2)
@@ -135,9 +124,9 @@ def serving_tab() -> None:
         c2.number_input(t("calc.context"), min_value=1, max_value=2_000_000, step=1024, key=key("serving.context"),
                         help=t("calc.context_help"))
         c1.number_input(t("calc.req_in"), min_value=1.0, max_value=1_000_000.0, step=100.0, format="%.0f",
-                        key=key("usage.input_tokens"))
+                        key=key("usage.input_tokens"), help=t("calc.req_in_help"))
         c2.number_input(t("calc.req_out"), min_value=1.0, max_value=1_000_000.0, step=50.0, format="%.0f",
-                        key=key("usage.output_tokens"))
+                        key=key("usage.output_tokens"), help=t("calc.req_out_help"))
         st.slider(t("calc.serve_util"), 5.0, 100.0, step=5.0, key=key("serving.target_utilisation"), format="%.0f%%",
                   help=t("calc.serve_util_help"))
         st.number_input(t("calc.usd_per_gpu_hour"), min_value=0.0, max_value=1000.0, step=0.1,
@@ -145,13 +134,16 @@ def serving_tab() -> None:
                         help=money_help(GPUS[st.session_state[key("serving.gpu")]]))
         with st.expander(t("calc.shape")):
             st.caption(t("calc.shape_help"))
-            st.number_input(t("calc.layers"), min_value=0, max_value=1000, key=key("serving.layers"))
-            st.number_input(t("calc.kv_heads"), min_value=0, max_value=1000, key=key("serving.kv_heads"))
-            st.number_input(t("calc.head_dim"), min_value=0, max_value=4096, key=key("serving.head_dim"))
+            st.number_input(t("calc.layers"), min_value=0, max_value=1000, key=key("serving.layers"),
+                            help=t("calc.layers_help"))
+            st.number_input(t("calc.kv_heads"), min_value=0, max_value=1000, key=key("serving.kv_heads"),
+                            help=t("calc.kv_heads_help"))
+            st.number_input(t("calc.head_dim"), min_value=0, max_value=4096, key=key("serving.head_dim"),
+                            help=t("calc.head_dim_help"))
     scenario = current_scenario()
     with right:
         try:
-            sv = serving_estimate(scenario)
+            sv = eco.scenario_serving(scenario)
         except ValueError as exc:
             error_box(exc)
             return
@@ -172,7 +164,7 @@ def serving_tab() -> None:
         rows = []
         for b in sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, sv.batch}):
             try:
-                e = serving_estimate(scenario, batch=b)
+                e = eco.scenario_serving(scenario, batch=b)
             except ValueError:
                 continue
             rows.append({"batch": b, "tok_s": e.decode_tok_s, "usd": e.usd_per_million_output_tokens})
@@ -200,5 +192,5 @@ def serving_tab() -> None:
             "usd_per_1k_requests": st.column_config.NumberColumn(t("calc.col_per_1k"), format="$%.4f")})
         st.caption(t("calc.price_source", source=eco.PRICE_SOURCE, date=eco.PRICE_DATE))
         with st.expander(t("calc.working")):
-            st.markdown("\n".join(f"- {line}" for line in sv.explanation))
+            st.markdown("\n".join(f"- {error_text(line)}".replace("$", "\\$") for line in sv.explanation))
         show_how("serve")

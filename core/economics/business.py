@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.economics.messages import InputError
 from core.economics.training import DEFAULT_MFU
 from core.economics.unit_economics import DEFAULT_TARGET_UTILISATION, Usage
 
@@ -177,7 +178,7 @@ class Scenario:
         obj = self
         for part in path.split("."):
             if not dataclasses.is_dataclass(obj) or not hasattr(obj, part):
-                raise ValueError(f"Unknown scenario input {path!r}")
+                raise InputError("unknown_input", path=path)
             obj = getattr(obj, part)
         return obj
 
@@ -197,15 +198,15 @@ def _number(value, where: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}") from None
+        raise InputError("saved_not_number", where=where, value=value) from None
     if not math.isfinite(number):
-        raise ValueError(f"Saved scenario field {where} should be a number, not {value!r}")
+        raise InputError("saved_not_number", where=where, value=value)
     return number
 
 
 def _from_dict(cls, data: dict, prefix: str):
     if not isinstance(data, dict):
-        raise ValueError(f"Saved scenario field {prefix.rstrip('.') or 'scenario'} should be an object")
+        raise InputError("saved_not_object", where=prefix.rstrip(".") or "scenario")
     default, hints, kwargs = cls(), typing.get_type_hints(cls), {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
@@ -221,13 +222,13 @@ def _from_dict(cls, data: dict, prefix: str):
         elif int in kinds:
             number = _number(value, where)
             if not number.is_integer():
-                raise ValueError(f"Saved scenario field {where} should be a whole number, not {value!r}")
+                raise InputError("saved_not_whole", where=where, value=value)
             kwargs[f.name] = int(number)
         elif float in kinds:
             kwargs[f.name] = _number(value, where)
         elif isinstance(base, dict):
             if not isinstance(value, dict):
-                raise ValueError(f"Saved scenario field {where} should be an object")
+                raise InputError("saved_not_object", where=where)
             kwargs[f.name] = {str(k): [_number(x, f"{where}.{k}") for x in v] for k, v in value.items()}
         else:
             kwargs[f.name] = str(value)
@@ -240,35 +241,36 @@ def _from_dict(cls, data: dict, prefix: str):
 # ------------------------------------------------------------------------------------------ validation
 
 def _nonneg(value, what: str) -> None:
+    """`what` is a field key (core.i18n_cost "calc.field.<what>"): the message names it in any language."""
     if value is None or not math.isfinite(value):
-        raise ValueError(f"{what} must be a number")
+        raise InputError("not_number", what=what)
     if value < 0:
-        raise ValueError(f"{what} cannot be negative")
+        raise InputError("negative", what=what)
 
 
 def _share(value, what: str) -> None:
     if value is None or not math.isfinite(value) or not 0 <= value <= 1:
-        raise ValueError(f"{what} must be between 0 and 1 (0% to 100%)")
+        raise InputError("share_0_1", what=what)
 
 
 def validate_business(s: Scenario) -> None:
-    """Raise ValueError with a plain sentence for inputs no business can have."""
+    """Raise ValueError (an InputError) with a plain sentence for inputs no business can have."""
     if not 1 <= s.months <= MAX_MONTHS or int(s.months) != s.months:
-        raise ValueError(f"The plan must cover 1 to {MAX_MONTHS} whole months")
+        raise InputError("plan_months", max=MAX_MONTHS)
     a, b, c, k = s.api, s.subscription, s.services, s.costs
-    for v, w in ((a.price_per_million_tokens, "The API price"), (a.customers_start, "API customers"),
-                 (a.customer_growth_monthly, "API customer growth"), (a.tokens_per_customer_month, "Tokens per customer"),
-                 (a.cac_per_customer, "Customer acquisition cost"), (a.serving_cost_per_million_tokens, "Serving cost"),
-                 (b.seats_start, "Seats"), (b.price_per_seat_month, "The seat price"), (b.growth_monthly, "Seat growth"),
-                 (b.cac_per_seat, "Acquisition cost per seat"), (b.serving_cost_per_seat_month, "Serving cost per seat"),
-                 (c.contracts_per_quarter, "Contracts per quarter"), (c.contract_value, "Contract value"),
-                 (c.growth_quarterly, "Contract growth"), (k.team_monthly, "Team cost"),
-                 (k.team_growth_monthly, "Team cost growth"), (k.other_fixed_monthly, "Other fixed costs"),
-                 (k.training_one_off, "Training cost"), (k.starting_cash, "Starting cash")):
+    for v, w in ((a.price_per_million_tokens, "api_price"), (a.customers_start, "api_customers"),
+                 (a.customer_growth_monthly, "api_growth"), (a.tokens_per_customer_month, "tokens_per_customer"),
+                 (a.cac_per_customer, "api_cac"), (a.serving_cost_per_million_tokens, "api_serving_cost"),
+                 (b.seats_start, "seats"), (b.price_per_seat_month, "seat_price"), (b.growth_monthly, "seat_growth"),
+                 (b.cac_per_seat, "seat_cac"), (b.serving_cost_per_seat_month, "seat_serving_cost"),
+                 (c.contracts_per_quarter, "contracts"), (c.contract_value, "contract_value"),
+                 (c.growth_quarterly, "contract_growth"), (k.team_monthly, "team"),
+                 (k.team_growth_monthly, "team_growth"), (k.other_fixed_monthly, "other_fixed"),
+                 (k.training_one_off, "training_cost"), (k.starting_cash, "starting_cash")):
         _nonneg(v, w)
-    _share(a.churn_monthly, "API customer churn")
-    _share(b.churn_monthly, "Seat churn")
-    _share(c.delivery_cost_pct, "Delivery cost")
+    _share(a.churn_monthly, "api_churn")
+    _share(b.churn_monthly, "seat_churn")
+    _share(c.delivery_cost_pct, "delivery")
 
 
 # ------------------------------------------------------------------------------------------- the P&L
@@ -298,7 +300,7 @@ def monthly_pnl(inputs: Scenario, months: int | None = None) -> pd.DataFrame:
     validate_business(s)
     months = s.months if months is None else months
     if not 1 <= months <= MAX_MONTHS:
-        raise ValueError(f"The plan must cover 1 to {MAX_MONTHS} months")
+        raise InputError("plan_months", max=MAX_MONTHS)
     a, b, c, k = s.api, s.subscription, s.services, s.costs
     rows, seats, customers, cumulative = [], 0.0, 0.0, 0.0
     for t in range(1, months + 1):
@@ -341,7 +343,7 @@ def break_even_month(df: pd.DataFrame, kind: str = "operating") -> int | None:
     if kind == "payback":
         return payback_month(df)
     if kind != "operating":
-        raise ValueError("kind is 'operating' or 'payback'")
+        raise InputError("unknown_kind", kind=kind)
     hits = df.index[df["net"] >= 0]
     return int(df.loc[hits[0], "month"]) if len(hits) else None
 
@@ -369,10 +371,10 @@ def subscription_metrics(sub: Subscription) -> dict:
     CAC payback = CAC / gross margin per seat (months to earn back the cost of winning a seat).
     None where undefined (no churn: LTV unbounded; no margin: never paid back).
     """
-    _nonneg(sub.price_per_seat_month, "The seat price")
-    _nonneg(sub.cac_per_seat, "Acquisition cost per seat")
-    _nonneg(sub.serving_cost_per_seat_month, "Serving cost per seat")
-    _share(sub.churn_monthly, "Seat churn")
+    _nonneg(sub.price_per_seat_month, "seat_price")
+    _nonneg(sub.cac_per_seat, "seat_cac")
+    _nonneg(sub.serving_cost_per_seat_month, "seat_serving_cost")
+    _share(sub.churn_monthly, "seat_churn")
     margin = sub.price_per_seat_month - sub.serving_cost_per_seat_month
     ltv = margin / sub.churn_monthly if sub.churn_monthly > 0 else None
     return {
@@ -450,6 +452,41 @@ def first_month(mask: np.ndarray, never: int) -> np.ndarray:
     return np.where(hit, mask.argmax(axis=1) + 1, never)
 
 
+# ------------------------------------------------------------------ the Training and Serving tabs' estimates
+
+def scenario_training(s: Scenario, gpu: str | None = None):
+    """The Training tab's estimate for a scenario: pre-training or a fine-tune (full, LoRA, QLoRA), on
+    rented GPUs (catalogue price unless given) or owned ones. `gpu` overrides the scenario's GPU.
+
+    An estimate only: the P&L deducts costs.training_one_off, which the Training tab's button sets
+    to this estimate's cost."""
+    from core.economics.training import OwnedHardware, estimate_finetune, estimate_training
+
+    tr = s.training
+    gpu = gpu or tr.gpu
+    owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
+                          tr.owned_utilisation) if tr.owned else None
+    if tr.method == "pretrain":
+        return estimate_training(tr.params, tr.tokens, gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
+    return estimate_finetune(tr.params, tr.tokens, gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
+                             tr.usd_per_gpu_hour, owned=owned)
+
+
+def scenario_serving(s: Scenario, batch: int | None = None):
+    """The Serving tab's estimate for a scenario: prompts of usage.input_tokens (at most the context),
+    $ per 1M tokens at the serving target utilisation (a GPU paid for all day is not busy all day).
+    `batch` overrides the scenario's batch size."""
+    from core.economics.serving import estimate_serving
+
+    sv = s.serving
+    prompt = s.usage.input_tokens
+    prompt = max(1, min(int(prompt), sv.context)) if prompt is not None and math.isfinite(prompt) else None
+    return estimate_serving(sv.params, sv.gpu, sv.precision, batch=batch or sv.batch, context=sv.context,
+                            layers=sv.layers, kv_heads=sv.kv_heads, head_dim=sv.head_dim, prompt_tokens=prompt,
+                            utilisation=sv.target_utilisation, usd_per_gpu_hour=sv.usd_per_gpu_hour,
+                            kv_precision=sv.kv_precision, total_params=sv.total_params)
+
+
 # --------------------------------------------------------------------------------- every tab at once
 
 def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
@@ -458,20 +495,20 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     Keys: training, serving, plan, curve, api_comparison, pnl, break_even_month, payback_month,
     runway_months, subscription_metrics, price_war, market, tornado, monte_carlo (when draws > 0),
     and errors: {key: message} for each part whose inputs are impossible (that part is None; the
-    others are still computed). The cost-per-user curve uses team + other fixed costs as the fixed
-    monthly cost and spreads the training cost over 24 months; the self-hosted row of the API
-    comparison is at the serving tab's target utilisation.
+    others are still computed). The cost-per-user curve uses the P&L's costs: team + other fixed as
+    the fixed monthly cost, and the P&L's training cost (costs.training_one_off) spread over 24 months.
+    Serving is at the serving tab's target utilisation (its $ per 1M tokens and the self-hosted row of
+    the API comparison). Monte Carlo: the scenario's ranges (else +/- its swing), "within N months"
+    capped at the plan's length.
     """
     # Imported here: those modules import this one (for Scenario), so a top-level import would be circular.
     from core.economics.market import market_sizing
     from core.economics.price_war import CompetitorCut, compare_responses
     from core.economics.prices import compare_with_api
-    from core.economics.serving import estimate_serving
-    from core.economics.training import OwnedHardware, estimate_finetune, estimate_training
-    from core.economics.uncertainty import monte_carlo, tornado
-    from core.economics.unit_economics import cost_per_user_curve, serving_plan
+    from core.economics.uncertainty import scenario_monte_carlo, tornado
+    from core.economics.unit_economics import serving_plan
 
-    tr, sv, pw, mk, u = s.training, s.serving, s.price_war, s.market, s.uncertainty
+    sv, pw, mk, u = s.serving, s.price_war, s.market, s.uncertainty
     out: dict = {"errors": {}}
 
     def part(keys: str, compute) -> None:
@@ -483,30 +520,13 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
             out["errors"][names[0]] = str(exc)
         out.update(zip(names, values) if len(names) > 1 else {names[0]: values})
 
-    def training():
-        owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
-                              tr.owned_utilisation) if tr.owned else None
-        if tr.method == "pretrain":
-            return estimate_training(tr.params, tr.tokens, tr.gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
-        return estimate_finetune(tr.params, tr.tokens, tr.gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
-                                 tr.usd_per_gpu_hour, owned=owned)
-
-    def serving():
-        return estimate_serving(sv.params, sv.gpu, sv.precision, sv.batch, sv.context, sv.layers, sv.kv_heads,
-                                sv.head_dim, usd_per_gpu_hour=sv.usd_per_gpu_hour, kv_precision=sv.kv_precision,
-                                total_params=sv.total_params)
-
     def unit():
         est = out["serving"]
         if est is None or est.usd_per_gpu_hour is None:
             return None, None, compare_with_api(None, None, s.usage.input_tokens, s.usage.output_tokens)
-        training_usd = out["training"].cost_usd if out["training"] is not None else 0.0
-        users = np.unique(np.round(np.geomspace(10, max(sv.curve_max_users, 20), 60)))
         return (serving_plan(s.usage, est, sv.target_utilisation),
-                cost_per_user_curve(users, s.usage, est, sv.target_utilisation,
-                                    s.costs.team_monthly + s.costs.other_fixed_monthly, training_usd or 0.0, 24),
-                compare_with_api(est.usd_per_million_input_tokens / sv.target_utilisation,
-                                 est.usd_per_million_output_tokens / sv.target_utilisation,
+                unit_cost_curve(s, est),
+                compare_with_api(est.usd_per_million_input_tokens, est.usd_per_million_output_tokens,
                                  s.usage.input_tokens, s.usage.output_tokens))
 
     def business():
@@ -514,8 +534,8 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
         return (pnl, break_even_month(pnl), payback_month(pnl), runway_months(pnl),
                 subscription_metrics(s.subscription))
 
-    part("training", training)
-    part("serving", serving)
+    part("training", lambda: scenario_training(s))
+    part("serving", lambda: scenario_serving(s))
     part("plan curve api_comparison", unit)
     part("pnl break_even_month payback_month runway_months subscription_metrics", business)
     part("price_war", lambda: compare_responses(
@@ -526,5 +546,21 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
                                          mk.obtainable_pct))
     part("tornado", lambda: tornado(s, swing=u.swing))
     if monte_carlo_draws:
-        part("monte_carlo", lambda: monte_carlo(s, u.ranges or None, monte_carlo_draws, u.seed, u.within_months))
+        part("monte_carlo", lambda: scenario_monte_carlo(s, monte_carlo_draws))
     return out
+
+
+TRAINING_AMORTISATION_MONTHS = 24
+
+
+def unit_cost_curve(s: Scenario, serving, max_users: float | None = None, points: int = 60) -> pd.DataFrame:
+    """The Unit economics tab's cost-per-user curve, from the same costs the P&L uses: team + other
+    fixed costs a month, and the P&L's training cost (costs.training_one_off) spread over 24 months.
+    `serving` is the scenario's serving estimate (scenario_serving); user counts 10 .. max_users."""
+    from core.economics.unit_economics import cost_per_user_curve
+
+    top = s.serving.curve_max_users if max_users is None else max_users
+    users = np.unique(np.round(np.geomspace(10, max(top, 20), points)))
+    return cost_per_user_curve(users, s.usage, serving, s.serving.target_utilisation,
+                               s.costs.team_monthly + s.costs.other_fixed_monthly, s.costs.training_one_off,
+                               TRAINING_AMORTISATION_MONTHS)

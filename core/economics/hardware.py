@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from core.economics.messages import InputError
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "economics"
 GPUS_CSV = DATA_DIR / "gpus.csv"
 
@@ -71,8 +73,17 @@ class GPU:
 def check_precision(precision: str) -> str:
     p = (precision or "").strip().lower()
     if p not in PRECISIONS:
-        raise ValueError(f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}")
+        raise InputError("unknown_precision", precision=precision, choices=", ".join(PRECISIONS))
     return p
+
+
+def check_rate(rate: float, what: str = "gpu_price") -> float:
+    """A price per GPU-hour (or any price): a finite number, 0 or more."""
+    if rate is None or not math.isfinite(rate):
+        raise InputError("not_finite", what=what)
+    if rate < 0:
+        raise InputError("negative", what=what)
+    return float(rate)
 
 
 def _num(text: str) -> float | None:
@@ -117,7 +128,7 @@ def get_gpu(name: str | GPU) -> GPU:
             return g
     if wanted in ALIASES:
         return gpus[ALIASES[wanted]]
-    raise ValueError(f"Unknown GPU {name!r}; choose one of: {', '.join(gpus)}")
+    raise InputError("unknown_gpu", name=name, choices=", ".join(gpus))
 
 
 def ceil_div(a: float, b: float) -> int:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from core.economics.messages import InputError, Message
+
 
 @dataclass
 class MarketSizing:
@@ -35,13 +37,13 @@ def market_sizing(companies: float, spend_per_company_usd: float, serviceable_pc
     """TAM = number of potential customer companies x what each spends a year on this kind of product.
     SAM = TAM x serviceable % (the segments, regions and languages we can actually sell to).
     SOM = SAM x obtainable % (the share we can win: competition, sales capacity).
-    Each step's formula is returned with the numbers filled in."""
-    for value, what in ((companies, "The number of companies"), (spend_per_company_usd, "Spend per company")):
+    Each step's formula is returned with the numbers filled in (a Message: English, with a code to translate)."""
+    for value, what in ((companies, "companies"), (spend_per_company_usd, "spend")):
         if value is None or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{what} cannot be negative")
-    for value, what in ((serviceable_pct, "The serviceable share"), (obtainable_pct, "The obtainable share")):
-        if value is None or not 0 <= value <= 1:
-            raise ValueError(f"{what} must be between 0 and 1 (0% to 100%)")
+            raise InputError("negative", what=what)
+    for value, what in ((serviceable_pct, "serviceable"), (obtainable_pct, "obtainable")):
+        if value is None or not math.isfinite(value) or not 0 <= value <= 1:
+            raise InputError("share_0_1", what=what)
     tam = companies * spend_per_company_usd
     sam = tam * serviceable_pct
     som = sam * obtainable_pct
@@ -49,11 +51,12 @@ def market_sizing(companies: float, spend_per_company_usd: float, serviceable_pc
     won = reach * obtainable_pct
     steps = [
         {"step": "TAM", "value_usd": tam, "customers": companies,
-         "formula": f"TAM = {companies:,.0f} companies x {_money(spend_per_company_usd)} a year = {_money(tam)}"},
+         "formula": Message("tam_formula", companies=f"{companies:,.0f}", spend=_money(spend_per_company_usd),
+                            tam=_money(tam))},
         {"step": "SAM", "value_usd": sam, "customers": reach,
-         "formula": f"SAM = TAM {_money(tam)} x {serviceable_pct:.1%} serviceable = {_money(sam)}"},
+         "formula": Message("sam_formula", tam=_money(tam), pct=f"{serviceable_pct:.1%}", sam=_money(sam))},
         {"step": "SOM", "value_usd": som, "customers": won,
-         "formula": f"SOM = SAM {_money(sam)} x {obtainable_pct:.1%} obtainable = {_money(som)}"
-                    f" (about {won:,.0f} customers)"},
+         "formula": Message("som_formula", sam=_money(sam), pct=f"{obtainable_pct:.1%}", som=_money(som),
+                            customers=f"{won:,.0f}")},
     ]
     return MarketSizing(tam_usd=tam, sam_usd=sam, som_usd=som, som_customers=won, steps=steps)

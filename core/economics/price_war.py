@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.economics.messages import InputError
+
 RESPONSES = ("hold", "match", "undercut")
 
 
@@ -32,9 +34,9 @@ class CompetitorCut:
 
     def path(self, months: int, our_price: float) -> np.ndarray:
         if not 0 <= self.cut_pct < 1:
-            raise ValueError("The competitor's cut must be at least 0% and less than 100%")
+            raise InputError("cut_range")
         if self.month < 1 or int(self.month) != self.month:
-            raise ValueError("The month of the cut must be a whole number from 1")
+            raise InputError("cut_month")
         start = our_price if self.start_price is None else self.start_price
         t = np.arange(1, months + 1)
         return np.where(t >= self.month, start * (1 - self.cut_pct), start).astype(float)
@@ -50,12 +52,12 @@ def _competitor_prices(competitor_path, months: int, our_price: float) -> tuple[
     else:
         given = np.asarray(list(competitor_path), dtype=float)
         if given.size == 0:
-            raise ValueError("Give at least one competitor price")
+            raise InputError("no_competitor_prices")
         # Shorter than the plan: the last price holds.
         prices = np.concatenate([given, np.full(max(0, months - given.size), given[-1])])[:months]
         start = float(given[0])
     if not np.isfinite(prices).all() or (prices <= 0).any() or start <= 0:
-        raise ValueError("Competitor prices must be positive")
+        raise InputError("competitor_prices")
     return prices, float(start)
 
 
@@ -75,22 +77,22 @@ def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.
     margin = volume x (our price - unit cost).
     """
     if response not in RESPONSES:
-        raise ValueError(f"Unknown response {response!r}; choose one of: {', '.join(RESPONSES)}")
-    for value, what in ((our_price, "Our price"), (market_size, "Market size")):
+        raise InputError("unknown_response", response=response, choices=", ".join(RESPONSES))
+    for value, what in ((our_price, "our_price"), (market_size, "market_size")):
         if value is None or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{what} must be positive")
+            raise InputError("positive", what=what)
     if not 0 < base_share < 1:
-        raise ValueError("Today's market share must be between 0 and 1 (both excluded)")
-    if elasticity < 0 or market_elasticity < 0:
-        raise ValueError("Elasticities are given as positive numbers (higher = more price-sensitive)")
-    if unit_cost < 0:
-        raise ValueError("Unit cost cannot be negative")
+        raise InputError("base_share")
+    if not (math.isfinite(elasticity) and math.isfinite(market_elasticity)) or elasticity < 0 or market_elasticity < 0:
+        raise InputError("elasticity_sign")
+    if not math.isfinite(unit_cost) or unit_cost < 0:
+        raise InputError("negative", what="unit_cost")
     if not 0 <= undercut_pct < 1:
-        raise ValueError("The undercut must be at least 0% and less than 100%")
+        raise InputError("undercut_range")
     if response_lag < 0 or int(response_lag) != response_lag:
-        raise ValueError("The response lag is a whole number of months, 0 or more")
+        raise InputError("response_lag")
     if not 1 <= months <= 120:
-        raise ValueError("The price war can cover 1 to 120 months")
+        raise InputError("war_months", max=120)
     floor = unit_cost if floor is None else floor
 
     theirs, their_start = _competitor_prices(competitor_path, months, our_price)

@@ -7,6 +7,7 @@ from functools import lru_cache
 import pandas as pd
 
 from core.economics.hardware import DATA_DIR
+from core.economics.messages import InputError
 
 API_PRICES_CSV = DATA_DIR / "api_prices.csv"
 PRICE_SOURCE = "litellm 1.109.1 model_prices_and_context_window_backup.json"
@@ -29,7 +30,7 @@ def blended_usd_per_million(input_usd_per_1m, output_usd_per_1m, input_tokens: f
     where the shares come from your tokens per request. Works on numbers or pandas columns."""
     total = input_tokens + output_tokens
     if input_tokens < 0 or output_tokens < 0 or total <= 0:
-        raise ValueError("Tokens per request must be positive")
+        raise InputError("tokens_per_request")
     return (input_tokens * input_usd_per_1m + output_tokens * output_usd_per_1m) / total
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from core.economics.hardware import GPU, ceil_div, check_precision, get_gpu
+from core.economics.hardware import GPU, ceil_div, check_precision, check_rate, get_gpu
+from core.economics.messages import InputError, Message
 
 PRECISION_BYTES: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
 MEMORY_HEADROOM = 0.90  # ~10% of GPU memory goes to the framework, activations and fragmentation
@@ -65,7 +66,7 @@ class ServingEstimate:
     usd_per_gpu_hour: float | None
     usd_per_million_output_tokens: float | None
     usd_per_million_input_tokens: float | None
-    explanation: list[str] = field(default_factory=list)
+    explanation: list[str] = field(default_factory=list)  # core.economics.messages.Message: English str + code
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -93,14 +94,14 @@ def kv_cache_gb(layers: int, kv_heads: int, head_dim: int, context: int, batch: 
 
 
 def _positive_int(value, what: str) -> int:
-    if value is None or value < 1 or int(value) != value:
-        raise ValueError(f"{what} must be a whole number of at least 1")
+    if value is None or not math.isfinite(value) or value < 1 or int(value) != value:
+        raise InputError("whole_at_least_1", what=what)
     return int(value)
 
 
 def _share(value: float, what: str) -> float:
     if value is None or not math.isfinite(value) or not 0 < value <= 1:
-        raise ValueError(f"{what} must be more than 0 and at most 1")
+        raise InputError("share_open_closed", what=what)
     return float(value)
 
 
@@ -131,23 +132,23 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
     g = get_gpu(gpu)
     precision, kv_precision = check_precision(precision), check_precision(kv_precision)
     if params is None or not math.isfinite(params) or params <= 0:
-        raise ValueError("Parameters must be a positive number")
+        raise InputError("positive_number", what="params")
     weight_params = float(total_params) if total_params else float(params)
     if weight_params < params:
-        raise ValueError("Total parameters cannot be fewer than active parameters")
-    batch = _positive_int(batch, "Batch size")
-    context = _positive_int(context, "Context length")
-    utilisation = _share(utilisation, "Utilisation")
-    bandwidth_efficiency = _share(bandwidth_efficiency, "Bandwidth efficiency")
-    compute_efficiency = _share(compute_efficiency, "Compute efficiency")
-    prompt_tokens = _positive_int(prompt_tokens if prompt_tokens is not None else max(1, context // 2), "Prompt tokens")
+        raise InputError("total_params")
+    batch = _positive_int(batch, "batch")
+    context = _positive_int(context, "context")
+    utilisation = _share(utilisation, "utilisation")
+    bandwidth_efficiency = _share(bandwidth_efficiency, "bandwidth_efficiency")
+    compute_efficiency = _share(compute_efficiency, "compute_efficiency")
+    prompt_tokens = _positive_int(prompt_tokens if prompt_tokens is not None else max(1, context // 2), "prompt_tokens")
 
     given = (layers, kv_heads, head_dim)
     if all(v is not None for v in given):
-        layers, kv_heads, head_dim = (_positive_int(v, w) for v, w in zip(given, ("Layers", "KV heads", "Head dim")))
+        layers, kv_heads, head_dim = (_positive_int(v, w) for v, w in zip(given, ("layers", "kv_heads", "head_dim")))
         shape_estimated, shape_source = False, "given"
     elif any(v is not None for v in given):
-        raise ValueError("Give all three of layers, KV heads and head dim, or none (then they are estimated)")
+        raise InputError("shape_partial")
     else:
         shape_source, layers, kv_heads, head_dim = estimate_shape(weight_params)
         shape_estimated = True
@@ -170,32 +171,34 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
     prefill = peak / flops_per_token / n
 
     rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else g.usd_per_hour
-    if rate is not None and (not math.isfinite(rate) or rate < 0):
-        raise ValueError("The price per GPU-hour cannot be negative")
+    if rate is not None:
+        check_rate(rate)
     per_m_out = rate / (decode * 3600 * utilisation) * 1e6 if rate is not None else None
     per_m_in = rate / (prefill * 3600 * utilisation) * 1e6 if rate is not None else None
 
     bound = "memory" if memory_s >= compute_s else "compute"
+
+    # The working, line by line: English strings that carry a code and values (see core.economics.messages).
     lines = [
-        f"Memory: weights {w_gb:,.1f} GB ({weight_params / 1e9:,.1f}B parameters x {PRECISION_BYTES[precision]:g} bytes)"
-        f" + KV cache {kv_gb:,.2f} GB (2 x {layers} layers x {kv_heads} KV heads x {head_dim} dims x {context:,} tokens"
-        f" x batch {batch} x {PRECISION_BYTES[kv_precision]:g} bytes) = {total:,.1f} GB;"
-        f" one {g.name} holds {usable:,.1f} GB after 10% headroom"
-        + (" -> fits on one GPU." if n == 1 else f" -> needs {n} GPUs."),
-        f"Each decode step reads {total:,.1f} GB at {g.bandwidth_gbs * bandwidth_efficiency * n:,.0f} GB/s"
-        f" ({bandwidth_efficiency:.0%} of peak) = {memory_s * 1000:,.1f} ms; the maths for a batch of {batch} takes"
-        f" {compute_s * 1000:,.2f} ms at {compute_efficiency:.0%} of peak -> {bound}-bound,"
-        f" {decode:,.0f} output tokens/s per GPU, {1 / step_s:,.1f} per sequence.",
-        f"Prefill is compute-bound: {prefill:,.0f} prompt tokens/s per GPU; a {prompt_tokens:,}-token prompt"
-        f" waits {prompt_tokens / (prefill * n):,.2f} s for its first token.",
+        Message("work_memory_fits" if n == 1 else "work_memory_split", weights=f"{w_gb:,.1f}",
+                weight_params=f"{weight_params / 1e9:,.1f}", bytes=f"{PRECISION_BYTES[precision]:g}",
+                kv=f"{kv_gb:,.2f}", layers=layers, kv_heads=kv_heads, head_dim=head_dim, context=f"{context:,}",
+                batch=batch, kv_bytes=f"{PRECISION_BYTES[kv_precision]:g}", total=f"{total:,.1f}", gpu=g.name,
+                usable=f"{usable:,.1f}", n=n),
+        Message("work_decode", total=f"{total:,.1f}", bandwidth=f"{g.bandwidth_gbs * bandwidth_efficiency * n:,.0f}",
+                bandwidth_pct=f"{bandwidth_efficiency:.0%}", memory_ms=f"{memory_s * 1000:,.1f}", batch=batch,
+                compute_ms=f"{compute_s * 1000:,.2f}", compute_pct=f"{compute_efficiency:.0%}", bound=bound,
+                decode=f"{decode:,.0f}", per_sequence=f"{1 / step_s:,.1f}"),
+        Message("work_prefill", prefill=f"{prefill:,.0f}", prompt=f"{prompt_tokens:,}",
+                ttft=f"{prompt_tokens / (prefill * n):,.2f}"),
     ]
     if shape_estimated:
-        lines.append(f"Layers, KV heads and head dim not given: taken from {shape_source}, the known model nearest in size.")
+        lines.append(Message("work_shape", model=shape_source))
     if rate is None:
-        lines.append(f"No on-demand price for {g.name} in the catalogue: enter a $ per GPU-hour to get costs.")
+        lines.append(Message("work_no_price", gpu=g.name))
     else:
-        lines.append(f"At ${rate:,.2f} per GPU-hour and {utilisation:.0%} utilisation: ${per_m_out:,.3f} per 1M output"
-                     f" tokens, ${per_m_in:,.3f} per 1M prompt tokens.")
+        lines.append(Message("work_cost", rate=f"{rate:,.2f}", utilisation=f"{utilisation:.0%}",
+                             per_m_out=f"{per_m_out:,.3f}", per_m_in=f"{per_m_in:,.3f}"))
 
     return ServingEstimate(
         params=float(params), weight_params=weight_params, gpu=g.name, precision=precision, kv_precision=kv_precision,

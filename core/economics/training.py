@@ -6,7 +6,8 @@ import csv
 import math
 from dataclasses import asdict, dataclass, field
 
-from core.economics.hardware import DATA_DIR, GPU, ceil_div, get_gpu
+from core.economics.hardware import DATA_DIR, GPU, ceil_div, check_rate, get_gpu
+from core.economics.messages import InputError, Message
 
 DEFAULT_MFU = 0.40
 """Model FLOPs utilisation: the share of the GPUs' peak throughput that goes into the model's maths.
@@ -45,23 +46,22 @@ class OwnedHardware:
     utilisation: float = 0.70
 
     def validate(self) -> "OwnedHardware":
-        if self.purchase_usd_per_gpu is not None and self.purchase_usd_per_gpu < 0:
-            raise ValueError("The purchase price per GPU cannot be negative")
-        if self.amortisation_years <= 0:
-            raise ValueError("The amortisation period must be more than 0 years")
-        if self.pue < 1:
-            raise ValueError("PUE is at least 1 (1 = every watt goes to the computers)")
-        if self.usd_per_kwh < 0:
-            raise ValueError("The electricity price cannot be negative")
-        if not 0 < self.utilisation <= 1:
-            raise ValueError("Utilisation must be between 0 and 1 (0% excluded, 100% allowed)")
+        if self.purchase_usd_per_gpu is not None:
+            check_rate(self.purchase_usd_per_gpu, "purchase")
+        if self.amortisation_years is None or not math.isfinite(self.amortisation_years) or self.amortisation_years <= 0:
+            raise InputError("amortisation_years")
+        if self.pue is None or not math.isfinite(self.pue) or self.pue < 1:
+            raise InputError("pue")
+        check_rate(self.usd_per_kwh, "electricity")
+        if self.utilisation is None or not 0 < self.utilisation <= 1:
+            raise InputError("hw_utilisation")
         return self
 
     def cost_per_gpu_hour(self, gpu: GPU) -> tuple[float, float]:
         """(amortisation $, energy $) per GPU-hour of use."""
         purchase = self.purchase_usd_per_gpu if self.purchase_usd_per_gpu is not None else gpu.purchase_usd
         if purchase is None:
-            raise ValueError(f"No purchase price for {gpu.name} in the catalogue; enter the price per GPU")
+            raise InputError("no_purchase_price", gpu=gpu.name)
         amortisation = purchase / (self.amortisation_years * HOURS_PER_YEAR * self.utilisation)
         energy = (gpu.tdp_w or 0) / 1000 * self.pue * self.usd_per_kwh
         return amortisation, energy
@@ -103,19 +103,19 @@ class FinetuneEstimate(TrainingEstimate):
 
 def _check_positive(value: float, what: str) -> float:
     if value is None or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive number")
+        raise InputError("positive_number", what=what)
     return float(value)
 
 
 def check_mfu(mfu: float) -> float:
     if mfu is None or not math.isfinite(mfu) or not 0 < mfu <= 1:
-        raise ValueError("MFU must be more than 0 and at most 1 (e.g. 0.4 for 40%)")
+        raise InputError("mfu")
     return float(mfu)
 
 
 def check_gpus(gpus: int) -> int:
     if gpus is None or gpus < 1 or int(gpus) != gpus:
-        raise ValueError("The number of GPUs must be a whole number of at least 1")
+        raise InputError("gpus")
     return int(gpus)
 
 
@@ -127,7 +127,7 @@ def training_flops(params: float, tokens: float) -> float:
     2020, "Scaling Laws for Neural Language Models", Sec. 2.1). Attention adds a few percent more,
     which this ignores.
     """
-    return 6.0 * _check_positive(params, "Parameters") * _check_positive(tokens, "Tokens")
+    return 6.0 * _check_positive(params, "params") * _check_positive(tokens, "tokens")
 
 
 def compute_optimal_tokens(params: float) -> float:
@@ -136,7 +136,7 @@ def compute_optimal_tokens(params: float) -> float:
     The data size that gives the best model for a fixed compute budget. Models meant to be served
     cheaply are often trained on far more (Llama 3 8B: 15T tokens, ~1,900 per parameter).
     """
-    return 20.0 * _check_positive(params, "Parameters")
+    return 20.0 * _check_positive(params, "params")
 
 
 def _price_and_energy(gpu: GPU, gpu_hours: float, usd_per_gpu_hour: float | None, owned: OwnedHardware | None):
@@ -146,10 +146,9 @@ def _price_and_energy(gpu: GPU, gpu_hours: float, usd_per_gpu_hour: float | None
         breakdown = {"hardware amortisation": amortisation * gpu_hours, "energy": energy * gpu_hours}
         return amortisation + energy, sum(breakdown.values()), energy_kwh, "owned", breakdown
     rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else gpu.usd_per_hour
-    if rate is not None and (not math.isfinite(rate) or rate < 0):
-        raise ValueError("The price per GPU-hour cannot be negative")
     if rate is None:
         return None, None, energy_kwh, "cloud", {}
+    check_rate(rate)
     return rate, rate * gpu_hours, energy_kwh, "cloud", {"GPU rental": rate * gpu_hours}
 
 
@@ -175,7 +174,7 @@ def _estimate(g: GPU, flops, params, tokens, gpus, mfu, usd_per_gpu_hour, precis
     rate, cost, energy_kwh, pricing, breakdown = _price_and_energy(g, gpu_hours, usd_per_gpu_hour, owned)
     notes = []
     if cost is None:
-        notes.append(f"No on-demand price for {g.name} in the catalogue: enter a $ per GPU-hour to get a cost.")
+        notes.append(Message("note_no_price", gpu=g.name))
     return cls(params=float(params), tokens=float(tokens), gpu=g.name, gpus=gpus, mfu=mfu, precision=precision,
                flops=flops, peak_flops_per_gpu=peak, gpu_hours=gpu_hours, wall_days=gpu_hours / gpus / 24,
                usd_per_gpu_hour=rate, cost_usd=cost, energy_kwh=energy_kwh, pricing=pricing,
@@ -192,7 +191,7 @@ def finetune_flops(params: float, tokens: float, method: str = "full", lora_frac
     """
     method = _check_method(method)
     base = 6.0 if method == "full" else 4.0 + 2.0 * _check_fraction(lora_fraction)
-    return base * _check_positive(params, "Parameters") * _check_positive(tokens, "Tokens")
+    return base * _check_positive(params, "params") * _check_positive(tokens, "tokens")
 
 
 def finetune_memory_gb(params: float, method: str = "full", lora_fraction: float = 0.01) -> float:
@@ -204,7 +203,7 @@ def finetune_memory_gb(params: float, method: str = "full", lora_fraction: float
     (4-bit) + 16 bytes per adapter parameter.
     """
     method = _check_method(method)
-    n = _check_positive(params, "Parameters")
+    n = _check_positive(params, "params")
     if method == "full":
         return n * ADAM_BYTES_PER_PARAM / 1e9
     return (n * BASE_WEIGHT_BYTES[method] + n * _check_fraction(lora_fraction) * ADAM_BYTES_PER_PARAM) / 1e9
@@ -212,13 +211,13 @@ def finetune_memory_gb(params: float, method: str = "full", lora_fraction: float
 
 def _check_method(method: str) -> str:
     if method not in FINETUNE_METHODS:
-        raise ValueError(f"Unknown fine-tuning method {method!r}; choose one of: {', '.join(FINETUNE_METHODS)}")
+        raise InputError("unknown_method", method=method, choices=", ".join(FINETUNE_METHODS))
     return method
 
 
 def _check_fraction(f: float) -> float:
     if f is None or not 0 < f <= 1:
-        raise ValueError("The trainable (adapter) fraction must be more than 0 and at most 1, e.g. 0.01 for 1%")
+        raise InputError("adapter_fraction")
     return float(f)
 
 
@@ -244,15 +243,15 @@ def estimate_finetune(params: float, tokens: float, gpu: str | GPU, method: str 
                     memory_per_gpu_gb=memory / n_gpus, fits=memory / n_gpus <= usable,
                     gpus_for_memory=max(1, ceil_div(memory, usable)))
     if not est.fits:
-        est.notes.append(f"Needs about {memory:,.0f} GB for weights and optimizer state: at least "
-                         f"{est.gpus_for_memory} x {g.name} ({g.memory_gb:g} GB each), before activations.")
+        est.notes.append(Message("note_ft_memory", memory=f"{memory:,.0f}", n=est.gpus_for_memory, gpu=g.name,
+                                 gpu_gb=f"{g.memory_gb:g}"))
     return est
 
 
 def implied_mfu(params: float, tokens: float, gpu: str | GPU, gpu_hours: float, precision: str = "bf16") -> float:
     """The MFU a reported run achieved: 6 x N x D / (GPU-hours x 3,600 x peak FLOP/s per GPU)."""
     g = get_gpu(gpu)
-    return training_flops(params, tokens) / (_check_positive(gpu_hours, "GPU-hours") * 3600 * g.peak_flops(precision))
+    return training_flops(params, tokens) / (_check_positive(gpu_hours, "gpu_hours") * 3600 * g.peak_flops(precision))
 
 
 def load_training_runs() -> list[dict]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.economics.business import Scenario, first_month, pnl_arrays, validate_business
+from core.economics.messages import InputError
 
 # Inputs that move the P&L, with labels for charts. Shares (churn, %) stay within 0..1 when swung.
 DRIVERS: dict[str, str] = {
@@ -56,7 +57,7 @@ def _metric(paths: dict[str, np.ndarray], metric: str, months: int) -> np.ndarra
         return paths["cash"][:, -1]
     if metric == "min_cash":
         return paths["cash"].min(axis=1)
-    raise ValueError(f"Unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
+    raise InputError("unknown_metric", metric=metric, choices=", ".join(METRICS))
 
 
 def _swung(path: str, value: float, factor: float) -> float:
@@ -73,9 +74,9 @@ def tornado(scenario: Scenario, metric: str = "break_even_month", swing: float =
     plan, and the value shown is months + 1). Sorted by spread, largest first; `top` rows.
     """
     if metric not in METRICS:
-        raise ValueError(f"Unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
-    if not 0 < swing < 1:
-        raise ValueError("The swing must be more than 0 and less than 1 (e.g. 0.2 for +/-20%)")
+        raise InputError("unknown_metric", metric=metric, choices=", ".join(METRICS))
+    if swing is None or not 0 < swing < 1:
+        raise InputError("swing")
     validate_business(scenario)
     drivers = [d for d in _active_drivers(scenario) if scenario.get(d) != 0]
     months = scenario.months
@@ -130,7 +131,7 @@ class MonteCarloResult:
     p10: int | None  # break-even month percentiles; None = later than the plan
     p50: int | None
     p90: int | None
-    probability_within: float  # P(break-even month <= within_months)
+    probability_within: float  # P(break-even in one of months 1..within_months); never-break-even draws never count
     probability_never: float  # P(no break-even within the plan)
     probability_cash_runs_out: float  # P(cash below zero in some month)
     payback_p50: int | None
@@ -158,28 +159,34 @@ def monte_carlo(scenario: Scenario, ranges: dict[str, tuple[float, float]] | Non
     the scenario's value (clipped into the range): values near your estimate are likelier than the
     extremes. Inputs are drawn independently. P10/P50/P90: 10% / 50% / 90% of draws break even by
     that month. Same seed, same inputs -> the same result.
+
+    probability_within: the share of draws that break even in month within_months or earlier. N can
+    be at most the plan's length: beyond it the plan cannot say, and a draw that never breaks even
+    within the plan (recorded as month months + 1) never counts as breaking even.
     """
     validate_business(scenario)
     ranges = default_ranges(scenario) if ranges is None else ranges
     if draws is None or draws < 1 or int(draws) != draws:
-        raise ValueError("The number of draws must be a whole number of at least 1")
-    if within_months is None or within_months < 1:
-        raise ValueError("'Within N months' needs N of at least 1")
+        raise InputError("draws")
+    months = scenario.months
+    if within_months is None or not 1 <= within_months <= months or int(within_months) != within_months:
+        raise InputError("within_months", months=months)
     rng = np.random.default_rng(seed)
     overrides = {}
     for path, bounds in ranges.items():
         if path not in DRIVERS:
-            raise ValueError(f"Unknown uncertain input {path!r}; choose from: {', '.join(DRIVERS)}")
+            raise InputError("unknown_driver", path=path, choices=", ".join(DRIVERS))
+        if len(bounds) != 2:
+            raise InputError("range_order", driver=path)
         low, high = (float(x) for x in bounds)
         if not (math.isfinite(low) and math.isfinite(high)) or low > high:
-            raise ValueError(f"The range for {DRIVERS[path]} needs low <= high")
+            raise InputError("range_order", driver=path)
         if low < 0 or (path in SHARES and high > 1):
-            raise ValueError(f"The range for {DRIVERS[path]} is outside the possible values")
+            raise InputError("range_outside", driver=path)
         mode = min(max(float(scenario.get(path)), low), high)
         overrides[path] = rng.triangular(low, mode, high, draws) if high > low else np.full(draws, low)
     if not overrides:
         overrides = {"costs.team_monthly": np.full(draws, float(scenario.costs.team_monthly))}
-    months = scenario.months
     paths = pnl_arrays(scenario, overrides)
     be = _metric(paths, "break_even_month", months).astype(int)
     pb = _metric(paths, "payback_month", months).astype(int)
@@ -190,9 +197,20 @@ def monte_carlo(scenario: Scenario, ranges: dict[str, tuple[float, float]] | Non
         break_even_months=be, payback_months=pb, cash_at_end=cash_end,
         p10=_quantile_month(be, 0.1, months), p50=_quantile_month(be, 0.5, months),
         p90=_quantile_month(be, 0.9, months),
-        probability_within=float((be <= within_months).mean()), probability_never=float((be > months).mean()),
+        probability_within=float(((be <= within_months) & (be <= months)).mean()),
+        probability_never=float((be > months).mean()),
         probability_cash_runs_out=float((paths["cash"] < 0).any(axis=1).mean()),
         payback_p50=_quantile_month(pb, 0.5, months),
         cash_at_end_p10=c10, cash_at_end_p50=c50, cash_at_end_p90=c90,
         ranges={k: (float(v[0]), float(v[1])) for k, v in ranges.items()},
     )
+
+
+def scenario_monte_carlo(scenario: Scenario, draws: int | None = None) -> MonteCarloResult:
+    """The Risk tab's simulation of a scenario, from its own uncertainty inputs: its ranges, else
+    +/- its swing around each driver; "within N months" capped at the plan's length (a plan shortened
+    after N was chosen asks about the whole plan)."""
+    u = scenario.uncertainty
+    ranges = {k: tuple(v) for k, v in u.ranges.items()} if u.ranges else default_ranges(scenario, u.swing)
+    within = min(int(u.within_months), int(scenario.months)) if u.within_months is not None else None
+    return monte_carlo(scenario, ranges, u.draws if draws is None else draws, u.seed, within)

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from core.economics.hardware import check_rate
+from core.economics.messages import InputError
 from core.economics.serving import ServingEstimate
 
 DAYS_PER_MONTH = 365 / 12  # 30.42
@@ -26,11 +28,10 @@ class Usage:
     output_tokens: float = 300.0
 
     def validate(self) -> "Usage":
-        for value, what in ((self.users, "Users"), (self.requests_per_user_per_day, "Requests per user per day"),
-                            (self.input_tokens, "Input tokens per request"),
-                            (self.output_tokens, "Output tokens per request")):
+        for value, what in ((self.users, "users"), (self.requests_per_user_per_day, "requests_per_day"),
+                            (self.input_tokens, "input_tokens"), (self.output_tokens, "output_tokens")):
             if value is None or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{what} cannot be negative")
+                raise InputError("negative", what=what)
         return self
 
     @property
@@ -70,13 +71,12 @@ def _gpu_seconds(input_tokens, output_tokens, serving: ServingEstimate):
 
 
 def _check(serving: ServingEstimate, target_utilisation: float, usd_per_gpu_hour: float | None) -> float:
-    if not 0 < target_utilisation <= 1:
-        raise ValueError("Target utilisation must be more than 0 and at most 1")
+    if target_utilisation is None or not 0 < target_utilisation <= 1:
+        raise InputError("target_utilisation")
     rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else serving.usd_per_gpu_hour
     if rate is None:
-        raise ValueError(f"No price per GPU-hour for {serving.gpu}: enter one")
-    if rate < 0:
-        raise ValueError("The price per GPU-hour cannot be negative")
+        raise InputError("no_gpu_price", gpu=serving.gpu)
+    check_rate(rate)
     return rate
 
 
@@ -120,14 +120,14 @@ def cost_per_user_curve(users_list, usage: Usage, serving: ServingEstimate,
     """
     rate = _check(serving, target_utilisation, usd_per_gpu_hour)
     if fixed_monthly_usd < 0 or training_usd < 0:
-        raise ValueError("Fixed and training costs cannot be negative")
+        raise InputError("fixed_training_negative")
     if amortise_months is None or amortise_months < 1:
-        raise ValueError("Training cost must be amortised over at least 1 month")
+        raise InputError("amortise_months")
     users = np.asarray(list(users_list), dtype=float)
     if users.size == 0:
-        raise ValueError("Give at least one user count")
+        raise InputError("no_user_counts")
     if (users < 0).any() or not np.isfinite(users).all():
-        raise ValueError("User counts cannot be negative")
+        raise InputError("negative", what="user_counts")
     Usage(1, usage.requests_per_user_per_day, usage.input_tokens, usage.output_tokens).validate()
     requests = users * usage.requests_per_user_per_day * DAYS_PER_MONTH
     busy = _gpu_seconds(requests * usage.input_tokens, requests * usage.output_tokens, serving) / SECONDS_PER_MONTH
