@@ -40,6 +40,6 @@ bench: model
 # data, seed and settings give the same data hash and the same adapter. ~20 min of CPU training,
 # then ~10 min evaluating base vs adapter on the held-out questions.
 finetune: model
-	$(PY) -m core finetune --out data/adapters/default --faq data/kb/sample/faq.csv --no-voices \
-		--epochs 3 --lora-r 8 --lr 2e-4 --seed 0
+	$(PY) -m core finetune --out data/adapters/default --faq data/kb/sample/faq.csv \
+		--docs data/kb/sample/*.md --no-voices --epochs 2 --lora-r 8 --lr 1e-4 --seed 0
 	$(PY) -m core finetune eval --adapter data/adapters/default

@@ -5,9 +5,11 @@ Kept out of `core/` so that `core` never imports Streamlit.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from core import i18n
+from core import auth, i18n
 from core.config import load_settings
 from core.conversations import ConversationStore
 from core.model_assets import ModelUnavailable
@@ -137,3 +139,91 @@ def _writer_store(db_path):
 
 def writer_store():
     return _writer_store(settings().db_path)
+
+
+# -- sign-in and roles (core/auth.py decides; this only keeps the session and shows messages) ------
+SESSION_KEY = "auth"  # {"username", "signed_in_at"}; no widget uses this key, so a browser cannot set it
+ADMIN_COMMAND = ".venv/bin/python -m core users add NAME --role admin"
+
+
+@st.cache_resource(show_spinner=False)
+def _user_store(db_path):
+    return auth.UserStore(db_path)
+
+
+def user_store() -> auth.UserStore:
+    return _user_store(settings().db_path)
+
+
+def access() -> auth.Access:
+    """Who this browser session is and what it may open. Ends a session that is over (expired,
+    user removed or disabled, password changed) and leaves a note for the sign-in form."""
+    config, store = settings(), user_store()
+    try:
+        required, public = auth.sign_in_required(config, store), auth.public_support(config)
+    except ValueError as exc:
+        st.error(t("auth.bad_setting", error=exc))
+        st.stop()
+    user = None
+    if required and SESSION_KEY in st.session_state:
+        user = auth.resume_session(st.session_state[SESSION_KEY], store, config.session_minutes, time.time())
+        if user is None:
+            del st.session_state[SESSION_KEY]
+            st.session_state["auth-ended"] = True
+    return auth.Access(user, required, public)
+
+
+def require(key: str) -> auth.Access:
+    """First thing on a page: refuse and stop unless this session may open page `key` (the
+    navigation already leaves such pages out; this also covers a page reached any other way)."""
+    current = access()
+    if not current.can(key):
+        refuse(current)
+        st.stop()
+    return current
+
+
+def refuse(current: auth.Access | None = None) -> None:
+    current = current or access()
+    if current.role is None:
+        st.warning(t("auth.sign_in_first"), icon=":material/lock:")
+    else:
+        st.error(t("auth.refused"), icon=":material/block:")
+
+
+def sign_in(username: str, password: str) -> None:
+    """Raises auth.SignInFailed. The password is only passed on, never stored or logged."""
+    user = user_store().authenticate(username, password)
+    st.session_state[SESSION_KEY] = auth.start_session(user, time.time())
+
+
+def sign_out() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+    st.rerun()
+
+
+def audit(action: str, target: str, detail: dict | None = None) -> None:
+    """Record an admin action under the signed-in user's name ("local" while sign-in is off)."""
+    from core.audit import LOCAL_USER, record
+
+    user = access().user
+    record(settings().db_path, user.username if user else LOCAL_USER, action, target, detail)
+
+
+def plain(text: str) -> str:
+    """Text (a user name, say) for st.markdown/st.caption, shown as is: Markdown characters escaped."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$:" else c for c in str(text))
+
+
+def account_box(current: auth.Access) -> None:
+    """Sidebar: who is signed in and a sign-out button, or why there is no sign-in."""
+    if current.user is not None:
+        role = t(f"auth.role_{current.user.role}")
+        st.caption(":material/account_circle: " + t("auth.signed_in_as", name=plain(current.user.username), role=role))
+        if st.button(t("auth.sign_out"), icon=":material/logout:", key="sign-out"):
+            sign_out()
+    elif not current.sign_in_required:
+        if auth.auth_mode(settings()) == "off":
+            st.caption(":material/lock_open: " + t("auth.disabled_note"))
+        else:
+            st.caption(f":material/lock_open: {t('auth.off_note')} `{ADMIN_COMMAND}`")

@@ -92,6 +92,12 @@ def _kb(args, settings):
     return KnowledgeBase(settings.kb_dir, args.kb or settings.kb_name)
 
 
+def _audit(settings, action: str, target: str, detail: dict | None = None) -> None:
+    from core.audit import cli_user, record
+
+    record(settings.db_path, cli_user(), action, target, detail)
+
+
 def cmd_kb_ingest(args, settings):
     from pathlib import Path
 
@@ -104,6 +110,8 @@ def cmd_kb_ingest(args, settings):
             r = kb.ingest_path(Path(path), max_bytes=settings.max_upload_mb * 1_000_000)
             reports.append({"source": r.source, "kind": r.kind, "entries": r.entries, "added": r.added,
                             "removed": r.removed})
+            _audit(settings, "kb.ingest", r.source, {"kb": kb.name, "entries": r.entries, "added": r.added,
+                                                     "removed": r.removed})
             if not args.json:
                 print(f"{r.source}: {r.entries} {r.kind} entries ({r.added} records added, {r.removed} removed)")
         except IngestError as exc:
@@ -135,9 +143,11 @@ def cmd_kb_list(args, settings):
 
 
 def cmd_kb_delete(args, settings):
-    removed = _kb(args, settings).delete_source(args.source)
+    kb = _kb(args, settings)
+    removed = kb.delete_source(args.source)
     if not removed:
         raise ValueError(f"No document named {args.source!r} in the knowledge base")
+    _audit(settings, "kb.delete", args.source, {"kb": kb.name, "records": removed})
     _print(args, {"deleted": args.source, "records": removed}, f"Deleted {args.source} ({removed} records)")
 
 
@@ -234,9 +244,22 @@ def cmd_write_batch(args, settings):
     _print(args, result, f"\n{result['written']} written, {result['skipped']} already done → {result['out']}")
 
 
+class UsageError(Exception):
+    """A command line argparse refused (bad value, missing option): main() reports it, as
+    {"error": ...} when --json is among the arguments, with exit status 2 either way."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Raises UsageError instead of printing usage and exiting; sub-commands' parsers are this
+    class too (add_subparsers defaults parser_class to the parent's class)."""
+
+    def error(self, message):
+        raise UsageError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="AI Business Studio command line")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m core", description="AI Business Studio command line")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(subparsers, name, func, help_text):
         p = subparsers.add_parser(name, help=help_text)
@@ -312,15 +335,26 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--repeats", type=int, default=1)
 
     # Larger command families live in their own modules; each adds its sub-commands here.
-    from core import cli_cost, cli_finetune
+    from core import cli_cost, cli_finetune, cli_users
 
     cli_cost.register(sub, add)
     cli_finetune.register(sub, add)
+    cli_users.register(sub, add)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        parser, message = exc.args
+        if "--json" in argv:
+            print(json.dumps({"error": message}, ensure_ascii=False))
+        else:
+            parser.print_usage(sys.stderr)
+            print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
     from transformers.utils import logging as hf_logging
 
     from core.config import load_settings

@@ -1,6 +1,6 @@
 """`python -m core finetune ...`: LoRA fine-tuning of the default model and its evaluation.
 
-    python -m core finetune --out DIR [--faq kb|none|FILE] [--data FILE...] [--no-voices]
+    python -m core finetune --out DIR [--faq kb|none|FILE] [--docs FILE...] [--data FILE...] [--no-voices]
         [--epochs E] [--lora-r R] [--max-steps S] [--lr LR] [--batch-size B] [--seed 0] [--json]
     python -m core finetune eval --adapter DIR [--limit N] [--json]
 """
@@ -33,7 +33,7 @@ def cmd_finetune(args, settings):
                          learning_rate=args.lr, batch_size=args.batch_size, max_tokens=args.max_tokens,
                          target_modules=targets).validate()
     data = collect(settings, faq=args.faq, data_files=[Path(p) for p in args.data], voices=not args.no_voices,
-                   seed=args.seed)
+                   seed=args.seed, doc_files=[Path(p) for p in args.docs])
     log = _log(args)
     summary = data.summary()
     log(f"Data: {summary['train_examples']} training, {summary['val_examples']} validation examples "
@@ -41,6 +41,11 @@ def cmd_finetune(args, settings):
     command = "python -m core " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["finetune"] \
         else None
     out = Path(args.out).expanduser()
+    from core.audit import cli_user, record
+
+    record(settings.db_path, cli_user(), "finetune.start", str(out),
+           {"train_examples": summary["train_examples"], "val_examples": summary["val_examples"],
+            "epochs": args.epochs, "lora_r": args.lora_r, "max_steps": args.max_steps})
     try:
         result = train(settings, data, out, config, bar=not args.json, log=log, command=command)
     except KeyboardInterrupt:  # during loading or the first validation pass; later ones are handled in train
@@ -93,6 +98,8 @@ def register(sub, add) -> None:
     p.add_argument("--faq", default="kb",
                    help="FAQ entries: 'kb' (the knowledge base's; the sample FAQ when it is empty), 'none', or a CSV/XLSX")
     p.add_argument("--data", nargs="*", default=[], help="extra data: .jsonl chat examples or .csv/.xlsx FAQ tables")
+    p.add_argument("--docs", nargs="*", default=[],
+                   help="documents (.md, .pdf, …) whose chunks join the sources (default with --faq kb: the knowledge base's)")
     p.add_argument("--no-voices", action="store_true", help="leave out the content writer's brand-voice samples")
     p.add_argument("--epochs", type=float, default=2.0)
     p.add_argument("--max-steps", type=int, default=None)

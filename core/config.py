@@ -40,6 +40,19 @@ class Settings:
     tier1_zh: float = 0.70
     tier2_en: float = 0.40
     tier2_zh: float = 0.58
+    # Beyond one machine (docs/deploy.md): "local" = the embedded transformers model; "openai" = any
+    # OpenAI-compatible server(s) (vLLM, llama.cpp, TGI, Ollama): comma-separated base URLs, tried
+    # round-robin with fail-over; the key is never logged or shown.
+    llm_backend: str = "local"
+    openai_base_urls: str = ""
+    openai_model: str = ""
+    openai_api_key: str = ""
+    chroma_host: str = ""  # empty: the embedded store under data_dir/kb; else a `chroma run` server
+    chroma_port: int = 8000
+    # Sign-in (core/auth.py): "auto" = required once a user exists, "required", or "off".
+    auth: str = "auto"
+    public_support: str = "off"  # "on": the customer-service page needs no sign-in
+    session_minutes: int = 480  # a signed-in session lasts this long from sign-in
 
     @property
     def runtime_models_dir(self) -> Path:

@@ -6,9 +6,10 @@ from core.conversations import to_json, to_markdown
 from core.i18n import stream_in_script
 from core.llm import GenerationOptions
 from core.personas import CUSTOM, load_personas, system_prompt
-from ui import page_setup, conversations, get_llm, lang, pick, t
+from ui import page_setup, conversations, get_llm, lang, pick, require, t
 
 page_setup()
+account = require("chat")
 
 store = conversations()
 personas = load_personas()
@@ -98,13 +99,14 @@ with left:
         index=list(persona_labels.values()).index(current_persona), key=f"persona-{current}",
     )
     persona = persona_labels[label]
-with right:
-    with st.expander(t("chat.settings"), icon=":material/tune:"):
+temperature, top_p, max_new_tokens, repetition_penalty = 0.7, 0.8, 512, 1.05  # staff get these defaults
+if account.can("sampling"):  # sampling parameters are an admin control
+    with right.expander(t("chat.settings"), icon=":material/tune:"):
         c1, c2 = st.columns(2)
-        temperature = c1.slider(t("chat.temperature"), 0.0, 1.5, 0.7, 0.05)
-        top_p = c2.slider(t("chat.top_p"), 0.05, 1.0, 0.8, 0.05)
-        max_new_tokens = c1.slider(t("chat.max_new_tokens"), 32, 2048, 512, 32)
-        repetition_penalty = c2.slider(t("chat.repetition_penalty"), 1.0, 1.5, 1.05, 0.01)
+        temperature = c1.slider(t("chat.temperature"), 0.0, 1.5, temperature, 0.05)
+        top_p = c2.slider(t("chat.top_p"), 0.05, 1.0, top_p, 0.05)
+        max_new_tokens = c1.slider(t("chat.max_new_tokens"), 32, 2048, max_new_tokens, 32)
+        repetition_penalty = c2.slider(t("chat.repetition_penalty"), 1.0, 1.5, repetition_penalty, 0.01)
 custom_prompt = ""
 if persona == CUSTOM:
     custom_prompt = st.text_area(t("chat.custom_prompt"), value=conv.custom_prompt if conv else "",

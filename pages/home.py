@@ -3,23 +3,26 @@
 import streamlit as st
 
 from core.llm import describe
-from ui import page_setup, settings, t
+from ui import page_setup, require, settings, t
 
 page_setup()
+account = require("home")
 
 st.title(t("app.title"))
 st.write(t("app.tagline"))
 
-for page, icon, title, text, link in [
-    ("pages/chat.py", ":material/chat:", "nav.chat", "home.chat", "home.open_chat"),
-    ("pages/writer.py", ":material/edit_note:", "nav.writer", "home.writer", "home.open_writer"),
-    ("pages/support.py", ":material/support_agent:", "nav.support", "home.support", "home.open_support"),
-    ("pages/knowledge.py", ":material/library_books:", "nav.kb", "home.kb", "home.open_kb"),
+for key, icon, title, text, link in [
+    ("chat", ":material/chat:", "nav.chat", "home.chat", "home.open_chat"),
+    ("writer", ":material/edit_note:", "nav.writer", "home.writer", "home.open_writer"),
+    ("support", ":material/support_agent:", "nav.support", "home.support", "home.open_support"),
+    ("knowledge", ":material/library_books:", "nav.kb", "home.kb", "home.open_kb"),
 ]:
+    if not account.can(key):  # a link to a page outside this role's navigation would fail
+        continue
     with st.container(border=True):
         st.subheader(f"{icon} {t(title)}")
         st.write(t(text))
-        st.page_link(page, label=t(link), icon=":material/arrow_forward:")
+        st.page_link(f"pages/{key}.py", label=t(link), icon=":material/arrow_forward:")
 
 status = describe(settings())
 st.subheader(":material/memory: " + t("home.model"))

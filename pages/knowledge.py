@@ -1,5 +1,6 @@
-"""Knowledge base (staff): documents, hit test, unanswered questions, tickets, analytics."""
+"""Knowledge base (admins): documents, hit test, unanswered questions, tickets, analytics, audit log."""
 
+import json
 from datetime import datetime
 
 import pandas as pd
@@ -8,9 +9,10 @@ import streamlit as st
 
 from core.ingest import SUPPORTED, IngestError
 from core.kb import KBBusy
-from ui import knowledge_base, page_setup, settings, support_log, t
+from ui import audit, knowledge_base, page_setup, require, settings, support_log, t
 
 page_setup()
+account = require("knowledge")
 kb = knowledge_base()
 log = support_log()
 config = settings()
@@ -22,8 +24,9 @@ def when(ts: float) -> str:
 
 
 st.title(t("kb.title"))
-docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab = st.tabs(
-    [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics")]
+docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab, audit_tab = st.tabs(
+    [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics"),
+     t("kb.tab_audit")]
 )
 
 with docs_tab:
@@ -41,6 +44,8 @@ with docs_tab:
                 if r.unchanged:
                     st.info(t("kb.unchanged", source=r.source))
                 else:
+                    audit("kb.ingest", r.source, {"kb": kb.name, "entries": r.entries, "added": r.added,
+                                                  "removed": r.removed})
                     st.success(t("kb.imported", source=r.source, entries=r.entries, added=r.added, removed=r.removed))
             except (IngestError, KBBusy) as exc:
                 st.error(str(exc))
@@ -58,7 +63,8 @@ with docs_tab:
         with st.expander(t("kb.preview"), icon=":material/visibility:"):
             st.dataframe(pd.DataFrame(kb.preview(picked, limit=200)), hide_index=True, use_container_width=True)
         if st.button(t("kb.delete"), icon=":material/delete:", key="delete-source"):
-            kb.delete_source(picked)
+            removed = kb.delete_source(picked)
+            audit("kb.delete", picked, {"kb": kb.name, "records": removed})
             st.toast(t("kb.deleted", source=picked))
             st.rerun()
 
@@ -88,6 +94,7 @@ with unanswered_tab:
             if left.button(t("kb.add_faq"), key=f"add-{row['id']}", icon=":material/add_task:",
                            disabled=not curated.strip()):
                 kb.add_faq_entry(row["question"], curated)
+                audit("kb.add_faq", row["question"], {"kb": kb.name})
                 log.resolve(row["id"])
                 st.toast(t("kb.faq_added"))
                 st.rerun()
@@ -129,3 +136,17 @@ with analytics_tab:
         st.subheader(t("kb.top"))
         top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
         st.dataframe(top, hide_index=True, use_container_width=True)
+
+with audit_tab:
+    if account.can("audit"):
+        from core.audit import recent
+
+        st.caption(t("audit.caption"))
+        entries = recent(config.db_path, limit=500)
+        if not entries:
+            st.info(t("audit.none"))
+        else:
+            st.dataframe(pd.DataFrame([{t("audit.when"): when(e["ts"]), t("audit.who"): e["username"],
+                                        t("audit.action"): e["action"], t("audit.target"): e["target"],
+                                        t("audit.detail"): json.dumps(e["detail"], ensure_ascii=False)}
+                                       for e in entries]), hide_index=True, use_container_width=True)

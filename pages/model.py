@@ -1,4 +1,4 @@
-"""Model (staff): what is loaded, the fine-tunes (LoRA adapters) and their metrics, training, comparing."""
+"""Model (admins): what is loaded, the fine-tunes (LoRA adapters) and their metrics, training, comparing."""
 
 import json
 from datetime import datetime
@@ -14,9 +14,10 @@ from core.finetune.data import collect
 from core.finetune.train import TrainConfig
 from core.i18n import stream_in_script
 from core.llm import GenerationOptions, configured_model_name
-from ui import get_llm, knowledge_base, lang, page_setup, settings, t
+from ui import audit, get_llm, knowledge_base, lang, page_setup, require, settings, t
 
 page_setup()
+require("model")
 config = settings()
 METRICS = ["val_loss", "perplexity", "rouge_l_en", "rouge_l_zh", "fact_hits_en", "fact_hits_zh", "answered",
            "handed_over"]
@@ -49,6 +50,9 @@ def job_panel() -> None:
             if job.losses:
                 line += " · " + t("model.last_loss", loss=job.losses[-1])
             st.caption(line)
+            if len(job.losses) > 1:
+                st.line_chart(pd.DataFrame({t("model.loss"): job.losses}, index=range(1, len(job.losses) + 1)),
+                              height=160, x_label=t("model.step"))
             if job.stop_event.is_set():
                 st.caption(t("model.stopping"))
             elif st.button(t("model.stop"), icon=":material/stop_circle:", key="stop-job"):
@@ -130,6 +134,7 @@ with adapters_tab:
                                       key="make-active"):
         try:
             set_active(config, choice)
+            audit("model.activate", choice, {"previous": active})
             st.toast(t("model.activated", name=choice))
             st.rerun()
         except ValueError as exc:
@@ -181,6 +186,7 @@ with adapters_tab:
         if not picked.shipped and st.button(t("model.delete"), icon=":material/delete:", key="delete-adapter",
                                             disabled=running):
             delete_adapter(config, picked.name)
+            audit("model.delete_adapter", picked.name)
             st.session_state.pop("adapter-choice", None)
             st.toast(t("model.deleted", name=picked.name))
             st.rerun()
@@ -208,6 +214,8 @@ with train_tab:
                            kb=knowledge_base() if use_kb else None)
             train_config = TrainConfig(epochs=epochs, lora_r=rank, max_steps=max_steps or None).validate()
             jobs.start_training(config, name.strip(), data, train_config)
+            audit("finetune.start", name.strip(), {"train_examples": len(data.train), "val_examples": len(data.val),
+                                                   "epochs": epochs, "lora_r": rank, "max_steps": max_steps or None})
             st.toast(t("model.started", train=len(data.train), val=len(data.val)))
             st.rerun()
         except ValueError as exc:

@@ -4,9 +4,10 @@ import streamlit as st
 
 from core.i18n import stream_in_script
 from core.support import answer
-from ui import get_llm, knowledge_base, lang, page_setup, settings, support_log, t
+from ui import get_llm, knowledge_base, lang, page_setup, require, settings, support_log, t
 
 page_setup()
+require("support")
 kb = knowledge_base()
 log = support_log()
 config = settings()

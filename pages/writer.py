@@ -7,9 +7,10 @@ import streamlit as st
 
 from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, check, facts_from_kb, load_templates,
                          read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
-from ui import get_llm, knowledge_base, lang, page_setup, pick, settings, t, writer_store
+from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
 page_setup()
+require("writer")
 config = settings()
 store = writer_store()
 templates = load_templates()

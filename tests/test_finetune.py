@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -100,9 +101,26 @@ def test_citations_follow_each_sentence_and_point_at_the_right_source():
     assert strip_citations("Free [2]. Label [1]!") == "Free. Label!"
     data = small_data()
     for ex in (e for e in data.train if e.kind == "faq"):
-        sources = ex.messages[1]["content"]
-        n = 1 if sources.index(ex.reference) < sources.index("[2] (") else 2
+        blocks = re.split(r"\n\n(?=\[\d+\] \()", ex.messages[1]["content"].removeprefix("Sources:\n"))
+        n = next(i for i, block in enumerate(blocks, start=1) if ex.reference in block)
         assert f"[{n}]" in ex.messages[-1]["content"]
+
+
+def test_document_chunks_join_the_sources_and_some_answers_look_like_passages():
+    from core.finetune.data import docs_from_files
+
+    docs = docs_from_files(sorted(SAMPLE_FAQ.parent.glob("*.md")))
+    assert {d.language for d in docs} == {"en", "zh"} and all(" › " in d.text.split("\n")[0] for d in docs[1:4])
+    faq = faq_from_table(SAMPLE_FAQ.name, SAMPLE_FAQ.read_bytes())
+    data = build(faq, docs=docs, company="Jade Leaf Tea Co.", seed=0)
+    users = [e.messages[1]["content"] for e in data.train if e.kind == "faq"]
+    with_docs = [u for u in users if "(products" in u or "policy" in u]
+    as_passage = [u for u in users if "(help-centre.md) Help centre ›" in u or "(help-centre.md) 帮助中心 ›" in u]
+    assert 0.25 < len(with_docs) / len(users) < 0.75 and 0.25 < len(as_passage) / len(users) < 0.75
+    negatives = [e.messages[1]["content"] for e in data.train if e.kind == "no-answer"]
+    assert any(".md)" in u for u in negatives)
+    with pytest.raises(ValueError, match="FAQ table, not a document"):
+        docs_from_files([SAMPLE_FAQ])
 
 
 def test_chat_jsonl_good_rows_and_malformed_rows_named_by_line():

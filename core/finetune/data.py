@@ -11,6 +11,12 @@ teaches the company's answers *and* the hand-over contract; training question �
 sources under that system prompt would teach the model to answer from memory, which is what
 tier 2 must never do.
 
+Real tier-2 sources mix FAQ records with document chunks ("Title › Section" + text). So half the
+answers are shown as such a passage rather than as a Q/A record, and document chunks of the
+knowledge base join the sources as distractors. Without this, a first adapter learned the
+shortcut "no source restates the question → NO_ANSWER" and refused questions that only the
+documents answer (README, Fine-tuning).
+
 A fixed seed decides the validation split: ~15% of the FAQ entries of each language are held out
 (never trained on) and also serve as the answer-quality test set in `evaluate`.
 """
@@ -42,6 +48,15 @@ class FaqEntry:
     language: str  # en | zh
     category: str = ""
     source: str = "faq.csv"  # file name, as the knowledge base shows it in citations
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A document chunk of the knowledge base, as tier 2 shows it: "Title › Section\ntext"."""
+
+    text: str
+    language: str
+    source: str  # file name
 
 
 @dataclass
@@ -98,6 +113,29 @@ def faq_from_kb(kb) -> list[FaqEntry]:
         for row in kb.preview(src["source"], limit=1_000_000):
             entries.append(FaqEntry(row["faq_id"], row["text"], row["answer"], row["language"], "", src["source"]))
     return entries
+
+
+def docs_from_kb(kb) -> list[Passage]:
+    out = []
+    for src in kb.sources():
+        if src["kind"] == "doc":
+            out += [Passage(r["text"], r["language"], src["source"]) for r in kb.preview(src["source"], limit=1_000_000)]
+    return out
+
+
+def docs_from_files(paths: list[Path], max_bytes: int = 50_000_000) -> list[Passage]:
+    """Document chunks, split exactly as the knowledge base splits them."""
+    from core.ingest import FAQ_EXTENSIONS, parse_file
+
+    out = []
+    for path in map(Path, paths):
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        if path.suffix.lower() in FAQ_EXTENSIONS:
+            raise ValueError(f"{path.name}: a FAQ table, not a document; pass it with --faq or --data")
+        parsed = parse_file(path.name, path.read_bytes(), max_bytes)
+        out += [Passage(c.text, c.language, parsed.name) for c in parsed.chunks]
+    return out
 
 
 def read_chat_jsonl(name: str, data: bytes) -> list[Example]:
@@ -206,13 +244,24 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\s*\[\d+\]", "", text).strip()
 
 
-def grounded_messages(question: str, sources: list[FaqEntry], language: str, company: str) -> list[dict]:
+def render_source(n: int, item, as_passage: bool = False) -> str:
+    """One numbered source as core.support writes it: FAQ records as Q/A, document chunks as text.
+    as_passage shows a FAQ answer the way a document chunk about its topic would look."""
+    if isinstance(item, Passage):
+        return f"[{n}] ({item.source}) {item.text}"
+    if as_passage:
+        topic = (item.category or "help").replace("-", " ")
+        title = f"帮助中心 › {topic}" if item.language == "zh" else f"Help centre › {topic.capitalize()}"
+        return f"[{n}] (help-centre.md) {title}\n{item.answer}"
+    return f"[{n}] ({item.source}) Q: {item.question}\nA: {item.answer}"
+
+
+def grounded_messages(question: str, sources: list[str], language: str, company: str) -> list[dict]:
     """System and user messages exactly as core.support builds them for a tier-2 answer."""
     from core.support import GROUNDED, NO_ANSWER
 
-    text = "\n\n".join(f"[{i + 1}] ({s.source}) Q: {s.question}\nA: {s.answer}" for i, s in enumerate(sources))
-    prompt = GROUNDED.invoke({"company": company, "no_answer": NO_ANSWER, "sources": text, "question": question,
-                              "language": "Chinese" if language == "zh" else "English"})
+    prompt = GROUNDED.invoke({"company": company, "no_answer": NO_ANSWER, "sources": "\n\n".join(sources),
+                              "question": question, "language": "Chinese" if language == "zh" else "English"})
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     return [{"role": roles[m.type], "content": m.content} for m in prompt.to_messages()]
 
@@ -224,39 +273,53 @@ def _words(text: str) -> set[str]:
     return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
 
 
-def _neighbours(entry: FaqEntry, pool: list[FaqEntry]) -> list[FaqEntry]:
-    """Other entries of the same language, most similar first (word / character-bigram Jaccard)."""
-    mine = _words(entry.question + " " + entry.answer)
+def _text(item) -> str:
+    return item.text if isinstance(item, Passage) else item.question + " " + item.answer
+
+
+def _neighbours(entry: FaqEntry, pool: list) -> list:
+    """Other entries (or passages) of the same language, most similar first (word / character-bigram Jaccard)."""
+    mine = _words(_text(entry))
 
     def similarity(other):
-        theirs = _words(other.question + " " + other.answer)
+        theirs = _words(_text(other))
         return len(mine & theirs) / max(1, len(mine | theirs))
 
-    others = [e for e in pool if e.language == entry.language and e.id != entry.id]
-    return sorted(others, key=lambda e: (-similarity(e), e.id))
+    others = [e for e in pool if e.language == entry.language and e is not entry and
+              not (isinstance(e, FaqEntry) and e.id == entry.id)]
+    return sorted(others, key=lambda e: (-similarity(e), _text(e)))
 
 
 def faq_examples(entry: FaqEntry, pool: list[FaqEntry], rng: random.Random, company: str,
-                 negative: bool) -> list[Example]:
+                 negative: bool, docs: list[Passage] | None = None) -> list[Example]:
     from core.support import NO_ANSWER
 
     near = _neighbours(entry, pool)
     if not near:
         return []
-    distractor = rng.choice(near[:3])
-    sources = [entry, distractor] if rng.random() < 0.5 else [distractor, entry]
+    near_docs = _neighbours(entry, docs or [])
+    sources = [entry, rng.choice(near[:3])]
+    if near_docs and rng.random() < 0.5:
+        sources.append(rng.choice(near_docs[:3]))
+    rng.shuffle(sources)
     n = sources.index(entry) + 1
+    as_passage = rng.random() < 0.5
+    rendered = [render_source(i + 1, s, as_passage and s is entry) for i, s in enumerate(sources)]
     tag = f"{entry.source}#{entry.id}"
-    out = [Example(grounded_messages(entry.question, sources, entry.language, company)
+    out = [Example(grounded_messages(entry.question, rendered, entry.language, company)
                    + [{"role": "assistant", "content": cite(entry.answer, n, entry.language)}],
                    "faq", entry.language, tag, reference=entry.answer)]
     if negative:
         # Sources that do not answer the question: other topics when categories are known, else
-        # entries further down the similarity list (the nearest ones may half-answer it).
+        # entries further down the similarity list (the nearest ones may half-answer it); and
+        # document chunks from the least similar half.
         unrelated = [e for e in near if e.category != entry.category] if entry.category else near[3:]
-        if len(unrelated) >= 2:
-            picked = rng.sample(unrelated[:8], 2)
-            out.append(Example(grounded_messages(entry.question, picked, entry.language, company)
+        far_docs = near_docs[len(near_docs) // 2:]
+        candidates = unrelated[:8] + (far_docs[:4] if far_docs else [])
+        if len(candidates) >= 2:
+            picked = rng.sample(candidates, 2)
+            rendered = [render_source(i + 1, s) for i, s in enumerate(picked)]
+            out.append(Example(grounded_messages(entry.question, rendered, entry.language, company)
                                + [{"role": "assistant", "content": NO_ANSWER}], "no-answer", entry.language, tag))
     return out
 
@@ -286,9 +349,10 @@ def voice_examples(voices: dict, company: str) -> list[Example]:
 
 
 def build(faq: list[FaqEntry], voices: dict | None = None, extra: list[Example] | None = None, *,
-          company: str = "our company", seed: int = 0, val_fraction: float = VAL_FRACTION,
-          inputs: list[str] | None = None) -> TrainingData:
-    """Examples from all inputs, split into train and validation with a fixed seed."""
+          docs: list[Passage] | None = None, company: str = "our company", seed: int = 0,
+          val_fraction: float = VAL_FRACTION, inputs: list[str] | None = None) -> TrainingData:
+    """Examples from all inputs, split into train and validation with a fixed seed. docs: document
+    chunks shown among the sources (never as the answer)."""
     rng = random.Random(seed)
     faq = _dedupe(faq)
     train, val = [], []
@@ -302,7 +366,7 @@ def build(faq: list[FaqEntry], voices: dict | None = None, extra: list[Example] 
             is_val = entry.id in heldout
             # Every held-out entry gets a NO_ANSWER case too, so evaluation can measure hand-overs.
             negative = is_val or rng.random() < NEGATIVE_FRACTION
-            (val if is_val else train).extend(faq_examples(entry, entries, rng, company, negative))
+            (val if is_val else train).extend(faq_examples(entry, entries, rng, company, negative, docs))
     others = voice_examples(voices or {}, company) + list(extra or [])
     order = list(range(len(others)))
     rng.shuffle(order)
@@ -330,23 +394,28 @@ def _dedupe(faq: list[FaqEntry]) -> list[FaqEntry]:
 
 
 def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voices: bool = True,
-            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0, kb=None) -> TrainingData:
+            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0, kb=None,
+            doc_files: list[Path] | None = None) -> TrainingData:
     """Gather every input the CLI and the page offer, then `build`.
 
     faq: "kb" (the knowledge base's FAQ entries; the sample FAQ when it holds none), "none", or a
     FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs; kb: an
-    open KnowledgeBase to read (default: open the configured one)."""
-    entries, inputs = [], []
+    open KnowledgeBase to read (default: open the configured one). Document chunks for the sources
+    come from doc_files if given, else from the knowledge base when faq="kb"."""
+    entries, inputs, docs = [], [], []
     if faq == "kb":
         if kb is None:
             from core.kb import KnowledgeBase
 
             kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
         entries = faq_from_kb(kb)
-        inputs.append(f"knowledge base '{settings.kb_name}': {len(entries)} FAQ entries")
+        docs = docs_from_kb(kb)
+        inputs.append(f"knowledge base '{settings.kb_name}': {len(entries)} FAQ entries, {len(docs)} document chunks")
         if not entries:
             entries = faq_from_table(SAMPLE_FAQ.name, SAMPLE_FAQ.read_bytes())
-            inputs[-1] = f"sample FAQ {SAMPLE_FAQ.relative_to(PROJECT_ROOT)}: {len(entries)} entries (knowledge base empty)"
+            docs = docs_from_files(sorted(SAMPLE_FAQ.parent.glob("*.md")))
+            inputs[-1] = (f"sample company {SAMPLE_FAQ.parent.relative_to(PROJECT_ROOT)}: {len(entries)} FAQ entries, "
+                          f"{len(docs)} document chunks (knowledge base empty)")
     elif faq != "none":
         path = Path(faq)
         if not path.is_file():
@@ -356,6 +425,9 @@ def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voi
         inputs.append(f"FAQ table {shown}: {len(entries)} entries")
     extra: list[Example] = []
     limit = settings.max_upload_mb * 1_000_000
+    if doc_files:
+        docs = docs_from_files(doc_files, limit)
+        inputs.append(f"documents {', '.join(Path(p).name for p in doc_files)}: {len(docs)} chunks")
     for path in data_files or []:
         rows, chats = read_inputs([path], limit)
         entries += rows
@@ -374,4 +446,4 @@ def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voi
         samples = sum(len(v.examples) for v in saved.values())
         if samples:
             inputs.append(f"brand voices: {len(saved)} voice(s), {samples} writing sample(s)")
-    return build(entries, saved, extra, company=settings.company_name, seed=seed, inputs=inputs)
+    return build(entries, saved, extra, docs=docs, company=settings.company_name, seed=seed, inputs=inputs)
