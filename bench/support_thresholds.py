@@ -32,7 +32,7 @@ def rows(path):
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
-        kb = KnowledgeBase(Path(tmp), "thresholds")
+        kb = KnowledgeBase(Path(tmp), "thresholds", chroma_host="")  # throw-away: never on a shared server
         load_sample(kb)
         on = {"en": [], "zh": []}
         for lang in ("en", "zh"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ class Settings:
     llm_backend: str = "local"
     openai_base_urls: str = ""
     openai_model: str = ""
-    openai_api_key: str = ""
+    openai_api_key: str = field(default="", repr=False)  # never in logs or tracebacks
     chroma_host: str = ""  # empty: the embedded store under data_dir/kb; else a `chroma run` server
     chroma_port: int = 8000
     # Sign-in (core/auth.py): "auto" = required once a user exists, "required", or "off".

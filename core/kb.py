@@ -7,7 +7,8 @@ records, its question and its question + answer, and scores as the better of the
 
 Record ids derive from content, so ingesting the same file twice changes nothing and a changed
 file replaces exactly its old chunks. Writes take a file lock, so the app and the CLI never write
-the store at the same time; a version file tells other processes to rebuild their BM25 index.
+the store at the same time; a version marker tells other processes to rebuild their BM25 index.
+The store is an embedded folder, or a Chroma server shared by many processes (`chroma_client`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ E5_FLOOR = 0.7  # e5 gives even unrelated texts ~0.7; confidence rescales [0.7, 
 
 class KBBusy(RuntimeError):
     pass
+
+
+class KBUnavailable(RuntimeError):
+    """The configured Chroma server does not answer."""
 
 
 @dataclass
@@ -89,34 +94,68 @@ def _entry_id(kb: str, source: str, chunk: Chunk, position: int) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
+def chroma_client(root: Path, server: str | None = None):
+    """The one place a Chroma client is made: the embedded store in `root/chroma` (default; one
+    process per folder), or, when `server` ("host:port", APP_CHROMA_HOST/APP_CHROMA_PORT) is given,
+    a Chroma server (`chroma run`) that any number of app processes on any hosts share. Embedding
+    happens here, client-side, with our functions in both cases; the server only stores vectors."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if not server:
+        return chromadb.PersistentClient(path=str(Path(root) / "chroma"), settings=settings)
+    host, _, port = server.rpartition(":")
+    try:
+        return chromadb.HttpClient(host=host, port=int(port), settings=settings)
+    except Exception as exc:  # chromadb says ValueError("Could not connect to a Chroma server…")
+        raise KBUnavailable(f"Cannot reach the Chroma server at {server} (APP_CHROMA_HOST, APP_CHROMA_PORT): {exc}") from None
+
+
 class KnowledgeBase:
-    def __init__(self, root: Path, name: str = "default"):
+    def __init__(self, root: Path, name: str = "default", chroma_host: str | None = None,
+                 chroma_port: int | None = None):
+        """root: this process's folder for the store (embedded mode), the write lock and markers.
+        chroma_host/chroma_port: None = from the settings; chroma_host "" = the embedded store."""
         if not KB_NAME.match(name):
             raise ValueError("A knowledge base name needs 3–63 characters: a–z, 0–9, '-' or '_'")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         import jieba
 
         jieba.setLogLevel(60)
         self.name = name
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(
-            path=str(self.root / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-        )
+        if chroma_host is None:
+            from core.config import load_settings
+
+            configured = load_settings()
+            chroma_host, chroma_port = configured.chroma_host, configured.chroma_port
+        self.server = f"{chroma_host.strip()}:{chroma_port or 8000}" if chroma_host.strip() else None
+        client = chroma_client(self.root, self.server)
         space = {"hnsw:space": "cosine"}
         self._e5 = client.get_or_create_collection(f"{name}-e5", embedding_function=e5_embedding(), metadata=space)
         self._minilm = client.get_or_create_collection(
             f"{name}-minilm", embedding_function=minilm_embedding(), metadata=space
         )
+        # With a server, the "something changed" marker lives in the server too, so processes that
+        # share no folder (other hosts) still rebuild their BM25 index after another one writes.
+        self._meta = client.get_or_create_collection(f"{name}-meta", embedding_function=None) if self.server else None
         self._thread_lock = threading.Lock()
         self._bm25 = None  # (version, model, entry ids, entry metadata)
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
     def _writing(self, timeout: float = 60):
-        """One writer at a time, across threads and processes (app + CLI)."""
+        """One writer at a time, across threads and processes (app + CLI) that share `root`.
+
+        The lock protects (1) the embedded store, which two writing processes corrupt, and (2) the
+        read-then-write of one source's records (ingest replaces a file's old chunks; add_faq_entry
+        rewrites "staff-answers"), which two writers of the same source would race on. A Chroma
+        server makes (1) moot but not (2): processes on other hosts, with their own `root`, are not
+        serialised, so imports belong to one place (docs/deploy.md). Writes of different sources
+        never conflict: record ids derive from content. After a write the version marker changes
+        (a file here, and in the server when there is one) so readers rebuild their BM25 index.
+        """
         with self._thread_lock:
             with open(self.root / f"{self.name}.lock", "w") as fh:
                 deadline = time.monotonic() + timeout
@@ -131,8 +170,13 @@ class KnowledgeBase:
                 try:
                     yield
                 finally:
-                    (self.root / f"{self.name}.version").write_text(uuid.uuid4().hex)
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+                    version = uuid.uuid4().hex
+                    (self.root / f"{self.name}.version").write_text(version)
+                    try:
+                        if self._meta is not None:
+                            self._meta.upsert(ids=["version"], embeddings=[[0.0]], documents=[version])
+                    finally:
+                        fcntl.flock(fh, fcntl.LOCK_UN)
 
     def ingest_bytes(self, filename: str, data: bytes, max_bytes: int = 50_000_000, progress=None) -> IngestReport:
         return self.ingest_parsed(parse_file(filename, data, max_bytes), progress=progress)
@@ -226,9 +270,15 @@ class KnowledgeBase:
                                    "faq_id": meta["faq_id"], "language": meta["language"]}
         return sorted(rows.values(), key=lambda r: r["position"])[:limit]
 
-    def _bm25_index(self):
+    def _version(self) -> str:
+        if self._meta is not None:
+            got = self._meta.get(ids=["version"], include=["documents"])
+            return got["documents"][0] if got["ids"] else ""
         version_file = self.root / f"{self.name}.version"
-        version = version_file.read_text() if version_file.exists() else ""
+        return version_file.read_text() if version_file.exists() else ""
+
+    def _bm25_index(self):
+        version = self._version()
         if self._bm25 is None or self._bm25[0] != version:
             import bm25s
 

@@ -29,7 +29,7 @@ def evaluate(faq: Path, queries: Path, k: int = 5, modes=("hybrid",), store_dir:
     if unknown:
         raise IngestError(f"{queries.name}: faq_id not in {faq.name}: {', '.join(unknown[:5])}")
     with tempfile.TemporaryDirectory(prefix="kb-eval-", dir=store_dir) as tmp:
-        kb = KnowledgeBase(Path(tmp), "eval")
+        kb = KnowledgeBase(Path(tmp), "eval", chroma_host="")  # throw-away: never on a shared server
         from core.ingest import ParsedSource
 
         kb.ingest_parsed(ParsedSource(faq.name, "faq", chunks))

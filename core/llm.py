@@ -418,6 +418,10 @@ def resolve_model(settings: Settings, log=print) -> tuple[str, str, dict]:
 
 
 def load_llm(settings: Settings, log=print) -> LLM:
+    if settings.llm_backend.strip().lower() != "local":  # OpenAI-compatible server(s)
+        from core.llm_remote import load_remote_llm
+
+        return load_remote_llm(settings, log=log)
     start = time.perf_counter()
     name, source, kwargs = resolve_model(settings, log=log)
     device = pick_device(settings.device)
@@ -459,6 +463,8 @@ def load_llm(settings: Settings, log=print) -> LLM:
 
 def describe(settings: Settings) -> dict:
     """What would be loaded, without loading it (for the status line)."""
+    if settings.llm_backend.strip().lower() != "local":
+        return {"model": settings.openai_model or "?", "adapter": None, "device": "remote", "dtype": "n/a"}
     device = "?"
     try:
         device = pick_device(settings.device)

@@ -1,0 +1,442 @@
+"""The language model on other machines: any OpenAI-compatible server (vLLM, llama.cpp, TGI, Ollama).
+
+`APP_LLM_BACKEND=openai` makes `core.llm.load_llm` return a `RemoteLLM` instead of loading the
+model in this process. It has the same surface the pages and the CLI use (`stream`, `complete`,
+`count_tokens`, `fit`, `info`, `busy`, `warm_up`), and `stream` returns a `RemoteGeneration` that
+behaves like `core.llm.Generation`: iterate it for text chunks, `cancel()` closes the HTTP stream,
+`stats` holds prompt/new tokens, time to first token and decode speed afterwards.
+
+Several base URLs (`APP_OPENAI_BASE_URLS`, comma-separated) spread the load: each request starts at
+the next URL in turn (round-robin). A connection error, a timeout or an HTTP 5xx before the first
+word arrives moves the request to the next URL and marks the failing one down for `cooldown_s`
+(down URLs are tried last, not never, so a recovered server comes back). A 429 moves on without
+marking the server down. Other HTTP errors (401 bad key, 404 unknown model, 400 prompt too long)
+are the same on every server, so they are reported at once. Once text has been shown, a failure is
+reported instead of silently starting the answer again elsewhere.
+
+Requests are not queued here: unlike the one local model, servers batch concurrent requests.
+The API key is only handed to the `openai` client; it never appears in `info`, errors or logs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import re
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import openai
+
+from core.config import Settings
+from core.llm import LLM, FittedPrompt, GenerationOptions, GenerationStats, ModelInfo, _clean
+from core.model_assets import DEFAULT_MODEL_NAME, ModelUnavailable
+
+COOLDOWN_S = 15.0  # how long a failing server is tried last
+# connect: a dead host fails over quickly; read: a long prompt on a busy GPU may take a while to
+# produce its first token (vLLM queues requests beyond its batch).
+TIMEOUT = openai.Timeout(connect=3.0, read=120.0, write=30.0, pool=10.0)
+_END = object()
+
+
+class RemoteRefused(ModelUnavailable):
+    """The server answered, but refused the request (bad key, unknown model, prompt too long…)."""
+
+
+def display_url(url: str) -> str:
+    """The URL without credentials or query string, for info output and error messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+
+
+def parse_base_urls(value: str) -> list[str]:
+    urls = []
+    for raw in (value or "").split(","):
+        url = raw.strip()
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ModelUnavailable(f"APP_OPENAI_BASE_URLS: {display_url(url) or 'an entry'} is not an http(s) URL")
+        if parts.path in ("", "/"):
+            url = url.rstrip("/") + "/v1"  # a bare host:port means the usual OpenAI path
+        urls.append(url.rstrip("/"))
+    return urls
+
+
+# -- token counting -----------------------------------------------------------------------------
+_PIECE = re.compile(
+    r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"  # one CJK character
+    r"|\s?[A-Za-z]{1,6}"  # a word (or 6 letters of one) with its leading space
+    r"|\s?\d{1,3}"
+    r"|\s+"
+    r"|[^\sA-Za-z\d]"  # punctuation, other scripts: one each
+)
+
+
+class ApproximateTokenizer:
+    """Counts tokens without the server's tokenizer, for trimming history to the context budget.
+
+    An approximation, on purpose: the served model's own tokenizer may not be installed here.
+    Words count one per 6 letters, CJK characters one each, punctuation one each, plus a few tokens
+    of chat-template overhead per message. That is close to (and for English and Chinese a little
+    above) what Qwen/Llama-style BPE tokenizers give; a tokenizer that splits Chinese into bytes
+    can count more, so keep APP_CONTEXT_TOKENS somewhat below the server's context length. A prompt
+    that is still too long is refused by the server with an HTTP 400, which is reported as such.
+    Pieces are strings, so `decode(encode(text)) == text` (LLM.fit cuts long messages with it).
+    """
+
+    per_message = 6  # <|im_start|>role\n … <|im_end|>\n and the like
+    generation_prompt = 4
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[str]:
+        return _PIECE.findall(text or "")
+
+    def decode(self, ids: list[str]) -> str:
+        return "".join(ids)
+
+    def apply_chat_template(self, messages, add_generation_prompt=True, tokenize=True):
+        ids: list[str] = []
+        for m in messages:
+            ids += ["<m>"] * self.per_message + self.encode(str(m.get("content") or ""))
+        return ids + ["<g>"] * (self.generation_prompt if add_generation_prompt else 0)
+
+
+def serves_default_model(model: str) -> bool:
+    """The server runs the packaged model (any quantisation/alias that keeps its name)."""
+    return DEFAULT_MODEL_NAME.lower() in (model or "").lower()
+
+
+def default_tokenizer(models_dir: Path, log=print):
+    """The packaged model's own tokenizer, exact and cheap once cached: from the cached checkpoint
+    when `make run` built one, else from a tokenizer-only copy saved the first time (reading it
+    out of the GGUF takes ~10-30 s, once)."""
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from core.model_assets import assemble_gguf, default_model_dir
+
+    base = default_model_dir(models_dir)
+    for folder in (base / "checkpoint", base / "tokenizer"):
+        if (folder / "tokenizer.json").is_file():
+            return AutoTokenizer.from_pretrained(str(folder))
+    gguf = assemble_gguf(models_dir)
+    log("Reading the packaged model's tokenizer (first time only)…")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    tmp = base / f"tokenizer.tmp-{os.getpid()}"  # replicas sharing the folder may do this at once
+    shutil.rmtree(tmp, ignore_errors=True)
+    tokenizer.save_pretrained(str(tmp))
+    try:
+        tmp.replace(base / "tokenizer")
+    except OSError:  # another process saved it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tokenizer
+
+
+# -- generation ---------------------------------------------------------------------------------
+class RemoteGeneration:
+    """A streamed reply from a server; the same surface as core.llm.Generation."""
+
+    def __init__(self, llm: "RemoteLLM", prompt: FittedPrompt, options: GenerationOptions):
+        self._llm = llm
+        self._prompt = prompt
+        self._options = options
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._queue: queue.Queue = queue.Queue()
+        self._error: BaseException | None = None
+        self._stream = None
+        self._stream_lock = threading.Lock()
+        self.text = ""
+        self.base_url: str | None = None  # the server that answered (without credentials)
+        self.stats = GenerationStats(
+            prompt_tokens=prompt.prompt_tokens,
+            dropped_messages=prompt.dropped_messages,
+            truncated_chars=prompt.truncated_chars,
+        )
+        self._thread = threading.Thread(target=self._run, name="remote-generation", daemon=True)
+        self._thread.start()
+
+    # Servers batch concurrent requests: nothing waits in a queue of ours.
+    @property
+    def queued(self) -> bool:
+        return False
+
+    @property
+    def waiting_ahead(self) -> int:
+        return 0
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        return True
+
+    def cancel(self) -> None:
+        """Stop: closing the HTTP stream also tells the server to stop generating."""
+        self._cancel.set()
+        with self._stream_lock:
+            stream = self._stream
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:
+                pass
+
+    def __iter__(self):
+        try:
+            while True:
+                chunk = self._queue.get()
+                if chunk is _END:
+                    break
+                self.text += chunk
+                yield chunk
+            self._thread.join()
+            if self._error is not None:
+                raise self._error
+        finally:
+            if not self._done.is_set():  # the consumer went away: stop the server's work too
+                self.cancel()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def result(self) -> str:
+        for _ in self:
+            pass
+        return self.text
+
+    def _run(self) -> None:
+        try:
+            self._llm._generate_remote(self)
+        except BaseException as exc:  # surfaced to the consumer in __iter__
+            self._error = exc
+        finally:
+            self._llm._finished()
+            self._done.set()
+            self._queue.put(_END)
+
+
+class _Endpoint:
+    def __init__(self, url: str, api_key: str):
+        self.url = display_url(url)
+        self.client = openai.OpenAI(base_url=url, api_key=api_key or "none", timeout=TIMEOUT, max_retries=0)
+        self.down_until = 0.0
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__
+        return f"cannot connect: {cause}" if cause else "cannot connect"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class RemoteLLM(LLM):
+    """Generation on OpenAI-compatible servers. Inherits prompt fitting (`fit`, `count_tokens`) and
+    `complete` from LLM; replaces loading, `stream`, `busy` and `warm_up`."""
+
+    def __init__(self, urls: list[str], model: str, api_key: str, tokenizer, info: ModelInfo):
+        self.model = None  # no weights in this process
+        self.model_name = model
+        self.tokenizer = tokenizer
+        self.exact_tokens = not isinstance(tokenizer, ApproximateTokenizer)
+        self.info = info
+        self.eos_token_ids: list[int] = []  # the server stops at its model's own end tokens
+        self.cooldown_s = COOLDOWN_S
+        self.endpoints = [_Endpoint(u, api_key) for u in urls]
+        self._turn = itertools.count()
+        self._state = threading.Lock()
+        self._in_flight = 0
+
+    @property
+    def busy(self) -> bool:
+        with self._state:
+            return self._in_flight > 0
+
+    def warm_up(self) -> None:
+        """Check that at least one server answers (`GET /models`); mark the others down."""
+        failures = []
+        for ep in self.endpoints:
+            try:
+                ep.client.with_options(timeout=5.0).models.list()
+                ep.down_until = 0.0
+            except openai.OpenAIError as exc:
+                if isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+                    raise RemoteRefused(f"The model server {ep.url} refused the API key (HTTP {exc.status_code}): "
+                                        "check APP_OPENAI_API_KEY") from None
+                self._mark_down(ep)
+                failures.append(f"{ep.url} ({_reason(exc)})")
+        if len(failures) == len(self.endpoints):
+            raise ModelUnavailable(_unreachable(failures))
+
+    def stream(self, messages: list[dict], options: GenerationOptions | None = None) -> RemoteGeneration:
+        options = (options or GenerationOptions()).validate()
+        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens)
+        with self._state:
+            self._in_flight += 1
+        return RemoteGeneration(self, prompt, options)
+
+    # -- worker side ---------------------------------------------------------------------------
+    def _finished(self) -> None:
+        with self._state:
+            self._in_flight -= 1
+
+    def _mark_down(self, ep: _Endpoint) -> None:
+        ep.down_until = time.monotonic() + self.cooldown_s
+
+    def _order(self) -> list[_Endpoint]:
+        """Round-robin start; servers marked down go to the back of the line."""
+        with self._state:
+            start = next(self._turn) % len(self.endpoints)
+        rotated = self.endpoints[start:] + self.endpoints[:start]
+        now = time.monotonic()
+        return [e for e in rotated if e.down_until <= now] + [e for e in rotated if e.down_until > now]
+
+    def _request(self, gen: RemoteGeneration) -> dict:
+        o = gen._options
+        kwargs = dict(model=self.model_name, messages=gen._prompt.messages, stream=True,
+                      max_tokens=o.max_new_tokens, temperature=o.temperature, top_p=o.top_p,
+                      stream_options={"include_usage": True})
+        if o.seed is not None:
+            kwargs["seed"] = o.seed
+        if o.repetition_penalty != 1.0:
+            # Not an OpenAI parameter: vLLM reads repetition_penalty, llama.cpp repeat_penalty;
+            # servers ignore the fields they do not know.
+            kwargs["extra_body"] = {"repetition_penalty": o.repetition_penalty,
+                                    "repeat_penalty": o.repetition_penalty}
+        return kwargs
+
+    def _generate_remote(self, gen: RemoteGeneration) -> None:
+        kwargs = self._request(gen)
+        stats = gen.stats
+        started = time.perf_counter()
+        failures: list[str] = []
+        for ep in self._order():
+            if gen._cancel.is_set():
+                break
+            try:
+                stream = ep.client.chat.completions.create(**kwargs)
+            except openai.APIStatusError as exc:
+                if exc.status_code >= 500 or exc.status_code == 429:
+                    if exc.status_code >= 500:
+                        self._mark_down(ep)
+                    failures.append(f"{ep.url} ({_reason(exc)})")
+                    continue
+                raise RemoteRefused(_refusal(ep, exc, self.model_name)) from None
+            except openai.APIConnectionError as exc:  # includes timeouts
+                self._mark_down(ep)
+                failures.append(f"{ep.url} ({_reason(exc)})")
+                continue
+            with gen._stream_lock:
+                gen._stream = stream
+            if gen._cancel.is_set():
+                stream.close()
+            pieces, first, last, usage = 0, None, None, None
+            try:
+                for chunk in stream:
+                    if gen._cancel.is_set():
+                        break
+                    if getattr(chunk, "usage", None):
+                        usage = chunk.usage
+                    for choice in chunk.choices or []:
+                        piece = getattr(choice.delta, "content", None) if choice.delta else None
+                        if piece:
+                            last = time.perf_counter()
+                            first = first or last
+                            pieces += 1
+                            gen._queue.put(piece)
+            except Exception as exc:
+                if not gen._cancel.is_set():
+                    self._mark_down(ep)
+                    if pieces == 0:  # nothing shown yet: the next server can still answer
+                        failures.append(f"{ep.url} ({_reason(exc)})")
+                        continue
+                    raise RuntimeError(f"The model server {ep.url} stopped in the middle of the answer "
+                                       f"({_reason(exc)}); the text so far is kept, try again") from None
+            finally:
+                with gen._stream_lock:
+                    gen._stream = None
+                try:
+                    stream.close()
+                except Exception:
+                    pass
+            gen.base_url = ep.url
+            stats.seconds = time.perf_counter() - started
+            stats.stopped = gen._cancel.is_set()
+            # Without usage from the server, count stream chunks: vLLM and llama.cpp send one
+            # token per chunk (a character split across tokens may merge two).
+            stats.new_tokens = int(getattr(usage, "completion_tokens", 0) or pieces)
+            if getattr(usage, "prompt_tokens", 0):
+                stats.prompt_tokens = int(usage.prompt_tokens)
+            if first is not None:
+                # From sending the request (fail-over included) to the first word: what a user waits.
+                stats.ttft_ms = (first - started) * 1000
+                if stats.new_tokens > 1 and last > first:
+                    stats.decode_tok_s = (stats.new_tokens - 1) / (last - first)
+            return
+        stats.seconds = time.perf_counter() - started
+        if gen._cancel.is_set():
+            stats.stopped = True
+            return
+        raise ModelUnavailable(_unreachable(failures))
+
+
+def _unreachable(failures: list[str]) -> str:
+    return ("No model server answered: " + "; ".join(failures)
+            + ". Check that the servers in APP_OPENAI_BASE_URLS are running and reachable from here.")
+
+
+def _refusal(ep: _Endpoint, exc: openai.APIStatusError, model: str) -> str:
+    hint = {401: "check APP_OPENAI_API_KEY", 403: "check APP_OPENAI_API_KEY",
+            404: f"does it serve a model named {model!r}? Check APP_OPENAI_MODEL",
+            400: "the prompt may be longer than the server's context: lower APP_CONTEXT_TOKENS"}.get(exc.status_code, "")
+    detail, message = "", None
+    if isinstance(exc.body, dict):  # {"error": {"message": …}} or {"message": …}, by server
+        error = exc.body.get("error")
+        message = exc.body.get("message") or (error.get("message") if isinstance(error, dict) else error)
+    if isinstance(message, str) and message:
+        detail = f": {message[:200]}"
+    return f"The model server {ep.url} refused the request (HTTP {exc.status_code}{detail})" + (f"; {hint}" if hint else "")
+
+
+def load_remote_llm(settings: Settings, log=print) -> RemoteLLM:
+    """Connect (lazily) to the configured OpenAI-compatible server(s); nothing is loaded but,
+    for the packaged model, its tokenizer."""
+    start = time.perf_counter()
+    backend = settings.llm_backend.strip().lower()
+    if backend != "openai":
+        raise ModelUnavailable(f"APP_LLM_BACKEND={settings.llm_backend!r}: choose 'local' or 'openai'")
+    urls = parse_base_urls(settings.openai_base_urls)
+    if not urls:
+        raise ModelUnavailable("APP_LLM_BACKEND=openai needs APP_OPENAI_BASE_URLS, e.g. http://vllm:8000/v1")
+    model = settings.openai_model.strip()
+    if not model:
+        raise ModelUnavailable("APP_LLM_BACKEND=openai needs APP_OPENAI_MODEL: the model name the server serves")
+    tokenizer = ApproximateTokenizer()
+    if serves_default_model(model):
+        try:
+            tokenizer = default_tokenizer(settings.runtime_models_dir, log=log)
+        except (ModelUnavailable, OSError, ValueError) as exc:
+            log(f"Counting tokens approximately: the packaged tokenizer is unavailable ({exc})")
+    shown = [display_url(u) for u in urls]
+    info = ModelInfo(
+        model=model,
+        source="OpenAI-compatible server(s) " + ", ".join(shown),
+        adapter=None,  # a LoRA adapter is the server's business (vLLM --lora-modules)
+        device="remote",
+        dtype="n/a",
+        params=0,
+        load_s=round(time.perf_counter() - start, 2),
+        context_tokens=settings.context_tokens,
+        threads=None,
+    )
+    return RemoteLLM(urls, model, settings.openai_api_key.strip(), tokenizer, info)
