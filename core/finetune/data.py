@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.citations import words
 from core.config import PROJECT_ROOT
 
 SAMPLE_FAQ = PROJECT_ROOT / "data" / "kb" / "sample" / "faq.csv"
@@ -266,23 +267,16 @@ def grounded_messages(question: str, sources: list[str], language: str, company:
     return [{"role": roles[m.type], "content": m.content} for m in prompt.to_messages()]
 
 
-def _words(text: str) -> set[str]:
-    text = text.lower()
-    words = set(re.findall(r"[a-z0-9]+", text))
-    cjk = "".join(re.findall(r"[\u4e00-\u9fff]", text))
-    return words | {cjk[i : i + 2] for i in range(len(cjk) - 1)}
-
-
 def _text(item) -> str:
     return item.text if isinstance(item, Passage) else item.question + " " + item.answer
 
 
 def _neighbours(entry: FaqEntry, pool: list) -> list:
     """Other entries (or passages) of the same language, most similar first (word / character-bigram Jaccard)."""
-    mine = _words(_text(entry))
+    mine = words(_text(entry))
 
     def similarity(other):
-        theirs = _words(_text(other))
+        theirs = words(_text(other))
         return len(mine & theirs) / max(1, len(mine | theirs))
 
     others = [e for e in pool if e.language == entry.language and e is not entry and
