@@ -135,6 +135,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "writer.missing": ("Missing: {words}", "缺少：{words}"),
     "writer.banned_found": ("Banned words: {words}", "出现禁用词：{words}"),
     "writer.lang_ok": ("Language ✓", "语言 ✓"),
+    "writer.structure_missing": ("Lacks {parts}", "缺少{parts}"),
+    "writer.too_short": ("Much shorter than asked", "明显短于要求的篇幅"),
     "writer.lang_bad": ("Wrong language ({lang})", "语言不符（{lang}）"),
     "writer.download_md": ("Markdown", "Markdown"),
     "writer.download_docx": ("Word", "Word"),

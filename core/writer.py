@@ -63,6 +63,9 @@ class Template:
     # One worked example per language ({"fields": {...}, "output": "..."}), shown to the model as
     # an earlier turn: a 0.5B model copies a format far more reliably than it follows a description.
     examples: dict = field(default_factory=dict)
+    # Parts a usable draft must have, per language: [{"label": {...}, "pattern": regex, "min": n}]
+    # (a subject line, 3 bullets, a quote...). A draft that lacks one is written again.
+    structure: dict = field(default_factory=dict)
 
     def example(self, lang: str, platform: str | None = None) -> dict | None:
         if platform and platform in self.platforms:
@@ -85,7 +88,8 @@ def parse_template(path: Path) -> Template:
         fields_ = tuple(Field(f["name"], f["label"], bool(f.get("required")), bool(f.get("multiline")),
                               f.get("placeholder", {})) for f in raw["fields"])
         template = Template(raw["id"], raw["name"], raw.get("description", {"en": "", "zh": ""}), fields_,
-                            raw["prompt"], raw["max_chars"], raw.get("platforms", {}), raw.get("example", {}))
+                            raw["prompt"], raw["max_chars"], raw.get("platforms", {}), raw.get("example", {}),
+                            raw.get("structure", {}))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise TemplateError(f"Template {path.name} is broken: {exc.__class__.__name__}: {exc}") from None
     if template.id != path.stem:
@@ -108,7 +112,22 @@ def parse_template(path: Path) -> Template:
                 where = f"platform {platform!r} " if platform else ""
                 raise TemplateError(f"Template {path.name}: {where}{lang} example needs 'fields' (object) and "
                                     "'output' (text)")
+    for lang, parts in template.structure.items():
+        for part in parts if isinstance(parts, list) else [None]:
+            try:
+                re.compile(part["pattern"], re.MULTILINE)
+                ok = part["label"].get("en") and part["label"].get("zh") and int(part.get("min", 1)) >= 1
+            except (TypeError, KeyError, AttributeError, ValueError, re.error) as exc:
+                raise TemplateError(f"Template {path.name}: {lang} structure part {part!r} is broken: {exc}") from None
+            if not ok:
+                raise TemplateError(f"Template {path.name}: {lang} structure part needs en/zh labels and min >= 1")
     return template
+
+
+def structure_missing(text: str, template: Template, lang: str) -> list[str]:
+    """Labels (in `lang`) of the template's required parts that `text` lacks."""
+    return [part["label"][lang] for part in template.structure.get(lang, [])
+            if len(re.findall(part["pattern"], text, re.MULTILINE)) < int(part.get("min", 1))]
 
 
 @lru_cache(maxsize=4)
@@ -162,6 +181,10 @@ class WriteRequest:
     def max_chars(self) -> int:
         return self.template.limit(self.lang, self.platform)
 
+    @property
+    def target_chars(self) -> int:
+        return int(self.max_chars * LENGTHS[self.length])
+
 
 def split_list(text: str) -> list[str]:
     return [w.strip() for w in re.split(r"[,，、;\n]", text or "") if w.strip()]
@@ -206,8 +229,7 @@ def _example_turns(req: WriteRequest) -> list[dict]:
 def build_messages(req: WriteRequest) -> list[dict]:
     req.validate()
     zh = req.lang == "zh"
-    target = int(req.max_chars * LENGTHS[req.length])
-    lines = [_task(req, req.fields), *_style_lines(req, target, req.max_chars)]
+    lines = [_task(req, req.fields), *_style_lines(req, req.target_chars, req.max_chars)]
     if req.keywords:
         lines.append(("必须包含这些词：" if zh else "Must include these words: ") + ", ".join(req.keywords))
     if req.banned:
@@ -246,17 +268,34 @@ def detect_language(text: str) -> str:
     return "zh" if cjk / len(letters) > 0.3 else "en"
 
 
+# A phrase of 4+ characters said three or more times in a row: the small model's loop.
+LOOP = re.compile(r"(\S.{3,}?)(?:[\s，,、;；]*\1){2,}")
+TOO_SHORT = 0.25  # of the length asked for: a draft this short stopped before it was done
+
+
+def collapse_loops(text: str) -> str:
+    return LOOP.sub(r"\1", text)
+
+
 def check(text: str, req: WriteRequest) -> dict:
     language = detect_language(text)
     return {
         "chars": len(text),
         "max_chars": req.max_chars,
         "length_ok": 0 < len(text) <= req.max_chars,
+        "too_short": len(text) < TOO_SHORT * req.target_chars,
         "missing_keywords": [k for k in req.keywords if not _contains(text, k)],
         "banned_found": [b for b in req.banned if _contains(text, b)],
+        "structure_missing": structure_missing(text, req.template, req.lang),
         "language": language,
         "language_ok": language == req.lang,
     }
+
+
+def problems(checks: dict) -> int:
+    """How far a draft is from usable; 0 = every check passed."""
+    return (2 * (not checks["language_ok"]) + 2 * len(checks.get("structure_missing", [])) + (not checks["length_ok"])
+            + checks.get("too_short", False) + len(checks["missing_keywords"]) + len(checks["banned_found"]))
 
 
 @dataclass
@@ -265,6 +304,7 @@ class Variant:
     checks: dict
     seconds: float = 0.0
     tokens: int = 0
+    attempts: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -303,18 +343,33 @@ ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platfor
 def clean(text: str) -> str:
     """Model output as text a person (and a .docx) can take: no control characters, no fences, no
     repeated instructions."""
-    text = CONTROL.sub("", text).strip().strip("`").strip()
+    text = collapse_loops(CONTROL.sub("", text).strip().strip("`").strip())
     return "\n".join(line for line in text.split("\n") if not ECHOED.search(line)).strip()
 
 
-def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None) -> Variant:
+ATTEMPTS = 2  # drafts per variant at most: a second one only when the first fails a check
+
+
+def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None,
+              attempts: int = ATTEMPTS) -> Variant:
+    """One variant. A 0.5B model sometimes stops early, loops or drops a required part; such a
+    draft is written again with another seed, and the better of the two is kept."""
     start = time.perf_counter()
-    gen = llm.stream(build_messages(req), options_for(req, seed))
-    for _ in gen:
-        if cancel is not None and cancel.is_set():
-            gen.cancel()
-    text = fit_length(clean(gen.text), req.max_chars)
-    return Variant(text, check(text, req), round(time.perf_counter() - start, 2), gen.stats.new_tokens)
+    messages = build_messages(req)
+    best, tokens = None, 0
+    for attempt in range(max(1, attempts)):
+        gen = llm.stream(messages, options_for(req, seed + 1000 * attempt))
+        for _ in gen:
+            if cancel is not None and cancel.is_set():
+                gen.cancel()
+        tokens += gen.stats.new_tokens
+        text = fit_length(clean(gen.text), req.max_chars)
+        checks = check(text, req)
+        if best is None or problems(checks) < problems(best[1]):
+            best = (text, checks)
+        if problems(best[1]) == 0 or (cancel is not None and cancel.is_set()):
+            break
+    return Variant(*best, round(time.perf_counter() - start, 2), tokens, attempt + 1)
 
 
 def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, check, facts_from_kb, load_templates,
-                         read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
+                         problems, read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
 from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
 page_setup()
@@ -49,9 +49,12 @@ def show_checks(c: dict) -> None:
         badges.append(t("writer.missing", words=", ".join(c["missing_keywords"])))
     if c["banned_found"]:
         badges.append(t("writer.banned_found", words=", ".join(c["banned_found"])))
+    if c.get("structure_missing"):
+        badges.append(t("writer.structure_missing", parts=", ".join(c["structure_missing"])))
+    if c.get("too_short"):
+        badges.append(t("writer.too_short"))
     badges.append(t("writer.lang_ok") if c["language_ok"] else t("writer.lang_bad", lang=c["language"]))
-    ok = c["length_ok"] and not c["missing_keywords"] and not c["banned_found"] and c["language_ok"]
-    (st.success if ok else st.warning)(" · ".join(badges))
+    (st.success if problems(c) == 0 else st.warning)(" · ".join(badges))
 
 
 def generate(req: WriteRequest, n: int) -> dict:

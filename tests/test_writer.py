@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.writer import (BrandVoice, TemplateError, WriteRequest, WriterStore, build_messages, check,
-                         load_templates, parse_template, run_batch, to_docx, write)
+from core.writer import (BrandVoice, TemplateError, Variant, WriteRequest, WriterStore, build_messages, check,
+                         collapse_loops, load_templates, parse_template, problems, run_batch, structure_missing,
+                         to_docx, write, write_one)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = load_templates()
@@ -31,6 +32,8 @@ def test_all_templates_load_in_order():
     ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "{ghost}", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "unknown field"),
     ('{"id": "bad", "name": {"en": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}}', "needs an 'zh'"),
     ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}, "example": {"en": "just text"}}', "example needs"),
+
+    ('{"id": "bad", "name": {"en": "x", "zh": "x"}, "fields": [], "prompt": {"en": "x", "zh": "x"}, "max_chars": {"en": 1, "zh": 1}, "structure": {"en": [{"label": {"en": "x", "zh": "x"}, "pattern": "(unclosed"}]}}', "structure part"),
 ])
 def test_broken_template_names_the_file(tmp_path, broken, message):
     path = tmp_path / "bad.json"
@@ -58,6 +61,9 @@ def test_prompt_building_for_every_template(template_id, lang):
     assert "Calm" in system["content"]
     assert ("简体中文" in text) if lang == "zh" else ("Write in English" in text)
     assert str(req.max_chars) in text
+    example = template.example(lang, platform)
+    if example:  # the worked example shows every part the template requires
+        assert structure_missing(example["output"], template, lang) == []
 
 
 def test_missing_required_field_is_refused():
@@ -179,3 +185,53 @@ def test_echoed_instructions_are_removed():
 
     text = "Opening line.\n- A benefit.\n- Lengths about 489 characters, never more than 700.\nTone: friendly.\n篇幅：约 200 字，最多 350 字。\nClosing line."
     assert clean(text) == "Opening line.\n- A benefit.\nClosing line."
+
+
+def test_structure_short_drafts_and_loops_are_checked():
+    req = WriteRequest(TEMPLATES["press_release"], sample_fields(TEMPLATES["press_release"]))
+    draft = "Jade Leaf opens a tea house\n\nJade Leaf opened its first tea house in Rotterdam today."
+    c = check(draft, req)
+    assert c["structure_missing"] == ["a quote", "an About section"] and c["too_short"] and problems(c) == 5
+    full = draft + ' "We are delighted to welcome guests," said Lin Mei.\n\nAbout Jade Leaf Tea Co.\n' + "x" * 600
+    assert check(full, req)["structure_missing"] == [] and problems(check(full, req)) == 0
+    zh = WriteRequest(TEMPLATES["ad_copy"], sample_fields(TEMPLATES["ad_copy"]), lang="zh")
+    assert check("标题：春茶上市", zh)["structure_missing"] == ["正文"]
+    assert collapse_loops("正文：鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉") == "正文：鲜茉莉花七次窨制，鲜茉莉"
+    assert collapse_loops("- spring harvest\n- spring harvest\n- chestnut") == "- spring harvest\n- spring harvest\n- chestnut"
+
+
+class ScriptedGeneration:
+    def __init__(self, text):
+        from types import SimpleNamespace
+
+        self.text, self.stats = text, SimpleNamespace(new_tokens=len(text.split()))
+
+    def __iter__(self):
+        return iter([self.text])
+
+    def cancel(self):
+        pass
+
+
+class ScriptedLLM:
+    """Answers with the given texts in turn: the writer's retry logic, without a model."""
+
+    def __init__(self, *texts):
+        self.texts, self.seeds = list(texts), []
+
+    def stream(self, messages, options):
+        self.seeds.append(options.seed)
+        return ScriptedGeneration(self.texts.pop(0))
+
+
+def test_a_failed_draft_is_written_again_and_the_better_one_kept():
+    req = WriteRequest(TEMPLATES["slogans"], sample_fields(TEMPLATES["slogans"]))
+    good = "\n".join(f"{i}. Spring tea, picked by hand" for i in range(1, 6))
+    llm = ScriptedLLM("1. Only one slogan", good)
+    v = write_one(llm, req, seed=3)
+    assert v.text == good and v.attempts == 2 and llm.seeds == [3, 1003]
+    llm = ScriptedLLM(good, "never used")
+    assert write_one(llm, req).attempts == 1  # a draft that passes every check is kept at once
+    llm = ScriptedLLM("1. Only one slogan", "nothing numbered at all")
+    v = write_one(llm, req)
+    assert v.text == "1. Only one slogan" and isinstance(v, Variant)  # the less bad of the two
