@@ -137,6 +137,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "writer.lang_ok": ("Language ✓", "语言 ✓"),
     "writer.structure_missing": ("Lacks {parts}", "缺少{parts}"),
     "writer.too_short": ("Much shorter than asked", "明显短于要求的篇幅"),
+    "writer.to_article": ("Write the article from this outline", "按此大纲写文章"),
     "writer.lang_bad": ("Wrong language ({lang})", "语言不符（{lang}）"),
     "writer.download_md": ("Markdown", "Markdown"),
     "writer.download_docx": ("Word", "Word"),

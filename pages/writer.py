@@ -57,6 +57,15 @@ def show_checks(c: dict) -> None:
     (st.success if problems(c) == 0 else st.warning)(" · ".join(badges))
 
 
+def outline_to_article(outline: str, topic: str) -> None:
+    """Button callback: open the blog-article template with this outline and topic filled in."""
+    article = templates["blog_article"]
+    st.session_state["writer-template"] = pick(article.name)
+    st.session_state["field-blog_article-outline"] = outline
+    st.session_state["field-blog_article-topic"] = topic
+    st.session_state.pop("writer-results", None)
+
+
 def generate(req: WriteRequest, n: int) -> dict:
     with st.spinner(t("writer.writing", n=n + 1)):
         variant = write_one(get_llm(), req, seed=n + int(st.session_state.get("writer-seed", 0)))
@@ -111,11 +120,14 @@ with write_tab:
                     st.session_state["writer-seed"] = int(st.session_state.get("writer-seed", 0)) + 1
                     results["variants"][i] = generate(req, i)
                     st.rerun()
-                title = pick(template.name)
+                if req.template.id == "blog_outline" and "blog_article" in templates:
+                    st.button(t("writer.to_article"), key=f"article-{i}", icon=":material/article:",
+                              on_click=outline_to_article, args=(v["text"], req.fields.get("topic", "")))
+                title, name = pick(req.template.name), req.template.id
                 c1, c2 = st.columns(2)
-                c1.download_button(t("writer.download_md"), to_markdown(title, [v["text"]]), f"{template.id}-{i + 1}.md",
+                c1.download_button(t("writer.download_md"), to_markdown(title, [v["text"]]), f"{name}-{i + 1}.md",
                                    key=f"md-{i}", icon=":material/download:")
-                c2.download_button(t("writer.download_docx"), to_docx(title, [v["text"]]), f"{template.id}-{i + 1}.docx",
+                c2.download_button(t("writer.download_docx"), to_docx(title, [v["text"]]), f"{name}-{i + 1}.docx",
                                    key=f"docx-{i}", icon=":material/download:")
 
 # -- batch ---------------------------------------------------------------------------------------

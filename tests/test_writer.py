@@ -155,6 +155,19 @@ def test_writer_page_generates_edits_and_checks():
     assert not at.exception
 
 
+def test_outline_becomes_the_article_template_with_the_outline_filled_in():
+    at = AppTest.from_file(str(ROOT / "pages" / "writer.py"), default_timeout=60).run()
+    at.sidebar.selectbox(key="writer-template").set_value("Blog outline").run()
+    at.text_input(key="field-blog_outline-topic").set_value("Brewing green tea")
+    at.button[0].click().run()  # Write
+    outline = next(ta.value for ta in at.text_area if ta.key and ta.key.startswith("variant-"))
+    at.button(key="article-0").click().run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="writer-template").value == "Blog article"
+    assert at.text_area(key="field-blog_article-outline").value == outline
+    assert at.text_input(key="field-blog_article-topic").value == "Brewing green tea"
+
+
 def test_writer_page_missing_field_warns():
     at = AppTest.from_file(str(ROOT / "pages" / "writer.py"), default_timeout=60).run()
     at.button[0].click().run()
