@@ -13,14 +13,21 @@ SHEET_RESERVED = {"history"}  # Excel keeps "History" for itself
 
 
 def safe_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """Text that Excel/LibreOffice would run as a formula gets a leading apostrophe. A carriage return
+    becomes a newline: CSV writers quote fields holding "\n" but not a lone "\r", which spreadsheet
+    programs read as a new row (whose first cell could then be a formula)."""
+    if isinstance(value, str):
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if value.startswith(FORMULA_START) or value.startswith("\n"):
+            return "'" + value
     return value
 
 
 def safe_cells(frame):
-    """A copy of a pandas DataFrame whose text cells cannot be read as formulas."""
-    return frame.map(safe_cell)
+    """A copy of a pandas DataFrame whose text cells, column names and index labels cannot be read as
+    formulas (headers are cells too once written: a scenario or column named "=..." would be one)."""
+    return frame.map(safe_cell).rename(columns=safe_cell, index=safe_cell)
 
 
 def sheet_names(names) -> list[str]:

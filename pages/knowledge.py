@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.ingest import SUPPORTED, IngestError
 from core.kb import KBBusy
-from ui import audit, knowledge_base, page_setup, require, settings, support_log, t
+from ui import audit, knowledge_base, page_setup, plain, require, settings, support_log, t
 
 page_setup()
 account = require("knowledge")
@@ -87,7 +87,7 @@ with unanswered_tab:
         st.success(t("kb.unanswered_none"))
     for row in rows[:50]:
         with st.container(border=True):
-            st.markdown(f"**{row['question']}**")
+            st.markdown(f"**{plain(row['question'])}**")  # a customer's words: shown, never rendered
             st.caption(f"{when(row['asked_at'])} · tier {row['tier']}" + (" · 👎" if row["feedback"] == 0 else ""))
             curated = st.text_area(t("kb.answer_for"), key=f"ans-{row['id']}", max_chars=4000)
             left, right = st.columns(2)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.i18n import stream_in_script
 from core.support import answer
-from ui import get_llm, knowledge_base, lang, page_setup, require, settings, support_log, t
+from ui import get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
 
 page_setup()
 require("support")
@@ -29,7 +29,7 @@ def show_answer_extras(msg: dict) -> None:
     if msg["sources"]:
         with st.expander(t("support.sources"), icon=":material/menu_book:"):
             for s in msg["sources"]:
-                label = f"**[{s['n']}]** {s['source']}" + (f" · {s['faq_id']}" if s["faq_id"] else "")
+                label = f"**[{s['n']}]** {plain(s['source'])}" + (f" · {plain(s['faq_id'])}" if s["faq_id"] else "")
                 st.markdown(label)
                 st.text(s["text"] if s["kind"] == "doc" else f"{s['text']}\n{s['answer']}")
     st.feedback("thumbs", key=f"fb-{msg['question_id']}", on_change=save_feedback, args=(msg["question_id"],))
@@ -50,6 +50,9 @@ if question and question.strip():
             llm = get_llm()
             past = [{"role": m["role"], "content": m["content"]} for m in history[-6:]]
             result = answer(question, kb, llm, past, thresholds=config.thresholds, company=config.company_name)
+        if result.generation is not None and result.generation.queued:  # say so, as the chat page does
+            with st.spinner(t("chat.waiting", ahead=max(1, result.generation.waiting_ahead))):
+                result.generation.wait_started()
         text = st.write_stream(stream_in_script(result.stream(), lang()))
         result.finish(text if isinstance(text, str) else "".join(map(str, text)))
     sources = result.sources_as_dicts() if result.tier != 3 else []
