@@ -477,9 +477,11 @@ def to_docx(title: str, texts: list[str]) -> bytes:
 
 
 # -- batch ----------------------------------------------------------------------------------
-def read_rows(name: str, data: bytes) -> list[dict]:
+def read_rows(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[dict]:
     from core.ingest import decode_text
 
+    if len(data) > max_bytes:
+        raise ValueError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     if name.lower().endswith(".xlsx"):
         import pandas as pd
 
@@ -494,7 +496,10 @@ def read_rows(name: str, data: bytes) -> list[dict]:
 def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: WriteRequest | None = None,
               progress=None, cancel: threading.Event | None = None) -> dict:
     """One text per row, appended to out_path as it goes; rows already in out_path are skipped, so
-    a stopped or crashed run resumes where it ended."""
+    a stopped or crashed run resumes where it ended. Cells that a spreadsheet would run as a
+    formula (the uploaded fields or the model's text starting with = + - @) are neutralised."""
+    from core.exports import safe_cell
+
     out_path = Path(out_path)
     done = set()
     if out_path.exists():
@@ -504,9 +509,9 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
     new_file = not out_path.exists()
     written = 0
     with out_path.open("a", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer = csv.writer(fh)
         if new_file:
-            writer.writeheader()
+            writer.writerow([safe_cell(c) for c in columns])
         for i, row in enumerate(rows, start=1):
             if cancel is not None and cancel.is_set():
                 break
@@ -517,9 +522,10 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
                                   ("lang", "tone", "audience", "length", "keywords", "banned", "platform", "voice")}))
             variant = write_one(llm, req, seed=i)
             c = variant.checks
-            writer.writerow({**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
-                             "missing_keywords": "; ".join(c["missing_keywords"]),
-                             "banned_found": "; ".join(c["banned_found"]), "language": c["language"]})
+            record = {**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
+                      "missing_keywords": "; ".join(c["missing_keywords"]),
+                      "banned_found": "; ".join(c["banned_found"]), "language": c["language"]}
+            writer.writerow([safe_cell(record.get(col, "")) for col in columns])
             fh.flush()
             written += 1
             if progress:

@@ -136,7 +136,7 @@ with batch_tab:
     upload = st.file_uploader("CSV / XLSX", type=["csv", "xlsx"], key="batch-file")
     if upload is not None:
         try:
-            rows = read_rows(upload.name, upload.getvalue())
+            rows = read_rows(upload.name, upload.getvalue(), config.max_upload_mb * 1_000_000)
         except ValueError as exc:
             st.error(str(exc))
             rows = []

@@ -376,8 +376,6 @@ def test_calculator_exports_go_through_the_safe_writer():
                 assert "safe_cells(" in line or "to_xlsx" in line, f"{path.name}: {line.strip()}"
 
 
-@pytest.mark.xfail(strict=True, reason="writer batch CSV cells are written raw (core/writer.py run_batch): "
-                   "reported to the writer's owner; remove this mark once fixed")
 def test_writer_batch_csv_cells_cannot_be_formulas(tmp_path, llm):
     from core.writer import load_templates, run_batch
 
