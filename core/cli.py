@@ -237,7 +237,7 @@ def cmd_write_batch(args, settings):
     path = Path(args.csv)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    rows = read_rows(path.name, path.read_bytes())
+    rows = read_rows(path.name, path.read_bytes(), settings.max_upload_mb * 1_000_000)
     base = _write_request(args, settings, dict(rows[0]))
     result = run_batch(load_llm(settings, log=_log(args)), base.template, rows, Path(args.out), base=base,
                        progress=None if args.json else (lambda f: print(f"\r{f:.0%}", end="", file=sys.stderr)))
@@ -340,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_cost.register(sub, add)
     cli_finetune.register(sub, add)
     cli_users.register(sub, add)
+    from core import cli_backup
+
+    cli_backup.register(sub, add)
     return parser
 
 

@@ -63,7 +63,10 @@ class ConversationStore:
         with connect(db_path) as conn:
             conn.executescript(SCHEMA)
 
-    def create(self, title: str = "", persona: str = "assistant", custom_prompt: str = "") -> str:
+    def create(self, title: str = "", persona: str = "assistant", custom_prompt: str = "",
+               first_message: str | None = None) -> str:
+        """A new conversation; with `first_message`, the user's opening message is saved in the same
+        transaction, so a crash between the two never leaves an empty, titled conversation."""
         cid = uuid.uuid4().hex[:12]
         now = time.time()
         with connect(self.db_path) as conn:
@@ -71,6 +74,12 @@ class ConversationStore:
                 "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?)",
                 (cid, _title_from(title) or "New chat", persona, custom_prompt, now, now),
             )
+            if first_message is not None:
+                conn.execute(
+                    "INSERT INTO messages (conversation_id, role, content, stats, created_at)"
+                    " VALUES (?, 'user', ?, NULL, ?)",
+                    (cid, first_message, now),
+                )
         return cid
 
     def list(self) -> list[Conversation]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ import numpy as np
 
 from core.embeddings import e5_embedding, has_cjk, minilm_embedding, to_simplified
 from core.ingest import Chunk, IngestError, ParsedSource, parse_file
+from core.locking import atomic_write_text
 
 EMBEDDERS = {"e5": e5_embedding, "minilm": minilm_embedding}
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
@@ -142,6 +144,7 @@ class KnowledgeBase:
         self._meta = client.get_or_create_collection(f"{name}-meta", embedding_function=None) if self.server else None
         self._thread_lock = threading.Lock()
         self._bm25 = None  # (version, model, entry ids, entry metadata)
+        self._finish_interrupted_write()
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
@@ -168,15 +171,51 @@ class KnowledgeBase:
                             raise KBBusy("Another import into this knowledge base is running; try again shortly")
                         time.sleep(0.2)
                 try:
+                    self._replay_journal()  # we hold the lock: a journal left now is a dead writer's
                     yield
                 finally:
                     version = uuid.uuid4().hex
-                    (self.root / f"{self.name}.version").write_text(version)
+                    atomic_write_text(self.root / f"{self.name}.version", version)  # never seen half-written
                     try:
                         if self._meta is not None:
                             self._meta.upsert(ids=["version"], embeddings=[[0.0]], documents=[version])
                     finally:
                         fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # -- crash safety ---------------------------------------------------------------------
+    # An ingest or a delete is many Chroma calls on two collections, with no transaction spanning
+    # them: a writer killed half-way (kill -9, power cut, OOM) would leave a half-replaced document
+    # (old and new chunks side by side, or a record in one collection only). So a write first notes
+    # its plan in `<name>.journal.json`; the next writer, or the next process to open the store,
+    # finds the note of a dead writer and completes or undoes the write (`_replay_journal`).
+    @property
+    def _journal_path(self) -> Path:
+        return self.root / f"{self.name}.journal.json"
+
+    def _journal(self, phase: str, source: str, ids: list[str]) -> None:
+        """phase "add": `ids` are being added (undo = delete them; the old version stays whole);
+        phase "delete": every new record is in and `ids` are being removed (redo = delete them)."""
+        atomic_write_text(self._journal_path, json.dumps({"phase": phase, "source": source, "ids": ids}))
+
+    def _replay_journal(self) -> None:
+        """With the write lock held: undo (phase "add") or finish (phase "delete") a dead writer's
+        write. Both are deletes of known ids, so replaying twice is harmless."""
+        if not self._journal_path.exists():
+            return
+        ids = json.loads(self._journal_path.read_text(encoding="utf-8"))["ids"]
+        for start in range(0, len(ids), 1000):
+            self._e5.delete(ids=ids[start : start + 1000])
+            self._minilm.delete(ids=ids[start : start + 1000])
+        self._journal_path.unlink()
+
+    def _finish_interrupted_write(self) -> None:
+        """On open: replay a dead writer's journal, unless a live writer holds the lock (its own)."""
+        if self._journal_path.exists():
+            try:
+                with self._writing(timeout=0):
+                    pass
+            except KBBusy:
+                pass
 
     def ingest_bytes(self, filename: str, data: bytes, max_bytes: int = 50_000_000, progress=None) -> IngestReport:
         return self.ingest_parsed(parse_file(filename, data, max_bytes), progress=progress)
@@ -206,7 +245,9 @@ class KnowledgeBase:
             existing = set(self._e5.get(where={"source": parsed.name}, include=[])["ids"])
             to_add = [rid for rid in records if rid not in existing]
             to_remove = sorted(existing - set(records))
-            for start in range(0, len(to_add), batch):  # add first: a crash leaves extra, never missing
+            if to_add:
+                self._journal("add", parsed.name, to_add)
+            for start in range(0, len(to_add), batch):  # add first, then delete the old records
                 ids = to_add[start : start + batch]
                 docs = [records[i][0] for i in ids]
                 metas = [records[i][1] for i in ids]
@@ -215,8 +256,10 @@ class KnowledgeBase:
                 if progress:
                     progress(min(start + batch, len(to_add)) / max(len(to_add), 1))
             if to_remove:
+                self._journal("delete", parsed.name, to_remove)  # the new version is whole: go forward
                 self._e5.delete(ids=to_remove)
                 self._minilm.delete(ids=to_remove)
+            self._journal_path.unlink(missing_ok=True)
         if progress:
             progress(1.0)
         entries = len(parsed.chunks)
@@ -239,8 +282,10 @@ class KnowledgeBase:
         with self._writing():
             ids = self._e5.get(where={"source": source}, include=[])["ids"]
             if ids:
+                self._journal("delete", source, ids)  # a crash half-way is finished by the next writer
                 self._e5.delete(ids=ids)
                 self._minilm.delete(ids=ids)
+                self._journal_path.unlink()
         return len(ids)
 
     # -- reading --------------------------------------------------------------------------

@@ -376,8 +376,10 @@ def resolve_adapter(settings: Settings) -> Path | None:
             if name == "none":
                 return None
             candidates[0] = SHIPPED_ADAPTER if name == "default" else settings.adapters_dir / name
+        from core.finetune.adapters import is_complete  # config and weights: never a half-copied folder
+
         for candidate in candidates:
-            if (candidate / "adapter_config.json").is_file() and _fits(candidate, settings):
+            if is_complete(candidate) and _fits(candidate, settings):
                 return candidate
         return None
     path = Path(value).expanduser()

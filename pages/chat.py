@@ -6,7 +6,7 @@ from core.conversations import to_json, to_markdown
 from core.i18n import stream_in_script
 from core.llm import GenerationOptions
 from core.personas import CUSTOM, load_personas, system_prompt
-from ui import page_setup, conversations, get_llm, lang, pick, require, t
+from ui import page_setup, conversations, get_llm, lang, pick, require, settings, t
 
 page_setup()
 account = require("chat")
@@ -99,7 +99,9 @@ with left:
         index=list(persona_labels.values()).index(current_persona), key=f"persona-{current}",
     )
     persona = persona_labels[label]
-temperature, top_p, max_new_tokens, repetition_penalty = 0.7, 0.8, 512, 1.05  # staff get these defaults
+# Staff get these defaults; the answer length limit is APP_MAX_NEW_TOKENS (the slider's range: 32-2048).
+temperature, top_p, repetition_penalty = 0.7, 0.8, 1.05
+max_new_tokens = min(2048, max(32, settings().max_new_tokens))
 if account.can("sampling"):  # sampling parameters are an admin control
     with right.expander(t("chat.settings"), icon=":material/tune:"):
         c1, c2 = st.columns(2)
@@ -174,14 +176,16 @@ def respond(conversation_id: str, history: list[dict]) -> None:
 
 prompt = st.chat_input(t("chat.input"), submit_mode="disable")
 if prompt is not None and prompt.strip():
-    if conv is None:
-        cid = store.create(title=prompt, persona=persona, custom_prompt=custom_prompt)
+    if conv is None:  # the conversation and its first message in one transaction (crash-safe)
+        cid = store.create(title=prompt, persona=persona, custom_prompt=custom_prompt, first_message=prompt)
         st.session_state["conversation"] = cid
-        conv = store.get(cid)
-    store.add_message(conv.id, "user", prompt)
+        history = []
+    else:
+        cid = conv.id
+        history = [{"role": m.role, "content": m.content} for m in conv.messages]
+        store.add_message(cid, "user", prompt)
     with st.chat_message("user"):
         st.markdown(prompt)
-    history = [{"role": m.role, "content": m.content} for m in conv.messages]
-    respond(conv.id, [*history, {"role": "user", "content": prompt}])
+    respond(cid, [*history, {"role": "user", "content": prompt}])
 elif st.session_state.pop("regenerate", False) and conv and conv.messages:
     respond(conv.id, [{"role": m.role, "content": m.content} for m in conv.messages])

@@ -168,4 +168,6 @@ def test_auto_adapter_prefers_runtime_active(monkeypatch, tmp_path):
     active = settings.adapters_dir / "active"
     active.mkdir(parents=True)
     (active / "adapter_config.json").write_text("{}")
+    assert resolve_adapter(settings) != active  # no weights: a half-copied folder is never loaded
+    (active / "adapter_model.safetensors").write_bytes(b"")
     assert resolve_adapter(settings) == active

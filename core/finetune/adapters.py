@@ -39,6 +39,12 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.glob("adapter_model.*") if f.is_file())
 
 
+def is_complete(path: Path) -> bool:
+    """An adapter folder with its config and weights. Training publishes only whole folders
+    (train.publish); this also keeps a folder copied in by hand and cut short out of the list."""
+    return (path / "adapter_config.json").is_file() and any(f.is_file() for f in path.glob("adapter_model.*"))
+
+
 def list_adapters(settings: Settings) -> list[Adapter]:
     """The shipped adapter first, then trained ones by name."""
     found = []
@@ -46,8 +52,12 @@ def list_adapters(settings: Settings) -> list[Adapter]:
         found.append(Adapter("default", SHIPPED_ADAPTER, True, read_card(SHIPPED_ADAPTER), _size(SHIPPED_ADAPTER)))
     root = settings.adapters_dir
     if root.is_dir():
+        from core.finetune.train import recover
+
+        for old in root.glob("*.old"):  # a crash mid-publish where folders cannot be swapped atomically
+            recover(settings, old.with_suffix(""))
         for path in sorted(p for p in root.iterdir() if p.is_dir()):
-            if (path / "adapter_config.json").is_file() and NAME.match(path.name):
+            if NAME.match(path.name) and is_complete(path):
                 found.append(Adapter(path.name, path, False, read_card(path), _size(path)))
     return found
 
@@ -93,7 +103,15 @@ def delete_adapter(settings: Settings, name: str) -> None:
     path = settings.adapters_dir / name
     if not (path / "adapter_config.json").is_file():
         raise ValueError(f"No trained adapter called {name!r}")
+    from core.locking import file_lock
+
     pointer = settings.adapters_dir / "active"
     if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == name:
         pointer.unlink()
-    shutil.rmtree(path)
+    # Renamed aside first (atomic), then removed: a crash never leaves a half-deleted adapter under
+    # its name; the publish lock keeps a running backup from copying it half-deleted.
+    trash = path.with_name(path.name + ".deleted")
+    with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
+        shutil.rmtree(trash, ignore_errors=True)
+        path.rename(trash)
+    shutil.rmtree(trash)

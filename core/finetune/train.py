@@ -262,6 +262,7 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
             progress(Progress(phase, step, total, loss, time.perf_counter() - started))
 
     with training_lock(settings):
+        recover(settings, out_dir)
         report("load")
         model, tokenizer, base = load_base(settings, log=log)
         device = base["device"]
@@ -375,10 +376,46 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
             "versions": versions(),
         }
         cards.write_card(partial, card)
-        shutil.rmtree(out_dir, ignore_errors=True)
-        partial.replace(out_dir)
+        publish(settings, partial, out_dir)
         report("done", step, planned)
         return result
+
+
+# -- publishing ----------------------------------------------------------------------------------
+# The adapter is written into `<out>.partial` and only then put in place, so `<out>` is always
+# either the previous adapter or a complete new one, even if the process is killed (kill -9, OOM)
+# at any point: the app never finds a half-written adapter to load. A dead run leaves only
+# `<out>.partial`, which the next run into the same folder deletes.
+def publish(settings: Settings, partial: Path, out_dir: Path) -> None:
+    from core.locking import exchange_paths, file_lock, fsync_dir, fsync_tree
+
+    fsync_tree(partial)  # the files are on disk before the rename makes them visible
+    # The publish lock: a backup copying adapters/ never sees a folder change mid-copy.
+    with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
+        if not out_dir.exists():
+            partial.rename(out_dir)  # atomic
+        elif exchange_paths(partial, out_dir):  # atomic swap; `partial` now holds the old adapter
+            shutil.rmtree(partial)
+        else:  # no atomic swap here: two renames, and `recover` repairs a crash between them
+            old = out_dir.with_name(out_dir.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            partial.rename(out_dir)
+            shutil.rmtree(old)
+        fsync_dir(out_dir.parent)
+
+
+def recover(settings: Settings, out_dir: Path) -> None:
+    """Repair what a crash in `publish`'s two-rename fallback left: `<out>.old` without `<out>`
+    means the old adapter was moved aside but the new one not yet in: put the old one back."""
+    from core.locking import file_lock
+
+    old = out_dir.with_name(out_dir.name + ".old")
+    if old.is_dir():
+        with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
+            if old.is_dir() and not out_dir.exists():
+                old.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _save(model, folder: Path) -> None:
