@@ -13,7 +13,6 @@ The store is an embedded folder, or a Chroma server shared by many processes (`c
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import re
@@ -30,7 +29,7 @@ import numpy as np
 
 from core.embeddings import e5_embedding, has_cjk, minilm_embedding, to_simplified
 from core.ingest import Chunk, IngestError, ParsedSource, parse_file
-from core.locking import atomic_write_text
+from core.locking import atomic_write_text, file_lock
 
 EMBEDDERS = {"e5": e5_embedding, "minilm": minilm_embedding}
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
@@ -159,28 +158,16 @@ class KnowledgeBase:
         never conflict: record ids derive from content. After a write the version marker changes
         (a file here, and in the server when there is one) so readers rebuild their BM25 index.
         """
-        with self._thread_lock:
-            with open(self.root / f"{self.name}.lock", "w") as fh:
-                deadline = time.monotonic() + timeout
-                while True:
-                    try:
-                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise KBBusy("Another import into this knowledge base is running; try again shortly")
-                        time.sleep(0.2)
-                try:
-                    self._replay_journal()  # we hold the lock: a journal left now is a dead writer's
-                    yield
-                finally:
-                    version = uuid.uuid4().hex
-                    atomic_write_text(self.root / f"{self.name}.version", version)  # never seen half-written
-                    try:
-                        if self._meta is not None:
-                            self._meta.upsert(ids=["version"], embeddings=[[0.0]], documents=[version])
-                    finally:
-                        fcntl.flock(fh, fcntl.LOCK_UN)
+        busy = "Another import into this knowledge base is running; try again shortly"
+        with self._thread_lock, file_lock(self.root / f"{self.name}.lock", timeout, busy, error=KBBusy):
+            try:
+                self._replay_journal()  # we hold the lock: a journal left now is a dead writer's
+                yield
+            finally:
+                version = uuid.uuid4().hex
+                atomic_write_text(self.root / f"{self.name}.version", version)  # never seen half-written
+                if self._meta is not None:
+                    self._meta.upsert(ids=["version"], embeddings=[[0.0]], documents=[version])
 
     # -- crash safety ---------------------------------------------------------------------
     # An ingest or a delete is many Chroma calls on two collections, with no transaction spanning

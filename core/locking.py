@@ -80,8 +80,10 @@ class LockBusy(RuntimeError):
 
 
 @contextlib.contextmanager
-def file_lock(path, timeout: float = 60, busy: str = "Another process holds {path}; try again shortly"):
-    """An exclusive flock on `path` (created if missing), waited for up to `timeout` seconds."""
+def file_lock(path, timeout: float = 60, busy: str = "Another process holds {path}; try again shortly",
+              error: type[Exception] = LockBusy):
+    """An exclusive flock on `path` (created if missing), waited for up to `timeout` seconds; then
+    `error(busy)`."""
     import fcntl
 
     path = Path(path)
@@ -94,7 +96,7 @@ def file_lock(path, timeout: float = 60, busy: str = "Another process holds {pat
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise LockBusy(busy.format(path=path)) from None
+                    raise error(busy.format(path=path)) from None
                 time.sleep(0.1)
         try:
             yield
