@@ -5,6 +5,7 @@ Kept out of `core/` so that `core` never imports Streamlit.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import streamlit as st
@@ -13,6 +14,13 @@ from core import auth, i18n
 from core.config import load_settings
 from core.conversations import ConversationStore
 from core.model_assets import ModelUnavailable
+
+# Every browser session's page runs, the model's generation thread and the knowledge-base search
+# share one interpreter lock. A thread that drops it for a C call (each torch op of a generation
+# step, an embedding) waits up to the switch interval to get it back from a busy page run; at the
+# default 5 ms, two busy page runs cut decoding from ~5 to 0.6 tok/s, at 1 ms to 1.0 tok/s, for
+# ~4 % less page-run throughput (bench/load.py; measured on 2 cores).
+sys.setswitchinterval(0.001)
 
 
 def page_setup() -> None:
@@ -110,6 +118,14 @@ def _knowledge_base(kb_dir, name, sample):
     kb = KnowledgeBase(kb_dir, name)
     if sample == "on":
         load_sample(kb)  # first run only: the sample company's FAQ and policies, so the demo works
+    # Load both embedding models and the keyword index now, behind the spinner. Otherwise the first
+    # English question after a start pays for it (~10 s; 30 s under load in bench/load.py) and every
+    # customer asking meanwhile waits behind it.
+    try:
+        if kb.count():
+            kb.search("How can I track my order?")
+    except Exception:  # e.g. the Chroma server is down: the question will say so where it is handled
+        pass
     return kb
 
 
