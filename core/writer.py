@@ -63,8 +63,9 @@ class Template:
     # One worked example per language ({"fields": {...}, "output": "..."}), shown to the model as
     # an earlier turn: a 0.5B model copies a format far more reliably than it follows a description.
     examples: dict = field(default_factory=dict)
-    # Parts a usable draft must have, per language: [{"label": {...}, "pattern": regex, "min": n}]
-    # (a subject line, 3 bullets, a quote...). A draft that lacks one is written again.
+    # Parts a usable draft must have, per language: [{"label": {...}, "pattern": regex, "min": n,
+    # "add": prompt}] (a subject line, 3 bullets, a quote...). A draft that lacks one is written
+    # again; if it still lacks it, the model is asked for just that part ("add", with the fields).
     structure: dict = field(default_factory=dict)
 
     def example(self, lang: str, platform: str | None = None) -> dict | None:
@@ -121,6 +122,9 @@ def parse_template(path: Path) -> Template:
                 raise TemplateError(f"Template {path.name}: {lang} structure part {part!r} is broken: {exc}") from None
             if not ok:
                 raise TemplateError(f"Template {path.name}: {lang} structure part needs en/zh labels and min >= 1")
+            unknown = _placeholders(part.get("add", "")) - names
+            if unknown:
+                raise TemplateError(f"Template {path.name}: {lang} structure 'add' uses unknown field(s) {sorted(unknown)}")
     return template
 
 
@@ -340,11 +344,25 @@ ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platfor
                     r"|never more than \d+|最多 ?\d+ ?字|earlier example|上面的范例", re.IGNORECASE)
 
 
-def clean(text: str) -> str:
+def clean(text: str, example: str = "", task: str = "") -> str:
     """Model output as text a person (and a .docx) can take: no control characters, no fences, no
-    repeated instructions."""
+    repeated instructions, no line said twice, no line copied from the worked example (its facts
+    belong to another product) unless the task itself says it."""
     text = collapse_loops(CONTROL.sub("", text).strip().strip("`").strip())
-    return "\n".join(line for line in text.split("\n") if not ECHOED.search(line)).strip()
+    seen, kept = set(), []
+    for line in text.split("\n"):
+        key = line.strip()
+        if ECHOED.search(line) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
+            continue
+        seen.add(key)
+        kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def _copied(line: str, example: str, task: str) -> bool:
+    """A sentence of 12+ characters of `line` stands word for word in `example` but not in `task`."""
+    return bool(example) and any(len(part) >= 12 and part in example and part not in task
+                                 for part in re.split(r"(?<=[。！？.!?])\s*", line.strip('"“”「」 ')))
 
 
 ATTEMPTS = 2  # drafts per variant at most: a second one only when the first fails a check
@@ -363,13 +381,46 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
             if cancel is not None and cancel.is_set():
                 gen.cancel()
         tokens += gen.stats.new_tokens
-        text = fit_length(clean(gen.text), req.max_chars)
+        text = fit_length(clean(gen.text, _example_text(req), _task(req, req.fields)), req.max_chars)
         checks = check(text, req)
         if best is None or problems(checks) < problems(best[1]):
             best = (text, checks)
         if problems(best[1]) == 0 or (cancel is not None and cancel.is_set()):
             break
-    return Variant(*best, round(time.perf_counter() - start, 2), tokens, attempt + 1)
+    text, checks = best
+    if checks["structure_missing"] and not (cancel is not None and cancel.is_set()):
+        text, checks, added = _add_missing_parts(llm, req, messages, text, seed)
+        tokens += added
+    return Variant(text, checks, round(time.perf_counter() - start, 2), tokens, attempt + 1)
+
+
+def _example_text(req: WriteRequest) -> str:
+    example = req.template.example(req.lang, req.platform)
+    return example["output"] if example else ""
+
+
+def _add_missing_parts(llm, req: WriteRequest, messages: list[dict], text: str, seed: int) -> tuple[str, dict, int]:
+    """Ask for each missing part that has an "add" prompt in a follow-up turn, append what comes
+    back, and keep the result only if it now lacks fewer parts."""
+    values = {f.name: str(req.fields.get(f.name, "")).strip() or "-" for f in req.template.fields}
+    draft, tokens = text, 0
+    missing = set(structure_missing(text, req.template, req.lang))
+    for part in req.template.structure.get(req.lang, []):
+        if part["label"][req.lang] not in missing or not part.get("add"):
+            continue
+        ask = part["add"].format(**values) + "\n" + _closing_line(req.lang == "zh")
+        gen = llm.stream([*messages, {"role": "assistant", "content": draft}, {"role": "user", "content": ask}],
+                         options_for(req, seed + 500))
+        for _ in gen:
+            pass
+        tokens += gen.stats.new_tokens
+        if addition := clean(gen.text, _example_text(req), _task(req, req.fields)):
+            draft = f"{draft}\n\n{addition}"
+    draft = fit_length(draft, req.max_chars)
+    checks = check(draft, req)
+    if len(checks["structure_missing"]) < len(missing):
+        return draft, checks, tokens
+    return text, check(text, req), tokens
 
 
 def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:

@@ -248,3 +248,27 @@ def test_a_failed_draft_is_written_again_and_the_better_one_kept():
     llm = ScriptedLLM("1. Only one slogan", "nothing numbered at all")
     v = write_one(llm, req)
     assert v.text == "1. Only one slogan" and isinstance(v, Variant)  # the less bad of the two
+
+
+def test_a_part_still_missing_is_asked_for_on_its_own():
+    req = WriteRequest(TEMPLATES["press_release"], {"headline_news": "A tea house in Rotterdam", "company": "Jade Leaf",
+                                                    "details": "40 seats", "quote_person": ""})
+    body = "Jade Leaf opens a tea house\n\n" + " ".join(f"Day {i}: tastings for {i + 3} guests at the new tea house."
+                                                        for i in range(1, 15))
+    quote = '"We look forward to pouring the first cups for our neighbours," said a company spokesperson.'
+    llm = ScriptedLLM(body, body, quote, "About Jade Leaf\nJade Leaf sells tea online.")
+    v = write_one(llm, req)
+    assert v.checks["structure_missing"] == [] and v.text.endswith("About Jade Leaf\nJade Leaf sells tea online.")
+    assert quote in v.text and v.text.startswith(body.strip())
+    llm = ScriptedLLM(body, body, "Sorry.", "Nothing useful")  # follow-ups that add nothing are dropped
+    assert write_one(llm, req).text == body.strip()
+
+
+def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
+    from core.writer import clean
+
+    example = "A box of good tea is a gift people actually open and share. About Jade Leaf Tea Co."
+    text = ('Opening day in Rotterdam with 40 seats.\n"A box of good tea is a gift people actually open and share."\n'
+            "Opening day in Rotterdam with 40 seats.\n\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
+    assert clean(text, example, task='a line "About Jade Leaf Tea Co."') == (
+        "Opening day in Rotterdam with 40 seats.\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
