@@ -1,5 +1,7 @@
 """Chat with the company's model: personas, streaming, stop, regenerate, saved conversations."""
 
+from collections import Counter
+
 import streamlit as st
 
 from core.conversations import to_json, to_markdown
@@ -56,12 +58,16 @@ with st.sidebar:
     saved = store.list()
     if saved:
         ids = [c.id for c in saved]
-        titles = {c.id: c.title for c in saved}
+        # The radio remembers the chosen *label*, not the id: with two chats of the same title (two
+        # people who both began with "Hello") the page jumped to the other one on the next rerun.
+        # Same titles get their id; a label the radio no longer knows is not a choice.
+        same = Counter(c.title for c in saved)
+        labels = {c.id: c.title if same[c.title] == 1 else f"{c.title} · {c.id[:6]}" for c in saved}
         choice = st.radio(
             t("chat.conversations"), ids, index=ids.index(current) if current in ids else None,
-            format_func=titles.get, label_visibility="collapsed", key=f"pick-{current}",
+            format_func=labels.get, label_visibility="collapsed", key=f"pick-{current}",
         )
-        if choice and choice != current:
+        if choice in labels and choice != current:
             st.session_state["conversation"] = current = choice
     else:
         st.caption(t("chat.no_conversations"))
