@@ -4,54 +4,23 @@ AppTest cannot open an address the way a browser does, so this checks what a per
 Same requirements as tests/test_browser.py (Debian's chromium), same marker.
 """
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from core.auth import UserStore
-from core.config import PROJECT_ROOT
-from tests.test_browser import CHROMIUM, _free_port, browser  # noqa: F401 (the browser fixture)
+from tests.test_browser import browser, require_chromium, running_app  # noqa: F401 (the browser fixture)
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, tiny_model_dir):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install Debian's chromium (see .ci/run)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped")
+    require_chromium()
     runtime = tmp_path_factory.mktemp("auth-browser-runtime")
     store = UserStore(runtime / "app.db", rounds=4)
     store.add("alice", "admin password", "admin")
     store.add("sam", "staff password", "staff")
-    port = _free_port()
-    env = os.environ | {"APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
-                        "APP_DATA_DIR": str(runtime)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start: " + proc.stdout.read1().decode(errors="replace"))
+    with running_app(runtime, tiny_model_dir) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def sign_in(page, name: str, password: str) -> None:

@@ -5,6 +5,7 @@ with a reason where it is missing, except under CI (CI=true), where .ci/run inst
 missing browser is a failure.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,15 +32,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, tiny_model_dir, kb_seed):
+def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("CI must run the browser test: install Debian's chromium (see .ci/run)")
         pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped")
+
+
+@contextlib.contextmanager
+def running_app(runtime: Path, tiny_model_dir: Path):
+    """The real app (tiny model, data in `runtime`) on a free port; yields its URL."""
     port = _free_port()
-    runtime = tmp_path_factory.mktemp("browser-runtime")
-    shutil.copytree(kb_seed, runtime / "kb")
     env = os.environ | {
         "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
         "APP_DATA_DIR": str(runtime),
@@ -63,6 +66,15 @@ def app_url(tmp_path_factory, tiny_model_dir, kb_seed):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, tiny_model_dir, kb_seed):
+    require_chromium()
+    runtime = tmp_path_factory.mktemp("browser-runtime")
+    shutil.copytree(kb_seed, runtime / "kb")
+    with running_app(runtime, tiny_model_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ server memory that keeps growing.
 """
 
 import importlib.util
-import os
-from pathlib import Path
 
 import pytest
 
 from core.config import PROJECT_ROOT
+from tests.test_browser import require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _load_bench():
@@ -27,10 +25,7 @@ def _load_bench():
 
 @pytest.mark.browser
 def test_six_sessions_chat_support_and_calculator_at_once(tiny_model_dir, kb_seed):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test: install Debian's chromium (see .ci/run)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped")
+    require_chromium()
     load = _load_bench()
     sessions = 6
     out = load.run_load(
