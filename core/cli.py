@@ -7,7 +7,6 @@ exit status 2), so benchmarks and checks can parse it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from core.finetune.data import (
-    SAMPLE_FAQ, FaqEntry, build, cite, collect, faq_from_table, read_chat_jsonl, read_upload, strip_citations,
+    SAMPLE_FAQ, build, cite, collect, faq_from_table, read_chat_jsonl, read_upload, strip_citations,
 )
 from core.finetune.evaluate import fact_hits, facts, rouge_l
 from core.support import GROUNDED, NO_ANSWER

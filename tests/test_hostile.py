@@ -21,7 +21,7 @@ from core.config import PROJECT_ROOT, load_settings
 from core.ingest import IngestError, parse_file, safe_name
 from core.kb import KnowledgeBase
 from core.support import GROUNDED, NO_ANSWER, RULE_PHRASES, answer, as_data
-from core.support_guard import OutputGuard, clean_passage, injection_in_question, strip_markup
+from core.support_guard import OutputGuard, clean_passage, injection_in_question
 
 EVAL = PROJECT_ROOT / "data" / "kb" / "eval"
 SAMPLE = PROJECT_ROOT / "data" / "kb" / "sample"

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import load_settings
 from core.scenarios import ScenarioStore
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,6 @@
 """Content writer: templates, prompts in both languages, checks, batch stop/resume, CLI, page."""
 
 import csv
-import io
 import json
 import threading
 from pathlib import Path
