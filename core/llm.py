@@ -79,6 +79,7 @@ class FittedPrompt:
     prompt_tokens: int
     dropped_messages: int = 0
     truncated_chars: int = 0
+    prefill: str = ""  # the start of the reply, written for the model; it continues from there
 
 
 class Generation:
@@ -207,17 +208,22 @@ class LLM:
         self.complete([{"role": "user", "content": "Hi"}], GenerationOptions(max_new_tokens=2, temperature=0))
 
     # -- prompts -------------------------------------------------------------------------
-    def count_tokens(self, messages: list[dict]) -> int:
-        return len(self._encode(messages))
+    def count_tokens(self, messages: list[dict], prefill: str = "") -> int:
+        return len(self._encode(messages, prefill))
 
-    def _encode(self, messages: list[dict]) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    def _encode(self, messages: list[dict], prefill: str = "") -> list[int]:
+        if prefill:  # the reply so far: the chat template leaves its turn open for the model to go on
+            ids = self.tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": prefill}],
+                                                     continue_final_message=True, tokenize=True)
+        else:
+            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if hasattr(ids, "keys"):  # BatchEncoding in newer transformers
             ids = ids["input_ids"]
         return list(ids)
 
-    def fit(self, messages: list[dict], max_new_tokens: int) -> FittedPrompt:
-        """Trim history to the context budget: drop the oldest turns, then cut the last message."""
+    def fit(self, messages: list[dict], max_new_tokens: int, prefill: str = "") -> FittedPrompt:
+        """Trim history to the context budget: drop the oldest turns, then cut the last message.
+        A prefill (the start of the reply) is never cut: it counts against the budget like the rest."""
         if not messages or messages[-1].get("role") != "user":
             raise ValueError("The conversation must end with a user message")
         budget = self.info.context_tokens - max_new_tokens
@@ -229,33 +235,35 @@ class LLM:
         system = [m for m in messages if m["role"] == "system"][:1]
         history = [m for m in messages if m["role"] != "system"]
         dropped = 0
-        count = self.count_tokens(system + history)
+        count = self.count_tokens(system + history, prefill)
         while count > budget and len(history) > 1:
             # Drop a whole turn (user + its answer) so the history still alternates.
             cut = 2 if len(history) > 2 and history[1]["role"] == "assistant" else 1
             history, dropped = history[cut:], dropped + cut
-            count = self.count_tokens(system + history)
+            count = self.count_tokens(system + history, prefill)
         truncated = 0
         if count > budget:
             last = history[-1]["content"]
-            fixed = self.count_tokens(system + [{"role": "user", "content": ""}])
+            fixed = self.count_tokens(system + [{"role": "user", "content": ""}], prefill)
             room = budget - fixed
             if room < 16:
                 raise ValueError("The system prompt alone is longer than the context budget")
             ids = self.tokenizer.encode(last, add_special_tokens=False)[:room]
             kept = self.tokenizer.decode(ids)
-            while kept and self.count_tokens(system + [{"role": "user", "content": kept}]) > budget:
+            while kept and self.count_tokens(system + [{"role": "user", "content": kept}], prefill) > budget:
                 ids = ids[: max(0, len(ids) - 16)]
                 kept = self.tokenizer.decode(ids)
             truncated = len(last) - len(kept)
             history = [{"role": "user", "content": kept}]
-            count = self.count_tokens(system + history)
-        return FittedPrompt(system + history, count, dropped, truncated)
+            count = self.count_tokens(system + history, prefill)
+        return FittedPrompt(system + history, count, dropped, truncated, prefill)
 
     # -- generation ----------------------------------------------------------------------
-    def stream(self, messages: list[dict], options: GenerationOptions | None = None) -> Generation:
+    def stream(self, messages: list[dict], options: GenerationOptions | None = None, prefill: str = "") -> Generation:
+        """Generate a reply to `messages`; with `prefill`, the reply starts with that text and the
+        stream (and `.text`) holds only what the model adds after it."""
         options = (options or GenerationOptions()).validate()
-        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens)
+        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens, prefill)
         return Generation(self, prompt, options)
 
     def complete(self, messages: list[dict], options: GenerationOptions | None = None):
@@ -263,7 +271,7 @@ class LLM:
         return gen.result(), gen.stats
 
     def _generate(self, prompt, options, streamer, cancel, stats) -> None:
-        ids = torch.tensor([self._encode(prompt.messages)], device=self.model.device)
+        ids = torch.tensor([self._encode(prompt.messages, prompt.prefill)], device=self.model.device)
         kwargs = dict(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),

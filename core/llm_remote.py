@@ -102,11 +102,12 @@ class ApproximateTokenizer:
     def decode(self, ids: list[str]) -> str:
         return "".join(ids)
 
-    def apply_chat_template(self, messages, add_generation_prompt=True, tokenize=True):
+    def apply_chat_template(self, messages, add_generation_prompt=True, tokenize=True, continue_final_message=False):
         ids: list[str] = []
         for m in messages:
             ids += ["<m>"] * self.per_message + self.encode(str(m.get("content") or ""))
-        return ids + ["<g>"] * (self.generation_prompt if add_generation_prompt else 0)
+        open_turn = add_generation_prompt and not continue_final_message
+        return ids + ["<g>"] * (self.generation_prompt if open_turn else 0)
 
 
 def serves_default_model(model: str) -> bool:
@@ -278,9 +279,10 @@ class RemoteLLM(LLM):
         if len(failures) == len(self.endpoints):
             raise ModelUnavailable(_unreachable(failures))
 
-    def stream(self, messages: list[dict], options: GenerationOptions | None = None) -> RemoteGeneration:
+    def stream(self, messages: list[dict], options: GenerationOptions | None = None,
+               prefill: str = "") -> RemoteGeneration:
         options = (options or GenerationOptions()).validate()
-        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens)
+        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens, prefill)
         with self._state:
             self._in_flight += 1
         return RemoteGeneration(self, prompt, options)
@@ -303,16 +305,34 @@ class RemoteLLM(LLM):
 
     def _request(self, gen: RemoteGeneration) -> dict:
         o = gen._options
-        kwargs = dict(model=self.model_name, messages=gen._prompt.messages, stream=True,
+        messages, extra = gen._prompt.messages, {}
+        if gen._prompt.prefill:
+            messages = [*messages, {"role": "assistant", "content": gen._prompt.prefill}]
+            if self.exact_tokens:
+                # The reply so far, continued through the plain completions endpoint with the prompt
+                # rendered by the model's own chat template: every OpenAI-compatible server does
+                # this the same way (llama-cpp-python's chat endpoint would open a new turn instead).
+                prompt = self.tokenizer.apply_chat_template(messages, continue_final_message=True, tokenize=False)
+                kwargs = dict(model=self.model_name, prompt=prompt, stream=True, max_tokens=o.max_new_tokens,
+                              temperature=o.temperature, top_p=o.top_p, stream_options={"include_usage": True})
+                return self._sampling(kwargs, o, {})
+            # Without the model's template: vLLM continues a final assistant message when asked to.
+            extra.update(continue_final_message=True, add_generation_prompt=False)
+        kwargs = dict(model=self.model_name, messages=messages, stream=True,
                       max_tokens=o.max_new_tokens, temperature=o.temperature, top_p=o.top_p,
                       stream_options={"include_usage": True})
+        return self._sampling(kwargs, o, extra)
+
+    @staticmethod
+    def _sampling(kwargs: dict, o: GenerationOptions, extra: dict) -> dict:
         if o.seed is not None:
             kwargs["seed"] = o.seed
         if o.repetition_penalty != 1.0:
             # Not an OpenAI parameter: vLLM reads repetition_penalty, llama.cpp repeat_penalty;
             # servers ignore the fields they do not know.
-            kwargs["extra_body"] = {"repetition_penalty": o.repetition_penalty,
-                                    "repeat_penalty": o.repetition_penalty}
+            extra.update(repetition_penalty=o.repetition_penalty, repeat_penalty=o.repetition_penalty)
+        if extra:
+            kwargs["extra_body"] = extra
         return kwargs
 
     def _generate_remote(self, gen: RemoteGeneration) -> None:
@@ -324,7 +344,8 @@ class RemoteLLM(LLM):
             if gen._cancel.is_set():
                 break
             try:
-                stream = ep.client.chat.completions.create(**kwargs)
+                create = ep.client.completions.create if "prompt" in kwargs else ep.client.chat.completions.create
+                stream = create(**kwargs)
             except openai.APIStatusError as exc:
                 if exc.status_code >= 500 or exc.status_code == 429:
                     if exc.status_code >= 500:
@@ -348,7 +369,8 @@ class RemoteLLM(LLM):
                     if getattr(chunk, "usage", None):
                         usage = chunk.usage
                     for choice in chunk.choices or []:
-                        piece = getattr(choice.delta, "content", None) if choice.delta else None
+                        delta = getattr(choice, "delta", None)  # chat chunks; completions chunks carry .text
+                        piece = getattr(delta, "content", None) if delta else getattr(choice, "text", None)
                         if piece:
                             last = time.perf_counter()
                             first = first or last

@@ -64,8 +64,9 @@ class Template:
     # an earlier turn: a 0.5B model copies a format far more reliably than it follows a description.
     examples: dict = field(default_factory=dict)
     # Parts a usable draft must have, per language: [{"label": {...}, "pattern": regex, "min": n,
-    # "add": prompt}] (a subject line, 3 bullets, a quote...). A draft that lacks one is written
-    # again; if it still lacks it, the model is asked for just that part ("add", with the fields).
+    # "lead": first words}] (a subject line, 3 bullets, a quote...). A draft that lacks one is
+    # written again; if it still lacks it, the model continues the draft from the part's "lead"
+    # (a text with {fields}), or from the next heading listed in the field named by "lead_from".
     structure: dict = field(default_factory=dict)
 
     def example(self, lang: str, platform: str | None = None) -> dict | None:
@@ -122,9 +123,11 @@ def parse_template(path: Path) -> Template:
                 raise TemplateError(f"Template {path.name}: {lang} structure part {part!r} is broken: {exc}") from None
             if not ok:
                 raise TemplateError(f"Template {path.name}: {lang} structure part needs en/zh labels and min >= 1")
-            unknown = _placeholders(part.get("add", "")) - names
+            unknown = _placeholders(part.get("lead", "")) - names
             if unknown:
-                raise TemplateError(f"Template {path.name}: {lang} structure 'add' uses unknown field(s) {sorted(unknown)}")
+                raise TemplateError(f"Template {path.name}: {lang} structure 'lead' uses unknown field(s) {sorted(unknown)}")
+            if part.get("lead_from") and part["lead_from"] not in names:
+                raise TemplateError(f"Template {path.name}: {lang} structure 'lead_from' names no field: {part['lead_from']!r}")
     return template
 
 
@@ -371,15 +374,14 @@ ATTEMPTS = 2  # drafts per variant at most: a second one only when the first fai
 def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | None = None,
               attempts: int = ATTEMPTS) -> Variant:
     """One variant. A 0.5B model sometimes stops early, loops or drops a required part; such a
-    draft is written again with another seed, and the better of the two is kept."""
+    draft is written again with another seed, and the better of the two is kept. A part still
+    missing after that is written into the draft from its first words (see `_complete_parts`)."""
     start = time.perf_counter()
     messages = build_messages(req)
     best, tokens = None, 0
     for attempt in range(max(1, attempts)):
         gen = llm.stream(messages, options_for(req, seed + 1000 * attempt))
-        for _ in gen:
-            if cancel is not None and cancel.is_set():
-                gen.cancel()
+        _consume(gen, cancel)
         tokens += gen.stats.new_tokens
         text = fit_length(clean(gen.text, _example_text(req), _task(req, req.fields)), req.max_chars)
         checks = check(text, req)
@@ -389,9 +391,24 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
             break
     text, checks = best
     if checks["structure_missing"] and not (cancel is not None and cancel.is_set()):
-        text, checks, added = _add_missing_parts(llm, req, messages, text, seed)
+        text, checks, added = _complete_parts(llm, req, messages, text, seed, cancel)
         tokens += added
     return Variant(text, checks, round(time.perf_counter() - start, 2), tokens, attempt + 1)
+
+
+def _consume(gen, cancel: threading.Event | None, paragraph: bool = False) -> None:
+    """Read a generation to its end; stop it early when the user cancels, when the model starts
+    saying the same line again (it would loop until the token limit: minutes on a CPU), or, with
+    `paragraph`, once a paragraph is complete."""
+    for chunk in gen:
+        if (cancel is not None and cancel.is_set()) or ("\n" in chunk and _looping(gen.text)) \
+                or (paragraph and "\n\n" in gen.text.strip()):
+            gen.cancel()
+
+
+def _looping(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n")[:-1] if len(line.strip()) >= 12]
+    return len(lines) > len(set(lines)) or bool(LOOP.search(text[-300:]))
 
 
 def _example_text(req: WriteRequest) -> str:
@@ -399,23 +416,61 @@ def _example_text(req: WriteRequest) -> str:
     return example["output"] if example else ""
 
 
-def _add_missing_parts(llm, req: WriteRequest, messages: list[dict], text: str, seed: int) -> tuple[str, dict, int]:
-    """Ask for each missing part that has an "add" prompt in a follow-up turn, append what comes
-    back, and keep the result only if it now lacks fewer parts."""
+def _lead(part: dict, req: WriteRequest, draft: str) -> str:
+    """The first words of a missing part, from the template: a fixed text ("About {company}") or the
+    next heading of a field that lists headings (an outline) that the draft does not have yet."""
     values = {f.name: str(req.fields.get(f.name, "")).strip() or "-" for f in req.template.fields}
+    if part.get("lead_from"):
+        for line in str(req.fields.get(part["lead_from"], "")).splitlines():
+            heading = HEADING_NUMBER.sub("", line).strip()
+            if heading and not line.lstrip().startswith(("-", "*", "•")) and not TITLE_LINE.match(line) \
+                    and heading not in draft:
+                return heading + "\n"
+        return ""
+    return part.get("lead", "").format(**values)
+
+
+HEADING_NUMBER = re.compile(r"^\s*(?:#+\s*)?(?:\d+[.、)]|[一二三四五六七八九十]+[、.])?\s*")
+TITLE_LINE = re.compile(r"^\s*(?:title|标题|標題)\s*[:：]", re.IGNORECASE)
+
+
+def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, seed: int,
+                    cancel: threading.Event | None = None) -> tuple[str, dict, int]:
+    """Write each missing part that has a lead into the draft: the draft up to where the part
+    belongs plus the part's first words go to the model as the start of its own reply, and it
+    finishes the paragraph. Asking for a part in a new turn does not work with a 0.5B model (it
+    rewrites the whole text or ignores the request); continuing its own text does. The result is
+    kept only if it lacks fewer parts."""
+    parts = req.template.structure.get(req.lang, [])
     draft, tokens = text, 0
     missing = set(structure_missing(text, req.template, req.lang))
-    for part in req.template.structure.get(req.lang, []):
-        if part["label"][req.lang] not in missing or not part.get("add"):
+    for i, part in enumerate(parts):
+        if part["label"][req.lang] not in missing or not (part.get("lead") or part.get("lead_from")):
             continue
-        ask = part["add"].format(**values) + "\n" + _closing_line(req.lang == "zh")
-        gen = llm.stream([*messages, {"role": "assistant", "content": draft}, {"role": "user", "content": ask}],
-                         options_for(req, seed + 500))
-        for _ in gen:
-            pass
-        tokens += gen.stats.new_tokens
-        if addition := clean(gen.text, _example_text(req), _task(req, req.fields)):
-            draft = f"{draft}\n\n{addition}"
+        # The part goes before the first later part the draft has (a quote before "About ...").
+        later = [m.start() for p in parts[i + 1:] if (m := re.search(p["pattern"], draft, re.MULTILINE))]
+        cut = min(later, default=len(draft))
+        head, tail = draft[:cut].rstrip(), draft[cut:].strip()
+        label = part["label"][req.lang]
+        for extra_try in range(2):
+            lead = _lead(part, req, head)
+            if not lead or (cancel is not None and cancel.is_set()):
+                break
+            options = options_for(req, seed + 500 + extra_try)
+            options.max_new_tokens = min(options.max_new_tokens, 240)  # one paragraph
+            gen = llm.stream(messages, options, prefill=f"{head}\n\n{lead}")
+            _consume(gen, cancel, paragraph=True)
+            tokens += gen.stats.new_tokens
+            body = clean(gen.text.strip().split("\n\n")[0], _example_text(req), _task(req, req.fields))
+            if len(body) < 8:
+                continue
+            candidate = f"{head}\n\n{lead}{body}"
+            if label not in structure_missing(f"{candidate}\n\n{tail}", req.template, req.lang):
+                head = candidate
+                break
+            if part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
+                head = candidate
+        draft = f"{head}\n\n{tail}".strip()
     draft = fit_length(draft, req.max_chars)
     checks = check(draft, req)
     if len(checks["structure_missing"]) < len(missing):

@@ -23,6 +23,16 @@ def test_stream_yields_text_and_stats(llm):
     assert s.ttft_ms > 0 and s.seconds > 0 and not s.stopped
 
 
+def test_a_prefill_starts_the_reply_and_only_the_rest_is_streamed(llm):
+    prefill = "Sure, here it is:"
+    rendered = llm.tokenizer.decode(llm._encode(ask("hello"), prefill))
+    assert rendered.endswith(prefill) and not rendered.endswith(prefill + "<|im_end|>")
+    gen = llm.stream(ask("hello"), GREEDY, prefill=prefill)
+    gen.result()
+    assert gen.stats.prompt_tokens == llm.count_tokens(ask("hello"), prefill) > llm.count_tokens(ask("hello"))
+    assert not gen.text.startswith(prefill) and 1 <= gen.stats.new_tokens <= 12
+
+
 def test_greedy_is_deterministic_and_sampling_seeded(llm):
     assert llm.complete(ask("hi"), GREEDY)[0] == llm.complete(ask("hi"), GREEDY)[0]
     sampled = GenerationOptions(max_new_tokens=12, temperature=1.0, top_p=0.9, seed=7)

@@ -247,6 +247,22 @@ def test_the_packaged_model_name_counts_tokens_exactly(llama_servers, monkeypatc
     assert "Paris" in reply and stats.prompt_tokens == len(ids)
 
 
+def test_a_prefilled_reply_is_continued_not_restarted(llama_servers, monkeypatch):
+    monkeypatch.setenv("APP_MODELS_DIR", str(MODELS_DIR))
+    a, _ = llama_servers
+    count = [{"role": "user", "content": "Count from 1 to 20, separated by commas."}]
+    options = GenerationOptions(max_new_tokens=8, temperature=0)
+    llm = load_llm(remote_settings([a.url], model=DEFAULT_MODEL_NAME), log=lambda *_: None)
+    gen = llm.stream(count, options, prefill="1, 2, 3, 4, 5, 6,")
+    assert gen.result().lstrip().startswith("7, 8") and gen.stats.new_tokens >= 4  # via /v1/completions
+    # Without the model's own template the chat endpoint is asked to continue (vLLM does);
+    # llama-cpp-python opens a new turn instead, so only the request is checked here.
+    approx = load_llm(remote_settings([a.url]), log=lambda *_: None)
+    kwargs = approx._request(approx.stream(count, options, prefill="1, 2,"))
+    assert kwargs["messages"][-1] == {"role": "assistant", "content": "1, 2,"}
+    assert kwargs["extra_body"]["continue_final_message"] and not kwargs["extra_body"]["add_generation_prompt"]
+
+
 def test_chat_page_streams_from_the_servers(llama_servers, monkeypatch):
     from streamlit.testing.v1 import AppTest
 

@@ -229,10 +229,11 @@ class ScriptedLLM:
     """Answers with the given texts in turn: the writer's retry logic, without a model."""
 
     def __init__(self, *texts):
-        self.texts, self.seeds = list(texts), []
+        self.texts, self.seeds, self.prefills = list(texts), [], []
 
-    def stream(self, messages, options):
+    def stream(self, messages, options, prefill=""):
         self.seeds.append(options.seed)
+        self.prefills.append(prefill)
         return ScriptedGeneration(self.texts.pop(0))
 
 
@@ -249,18 +250,58 @@ def test_a_failed_draft_is_written_again_and_the_better_one_kept():
     assert v.text == "1. Only one slogan" and isinstance(v, Variant)  # the less bad of the two
 
 
-def test_a_part_still_missing_is_asked_for_on_its_own():
+def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     req = WriteRequest(TEMPLATES["press_release"], {"headline_news": "A tea house in Rotterdam", "company": "Jade Leaf",
                                                     "details": "40 seats", "quote_person": ""})
     body = "Jade Leaf opens a tea house\n\n" + " ".join(f"Day {i}: tastings for {i + 3} guests at the new tea house."
                                                         for i in range(1, 15))
-    quote = '"We look forward to pouring the first cups for our neighbours," said a company spokesperson.'
-    llm = ScriptedLLM(body, body, quote, "About Jade Leaf\nJade Leaf sells tea online.")
+    about = "About Jade Leaf\nJade Leaf sells tea online."
+    # The draft has an About section but no quote: the quote goes in before it, and the model
+    # is given the draft up to there plus an opening quotation mark to continue from.
+    llm = ScriptedLLM(f"{body}\n\n{about}", f"{body}\n\n{about}",
+                      'We look forward to pouring the first cups," said a company spokesperson.\n\nMore text.')
     v = write_one(llm, req)
-    assert v.checks["structure_missing"] == [] and v.text.endswith("About Jade Leaf\nJade Leaf sells tea online.")
-    assert quote in v.text and v.text.startswith(body.strip())
-    llm = ScriptedLLM(body, body, "Sorry.", "Nothing useful")  # follow-ups that add nothing are dropped
-    assert write_one(llm, req).text == body.strip()
+    assert llm.prefills[2] == f'{body}\n\n"'
+    assert v.checks["structure_missing"] == [] and v.text.endswith(about)
+    assert '\n\n"We look forward to pouring the first cups," said a company spokesperson.\n\nAbout' in v.text
+    assert "More text" not in v.text  # one paragraph only
+    # Continuations that add nothing usable are dropped, after one more try.
+    llm = ScriptedLLM(body, body, "", "no closing mark here at all", "", "")
+    assert write_one(llm, req).text == body.strip() and len(llm.prefills) == 6
+    assert llm.prefills[4] == f"{body}\n\nAbout Jade Leaf\n"
+
+
+def test_an_article_short_of_sections_goes_on_with_the_next_heading_of_the_outline():
+    req = WriteRequest(TEMPLATES["blog_article"], {"topic": "Green tea", "outline":
+                       "Title: Brewing green tea\n1. Choose the right water\n- soft water\n2. Get the timing right"}, lang="en")
+    first = "Brewing green tea\n\nChoose the right water\nSoft water at 75-80 degrees keeps the leaves sweet and bright."
+    llm = ScriptedLLM(first, first, "Steep the first infusion for one minute and add twenty seconds for each one after.")
+    v = write_one(llm, req)
+    assert llm.prefills[2] == first + "\n\nGet the timing right\n"
+    assert v.checks["structure_missing"] == [] and v.text.endswith("Get the timing right\nSteep the first infusion"
+                                                                   " for one minute and add twenty seconds for each one after.")
+
+
+def test_a_looping_generation_is_stopped_early():
+    from core.writer import _consume, _looping
+
+    assert _looping("A line that says something.\nOther words here, fine.\nA line that says something.\n")
+    assert not _looping("A line that says something.\n- short\n- short\nA line that says something")
+
+    class Endless:
+        text, cancelled = "", False
+
+        def __iter__(self):
+            while not self.cancelled:
+                self.text += '"The same quote once more, again."\n\n'
+                yield "x\n"
+
+        def cancel(self):
+            self.cancelled = True
+
+    gen = Endless()
+    _consume(gen, None)
+    assert gen.cancelled and gen.text.count("same quote") == 2
 
 
 def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
