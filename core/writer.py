@@ -347,6 +347,10 @@ ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platfor
                     r"|never more than \d+|最多 ?\d+ ?字|earlier example|上面的范例", re.IGNORECASE)
 
 
+# A line left with only quotation marks or dashes (what remains of a stopped loop).
+PUNCTUATION_ONLY = re.compile(r"^[\"'“”‘’「」『』*_\-–—.,，。…]+$")
+
+
 def clean(text: str, example: str = "", task: str = "") -> str:
     """Model output as text a person (and a .docx) can take: no control characters, no fences, no
     repeated instructions, no line said twice, no line copied from the worked example (its facts
@@ -355,7 +359,7 @@ def clean(text: str, example: str = "", task: str = "") -> str:
     seen, kept = set(), []
     for line in text.split("\n"):
         key = line.strip()
-        if ECHOED.search(line) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
+        if ECHOED.search(line) or PUNCTUATION_ONLY.match(key) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
             continue
         seen.add(key)
         kept.append(line)
@@ -461,7 +465,8 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
             gen = llm.stream(messages, options, prefill=f"{head}\n\n{lead}")
             _consume(gen, cancel, paragraph=True)
             tokens += gen.stats.new_tokens
-            body = clean(gen.text.strip().split("\n\n")[0], _example_text(req), _task(req, req.fields))
+            body = _new_sentences(clean(gen.text.strip().split("\n\n")[0], _example_text(req), _task(req, req.fields)),
+                                  head)
             if len(body) < 8:
                 continue
             candidate = f"{head}\n\n{lead}{body}"
@@ -476,6 +481,12 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
     if len(checks["structure_missing"]) < len(missing):
         return draft, checks, tokens
     return text, check(text, req), tokens
+
+
+def _new_sentences(text: str, draft: str) -> str:
+    """`text` without the sentences (12+ characters) that the draft already says word for word."""
+    parts = re.split(r"(?<=[。！？.!?])(\s*)", text)
+    return "".join(p for p in parts if not (len(p.strip()) >= 12 and p.strip() in draft)).strip()
 
 
 def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:
@@ -626,7 +637,9 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
             req = WriteRequest(template, {k: v for k, v in row.items()},
                                **({} if base is None else {k: getattr(base, k) for k in
                                   ("lang", "tone", "audience", "length", "keywords", "banned", "platform", "voice")}))
-            variant = write_one(llm, req, seed=i)
+            variant = write_one(llm, req, seed=i, cancel=cancel)
+            if cancel is not None and cancel.is_set():
+                break  # a row stopped half-way is not saved: resuming writes it again
             c = variant.checks
             record = {**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
                       "missing_keywords": "; ".join(c["missing_keywords"]),

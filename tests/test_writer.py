@@ -115,6 +115,27 @@ def test_batch_stops_and_resumes(tmp_path, llm):
         assert [r["row"] for r in csv.DictReader(fh)] == ["1", "2", "3", "4"]
 
 
+def test_a_row_stopped_half_way_is_not_saved(tmp_path):
+    template = TEMPLATES["slogans"]
+    rows = [{"product": f"Tea {i}", "details": ""} for i in range(3)]
+    good = "\n".join(f"{i}. Spring tea, picked by hand" for i in range(1, 6))
+    cancel = threading.Event()
+
+    class StopsDuringRowTwo(ScriptedLLM):
+        def stream(self, messages, options, prefill=""):
+            if len(self.seeds) == 1:
+                cancel.set()  # the Stop button, pressed while row 2 is being written
+            return super().stream(messages, options, prefill)
+
+    out = tmp_path / "out.csv"
+    first = run_batch(StopsDuringRowTwo(good, good), template, rows, out, cancel=cancel)
+    assert first["written"] == 1 and first["stopped"]
+    second = run_batch(ScriptedLLM(good, good), template, rows, out)
+    assert second["written"] == 2 and second["skipped"] == 1
+    with out.open(encoding="utf-8") as fh:
+        assert [r["row"] for r in csv.DictReader(fh)] == ["1", "2", "3"]
+
+
 def test_write_cli_json(capsys):
     from core.cli import main
 
@@ -265,6 +286,9 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     assert v.checks["structure_missing"] == [] and v.text.endswith(about)
     assert '\n\n"We look forward to pouring the first cups," said a company spokesperson.\n\nAbout' in v.text
     assert "More text" not in v.text  # one paragraph only
+    # A continuation that repeats the draft's sentences keeps only what is new.
+    llm = ScriptedLLM(body, body, 'Welcome to our new tea house," said Lin.', "Day 1: tastings for 4 guests at the new tea house. It sells tea online.")
+    assert write_one(llm, req).text.endswith("About Jade Leaf\nIt sells tea online.")
     # Continuations that add nothing usable are dropped, after one more try.
     llm = ScriptedLLM(body, body, "", "no closing mark here at all", "", "")
     assert write_one(llm, req).text == body.strip() and len(llm.prefills) == 6
@@ -310,5 +334,6 @@ def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
     example = "A box of good tea is a gift people actually open and share. About Jade Leaf Tea Co."
     text = ('Opening day in Rotterdam with 40 seats.\n"A box of good tea is a gift people actually open and share."\n'
             "Opening day in Rotterdam with 40 seats.\n\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
+    assert clean('Opening day.\n\n"\n\n“”\nClosing.') == "Opening day.\n\nClosing."  # a stopped loop's leftovers
     assert clean(text, example, task='a line "About Jade Leaf Tea Co."') == (
         "Opening day in Rotterdam with 40 seats.\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
