@@ -366,10 +366,19 @@ def clean(text: str, example: str = "", task: str = "") -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
+# Where a sentence ends: after 。！？ always; after . ! ? only before a space and a capital or a
+# quotation mark, so "Jade Leaf Tea Co. is ..." or "€4.50" stay one sentence.
+SENTENCE_SPLIT = re.compile(r"(?<=[。！？])\s*|(?:(?<=[.!?])|(?<=[.!?][\"”’]))\s+(?=[A-Z\"“‘'(])")
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in SENTENCE_SPLIT.split(text) if part.strip()]
+
+
 def _copied(line: str, example: str, task: str) -> bool:
     """A sentence of 12+ characters of `line` stands word for word in `example` but not in `task`."""
     return bool(example) and any(len(part) >= 12 and part in example and part not in task
-                                 for part in re.split(r"(?<=[。！？.!?])\s*", line.strip('"“”「」 ')))
+                                 for part in sentences(line.strip('"“”「」 ')))
 
 
 ATTEMPTS = 2  # drafts per variant at most: a second one only when the first fails a check
@@ -485,8 +494,8 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
 
 def _new_sentences(text: str, draft: str) -> str:
     """`text` without the sentences (12+ characters) that the draft already says word for word."""
-    parts = re.split(r"(?<=[。！？.!?])(\s*)", text)
-    return "".join(p for p in parts if not (len(p.strip()) >= 12 and p.strip() in draft)).strip()
+    kept = [p for p in sentences(text) if not (len(p.strip()) >= 12 and p.strip() in draft)]
+    return ("" if has_cjk(text) else " ").join(p.strip() for p in kept).strip()
 
 
 def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:

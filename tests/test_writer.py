@@ -289,6 +289,10 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     # A continuation that repeats the draft's sentences keeps only what is new.
     llm = ScriptedLLM(body, body, 'Welcome to our new tea house," said Lin.', "Day 1: tastings for 4 guests at the new tea house. It sells tea online.")
     assert write_one(llm, req).text.endswith("About Jade Leaf\nIt sells tea online.")
+    # "Co." does not end a sentence: the company's name is not cut off the front of one.
+    from core.writer import sentences
+    assert sentences('Jade Leaf Tea Co. is new. "Hello there." It costs €4.50.') == [
+        "Jade Leaf Tea Co. is new.", '"Hello there."', "It costs €4.50."]
     # Continuations that add nothing usable are dropped, after one more try.
     llm = ScriptedLLM(body, body, "", "no closing mark here at all", "", "")
     assert write_one(llm, req).text == body.strip() and len(llm.prefills) == 6
