@@ -3,7 +3,7 @@
     .venv/bin/python bench/writer_drafts.py [--variants 1] [--ground] [--out artifacts/writer-drafts.json]
 
 Fields come from each template's own placeholders ("e.g. ..."), so the inputs are the ones a user
-sees in the page. Prints one JSON object: per draft the text, checks and seconds; and the median
+sees in the page. Templates with platforms (social post) are written for every platform. Prints one JSON object: per draft the text, checks and seconds; and the median
 seconds per variant. Use it to judge draft quality after changing a template or the prompt.
 """
 
@@ -52,15 +52,14 @@ def main() -> None:
     for template in load_templates().values():
         if only and template.id not in only:
             continue
-        for lang in args.langs.split(","):
-            platform = next(iter(template.platforms), None)
+        for lang, platform in [(lang, p) for lang in args.langs.split(",") for p in (list(template.platforms) or [None])]:
             req = WriteRequest(template, sample_fields(template, lang), lang=lang, platform=platform)
             if kb is not None:
                 req.facts = facts_from_kb(kb, req.fields)
             for v in write(llm, req, variants=args.variants):
                 drafts.append({"template": template.id, "lang": lang, "platform": platform, "seconds": v.seconds,
                                "attempts": v.attempts, "tokens": v.tokens, "checks": v.checks, "text": v.text})
-                print(f"{template.id:20s} {lang} {v.seconds:5.1f}s {v.checks['chars']:4d}/{v.checks['max_chars']} "
+                print(f"{template.id:20s} {platform or '':11s} {lang} {v.seconds:5.1f}s {v.checks['chars']:4d}/{v.checks['max_chars']} "
                       f"lang={v.checks['language']} attempts={v.attempts} problems={problems(v.checks)}", file=sys.stderr)
     seconds = [d["seconds"] for d in drafts]
     result = {

@@ -356,14 +356,52 @@ def clean(text: str, example: str = "", task: str = "") -> str:
     repeated instructions, no line said twice, no line copied from the worked example (its facts
     belong to another product) unless the task itself says it."""
     text = collapse_loops(CONTROL.sub("", text).strip().strip("`").strip())
+    borrowed = _grams(example) - _grams(task)
     seen, kept = set(), []
     for line in text.split("\n"):
         key = line.strip()
         if ECHOED.search(line) or PUNCTUATION_ONLY.match(key) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
             continue
         seen.add(key)
-        kept.append(line)
+        line = _without_borrowed_clauses(line, borrowed)
+        if line.strip() or not key:
+            kept.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+CLAUSE_END = re.compile(r"(?<=[，,；;。！？!?])")
+
+
+def _grams(text: str) -> set[str]:
+    """Overlapping 4-character runs of Chinese and 3-word runs of English: how copying is spotted."""
+    grams = set()
+    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff\w]+", text or ""):
+        if has_cjk(run):
+            grams.update(run[i:i + 4] for i in range(max(1, len(run) - 3)))
+    words = re.findall(r"[a-z0-9€$£%.]+", (text or "").lower())
+    grams.update(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
+    return grams
+
+
+def _without_borrowed_clauses(line: str, borrowed: set[str]) -> str:
+    """The line without clauses taken from the worked example (60%+ of their runs appear there and
+    not in what the user gave): the example's offers and facts belong to another product, and the
+    small model lifts them a clause at a time ("茶叶和茶具一律 9 折")."""
+    if not borrowed:
+        return line
+    clauses = CLAUSE_END.split(line)
+    kept = []
+    for clause in clauses:
+        grams = _grams(clause)
+        if len(grams) >= 3 and sum(g in borrowed for g in grams) >= 0.6 * len(grams):
+            continue
+        kept.append(clause)
+    if len(kept) == len(clauses):
+        return line
+    text = "".join(kept).rstrip(" ，,；;")
+    if text.strip() and text[-1] not in "。！？.!?:：\"”":
+        text += "。" if has_cjk(text) else "."
+    return text if text.strip(" -*•") else ""
 
 
 # Where a sentence ends: after 。！？ always; after . ! ? only before a space and a capital or a
@@ -396,7 +434,7 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
         gen = llm.stream(messages, options_for(req, seed + 1000 * attempt))
         _consume(gen, cancel)
         tokens += gen.stats.new_tokens
-        text = fit_length(clean(gen.text, _example_text(req), _task(req, req.fields)), req.max_chars)
+        text = fit_length(clean(gen.text, _example_text(req), _given(req)), req.max_chars)
         checks = check(text, req)
         if best is None or problems(checks) < problems(best[1]):
             best = (text, checks)
@@ -422,6 +460,12 @@ def _consume(gen, cancel: threading.Event | None, paragraph: bool = False) -> No
 def _looping(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n")[:-1] if len(line.strip()) >= 12]
     return len(lines) > len(set(lines)) or bool(LOOP.search(text[-300:]))
+
+
+def _given(req: WriteRequest) -> str:
+    """Everything the user gave the model: what the draft may say even when the example says it too."""
+    voice = req.voice.examples if req.voice else []
+    return "\n".join([_task(req, req.fields), *req.facts, *req.keywords, *voice])
 
 
 def _example_text(req: WriteRequest) -> str:
@@ -474,7 +518,7 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
             gen = llm.stream(messages, options, prefill=f"{head}\n\n{lead}")
             _consume(gen, cancel, paragraph=True)
             tokens += gen.stats.new_tokens
-            body = _new_sentences(clean(gen.text.strip().split("\n\n")[0], _example_text(req), _task(req, req.fields)),
+            body = _new_sentences(clean(gen.text.strip().split("\n\n")[0], _example_text(req), _given(req)),
                                   head)
             if len(body) < 8:
                 continue

@@ -339,5 +339,10 @@ def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
     text = ('Opening day in Rotterdam with 40 seats.\n"A box of good tea is a gift people actually open and share."\n'
             "Opening day in Rotterdam with 40 seats.\n\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
     assert clean('Opening day.\n\n"\n\n“”\nClosing.') == "Opening day.\n\nClosing."  # a stopped loop's leftovers
+    # Clauses lifted from the example (another product's offer) go; what the user gave stays.
+    offer = "年费 ¥298，所有订单标准配送免运费，茶叶和茶具一律 9 折，消费还能拿双倍叶子积分。"
+    draft = "春茶龙井，5 月 31 日前享 85 折，茶叶和茶具一律 9 折，消费还能拿双倍叶子积分。\n- 满 49 欧元包邮。"
+    assert clean(draft, offer, "春季新茶龙井，5 月 31 日前享 85 折") == "春茶龙井，5 月 31 日前享 85 折。\n- 满 49 欧元包邮。"
+    assert clean(draft, offer, "茶叶和茶具一律 9 折，消费还能拿双倍叶子积分") == draft
     assert clean(text, example, task='a line "About Jade Leaf Tea Co."') == (
         "Opening day in Rotterdam with 40 seats.\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
