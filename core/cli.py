@@ -222,7 +222,8 @@ def cmd_write(args, settings):
     variants = write(load_llm(settings, log=_log(args)), req, variants=args.variants, seed=args.seed)
     payload = {"template": req.template.id, "lang": req.lang, "facts": req.facts,
                "variants": [{"text": v.text, "checks": {k: v.checks[k] for k in
-                             ("length_ok", "missing_keywords", "banned_found", "language", "chars", "max_chars")},
+                             ("length_ok", "missing_keywords", "banned_found", "language", "chars", "max_chars",
+                              "structure_missing", "too_short", "unsupported_numbers")},
                              "seconds": v.seconds} for v in variants]}
     _print(args, payload, "\n\n---\n\n".join(v.text for v in variants))
 
@@ -238,8 +239,15 @@ def cmd_write_batch(args, settings):
         raise ValueError(f"{path}: no such file")
     rows = read_rows(path.name, path.read_bytes(), settings.max_upload_mb * 1_000_000)
     base = _write_request(args, settings, dict(rows[0]))
+    facts_for = None
+    if args.ground:
+        from core.writer import facts_from_kb
+
+        kb = _kb(args, settings)
+        facts_for = lambda fields: facts_from_kb(kb, fields)  # noqa: E731
     result = run_batch(load_llm(settings, log=_log(args)), base.template, rows, Path(args.out), base=base,
-                       progress=None if args.json else (lambda f: print(f"\r{f:.0%}", end="", file=sys.stderr)))
+                       progress=None if args.json else (lambda f: print(f"\r{f:.0%}", end="", file=sys.stderr)),
+                       facts_for=facts_for)
     _print(args, result, f"\n{result['written']} written, {result['skipped']} already done → {result['out']}")
 
 

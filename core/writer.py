@@ -284,9 +284,25 @@ def collapse_loops(text: str) -> str:
     return LOOP.sub(r"\1", text)
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+LIST_MARKER = re.compile(r"^\s*\d+[.、)]\s", re.MULTILINE)
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(LIST_MARKER.sub("", text))}
+
+
+def unsupported_numbers(text: str, given: str) -> list[str]:
+    """Figures in the draft that nothing the user gave contains: prices, dates or counts the model
+    made up (a list's own numbering does not count)."""
+    known = _numbers(given)
+    return sorted(_numbers(text) - known, key=lambda n: text.find(n))
+
+
 def check(text: str, req: WriteRequest) -> dict:
     language = detect_language(text)
     return {
+        "unsupported_numbers": unsupported_numbers(text, _given(req)),
         "chars": len(text),
         "max_chars": req.max_chars,
         "length_ok": 0 < len(text) <= req.max_chars,
@@ -302,7 +318,8 @@ def check(text: str, req: WriteRequest) -> dict:
 def problems(checks: dict) -> int:
     """How far a draft is from usable; 0 = every check passed."""
     return (2 * (not checks["language_ok"]) + 2 * len(checks.get("structure_missing", [])) + (not checks["length_ok"])
-            + checks.get("too_short", False) + len(checks["missing_keywords"]) + len(checks["banned_found"]))
+            + checks.get("too_short", False) + len(checks["missing_keywords"]) + len(checks["banned_found"])
+            + min(2, len(checks.get("unsupported_numbers", []))))
 
 
 @dataclass
@@ -363,13 +380,13 @@ def clean(text: str, example: str = "", task: str = "") -> str:
         if ECHOED.search(line) or PUNCTUATION_ONLY.match(key) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
             continue
         seen.add(key)
-        line = _without_borrowed_clauses(line, borrowed)
+        line = _without_borrowed_clauses(line, borrowed, task)
         if line.strip() or not key:
             kept.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-CLAUSE_END = re.compile(r"(?<=[，,；;。！？!?])")
+CLAUSE_END = re.compile(r"(?<=[，,；;。！？!?])|(?<=\.)(?=\s+[A-Z\"“])")
 
 
 def _grams(text: str) -> set[str]:
@@ -383,25 +400,34 @@ def _grams(text: str) -> set[str]:
     return grams
 
 
-def _without_borrowed_clauses(line: str, borrowed: set[str]) -> str:
-    """The line without clauses taken from the worked example (60%+ of their runs appear there and
-    not in what the user gave): the example's offers and facts belong to another product, and the
-    small model lifts them a clause at a time ("茶叶和茶具一律 9 折")."""
+def _without_borrowed_clauses(line: str, borrowed: set[str], given: str) -> str:
+    """The line without factual clauses taken from the worked example (60%+ of their runs appear
+    there and not in what the user gave): the example's offers, prices and product names belong to
+    another product, and the small model lifts them a clause at a time ("茶叶和茶具一律 9 折").
+    Borrowed wording that states no fact ("Please contact our customer service team") may stay."""
     if not borrowed:
         return line
     clauses = CLAUSE_END.split(line)
     kept = []
     for clause in clauses:
         grams = _grams(clause)
-        if len(grams) >= 3 and sum(g in borrowed for g in grams) >= 0.6 * len(grams):
+        if len(grams) >= 3 and sum(g in borrowed for g in grams) >= 0.6 * len(grams) and _states_a_fact(clause, given):
             continue
         kept.append(clause)
     if len(kept) == len(clauses):
         return line
-    text = "".join(kept).rstrip(" ，,；;")
+    text = re.sub(r"([.!?]\s+)([a-z])", lambda m: m[1] + m[2].upper(), "".join(kept).rstrip(" ，,；;"))
     if text.strip() and text[-1] not in "。！？.!?:：\"”":
         text += "。" if has_cjk(text) else "."
     return text if text.strip(" -*•") else ""
+
+
+def _states_a_fact(clause: str, given: str) -> bool:
+    """A figure, a name the user did not give (a capitalised word after the first), or a long
+    Chinese clause (names and offers there carry no capitals)."""
+    words = re.findall(r"[A-Za-z][\w'-]*", clause)
+    names = [w for w in words[1:] if w[0].isupper() and w.lower() not in given.lower()]
+    return bool(re.search(r"\d", clause)) or bool(names) or len(re.findall(r"[\u3400-\u9fff]", clause)) >= 8
 
 
 # Where a sentence ends: after 。！？ always; after . ! ? only before a space and a capital or a
@@ -508,7 +534,7 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
         later = [m.start() for p in parts[i + 1:] if (m := re.search(p["pattern"], draft, re.MULTILINE))]
         cut = min(later, default=len(draft))
         head, tail = draft[:cut].rstrip(), draft[cut:].strip()
-        label = part["label"][req.lang]
+        label, fallback = part["label"][req.lang], None
         for extra_try in range(2):
             lead = _lead(part, req, head)
             if not lead or (cancel is not None and cancel.is_set()):
@@ -524,10 +550,14 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
                 continue
             candidate = f"{head}\n\n{lead}{body}"
             if label not in structure_missing(f"{candidate}\n\n{tail}", req.template, req.lang):
+                if not unsupported_numbers(body, _given(req)):
+                    head, fallback = candidate, None
+                    break
+                fallback = fallback or candidate  # has the part but made up a figure: try once more
+            elif part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
                 head = candidate
-                break
-            if part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
-                head = candidate
+        if fallback:
+            head = fallback
         draft = f"{head}\n\n{tail}".strip()
     draft = fit_length(draft, req.max_chars)
     checks = check(draft, req)
@@ -664,18 +694,22 @@ def read_rows(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[dict]
 
 
 def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: WriteRequest | None = None,
-              progress=None, cancel: threading.Event | None = None) -> dict:
+              progress=None, cancel: threading.Event | None = None, facts_for=None) -> dict:
     """One text per row, appended to out_path as it goes; rows already in out_path are skipped, so
     a stopped or crashed run resumes where it ended. Cells that a spreadsheet would run as a
-    formula (the uploaded fields or the model's text starting with = + - @) are neutralised."""
+    formula (the uploaded fields or the model's text starting with = + - @) are neutralised.
+    `facts_for(row)`, when given, grounds each row in its own facts (from the knowledge base)."""
     from core.exports import safe_cell
 
     out_path = Path(out_path)
     done = set()
+    columns = ["row", *rows[0].keys(), "text", "chars", "length_ok", "missing_keywords", "banned_found", "language",
+               "unsupported_numbers", "facts"]
     if out_path.exists():
         with out_path.open(encoding="utf-8", newline="") as fh:
-            done = {int(r["row"]) for r in csv.DictReader(fh) if r.get("row", "").isdigit()}
-    columns = ["row", *rows[0].keys(), "text", "chars", "length_ok", "missing_keywords", "banned_found", "language"]
+            reader = csv.DictReader(fh)
+            done = {int(r["row"]) for r in reader if r.get("row", "").isdigit()}
+            columns = reader.fieldnames or columns  # resuming: keep the file's own columns
     new_file = not out_path.exists()
     written = 0
     with out_path.open("a", encoding="utf-8", newline="") as fh:
@@ -690,13 +724,16 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
             req = WriteRequest(template, {k: v for k, v in row.items()},
                                **({} if base is None else {k: getattr(base, k) for k in
                                   ("lang", "tone", "audience", "length", "keywords", "banned", "platform", "voice")}))
+            if facts_for is not None:
+                req.facts = list(facts_for(req.fields))
             variant = write_one(llm, req, seed=i, cancel=cancel)
             if cancel is not None and cancel.is_set():
                 break  # a row stopped half-way is not saved: resuming writes it again
             c = variant.checks
             record = {**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
                       "missing_keywords": "; ".join(c["missing_keywords"]),
-                      "banned_found": "; ".join(c["banned_found"]), "language": c["language"]}
+                      "banned_found": "; ".join(c["banned_found"]), "language": c["language"],
+                      "unsupported_numbers": "; ".join(c["unsupported_numbers"]), "facts": "\n".join(req.facts)}
             writer.writerow([safe_cell(record.get(col, "")) for col in columns])
             fh.flush()
             written += 1

@@ -53,6 +53,8 @@ def show_checks(c: dict) -> None:
         badges.append(t("writer.structure_missing", parts=", ".join(c["structure_missing"])))
     if c.get("too_short"):
         badges.append(t("writer.too_short"))
+    if c.get("unsupported_numbers"):
+        badges.append(t("writer.unsupported_numbers", numbers=", ".join(c["unsupported_numbers"])))
     badges.append(t("writer.lang_ok") if c["language_ok"] else t("writer.lang_bad", lang=c["language"]))
     (st.success if problems(c) == 0 else st.warning)(" · ".join(badges))
 
@@ -116,6 +118,8 @@ with write_tab:
                     v["text"], v["checks"] = edited, check(edited, req)
                     store.update_text(v["id"], edited, v["checks"])
                 show_checks(v["checks"])
+                if v.get("seconds"):
+                    st.caption(t("writer.took", seconds=v["seconds"]))
                 if st.button(t("writer.regenerate"), key=f"regen-{i}", icon=":material/refresh:"):
                     st.session_state["writer-seed"] = int(st.session_state.get("writer-seed", 0)) + 1
                     results["variants"][i] = generate(req, i)
@@ -129,6 +133,14 @@ with write_tab:
                                    key=f"md-{i}", icon=":material/download:")
                 c2.download_button(t("writer.download_docx"), to_docx(title, [v["text"]]), f"{name}-{i + 1}.docx",
                                    key=f"docx-{i}", icon=":material/download:")
+        if len(results["variants"]) > 1:
+            texts, title, name = [v["text"] for v in results["variants"]], pick(req.template.name), req.template.id
+            c0, c1, c2, _ = st.columns([1, 1, 1, 3], vertical_alignment="center")
+            c0.write(t("writer.download_all"))
+            c1.download_button(t("writer.download_md"), to_markdown(title, texts), f"{name}-all.md", key="md-all",
+                               icon=":material/download:")
+            c2.download_button(t("writer.download_docx"), to_docx(title, texts), f"{name}-all.docx", key="docx-all",
+                               icon=":material/download:")
 
 # -- batch ---------------------------------------------------------------------------------------
 with batch_tab:
@@ -149,12 +161,17 @@ with batch_tab:
             digest = hashlib.sha1(upload.getvalue() + template.id.encode() + out_lang.encode()).hexdigest()[:12]
             out = config.data_dir / "writer" / f"batch-{template.id}-{digest}.csv"
             out.parent.mkdir(parents=True, exist_ok=True)
-            platform = next(iter(template.platforms), None)
+            platform = None
+            if template.platforms:
+                platforms = {pick(p["name"]): pid for pid, p in template.platforms.items()}
+                platform = platforms[st.radio(t("writer.platform"), list(platforms), horizontal=True, key="batch-platform")]
+                out = out.with_name(out.stem + f"-{platform}.csv")
             if st.button(t("writer.batch_run"), icon=":material/playlist_play:", type="primary"):
                 st.button(t("writer.batch_stop"), icon=":material/stop_circle:")  # any click stops the run
                 bar = st.progress(0.0)
                 result = run_batch(get_llm(), template, rows, out, base=request({}, platform),
-                                   progress=lambda f: bar.progress(f))
+                                   progress=lambda f: bar.progress(f),
+                                   facts_for=(lambda row: facts_from_kb(knowledge_base(), row)) if ground else None)
                 st.success(t("writer.batch_done", written=result["written"], skipped=result["skipped"]))
             if out.exists():
                 frame = pd.read_csv(out, dtype=str)
@@ -203,5 +220,8 @@ with history_tab:
                                     "chars": h["checks"].get("chars"), "text": h["text"]} for h in history]),
                      hide_index=True)
         texts = [h["text"] for h in history]
-        st.download_button(t("writer.download_md"), to_markdown(t("writer.title"), texts), "writer-history.md",
+        c1, c2, _ = st.columns([1, 1, 4])
+        c1.download_button(t("writer.download_md"), to_markdown(t("writer.title"), texts), "writer-history.md",
+                           icon=":material/download:")
+        c2.download_button(t("writer.download_docx"), to_docx(t("writer.title"), texts), "writer-history.docx",
                            icon=":material/download:")

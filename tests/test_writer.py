@@ -136,6 +136,17 @@ def test_a_row_stopped_half_way_is_not_saved(tmp_path):
         assert [r["row"] for r in csv.DictReader(fh)] == ["1", "2", "3"]
 
 
+def test_batch_rows_are_grounded_in_their_own_facts(tmp_path):
+    template = TEMPLATES["slogans"]
+    rows = [{"product": "Longjing", "details": ""}, {"product": "Keemun", "details": ""}]
+    good = "\n".join(f"{i}. Spring tea, picked by hand" for i in range(1, 6))
+    llm = ScriptedLLM(good, good)
+    out = tmp_path / "out.csv"
+    run_batch(llm, template, rows, out, facts_for=lambda fields: [f"{fields['product']} ships free from €49."])
+    with out.open(encoding="utf-8") as fh:
+        assert [r["facts"] for r in csv.DictReader(fh)] == ["Longjing ships free from €49.", "Keemun ships free from €49."]
+
+
 def test_write_cli_json(capsys):
     from core.cli import main
 
@@ -297,6 +308,22 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     llm = ScriptedLLM(body, body, "", "no closing mark here at all", "", "")
     assert write_one(llm, req).text == body.strip() and len(llm.prefills) == 6
     assert llm.prefills[4] == f"{body}\n\nAbout Jade Leaf\n"
+
+
+def test_figures_nobody_gave_are_flagged_and_avoided():
+    from core.writer import unsupported_numbers
+
+    given = "Opens 1 June; 40 seats; founded 2016; free shipping from €49; 1,000 cups"
+    assert unsupported_numbers("1. Opens 1 June with 40 seats.\n2. Over 400 shops since 2016, 1000 cups, €49, 15% off",
+                               given) == ["400", "15"]
+    req = WriteRequest(TEMPLATES["press_release"], {"headline_news": "A tea house in Rotterdam", "company": "Jade Leaf",
+                                                    "details": "40 seats", "quote_person": ""})
+    assert check("Jade Leaf has 400 shops and 40 seats.", req)["unsupported_numbers"] == ["400"]
+    body = ("Jade Leaf opens a tea house\n\n" + "The tea house has 40 seats and daily tastings for guests. " * 12
+            + '\n\n"We look forward to pouring the first cups for our neighbours," said a spokesperson.')
+    llm = ScriptedLLM(body, body, "It runs 400 shops worldwide.", "It sells tea online.")
+    v = write_one(llm, req)  # the About paragraph that makes up a figure is written again
+    assert v.text.endswith("About Jade Leaf\nIt sells tea online.") and v.checks["unsupported_numbers"] == []
 
 
 def test_an_article_short_of_sections_goes_on_with_the_next_heading_of_the_outline():
