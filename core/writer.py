@@ -534,7 +534,7 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
         later = [m.start() for p in parts[i + 1:] if (m := re.search(p["pattern"], draft, re.MULTILINE))]
         cut = min(later, default=len(draft))
         head, tail = draft[:cut].rstrip(), draft[cut:].strip()
-        label, fallback = part["label"][req.lang], None
+        label = part["label"][req.lang]
         for extra_try in range(2):
             lead = _lead(part, req, head)
             if not lead or (cancel is not None and cancel.is_set()):
@@ -545,19 +545,15 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
             _consume(gen, cancel, paragraph=True)
             tokens += gen.stats.new_tokens
             body = _new_sentences(clean(gen.text.strip().split("\n\n")[0], _example_text(req), _given(req)),
-                                  head)
+                                  head, _given(req))
             if len(body) < 8:
                 continue
             candidate = f"{head}\n\n{lead}{body}"
             if label not in structure_missing(f"{candidate}\n\n{tail}", req.template, req.lang):
-                if not unsupported_numbers(body, _given(req)):
-                    head, fallback = candidate, None
-                    break
-                fallback = fallback or candidate  # has the part but made up a figure: try once more
-            elif part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
                 head = candidate
-        if fallback:
-            head = fallback
+                break
+            if part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
+                head = candidate
         draft = f"{head}\n\n{tail}".strip()
     draft = fit_length(draft, req.max_chars)
     checks = check(draft, req)
@@ -566,9 +562,11 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
     return text, check(text, req), tokens
 
 
-def _new_sentences(text: str, draft: str) -> str:
-    """`text` without the sentences (12+ characters) that the draft already says word for word."""
-    kept = [p for p in sentences(text) if not (len(p.strip()) >= 12 and p.strip() in draft)]
+def _new_sentences(text: str, draft: str, given: str = "") -> str:
+    """`text` without the sentences (12+ characters) that the draft already says word for word, and
+    without sentences with a figure that nothing the user gave contains (this text is ours to add)."""
+    kept = [p for p in sentences(text) if not (len(p.strip()) >= 12 and p.strip() in draft)
+            and not (given and unsupported_numbers(p, given))]
     return ("" if has_cjk(text) else " ").join(p.strip() for p in kept).strip()
 
 

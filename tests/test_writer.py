@@ -321,8 +321,8 @@ def test_figures_nobody_gave_are_flagged_and_avoided():
     assert check("Jade Leaf has 400 shops and 40 seats.", req)["unsupported_numbers"] == ["400"]
     body = ("Jade Leaf opens a tea house\n\n" + "The tea house has 40 seats and daily tastings for guests. " * 12
             + '\n\n"We look forward to pouring the first cups for our neighbours," said a spokesperson.')
-    llm = ScriptedLLM(body, body, "It runs 400 shops worldwide.", "It sells tea online.")
-    v = write_one(llm, req)  # the About paragraph that makes up a figure is written again
+    llm = ScriptedLLM(body, body, "It runs 400 shops worldwide. It sells tea online.")
+    v = write_one(llm, req)  # a sentence the writer adds with a made-up figure is left out
     assert v.text.endswith("About Jade Leaf\nIt sells tea online.") and v.checks["unsupported_numbers"] == []
 
 
