@@ -457,10 +457,13 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
     messages = build_messages(req)
     best, tokens = None, 0
     for attempt in range(max(1, attempts)):
-        gen = llm.stream(messages, options_for(req, seed + 1000 * attempt))
-        _consume(gen, cancel)
+        options = options_for(req, seed + 1000 * attempt)
+        gen = llm.stream(messages, options)
+        raw = gen.text if not _consume(gen, cancel) else _drop_unfinished(gen.text)
         tokens += gen.stats.new_tokens
-        text = fit_length(clean(gen.text, _example_text(req), _given(req)), req.max_chars)
+        if gen.stats.new_tokens >= options.max_new_tokens:  # cut off by the token limit mid-sentence
+            raw = _drop_unfinished(raw)
+        text = fit_length(clean(raw, _example_text(req), _given(req)), req.max_chars)
         checks = check(text, req)
         if best is None or problems(checks) < problems(best[1]):
             best = (text, checks)
@@ -473,19 +476,39 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
     return Variant(text, checks, round(time.perf_counter() - start, 2), tokens, attempt + 1)
 
 
-def _consume(gen, cancel: threading.Event | None, paragraph: bool = False) -> None:
+def _consume(gen, cancel: threading.Event | None, paragraph: bool = False) -> bool:
     """Read a generation to its end; stop it early when the user cancels, when the model starts
-    saying the same line again (it would loop until the token limit: minutes on a CPU), or, with
-    `paragraph`, once a paragraph is complete."""
+    saying the same thing again (it would loop until the token limit: minutes on a CPU), or, with
+    `paragraph`, once a paragraph is complete. True when it was stopped for looping."""
+    looped = False
     for chunk in gen:
-        if (cancel is not None and cancel.is_set()) or ("\n" in chunk and _looping(gen.text)) \
-                or (paragraph and "\n\n" in gen.text.strip()):
+        if not looped and PAUSE.search(chunk) and _looping(gen.text):
+            looped = True
             gen.cancel()
+        if (cancel is not None and cancel.is_set()) or (paragraph and "\n\n" in gen.text.strip()):
+            gen.cancel()
+    return looped
+
+
+PAUSE = re.compile(r"[\n，,。.！!？?；;、]")
 
 
 def _looping(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n")[:-1] if len(line.strip()) >= 12]
     return len(lines) > len(set(lines)) or bool(LOOP.search(text[-300:]))
+
+
+def _drop_unfinished(text: str) -> str:
+    """A generation that was stopped (a loop, the token limit) without its unfinished last
+    sentence or the start of a repeat; kept whole if that would lose more than half of it."""
+    text = collapse_loops(text).rstrip()
+    end = max(text.rfind(c) for c in "\n。！？.!?，,；;")
+    if end < len(text) // 2:
+        return text
+    kept = text[:end + 1].rstrip()
+    if kept[-1] in "，,；;":  # a clause ends the text now: end it as a sentence
+        kept = kept[:-1] + ("。" if has_cjk(kept) else ".")
+    return kept
 
 
 def _given(req: WriteRequest) -> str:

@@ -355,8 +355,13 @@ def test_a_looping_generation_is_stopped_early():
             self.cancelled = True
 
     gen = Endless()
-    _consume(gen, None)
+    assert _consume(gen, None) is True
     assert gen.cancelled and gen.text.count("same quote") == 2
+    # What the stopped model left unfinished goes: the start of a repeat, half a clause.
+    from core.writer import _drop_unfinished
+    assert _drop_unfinished("春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！\n\n春") == "春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！"
+    assert _drop_unfinished("标题：白茶上市。\n正文：鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉") == "标题：白茶上市。\n正文：鲜茉莉花七次窨制。"
+    assert _drop_unfinished("Our tea is great. It comes in tins, and it") == "Our tea is great. It comes in tins."
 
 
 def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
