@@ -126,7 +126,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "writer.no_voice": ("None", "无"),
     "writer.ground": ("Use only facts from the knowledge base", "只使用知识库中的事实"),
     "writer.generate": ("Write", "生成"),
-    "writer.writing": ("Writing variant {n}…", "正在生成第 {n} 个版本…"),
+    "writer.writing": ("Writing variant {n} of {total}…", "正在生成第 {n} 个版本（共 {total} 个）…"),
     "writer.variant": ("Variant {n}", "版本 {n}"),
     "writer.regenerate": ("Rewrite this one", "重写此版本"),
     "writer.facts": ("Facts used", "使用的事实"),

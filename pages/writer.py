@@ -68,8 +68,8 @@ def outline_to_article(outline: str, topic: str) -> None:
     st.session_state.pop("writer-results", None)
 
 
-def generate(req: WriteRequest, n: int) -> dict:
-    with st.spinner(t("writer.writing", n=n + 1)):
+def generate(req: WriteRequest, n: int, total: int = 1) -> dict:
+    with st.spinner(t("writer.writing", n=n + 1, total=total)):
         variant = write_one(get_llm(), req, seed=n + int(st.session_state.get("writer-seed", 0)))
     return {"text": variant.text, "checks": variant.checks, "id": store.save(req, variant), "seconds": variant.seconds}
 
@@ -99,7 +99,7 @@ with write_tab:
             if ground:
                 req.facts = facts_from_kb(knowledge_base(), fields)
             st.session_state["writer-seed"] = int(st.session_state.get("writer-seed", 0)) + 10
-            st.session_state["writer-results"] = {"req": req, "variants": [generate(req, i) for i in range(variants)]}
+            st.session_state["writer-results"] = {"req": req, "variants": [generate(req, i, variants) for i in range(variants)]}
 
     results = st.session_state.get("writer-results")
     if results:

@@ -181,6 +181,8 @@ def test_writer_page_generates_edits_and_checks():
     assert not at.exception
     assert [s.value for s in at.subheader][:2] == ["Variant 1", "Variant 2"]
     assert len(at.success) + len(at.warning) >= 2
+    assert sum(c.value.startswith("Written in") for c in at.caption) == 2
+    assert "All variants:" in [m.value for m in at.markdown]  # Markdown / Word of both together
     box = at.text_area(key=next(k for k in (ta.key for ta in at.text_area) if k and k.startswith("variant-")))
     box.set_value("Edited text about Longjing tea.").run()
     assert not at.exception
