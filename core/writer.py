@@ -15,6 +15,7 @@ import re
 import string
 import threading
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -280,23 +281,38 @@ LOOP = re.compile(r"(\S.{3,}?)(?:[\s，,、;；]*\1){2,}")
 TOO_SHORT = 0.25  # of the length asked for: a draft this short stopped before it was done
 
 
+def _loops(text: str):
+    """LOOP matches whose repeated unit has a letter, digit or Chinese character: "|---|---|---|"
+    (a Markdown table rule) or "......" is not a loop."""
+    return (m for m in LOOP.finditer(text) if re.search(r"\w", m[1]))
+
+
 def collapse_loops(text: str) -> str:
-    return LOOP.sub(r"\1", text)
+    return LOOP.sub(lambda m: m[1] if re.search(r"\w", m[1]) else m[0], text)
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-LIST_MARKER = re.compile(r"^\s*\d+[.、)]\s", re.MULTILINE)
+LIST_MARKER = re.compile(r"^\s*(?:[#*>-]+\s*)?\d+[.、)]\s", re.MULTILINE)
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(LIST_MARKER.sub("", text))}
+    """Figures in a comparable form: full-width digits made plain, no thousands separators, no
+    leading zeros ("06" = "6") and no trailing decimal zeros ("4.50" = "4.5")."""
+    found = set()
+    for n in NUMBER.findall(LIST_MARKER.sub("", unicodedata.normalize("NFKC", text))):
+        n = n.replace(",", "").rstrip(".")
+        if "." in n:
+            n = n.rstrip("0").rstrip(".")
+        found.add(n.lstrip("0") or "0")
+    return found
 
 
 def unsupported_numbers(text: str, given: str) -> list[str]:
     """Figures in the draft that nothing the user gave contains: prices, dates or counts the model
     made up (a list's own numbering does not count)."""
     known = _numbers(given)
-    return sorted(_numbers(text) - known, key=lambda n: text.find(n))
+    plain = unicodedata.normalize("NFKC", text)
+    return sorted(_numbers(text) - known, key=lambda n: plain.find(n))
 
 
 def check(text: str, req: WriteRequest) -> dict:
@@ -368,19 +384,23 @@ ECHOED = re.compile(r"^\s*(?:[-*]\s*)?(?:(?:Tone|Length|Lengths|Audience|Platfor
 PUNCTUATION_ONLY = re.compile(r"^[\"'“”‘’「」『』*_\-–—.,，。…]+$")
 
 
-def clean(text: str, example: str = "", task: str = "") -> str:
+def clean(text: str, example: str = "", task: str = "", keep: tuple | list = ()) -> str:
     """Model output as text a person (and a .docx) can take: no control characters, no fences, no
     repeated instructions, no line said twice, no line copied from the worked example (its facts
-    belong to another product) unless the task itself says it."""
+    belong to another product) unless the task itself says it. A line or clause with one of the
+    `keep` words (the user's must-include keywords) is never removed as copied."""
     text = collapse_loops(CONTROL.sub("", text).strip().strip("`").strip())
+    task = to_simplified(task)  # the user may write in Traditional Chinese; the draft is Simplified
     borrowed = _grams(example) - _grams(task)
     seen, kept = set(), []
     for line in text.split("\n"):
         key = line.strip()
-        if ECHOED.search(line) or PUNCTUATION_ONLY.match(key) or (len(key) >= 12 and (key in seen or _copied(key, example, task))):
+        ours = any(_contains(line, word) for word in keep)
+        if ECHOED.search(line) or PUNCTUATION_ONLY.match(key) or (len(key) >= 12 and (
+                key in seen or (not ours and _copied(key, example, task)))):
             continue
         seen.add(key)
-        line = _without_borrowed_clauses(line, borrowed, task)
+        line = _without_borrowed_clauses(line, borrowed, task, keep)
         if line.strip() or not key:
             kept.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
@@ -391,16 +411,16 @@ CLAUSE_END = re.compile(r"(?<=[，,；;。！？!?])|(?<=\.)(?=\s+[A-Z\"“])")
 
 def _grams(text: str) -> set[str]:
     """Overlapping 4-character runs of Chinese and 3-word runs of English: how copying is spotted."""
-    grams = set()
-    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff\w]+", text or ""):
+    grams, text = set(), to_simplified(text or "")
+    for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff\w]+", text):
         if has_cjk(run):
             grams.update(run[i:i + 4] for i in range(max(1, len(run) - 3)))
-    words = re.findall(r"[a-z0-9€$£%.]+", (text or "").lower())
+    words = re.findall(r"[a-z0-9€$£%.]+", text.lower())
     grams.update(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
     return grams
 
 
-def _without_borrowed_clauses(line: str, borrowed: set[str], given: str) -> str:
+def _without_borrowed_clauses(line: str, borrowed: set[str], given: str, keep: tuple | list = ()) -> str:
     """The line without factual clauses taken from the worked example (60%+ of their runs appear
     there and not in what the user gave): the example's offers, prices and product names belong to
     another product, and the small model lifts them a clause at a time ("茶叶和茶具一律 9 折").
@@ -411,7 +431,8 @@ def _without_borrowed_clauses(line: str, borrowed: set[str], given: str) -> str:
     kept = []
     for clause in clauses:
         grams = _grams(clause)
-        if len(grams) >= 3 and sum(g in borrowed for g in grams) >= 0.6 * len(grams) and _states_a_fact(clause, given):
+        if (len(grams) >= 3 and sum(g in borrowed for g in grams) >= 0.6 * len(grams) and _states_a_fact(clause, given)
+                and not any(_contains(clause, word) for word in keep)):
             continue
         kept.append(clause)
     if len(kept) == len(clauses):
@@ -463,7 +484,7 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
         tokens += gen.stats.new_tokens
         if gen.stats.new_tokens >= options.max_new_tokens:  # cut off by the token limit mid-sentence
             raw = _drop_unfinished(raw)
-        text = fit_length(clean(raw, _example_text(req), _given(req)), req.max_chars)
+        text = fit_length(clean(raw, _example_text(req), _given(req), req.keywords), req.max_chars)
         checks = check(text, req)
         if best is None or problems(checks) < problems(best[1]):
             best = (text, checks)
@@ -495,20 +516,27 @@ PAUSE = re.compile(r"[\n，,。.！!？?；;、]")
 
 def _looping(text: str) -> bool:
     lines = [line.strip() for line in text.split("\n")[:-1] if len(line.strip()) >= 12]
-    return len(lines) > len(set(lines)) or bool(LOOP.search(text[-300:]))
+    return len(lines) > len(set(lines)) or next(_loops(text[-300:]), None) is not None
 
 
 def _drop_unfinished(text: str) -> str:
     """A generation that was stopped (a loop, the token limit) without its unfinished last
     sentence or the start of a repeat; kept whole if that would lose more than half of it."""
-    text = collapse_loops(text).rstrip()
-    end = max(text.rfind(c) for c in "\n。！？.!?，,；;")
-    if end < len(text) // 2:
+    text = collapse_loops(text).strip()
+    ends = [m.end() for m in UNFINISHED_CUT.finditer(text)]
+    if not ends or ends[-1] < len(text) // 2:
         return text
-    kept = text[:end + 1].rstrip()
+    kept = text[:ends[-1]].rstrip()
+    if not kept:
+        return text
     if kept[-1] in "，,；;":  # a clause ends the text now: end it as a sentence
         kept = kept[:-1] + ("。" if has_cjk(kept) else ".")
     return kept
+
+
+# Where a stopped text may be cut: a line end, Chinese punctuation, or . ! ? , ; before a space (so
+# "1,000" and "€4.50" are not cut in the middle).
+UNFINISHED_CUT = re.compile(r"[\n。！？；，]|[.!?,;](?=\s|$)")
 
 
 def _given(req: WriteRequest) -> str:
@@ -567,8 +595,11 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
             gen = llm.stream(messages, options, prefill=f"{head}\n\n{lead}")
             _consume(gen, cancel, paragraph=True)
             tokens += gen.stats.new_tokens
-            body = _new_sentences(clean(gen.text.strip().split("\n\n")[0], _example_text(req), _given(req)),
-                                  head, _given(req))
+            # One paragraph: a heading's section ends at a blank line, a quote or an About text at
+            # the line's end (what follows may be a part the draft already has).
+            piece = gen.text.strip().split("\n\n" if part.get("lead_from") else "\n")[0]
+            body = _new_sentences(clean(piece, _example_text(req), _given(req), req.keywords),
+                                  f"{head}\n{tail}", _given(req))
             if len(body) < 8:
                 continue
             candidate = f"{head}\n\n{lead}{body}"
@@ -588,9 +619,11 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
 def _new_sentences(text: str, draft: str, given: str = "") -> str:
     """`text` without the sentences (12+ characters) that the draft already says word for word, and
     without sentences with a figure that nothing the user gave contains (this text is ours to add)."""
-    kept = [p for p in sentences(text) if not (len(p.strip()) >= 12 and p.strip() in draft)
-            and not (given and unsupported_numbers(p, given))]
-    return ("" if has_cjk(text) else " ").join(p.strip() for p in kept).strip()
+    for sentence in sentences(text):
+        said = len(sentence.strip()) >= 12 and sentence.strip() in draft
+        if said or (given and unsupported_numbers(sentence, given)):
+            text = text.replace(sentence, "", 1)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
 def write(llm, req: WriteRequest, variants: int = 1, seed: int = 0) -> list[Variant]:
@@ -724,13 +757,19 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
 
     out_path = Path(out_path)
     done = set()
-    columns = ["row", *rows[0].keys(), "text", "chars", "length_ok", "missing_keywords", "banned_found", "language",
-               "unsupported_numbers", "facts"]
+    inputs = list(rows[0].keys())
+    # Output columns; one whose name the upload already uses (a "text" or "facts" column) gets "out_".
+    named = {c: f"out_{c}" if c in inputs else c for c in ("text", "chars", "length_ok", "missing_keywords",
+                                                           "banned_found", "language", "unsupported_numbers", "facts")}
+    columns = ["row", *[c for c in inputs if c != "row"], *named.values()]
     if out_path.exists():
         with out_path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             done = {int(r["row"]) for r in reader if r.get("row", "").isdigit()}
-            columns = reader.fieldnames or columns  # resuming: keep the file's own columns
+            if reader.fieldnames and reader.fieldnames != [safe_cell(c) for c in columns]:
+                # Resuming a file written with other columns: keep its own (as they were before
+                # safe_cell guarded them), so its rows stay aligned.
+                columns = [h[1:] if h.startswith("'") and safe_cell(h[1:]) == h else h for h in reader.fieldnames]
     new_file = not out_path.exists()
     written = 0
     with out_path.open("a", encoding="utf-8", newline="") as fh:
@@ -751,10 +790,11 @@ def run_batch(llm, template: Template, rows: list[dict], out_path: Path, base: W
             if cancel is not None and cancel.is_set():
                 break  # a row stopped half-way is not saved: resuming writes it again
             c = variant.checks
-            record = {**row, "row": i, "text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
-                      "missing_keywords": "; ".join(c["missing_keywords"]),
-                      "banned_found": "; ".join(c["banned_found"]), "language": c["language"],
-                      "unsupported_numbers": "; ".join(c["unsupported_numbers"]), "facts": "\n".join(req.facts)}
+            out = {"text": variant.text, "chars": c["chars"], "length_ok": c["length_ok"],
+                   "missing_keywords": "; ".join(c["missing_keywords"]), "banned_found": "; ".join(c["banned_found"]),
+                   "language": c["language"], "unsupported_numbers": "; ".join(c["unsupported_numbers"]),
+                   "facts": "\n".join(req.facts)}
+            record = {**row, "row": i, **{named[k]: v for k, v in out.items()}}
             writer.writerow([safe_cell(record.get(col, "")) for col in columns])
             fh.flush()
             written += 1

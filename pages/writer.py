@@ -158,7 +158,10 @@ with batch_tab:
             st.error(t("writer.batch_missing", cols=", ".join(missing)))
         elif rows:
             st.dataframe(pd.DataFrame(rows).head(20), hide_index=True)
-            digest = hashlib.sha1(upload.getvalue() + template.id.encode() + out_lang.encode()).hexdigest()[:12]
+            # One output file per upload and settings that change the texts: a resume never mixes them.
+            settings_key = "|".join(map(str, (template.id, out_lang, tone, length, audience, keywords, banned, ground,
+                                              voice.name if voice else "")))
+            digest = hashlib.sha1(upload.getvalue() + settings_key.encode()).hexdigest()[:12]
             out = config.data_dir / "writer" / f"batch-{template.id}-{digest}.csv"
             out.parent.mkdir(parents=True, exist_ok=True)
             platform = None

@@ -147,6 +147,32 @@ def test_batch_rows_are_grounded_in_their_own_facts(tmp_path):
         assert [r["facts"] for r in csv.DictReader(fh)] == ["Longjing ships free from €49.", "Keemun ships free from €49."]
 
 
+def test_review_findings_stay_fixed(tmp_path):
+    """Edge cases a code review found: cuts inside figures, an empty cut, tables taken for loops,
+    the user's own words removed as copied, figures written differently, colliding CSV columns."""
+    from core.writer import _drop_unfinished, _looping, clean, collapse_loops, unsupported_numbers
+
+    assert _drop_unfinished("We sold 1,000 boxes last year to our customers. This year 2,500 to") == (
+        "We sold 1,000 boxes last year to our customers.")
+    assert _drop_unfinished("Tins are back. Each tin costs €4.50, and it ships within") == "Tins are back. Each tin costs €4.50."
+    assert _drop_unfinished("\n" * 30 + "Thanks Ann") == "Thanks Ann"
+    table = "| Tea | Taste | Price |\n|---|---|---|\n| Longjing | nutty | €12 |"
+    assert collapse_loops(table) == table and not _looping(table + "\n")
+    example = "企业可以轻松送出一份印有自家品牌的茶礼，收礼人真正用得上。"
+    draft = "企业可以轻松送出一份印有自家品牌的企业礼品，每盒 168 元。"
+    assert "企业礼品" in clean(draft, example, "每盒 168 元", keep=["企业礼品"])
+    assert clean("设计稿确认后约 3 周即可交付，20 盒起订。", "设计稿确认后约 3 周即可交付，欢迎来信。",
+                 "設計稿確認後約 3 週交付；20 盒起訂") == "设计稿确认后约 3 周即可交付，20 盒起订。"
+    assert unsupported_numbers("€4.50, 买１２送１, opens 2025-06-01\n## 1. Choose", "4.5; 买12送1; 1 June 2025") == ["6"]
+    rows = [{"product": "Longjing", "details": "", "text": "their own text", "facts": "their own facts"}]
+    out = tmp_path / "out.csv"
+    run_batch(ScriptedLLM("\n".join(f"{i}. Spring tea, picked by hand" for i in range(1, 6))), TEMPLATES["slogans"],
+              rows, out)
+    with out.open(encoding="utf-8") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["text"] == "their own text" and row["facts"] == "their own facts" and row["out_text"].startswith("1.")
+
+
 def test_write_cli_json(capsys):
     from core.cli import main
 
@@ -299,6 +325,9 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     assert v.checks["structure_missing"] == [] and v.text.endswith(about)
     assert '\n\n"We look forward to pouring the first cups," said a company spokesperson.\n\nAbout' in v.text
     assert "More text" not in v.text  # one paragraph only
+    llm = ScriptedLLM(f"{body}\n\n{about}", f"{body}\n\n{about}",
+                      f'We look forward to pouring the first cups," said a company spokesperson.\n{about}')
+    assert write_one(llm, req).text.count("About Jade Leaf") == 1  # the part it went on to is there already
     # A continuation that repeats the draft's sentences keeps only what is new.
     llm = ScriptedLLM(body, body, 'Welcome to our new tea house," said Lin.', "Day 1: tastings for 4 guests at the new tea house. It sells tea online.")
     assert write_one(llm, req).text.endswith("About Jade Leaf\nIt sells tea online.")
