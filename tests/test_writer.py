@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.draft_text import (clean, collapse_loops, drop_unfinished, fit_length, is_looping, sentences,
+                             unsupported_numbers)
 from core.writer import (BrandVoice, TemplateError, Variant, WriteRequest, WriterStore, build_messages, check,
-                         collapse_loops, load_templates, parse_template, problems, run_batch, structure_missing,
-                         to_docx, write, write_one)
+                         load_templates, parse_template, problems, run_batch, structure_missing, to_docx, write,
+                         write_one)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = load_templates()
@@ -150,14 +152,12 @@ def test_batch_rows_are_grounded_in_their_own_facts(tmp_path):
 def test_review_findings_stay_fixed(tmp_path):
     """Edge cases a code review found: cuts inside figures, an empty cut, tables taken for loops,
     the user's own words removed as copied, figures written differently, colliding CSV columns."""
-    from core.writer import _drop_unfinished, _looping, clean, collapse_loops, unsupported_numbers
-
-    assert _drop_unfinished("We sold 1,000 boxes last year to our customers. This year 2,500 to") == (
+    assert drop_unfinished("We sold 1,000 boxes last year to our customers. This year 2,500 to") == (
         "We sold 1,000 boxes last year to our customers.")
-    assert _drop_unfinished("Tins are back. Each tin costs €4.50, and it ships within") == "Tins are back. Each tin costs €4.50."
-    assert _drop_unfinished("\n" * 30 + "Thanks Ann") == "Thanks Ann"
+    assert drop_unfinished("Tins are back. Each tin costs €4.50, and it ships within") == "Tins are back. Each tin costs €4.50."
+    assert drop_unfinished("\n" * 30 + "Thanks Ann") == "Thanks Ann"
     table = "| Tea | Taste | Price |\n|---|---|---|\n| Longjing | nutty | €12 |"
-    assert collapse_loops(table) == table and not _looping(table + "\n")
+    assert collapse_loops(table) == table and not is_looping(table + "\n")
     example = "企业可以轻松送出一份印有自家品牌的茶礼，收礼人真正用得上。"
     draft = "企业可以轻松送出一份印有自家品牌的企业礼品，每盒 168 元。"
     assert "企业礼品" in clean(draft, example, "每盒 168 元", keep=["企业礼品"])
@@ -243,8 +243,6 @@ def test_export_cells_are_neutralised():
 
 
 def test_overlong_output_is_cut_at_a_sentence():
-    from core.writer import fit_length
-
     assert fit_length("Short.", 100) == "Short."
     assert fit_length("One sentence here. Two sentences here. Three!", 30) == "One sentence here."
     assert fit_length("第一句话。第二句话很长很长很长。", 12) == "第一句话。" or len(fit_length("第一句话。第二句话很长很长很长。", 12)) <= 12
@@ -253,8 +251,6 @@ def test_overlong_output_is_cut_at_a_sentence():
 
 
 def test_echoed_instructions_are_removed():
-    from core.writer import clean
-
     text = "Opening line.\n- A benefit.\n- Lengths about 489 characters, never more than 700.\nTone: friendly.\n篇幅：约 200 字，最多 350 字。\nClosing line."
     assert clean(text) == "Opening line.\n- A benefit.\nClosing line."
 
@@ -332,7 +328,6 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
     llm = ScriptedLLM(body, body, 'Welcome to our new tea house," said Lin.', "Day 1: tastings for 4 guests at the new tea house. It sells tea online.")
     assert write_one(llm, req).text.endswith("About Jade Leaf\nIt sells tea online.")
     # "Co." does not end a sentence: the company's name is not cut off the front of one.
-    from core.writer import sentences
     assert sentences('Jade Leaf Tea Co. is new. "Hello there." It costs €4.50.') == [
         "Jade Leaf Tea Co. is new.", '"Hello there."', "It costs €4.50."]
     # Continuations that add nothing usable are dropped, after one more try.
@@ -342,8 +337,6 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
 
 
 def test_figures_nobody_gave_are_flagged_and_avoided():
-    from core.writer import unsupported_numbers
-
     given = "Opens 1 June; 40 seats; founded 2016; free shipping from €49; 1,000 cups"
     assert unsupported_numbers("1. Opens 1 June with 40 seats.\n2. Over 400 shops since 2016, 1000 cups, €49, 15% off",
                                given) == ["400", "15"]
@@ -369,10 +362,10 @@ def test_an_article_short_of_sections_goes_on_with_the_next_heading_of_the_outli
 
 
 def test_a_looping_generation_is_stopped_early():
-    from core.writer import _consume, _looping
+    from core.writer import _consume
 
-    assert _looping("A line that says something.\nOther words here, fine.\nA line that says something.\n")
-    assert not _looping("A line that says something.\n- short\n- short\nA line that says something")
+    assert is_looping("A line that says something.\nOther words here, fine.\nA line that says something.\n")
+    assert not is_looping("A line that says something.\n- short\n- short\nA line that says something")
 
     class Endless:
         text, cancelled = "", False
@@ -389,15 +382,12 @@ def test_a_looping_generation_is_stopped_early():
     assert _consume(gen, None) is True
     assert gen.cancelled and gen.text.count("same quote") == 2
     # What the stopped model left unfinished goes: the start of a repeat, half a clause.
-    from core.writer import _drop_unfinished
-    assert _drop_unfinished("春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！\n\n春") == "春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！"
-    assert _drop_unfinished("标题：白茶上市。\n正文：鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉") == "标题：白茶上市。\n正文：鲜茉莉花七次窨制。"
-    assert _drop_unfinished("Our tea is great. It comes in tins, and it") == "Our tea is great. It comes in tins."
+    assert drop_unfinished("春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！\n\n春") == "春茶到货，限量500罐！\n\n清明前采摘，购买链接见主页！"
+    assert drop_unfinished("标题：白茶上市。\n正文：鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉花七次窨制，鲜茉莉") == "标题：白茶上市。\n正文：鲜茉莉花七次窨制。"
+    assert drop_unfinished("Our tea is great. It comes in tins, and it") == "Our tea is great. It comes in tins."
 
 
 def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
-    from core.writer import clean
-
     example = "A box of good tea is a gift people actually open and share. About Jade Leaf Tea Co."
     text = ('Opening day in Rotterdam with 40 seats.\n"A box of good tea is a gift people actually open and share."\n'
             "Opening day in Rotterdam with 40 seats.\n\n\nAbout Jade Leaf Tea Co.\n- short\n- short")
