@@ -27,14 +27,18 @@ def detect_language(text: str) -> str:
 LOOP = re.compile(r"(\S.{3,}?)(?:[\s，,、;；]*\1){2,}")
 
 
+def _is_loop(match: re.Match) -> bool:
+    """A repeated unit with a letter, digit or Chinese character: "|---|---|---|" (a Markdown table
+    rule) or "......" is not a loop."""
+    return re.search(r"\w", match[1]) is not None
+
+
 def _loops(text: str):
-    """LOOP matches whose repeated unit has a letter, digit or Chinese character: "|---|---|---|"
-    (a Markdown table rule) or "......" is not a loop."""
-    return (m for m in LOOP.finditer(text) if re.search(r"\w", m[1]))
+    return (m for m in LOOP.finditer(text) if _is_loop(m))
 
 
 def collapse_loops(text: str) -> str:
-    return LOOP.sub(lambda m: m[1] if re.search(r"\w", m[1]) else m[0], text)
+    return LOOP.sub(lambda m: m[1] if _is_loop(m) else m[0], text)
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -56,6 +56,11 @@ class GenerationStats:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def for_prompt(cls, prompt: "FittedPrompt") -> "GenerationStats":
+        return cls(prompt_tokens=prompt.prompt_tokens, dropped_messages=prompt.dropped_messages,
+                   truncated_chars=prompt.truncated_chars)
+
 
 @dataclass
 class ModelInfo:
@@ -96,11 +101,7 @@ class Generation:
         self._ticket = llm._lock.take_ticket()
         self._created = time.perf_counter()
         self.text = ""
-        self.stats = GenerationStats(
-            prompt_tokens=prompt.prompt_tokens,
-            dropped_messages=prompt.dropped_messages,
-            truncated_chars=prompt.truncated_chars,
-        )
+        self.stats = GenerationStats.for_prompt(prompt)
         self._streamer = _TimedStreamer(llm.tokenizer, skip_prompt=True, skip_special_tokens=True)
         self._thread = threading.Thread(target=self._run, name="generation", daemon=True)
         self._thread.start()

@@ -158,11 +158,7 @@ class RemoteGeneration:
         self._stream_lock = threading.Lock()
         self.text = ""
         self.base_url: str | None = None  # the server that answered (without credentials)
-        self.stats = GenerationStats(
-            prompt_tokens=prompt.prompt_tokens,
-            dropped_messages=prompt.dropped_messages,
-            truncated_chars=prompt.truncated_chars,
-        )
+        self.stats = GenerationStats.for_prompt(prompt)
         self._thread = threading.Thread(target=self._run, name="remote-generation", daemon=True)
         self._thread.start()
 

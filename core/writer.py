@@ -323,9 +323,10 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
     for attempt in range(max(1, attempts)):
         options = options_for(req, seed + 1000 * attempt)
         gen = llm.stream(messages, options)
-        raw = gen.text if not _consume(gen, cancel) else drop_unfinished(gen.text)
+        looped = _consume(gen, cancel)
         tokens += gen.stats.new_tokens
-        if gen.stats.new_tokens >= options.max_new_tokens:  # cut off by the token limit mid-sentence
+        raw = gen.text
+        if looped or gen.stats.new_tokens >= options.max_new_tokens:  # stopped mid-sentence
             raw = drop_unfinished(raw)
         text = fit_length(clean(raw, _example_text(req), _given(req), req.keywords), req.max_chars)
         checks = check(text, req)
@@ -340,16 +341,16 @@ def write_one(llm, req: WriteRequest, seed: int = 0, cancel: threading.Event | N
     return Variant(text, checks, round(time.perf_counter() - start, 2), tokens, attempt + 1)
 
 
-def _consume(gen, cancel: threading.Event | None, paragraph: bool = False) -> bool:
+def _consume(gen, cancel: threading.Event | None, stop_at: str = "") -> bool:
     """Read a generation to its end; stop it early when the user cancels, when the model starts
-    saying the same thing again (it would loop until the token limit: minutes on a CPU), or, with
-    `paragraph`, once a paragraph is complete. True when it was stopped for looping."""
+    saying the same thing again (it would loop until the token limit: minutes on a CPU), or once
+    `stop_at` follows some text. True when it was stopped for looping."""
     looped = False
     for chunk in gen:
         if not looped and PAUSE.search(chunk) and is_looping(gen.text):
             looped = True
             gen.cancel()
-        if (cancel is not None and cancel.is_set()) or (paragraph and "\n\n" in gen.text.strip()):
+        if (cancel is not None and cancel.is_set()) or (stop_at and stop_at in gen.text.strip()):
             gen.cancel()
     return looped
 
@@ -366,15 +367,17 @@ def _example_text(req: WriteRequest) -> str:
 
 
 def _lead(part: dict, req: WriteRequest, draft: str) -> str:
-    """The first words of a missing part, from the template: a fixed text ("About {company}") or the
-    next heading of a field that lists headings (an outline) that the draft does not have yet."""
+    """The text that starts a missing part, from the template, written after the draft's last line:
+    a fixed text ("\nAbout {company}\n": a blank line, then the heading; "- ": one more bullet) or,
+    with "lead_from", the next heading of a field that lists headings (an outline) that the draft
+    does not have yet, as a new paragraph."""
     values = {f.name: str(req.fields.get(f.name, "")).strip() or "-" for f in req.template.fields}
     if part.get("lead_from"):
         for line in str(req.fields.get(part["lead_from"], "")).splitlines():
             heading = HEADING_NUMBER.sub("", line).strip()
             if heading and not line.lstrip().startswith(("-", "*", "•")) and not TITLE_LINE.match(line) \
                     and heading not in draft:
-                return heading + "\n"
+                return f"\n{heading}\n"
         return ""
     return part.get("lead", "").format(**values)
 
@@ -387,43 +390,47 @@ def _complete_parts(llm, req: WriteRequest, messages: list[dict], text: str, see
                     cancel: threading.Event | None = None) -> tuple[str, dict, int]:
     """Write each missing part that has a lead into the draft: the draft up to where the part
     belongs plus the part's first words go to the model as the start of its own reply, and it
-    finishes the paragraph. Asking for a part in a new turn does not work with a 0.5B model (it
-    rewrites the whole text or ignores the request); continuing its own text does. The result is
-    kept only if it lacks fewer parts."""
+    finishes that line (a section of an outline: that paragraph). Asking for a part in a new turn
+    does not work with a 0.5B model (it rewrites the whole text or ignores the request); continuing
+    its own text does. A part needed several times (3 bullets) is continued once per missing one.
+    The result is kept only if it lacks fewer parts."""
     parts = req.template.structure.get(req.lang, [])
     draft, tokens = text, 0
     missing = set(structure_missing(text, req.template, req.lang))
     for i, part in enumerate(parts):
         if part["label"][req.lang] not in missing or not (part.get("lead") or part.get("lead_from")):
             continue
-        # The part goes before the first later part the draft has (a quote before "About ...").
-        later = [m.start() for p in parts[i + 1:] if (m := re.search(p["pattern"], draft, re.MULTILINE))]
-        cut = min(later, default=len(draft))
-        head, tail = draft[:cut].rstrip(), draft[cut:].strip()
-        label = part["label"][req.lang]
-        for extra_try in range(2):
+        # The part goes after the line of its last instance the draft has (a third bullet after
+        # the second), and before the first later part it has (a quote before "About ...").
+        places = [m.start() for p in parts[i + 1:] if (m := re.search(p["pattern"], draft, re.MULTILINE))]
+        if had := list(re.finditer(part["pattern"], draft, re.MULTILINE)):
+            line_end = draft.find("\n", had[-1].end())
+            places.append(len(draft) if line_end < 0 else line_end)
+        head = draft[:min(places, default=len(draft))].rstrip()
+        tail = draft[len(head):]  # with the blank line or line break that led into it
+        count = lambda text: len(re.findall(part["pattern"], text, re.MULTILINE))  # noqa: E731
+        stop_at = "\n\n" if part.get("lead_from") else "\n"
+        for extra_try in range(int(part.get("min", 1)) + 1):
             lead = _lead(part, req, head)
             if not lead or (cancel is not None and cancel.is_set()):
                 break
             options = options_for(req, seed + 500 + extra_try)
             options.max_new_tokens = min(options.max_new_tokens, 240)  # one paragraph
-            gen = llm.stream(messages, options, prefill=f"{head}\n\n{lead}")
-            _consume(gen, cancel, paragraph=True)
+            gen = llm.stream(messages, options, prefill=f"{head}\n{lead}")
+            _consume(gen, cancel, stop_at)
             tokens += gen.stats.new_tokens
-            # One paragraph: a heading's section ends at a blank line, a quote or an About text at
-            # the line's end (what follows may be a part the draft already has).
-            piece = gen.text.strip().split("\n\n" if part.get("lead_from") else "\n")[0]
+            # Only that line or paragraph: what follows may be a part the draft already has.
+            piece = gen.text.strip().split(stop_at)[0]
             body = new_sentences(clean(piece, _example_text(req), _given(req), req.keywords),
-                                  f"{head}\n{tail}", _given(req))
-            if len(body) < 8:
+                                 f"{head}\n{tail}", _given(req))
+            if len(body) < 4:
                 continue
-            candidate = f"{head}\n\n{lead}{body}"
-            if label not in structure_missing(f"{candidate}\n\n{tail}", req.template, req.lang):
+            candidate = f"{head}\n{lead}{body}"
+            if count(candidate + tail) > count(head + tail):  # one more of the part: keep it
                 head = candidate
+            if count(head + tail) >= int(part.get("min", 1)):
                 break
-            if part.get("lead_from"):  # a section of the outline written: keep it, go on to the next
-                head = candidate
-        draft = f"{head}\n\n{tail}".strip()
+        draft = (head + tail).strip()
     draft = fit_length(draft, req.max_chars)
     checks = check(draft, req)
     if len(checks["structure_missing"]) < len(missing):

@@ -28,7 +28,8 @@ with st.sidebar:
     out_lang = out_langs[st.radio(t("writer.language"), list(out_langs), horizontal=True,
                                   index=0 if lang() == "en" else 1)]
     tone = st.selectbox(t("writer.tone"), list(TONES), format_func=lambda k: TONES[k][0 if lang() == "en" else 1])
-    length = st.select_slider(t("writer.length"), list(LENGTHS), value="medium")
+    length = st.select_slider(t("writer.length"), list(LENGTHS), value="medium",
+                              format_func=lambda k: t(f"writer.length_{k}"))
     audience = st.text_input(t("writer.audience"), max_chars=200)
     keywords = split_list(st.text_input(t("writer.keywords"), max_chars=500))
     banned = split_list(st.text_input(t("writer.banned"), max_chars=500))

@@ -350,6 +350,20 @@ def test_figures_nobody_gave_are_flagged_and_avoided():
     assert v.text.endswith("About Jade Leaf\nIt sells tea online.") and v.checks["unsupported_numbers"] == []
 
 
+def test_a_draft_that_stops_after_its_first_line_gets_its_bullets_one_at_a_time():
+    req = WriteRequest(TEMPLATES["product_description"], {"product": "西湖龙井", "features": "明前春茶；栗香浓郁"}, lang="zh")
+    opening = "西湖龙井绿茶是一款明前春茶，手工炒制，栗香浓郁，密封罐便于保存。"
+    llm = ScriptedLLM(opening, opening, "明前采摘，滋味鲜爽。\n- 下一条不要", "栗香浓郁，回味悠长。", "", "密封罐装，开罐后依旧新鲜。")
+    v = write_one(llm, req)
+    assert llm.prefills[2] == opening + "\n- " and llm.prefills[3] == opening + "\n- 明前采摘，滋味鲜爽。\n- "
+    assert v.text == opening + "\n- 明前采摘，滋味鲜爽。\n- 栗香浓郁，回味悠长。\n- 密封罐装，开罐后依旧新鲜。"
+    assert v.checks["structure_missing"] == []
+    # A missing third bullet goes after the second, not after the closing line.
+    two = opening + "\n- 明前采摘，滋味鲜爽。\n- 栗香浓郁，回味悠长。\n烧一壶水，泡一杯春天。"
+    v = write_one(ScriptedLLM(two, two, "密封罐装，开罐后依旧新鲜。"), req)
+    assert v.text == opening + "\n- 明前采摘，滋味鲜爽。\n- 栗香浓郁，回味悠长。\n- 密封罐装，开罐后依旧新鲜。\n烧一壶水，泡一杯春天。"
+
+
 def test_an_article_short_of_sections_goes_on_with_the_next_heading_of_the_outline():
     req = WriteRequest(TEMPLATES["blog_article"], {"topic": "Green tea", "outline":
                        "Title: Brewing green tea\n1. Choose the right water\n- soft water\n2. Get the timing right"}, lang="en")
