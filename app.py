@@ -52,6 +52,8 @@ with st.sidebar:
         status = describe(settings())
         adapter = status["adapter"] or t("app.adapter_none")
         st.caption(f":material/memory: {t('app.model_status')}: **{status['model']}** · {adapter} · "
-                   f"{status['device']} · {status['dtype']}")
+                   f"{status['engine']} · {status['device']} · {status['dtype']}")
+        if status["notice"]:
+            st.warning(status["notice"], icon=":material/speed:")
 
 page.run()

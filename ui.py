@@ -13,7 +13,8 @@ import streamlit as st
 from core import auth, i18n
 from core.config import load_settings
 from core.conversations import ConversationStore
-from core.model_assets import ModelUnavailable
+from core.llm.adapters import resolve_adapter
+from core.llm import ModelUnavailable, load_llm
 
 # Every browser session's page runs, the model's generation thread and the knowledge-base search
 # share one interpreter lock. A thread that drops it for a C call (each torch op of a generation
@@ -57,16 +58,12 @@ def settings():
 def _load_llm(settings, adapter_key=None):
     """adapter_key (the resolved adapter folder and its files' mtime) is part of the cache key only:
     choosing another active adapter, or retraining one, loads the model afresh without a restart."""
-    from core.llm import load_llm
-
     llm = load_llm(settings, log=lambda *_: None)
     llm.warm_up()
     return llm
 
 
 def _adapter_key(settings):
-    from core.llm import resolve_adapter
-
     try:
         path = resolve_adapter(settings)
     except ModelUnavailable:

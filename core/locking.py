@@ -16,11 +16,15 @@ from pathlib import Path
 
 
 class FairLock:
-    def __init__(self) -> None:
+    """First come, first served, with `slots` holders at a time (1: a plain lock; N: the engine's
+    N parallel generation slots). A ticket is taken on arrival and admitted in ticket order."""
+
+    def __init__(self, slots: int = 1) -> None:
+        self.slots = max(1, int(slots))
         self._cond = threading.Condition()
         self._tickets = itertools.count()
-        self._serving = 0
-        self._holder: int | None = None
+        self._next = 0  # the next ticket to admit
+        self._holders: set[int] = set()
         self._cancelled: set[int] = set()
 
     def take_ticket(self) -> int:
@@ -28,43 +32,58 @@ class FairLock:
             return next(self._tickets)
 
     def waiting_ahead(self, ticket: int) -> int:
-        """How many requests will be served before this ticket."""
+        """How many requests are ahead of this ticket: those being served and those waiting before it."""
         with self._cond:
-            return max(0, ticket - self._serving - len([t for t in self._cancelled if t < ticket]))
+            if ticket in self._holders or ticket < self._next:
+                return 0
+            waiting = ticket - self._next - len([t for t in self._cancelled if self._next <= t < ticket])
+            return len(self._holders) + max(0, waiting)
 
     def acquire(self, ticket: int, cancelled: threading.Event | None = None) -> bool:
-        """Block until it is this ticket's turn; False if `cancelled` was set while waiting."""
+        """Block until it is this ticket's turn and a slot is free; False if `cancelled` was set
+        while waiting (the ticket then gives up its place in the line)."""
         with self._cond:
-            while self._serving != ticket:
+            while not (self._next == ticket and len(self._holders) < self.slots):
                 if cancelled is not None and cancelled.is_set():
-                    self._cancelled.add(ticket)
-                    self._advance_past_cancelled()
+                    self._give_up(ticket)
                     return False
                 self._cond.wait(timeout=0.1)
+            self._next += 1
             if cancelled is not None and cancelled.is_set():
-                self._serving += 1
                 self._advance_past_cancelled()
-                self._cond.notify_all()
                 return False
-            self._holder = ticket
+            self._holders.add(ticket)
+            self._advance_past_cancelled()
             return True
 
-    def release(self) -> None:
+    def release(self, ticket: int | None = None) -> None:
         with self._cond:
-            self._holder = None
-            self._serving += 1
+            if ticket is None:  # a one-slot lock: the only holder
+                self._holders.clear()
+            else:
+                self._holders.discard(ticket)
             self._advance_past_cancelled()
-            self._cond.notify_all()
 
     @property
     def busy(self) -> bool:
+        """True while every slot is taken."""
         with self._cond:
-            return self._holder is not None
+            return len(self._holders) >= self.slots
+
+    @property
+    def active(self) -> int:
+        with self._cond:
+            return len(self._holders)
+
+    def _give_up(self, ticket: int) -> None:
+        if ticket >= self._next:
+            self._cancelled.add(ticket)
+        self._advance_past_cancelled()
 
     def _advance_past_cancelled(self) -> None:
-        while self._holder is None and self._serving in self._cancelled:
-            self._cancelled.discard(self._serving)
-            self._serving += 1
+        while self._next in self._cancelled:
+            self._cancelled.discard(self._next)
+            self._next += 1
         self._cond.notify_all()
 
 

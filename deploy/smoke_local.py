@@ -7,7 +7,7 @@ deploy/Caddyfile (upstreams changed to the local ports). Then headless Chromium,
 asks the Chat page a question and the Customer service page a FAQ question, in several browser
 sessions. Everything is stopped at the end.
 
-Needs: `make test` done once (the llama.cpp server in .venv/llama-cpp-server, Playwright),
+Needs: `make test` done once (llama.cpp's server built into .venv/llama.cpp, Playwright),
 Debian's `caddy` and `chromium`, and the packaged model (`python -m core model prepare`).
 Run: .venv/bin/python deploy/smoke_local.py       (about 2 minutes on 2 cores)
 """
@@ -53,15 +53,17 @@ def wait_ok(url: str, timeout: float = 120, headers: dict | None = None) -> None
 
 
 def main() -> int:
-    from core.model_assets import assemble_gguf
+    from core.config import load_settings
+    from core.llm.llamacpp_build import server_binary
+    from core.llm.models import PACKAGED, assemble_gguf
 
     for tool in ("caddy", "/usr/bin/chromium"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing (apt-get install caddy chromium)")
-    llama_dir = Path(sys.prefix) / "llama-cpp-server"
-    if not (llama_dir / "llama_cpp").is_dir():
-        raise SystemExit(f"{llama_dir} is missing: run `make test` once")
-    gguf = assemble_gguf(ROOT / "data" / "runtime" / "models")
+    llama_server = server_binary(load_settings())
+    if not llama_server.is_file():
+        raise SystemExit(f"{llama_server} is missing: run `make test` once")
+    gguf = assemble_gguf(PACKAGED["qwen2.5-coder-0.5b"], ROOT / "data" / "runtime" / "models")
     work = Path(tempfile.mkdtemp(prefix="studio-smoke-"))
     procs: list[subprocess.Popen] = []
 
@@ -77,15 +79,14 @@ def main() -> int:
         for name in ("a", "b"):
             port = free_port()
             urls.append(f"http://127.0.0.1:{port}/v1")
-            start([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
-                   "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "4096",
-                   "--api_key", KEY, "--interrupt_requests", "False"], f"llama-{name}.log",
-                  env={**os.environ, "PYTHONPATH": str(llama_dir)})
+            start([str(llama_server), "-m", str(gguf), "--alias", MODEL, "--host", "127.0.0.1",
+                   "--port", str(port), "-t", "1", "-c", "8192", "-np", "2", "--api-key", KEY, "--no-webui"],
+                  f"llama-{name}.log")
         wait_ok(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
         for url in urls:
             wait_ok(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
 
-        env = {**os.environ, "APP_DATA_DIR": str(work / "data"), "APP_LLM_BACKEND": "openai",
+        env = {**os.environ, "APP_DATA_DIR": str(work / "data"), "APP_ENGINE": "openai",
                "APP_OPENAI_BASE_URLS": ",".join(urls), "APP_OPENAI_MODEL": MODEL, "APP_OPENAI_API_KEY": KEY,
                "APP_CHROMA_HOST": "127.0.0.1", "APP_CHROMA_PORT": str(chroma_port), "APP_SAMPLE_KB": "off",
                "APP_MODELS_DIR": str(ROOT / "data" / "runtime" / "models"),

@@ -13,7 +13,8 @@ from core.finetune.card import human_size
 from core.finetune.data import collect
 from core.finetune.train import TrainConfig
 from core.i18n import stream_in_script
-from core.llm import GenerationOptions, configured_model_name
+from core.llm import GenerationOptions
+from core.llm.models import configured_model_name
 from ui import audit, get_llm, knowledge_base, lang, page_setup, require, settings, t
 
 page_setup()
@@ -30,10 +31,13 @@ info = llm.info
 cols = st.columns(6)
 cols[0].metric(t("model.base"), info.model)
 cols[1].metric(t("model.adapter"), info.adapter.split("/")[-1] if info.adapter else t("model.none"))
-cols[2].metric(t("model.device"), info.device)
-cols[3].metric(t("model.dtype"), info.dtype)
-cols[4].metric(t("model.params"), f"{info.params / 1e6:,.1f} M")
-cols[5].metric(t("model.load_time"), f"{info.load_s:.1f} s")
+cols[2].metric(t("model.engine"), info.engine, help=t("model.engine_help", engine=info.engine,
+                                                      threads=info.threads or "–", parallel=info.parallel))
+cols[3].metric(t("model.device"), info.device)
+cols[4].metric(t("model.dtype"), info.dtype)
+cols[5].metric(t("model.params"), f"{info.params / 1e6:,.1f} M")
+if info.notice:
+    st.warning(info.notice, icon=":material/info:")
 
 
 # -- the running job (training or evaluation), shown on every tab ---------------------------------

@@ -31,6 +31,29 @@ def isolated_app(tmp_path, monkeypatch, tiny_model_dir, request):
     yield
 
 
+@pytest.fixture(scope="session")
+def llama_server_binary():
+    """llama.cpp's server as `make test` builds it; CI must have it, elsewhere the tests skip."""
+    from core.config import load_settings
+    from core.llm.llamacpp_build import server_binary
+
+    binary = server_binary(load_settings())
+    if not binary.is_file():
+        message = f"llama.cpp's server is not built ({binary}): run `make test` or `python -m core engine build`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model as a GGUF file, in a folder of its own (never beside a transformers folder)."""
+    from tests.tiny_model import write_gguf
+
+    return write_gguf(tiny_model_dir, tmp_path_factory.mktemp("tiny-gguf") / "tiny.gguf")
+
+
 @pytest.fixture
 def settings():
     from core.config import load_settings

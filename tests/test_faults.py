@@ -598,7 +598,7 @@ def test_kill_during_finetune_leaves_old_or_complete_adapter(tmp_path):
         # What the app would load after a restart: the listed adapter, whole.
         from core.config import load_settings
         from core.finetune.adapters import list_adapters, set_active
-        from core.llm import resolve_adapter
+        from core.llm.adapters import resolve_adapter
 
         settings = load_settings(env)
         set_active(settings, "tuned")
@@ -619,15 +619,15 @@ def test_adapter_publish_without_atomic_swap_recovers(tmp_path, monkeypatch):
     """Where folders cannot be swapped in one step (non-Linux, some file systems) publishing takes
     two renames; a crash between them is repaired by the next training or listing."""
     from core.config import load_settings
-    from core.finetune import train as train_mod
+    from core.finetune import adapters as adapters_mod
     from core.finetune.adapters import list_adapters
 
     settings = load_settings()
     out = settings.adapters_dir / "tuned"
     fake_adapter(out, 1)
     fake_adapter(out.with_name("tuned.partial"), 2)
-    monkeypatch.setattr("core.locking.exchange_paths", lambda a, b: False)
-    train_mod.publish(settings, out.with_name("tuned.partial"), out)
+    monkeypatch.setattr(adapters_mod, "exchange_paths", lambda a, b: False)
+    adapters_mod.publish(settings, out.with_name("tuned.partial"), out)
     assert adapter_state(out)["digest"]["adapter_model.safetensors"] == hashlib.sha256(
         random.Random(2).randbytes(4096)).hexdigest()[:16]
     assert sorted(p.name for p in settings.adapters_dir.iterdir() if p.is_dir()) == ["tuned"]
@@ -640,7 +640,7 @@ def test_adapter_publish_without_atomic_swap_recovers(tmp_path, monkeypatch):
     # A crash after both renames: the old one half deleted beside the new one.
     fake_adapter(out.with_name("tuned.old"), 4)
     (out.with_name("tuned.old") / "adapter_model.safetensors").unlink()
-    train_mod.recover(settings, out)
+    adapters_mod.recover(settings, out)
     assert not out.with_name("tuned.old").exists() and (out / "adapter_model.safetensors").is_file()
     # A folder missing its weights (copied in by hand, cut short) is not offered.
     (settings.adapters_dir / "cut").mkdir()

@@ -333,7 +333,8 @@ def test_active_adapter_pointer_and_reload(settings, trained_adapter, monkeypatc
     from dataclasses import replace
 
     from core.finetune.adapters import active_choice, delete_adapter, list_adapters, set_active
-    from core.llm import SHIPPED_ADAPTER, load_llm, resolve_adapter
+    from core.llm import load_llm
+    from core.llm.adapters import SHIPPED_ADAPTER, resolve_adapter
 
     auto = replace(settings, adapter="auto")
     shutil.copytree(trained_adapter, auto.adapters_dir / "mine")
@@ -365,7 +366,8 @@ def test_shipped_adapter_loads_by_default_and_keeps_the_support_contract(monkeyp
     from core.citations import attach_citations
     from core.config import load_settings
     from core.finetune.evaluate import load_val
-    from core.llm import SHIPPED_ADAPTER, GenerationOptions, load_llm, resolve_adapter
+    from core.llm import GenerationOptions, load_llm
+    from core.llm.adapters import SHIPPED_ADAPTER, resolve_adapter
 
     monkeypatch.setenv("APP_ADAPTER", "auto")  # the default configuration of a fresh clone
     settings = load_settings()

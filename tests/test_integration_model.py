@@ -1,4 +1,5 @@
-"""The real packaged model (Qwen2.5-Coder-0.5B-Instruct): loads offline and answers sensibly."""
+"""The real packaged default model (Qwen2.5-Coder-1.5B-Instruct) on the llama.cpp engine: loads
+offline, answers sensibly, and a second chat turn reuses the cached prompt."""
 
 import re
 
@@ -11,20 +12,33 @@ GREEDY = GenerationOptions(max_new_tokens=48, temperature=0)
 
 
 @pytest.fixture(scope="module")
-def real_llm():
+def real_llm(llama_server_binary, tmp_path_factory):
     from core.config import PROJECT_ROOT, Settings
     from core.llm import load_llm
 
     # Module-scoped, so built before the per-test environment: spell the settings out.
-    settings = Settings(model="default", adapter="none", models_dir=PROJECT_ROOT / "data" / "runtime" / "models")
-    return load_llm(settings, log=print)
+    settings = Settings(model="default", adapter="none", engine="llamacpp", data_dir=tmp_path_factory.mktemp("rt"),
+                        models_dir=PROJECT_ROOT / "data" / "runtime" / "models")
+    llm = load_llm(settings, log=print)
+    llm.warm_up()
+    yield llm
+    llm.close()
 
 
 def test_real_model_info(real_llm):
     info = real_llm.info
-    assert info.model == "Qwen2.5-Coder-0.5B-Instruct"
-    assert info.device == "cpu" and info.dtype == "float32"
-    assert 400e6 < info.params < 700e6
+    assert info.model == "Qwen2.5-Coder-1.5B-Instruct" and info.engine == "llamacpp"
+    assert info.device == "cpu" and info.dtype == "Q4_K_M" and info.parallel >= 1
+    assert 1.4e9 < info.params < 1.9e9
+
+
+def test_second_turn_reuses_the_cached_prompt(real_llm):
+    system = {"role": "system", "content": "You are a helpful assistant. " * 20}
+    first = [system, {"role": "user", "content": "Name one green tea."}]
+    reply, stats = real_llm.complete(first, GREEDY)
+    follow = [*first, {"role": "assistant", "content": reply}, {"role": "user", "content": "And one black tea?"}]
+    _, again = real_llm.complete(follow, GREEDY)
+    assert again.cached_tokens >= stats.prompt_tokens - 2  # the first turn is not read again
 
 
 def test_english_answer(real_llm):

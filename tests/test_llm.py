@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from core.llm import GenerationOptions, load_llm, resolve_adapter
-from core.model_assets import ModelUnavailable
+from core.llm import GenerationOptions, ModelUnavailable, load_llm
+from core.llm.adapters import resolve_adapter
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
@@ -25,7 +25,7 @@ def test_stream_yields_text_and_stats(llm):
 
 def test_a_prefill_starts_the_reply_and_only_the_rest_is_streamed(llm):
     prefill = "Sure, here it is:"
-    rendered = llm.tokenizer.decode(llm._encode(ask("hello"), prefill))
+    rendered = llm.tokenizer.decode(llm.encode(ask("hello"), prefill))
     assert rendered.endswith(prefill) and not rendered.endswith(prefill + "<|im_end|>")
     gen = llm.stream(ask("hello"), GREEDY, prefill=prefill)
     gen.result()

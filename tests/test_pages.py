@@ -110,10 +110,13 @@ def test_long_message_gets_a_visible_notice():
 
 
 def test_missing_model_packages_say_how_to_fix(monkeypatch):
-    monkeypatch.setenv("APP_MODEL", "default")
-    import core.model_assets as assets
+    from dataclasses import replace
 
-    monkeypatch.setattr(assets, "PART_PACKAGES", ["definitely_not_installed_pkg"] * 6)
+    import core.llm.models as models
+
+    monkeypatch.setenv("APP_MODEL", "default")
+    broken = replace(models.PACKAGED[models.DEFAULT_KEY], dist="definitely-not-installed-pkg")
+    monkeypatch.setitem(models.PACKAGED, models.DEFAULT_KEY, broken)
     at = chat_app()
     at.chat_input[0].set_value("Hello").run()
     text = " ".join(e.value for e in at.error)

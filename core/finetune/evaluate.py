@@ -93,9 +93,9 @@ def _question(example: Example) -> str:
 def _generate(model, tokenizer, messages: list[dict], max_new_tokens: int, eos: list[int]) -> str:
     import torch
 
-    from core.finetune.train import _template
+    from core.finetune.train import chat_ids
 
-    ids = torch.tensor([_template(tokenizer, messages, True)], device=model.device)
+    ids = torch.tensor([chat_ids(tokenizer, messages, True)], device=model.device)
     with torch.inference_mode():
         out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
                              do_sample=False, temperature=None, top_p=None, top_k=None,
@@ -135,7 +135,7 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
 
     from core.finetune.card import read_card, write_card
     from core.finetune.train import encode_all, load_base, mean_loss
-    from core.llm import _eos_ids
+    from core.llm.transformers_engine import eos_token_ids
 
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir / "adapter_config.json").is_file():
@@ -169,7 +169,7 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
         loss_base = mean_loss(model, items, device, lambda i, n: report("val_loss", i, 2 * n))
     loss_adapter = mean_loss(model, items, device, lambda i, n: report("val_loss", len(items) + i, 2 * len(items)))
 
-    eos = _eos_ids(model, tokenizer)
+    eos = eos_token_ids(model, tokenizer)
     answers = [e for e in examples if e.kind in ("faq", "no-answer")]
     rows = []
     for i, example in enumerate(answers):

@@ -31,6 +31,7 @@ from pathlib import Path
 import torch
 
 from core.config import Settings
+from core.finetune.adapters import publish, recover
 from core.finetune.data import Example, TrainingData
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -126,7 +127,7 @@ def training_lock(settings: Settings):
 
 
 # -- tokenization -------------------------------------------------------------------------------
-def _template(tokenizer, messages, generation_prompt: bool) -> list[int]:
+def chat_ids(tokenizer, messages, generation_prompt: bool) -> list[int]:
     ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=generation_prompt)
     if hasattr(ids, "keys"):  # BatchEncoding in newer transformers
         ids = ids["input_ids"]
@@ -141,8 +142,8 @@ def encode(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
     for i, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
-        prompt = _template(tokenizer, messages[:i], True)
-        full = _template(tokenizer, messages[: i + 1], False)
+        prompt = chat_ids(tokenizer, messages[:i], True)
+        full = chat_ids(tokenizer, messages[: i + 1], False)
         if prompt[: len(ids)] != ids or full[: len(prompt)] != prompt:
             raise ValueError("The model's chat template does not render a conversation as a prefix of its "
                              "continuation; cannot mask prompts")
@@ -205,10 +206,13 @@ def load_base(settings: Settings, log=print):
     """The configured base model (never an adapter) for training, with its tokenizer."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from core.llm import pick_device, resolve_model
-    from core.model_assets import ModelUnavailable
+    from core.llm.base import ModelUnavailable
+    from core.llm.models import choose_model, transformers_source
+    from core.llm.transformers_engine import pick_device
 
-    name, source, kwargs = resolve_model(settings, log=log)
+    choice = choose_model(settings)
+    name, source = choice.name, choice.source
+    kwargs = transformers_source(choice, settings, log=log)
     device = pick_device(settings.device)
     # bf16 on CUDA; fp32 elsewhere (bf16 is slow on CPUs without bf16 instructions, fp16 trains badly).
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
@@ -224,7 +228,7 @@ def load_base(settings: Settings, log=print):
 
 
 def base_model_name(settings: Settings) -> str:
-    from core.llm import configured_model_name
+    from core.llm.models import configured_model_name
 
     return configured_model_name(settings)
 
@@ -379,43 +383,6 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
         publish(settings, partial, out_dir)
         report("done", step, planned)
         return result
-
-
-# -- publishing ----------------------------------------------------------------------------------
-# The adapter is written into `<out>.partial` and only then put in place, so `<out>` is always
-# either the previous adapter or a complete new one, even if the process is killed (kill -9, OOM)
-# at any point: the app never finds a half-written adapter to load. A dead run leaves only
-# `<out>.partial`, which the next run into the same folder deletes.
-def publish(settings: Settings, partial: Path, out_dir: Path) -> None:
-    from core.locking import exchange_paths, file_lock, fsync_dir, fsync_tree
-
-    fsync_tree(partial)  # the files are on disk before the rename makes them visible
-    # The publish lock: a backup copying adapters/ never sees a folder change mid-copy.
-    with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
-        if not out_dir.exists():
-            partial.rename(out_dir)  # atomic
-        elif exchange_paths(partial, out_dir):  # atomic swap; `partial` now holds the old adapter
-            shutil.rmtree(partial)
-        else:  # no atomic swap here: two renames, and `recover` repairs a crash between them
-            old = out_dir.with_name(out_dir.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            partial.rename(out_dir)
-            shutil.rmtree(old)
-        fsync_dir(out_dir.parent)
-
-
-def recover(settings: Settings, out_dir: Path) -> None:
-    """Repair what a crash in `publish`'s two-rename fallback left: `<out>.old` without `<out>`
-    means the old adapter was moved aside but the new one not yet in: put the old one back."""
-    from core.locking import file_lock
-
-    old = out_dir.with_name(out_dir.name + ".old")
-    if old.is_dir():
-        with file_lock(settings.adapters_dir / ".publish.lock", timeout=600):
-            if old.is_dir() and not out_dir.exists():
-                old.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def _save(model, folder: Path) -> None:

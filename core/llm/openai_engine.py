@@ -1,10 +1,8 @@
 """The language model on other machines: any OpenAI-compatible server (vLLM, llama.cpp, TGI, Ollama).
 
-`APP_LLM_BACKEND=openai` makes `core.llm.load_llm` return a `RemoteLLM` instead of loading the
-model in this process. It has the same surface the pages and the CLI use (`stream`, `complete`,
-`count_tokens`, `fit`, `info`, `busy`, `warm_up`), and `stream` returns a `RemoteGeneration` that
-behaves like `core.llm.Generation`: iterate it for text chunks, `cancel()` closes the HTTP stream,
-`stats` holds prompt/new tokens, time to first token and decode speed afterwards.
+`APP_ENGINE=openai` (or the older `APP_LLM_BACKEND=openai`) makes `core.llm.load_llm` return a
+`RemoteEngine`: the same `Engine` interface as the local engines, generating on the servers.
+`cancel()` closes the HTTP stream, which also stops the server's work.
 
 Several base URLs (`APP_OPENAI_BASE_URLS`, comma-separated) spread the load: each request starts at
 the next URL in turn (round-robin). A connection error, a timeout or an HTTP 5xx before the first
@@ -21,25 +19,21 @@ The API key is only handed to the `openai` client; it never appears in `info`, e
 from __future__ import annotations
 
 import itertools
-import os
-import queue
 import re
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import openai
 
 from core.config import Settings
-from core.llm import LLM, FittedPrompt, GenerationOptions, GenerationStats, ModelInfo, _clean
-from core.model_assets import DEFAULT_MODEL_NAME, ModelUnavailable
+from core.llm.base import Engine, EngineError, Generation, GenerationOptions, ModelInfo, ModelUnavailable
+from core.llm.models import PACKAGED, assemble_gguf, gguf_tokenizer, model_dir
 
 COOLDOWN_S = 15.0  # how long a failing server is tried last
 # connect: a dead host fails over quickly; read: a long prompt on a busy GPU may take a while to
 # produce its first token (vLLM queues requests beyond its batch).
 TIMEOUT = openai.Timeout(connect=3.0, read=120.0, write=30.0, pool=10.0)
-_END = object()
 
 
 class RemoteRefused(ModelUnavailable):
@@ -90,7 +84,7 @@ class ApproximateTokenizer:
     above) what Qwen/Llama-style BPE tokenizers give; a tokenizer that splits Chinese into bytes
     can count more, so keep APP_CONTEXT_TOKENS somewhat below the server's context length. A prompt
     that is still too long is refused by the server with an HTTP 400, which is reported as such.
-    Pieces are strings, so `decode(encode(text)) == text` (LLM.fit cuts long messages with it).
+    Pieces are strings, so `decode(encode(text)) == text` (Engine.fit cuts long messages with it).
     """
 
     per_message = 6  # <|im_start|>role\n … <|im_end|>\n and the like
@@ -110,113 +104,14 @@ class ApproximateTokenizer:
         return ids + ["<g>"] * (self.generation_prompt if open_turn else 0)
 
 
-def serves_default_model(model: str) -> bool:
-    """The server runs the packaged model (any quantisation/alias that keeps its name)."""
-    return DEFAULT_MODEL_NAME.lower() in (model or "").lower()
-
-
-def default_tokenizer(models_dir: Path, log=print):
-    """The packaged model's own tokenizer, exact and cheap once cached: from the cached checkpoint
-    when `make run` built one, else from a tokenizer-only copy saved the first time (reading it
-    out of the GGUF takes ~10-30 s, once)."""
-    import shutil
-
-    from transformers import AutoTokenizer
-
-    from core.model_assets import assemble_gguf, default_model_dir
-
-    base = default_model_dir(models_dir)
-    for folder in (base / "checkpoint", base / "tokenizer"):
-        if (folder / "tokenizer.json").is_file():
-            return AutoTokenizer.from_pretrained(str(folder))
-    gguf = assemble_gguf(models_dir)
-    log("Reading the packaged model's tokenizer (first time only)…")
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    tmp = base / f"tokenizer.tmp-{os.getpid()}"  # replicas sharing the folder may do this at once
-    shutil.rmtree(tmp, ignore_errors=True)
-    tokenizer.save_pretrained(str(tmp))
-    try:
-        tmp.replace(base / "tokenizer")
-    except OSError:  # another process saved it first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return tokenizer
-
-
-# -- generation ---------------------------------------------------------------------------------
-class RemoteGeneration:
-    """A streamed reply from a server; the same surface as core.llm.Generation."""
-
-    def __init__(self, llm: "RemoteLLM", prompt: FittedPrompt, options: GenerationOptions):
-        self._llm = llm
-        self._prompt = prompt
-        self._options = options
-        self._cancel = threading.Event()
-        self._done = threading.Event()
-        self._queue: queue.Queue = queue.Queue()
-        self._error: BaseException | None = None
-        self._stream = None
-        self._stream_lock = threading.Lock()
-        self.text = ""
-        self.base_url: str | None = None  # the server that answered (without credentials)
-        self.stats = GenerationStats.for_prompt(prompt)
-        self._thread = threading.Thread(target=self._run, name="remote-generation", daemon=True)
-        self._thread.start()
-
-    # Servers batch concurrent requests: nothing waits in a queue of ours.
-    @property
-    def queued(self) -> bool:
-        return False
-
-    @property
-    def waiting_ahead(self) -> int:
-        return 0
-
-    def wait_started(self, timeout: float | None = None) -> bool:
-        return True
-
-    def cancel(self) -> None:
-        """Stop: closing the HTTP stream also tells the server to stop generating."""
-        self._cancel.set()
-        with self._stream_lock:
-            stream = self._stream
-        if stream is not None:
-            try:
-                stream.close()
-            except Exception:
-                pass
-
-    def __iter__(self):
-        try:
-            while True:
-                chunk = self._queue.get()
-                if chunk is _END:
-                    break
-                self.text += chunk
-                yield chunk
-            self._thread.join()
-            if self._error is not None:
-                raise self._error
-        finally:
-            if not self._done.is_set():  # the consumer went away: stop the server's work too
-                self.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def result(self) -> str:
-        for _ in self:
-            pass
-        return self.text
-
-    def _run(self) -> None:
-        try:
-            self._llm._generate_remote(self)
-        except BaseException as exc:  # surfaced to the consumer in __iter__
-            self._error = exc
-        finally:
-            self._llm._finished()
-            self._done.set()
-            self._queue.put(_END)
+def packaged_tokenizer(model: str, settings: Settings, log=print):
+    """The exact tokenizer when the servers run one of the packaged models (any quantisation or
+    alias that keeps its name), else None."""
+    for packaged in PACKAGED.values():
+        if packaged.name.lower() in (model or "").lower():
+            gguf = assemble_gguf(packaged, settings.runtime_models_dir)
+            return gguf_tokenizer(gguf, model_dir(packaged, settings.runtime_models_dir) / "tokenizer", log=log)
+    return None
 
 
 class _Endpoint:
@@ -237,17 +132,17 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class RemoteLLM(LLM):
-    """Generation on OpenAI-compatible servers. Inherits prompt fitting (`fit`, `count_tokens`) and
-    `complete` from LLM; replaces loading, `stream`, `busy` and `warm_up`."""
+class RemoteEngine(Engine):
+    """Generation on OpenAI-compatible servers. Requests are not queued here: servers batch
+    concurrent requests themselves (so `queue` is None and nothing ever waits in a line of ours)."""
+
+    queue = None
 
     def __init__(self, urls: list[str], model: str, api_key: str, tokenizer, info: ModelInfo):
-        self.model = None  # no weights in this process
         self.model_name = model
         self.tokenizer = tokenizer
         self.exact_tokens = not isinstance(tokenizer, ApproximateTokenizer)
         self.info = info
-        self.eos_token_ids: list[int] = []  # the server stops at its model's own end tokens
         self.cooldown_s = COOLDOWN_S
         self.endpoints = [_Endpoint(u, api_key) for u in urls]
         self._turn = itertools.count()
@@ -275,18 +170,7 @@ class RemoteLLM(LLM):
         if len(failures) == len(self.endpoints):
             raise ModelUnavailable(_unreachable(failures))
 
-    def stream(self, messages: list[dict], options: GenerationOptions | None = None,
-               prefill: str = "") -> RemoteGeneration:
-        options = (options or GenerationOptions()).validate()
-        prompt = self.fit([_clean(m) for m in messages], options.max_new_tokens, prefill)
-        with self._state:
-            self._in_flight += 1
-        return RemoteGeneration(self, prompt, options)
-
     # -- worker side ---------------------------------------------------------------------------
-    def _finished(self) -> None:
-        with self._state:
-            self._in_flight -= 1
 
     def _mark_down(self, ep: _Endpoint) -> None:
         ep.down_until = time.monotonic() + self.cooldown_s
@@ -299,11 +183,11 @@ class RemoteLLM(LLM):
         now = time.monotonic()
         return [e for e in rotated if e.down_until <= now] + [e for e in rotated if e.down_until > now]
 
-    def _request(self, gen: RemoteGeneration) -> dict:
-        o = gen._options
-        messages, extra = gen._prompt.messages, {}
-        if gen._prompt.prefill:
-            messages = [*messages, {"role": "assistant", "content": gen._prompt.prefill}]
+    def _request(self, gen: Generation) -> dict:
+        o = gen.options
+        messages, extra = gen.prompt.messages, {}
+        if gen.prompt.prefill:
+            messages = [*messages, {"role": "assistant", "content": gen.prompt.prefill}]
             if self.exact_tokens:
                 # The reply so far, continued through the plain completions endpoint with the prompt
                 # rendered by the model's own chat template: every OpenAI-compatible server does
@@ -331,13 +215,30 @@ class RemoteLLM(LLM):
             kwargs["extra_body"] = extra
         return kwargs
 
-    def _generate_remote(self, gen: RemoteGeneration) -> None:
+    def stream(self, messages, options=None, prefill=""):
+        with self._state:
+            self._in_flight += 1  # counted from here, so `busy` is true as soon as a request exists
+        try:
+            return super().stream(messages, options, prefill)
+        except BaseException:
+            with self._state:
+                self._in_flight -= 1
+            raise
+
+    def _produce(self, gen: Generation) -> None:
+        try:
+            self._generate(gen)
+        finally:
+            with self._state:
+                self._in_flight -= 1
+
+    def _generate(self, gen: Generation) -> None:
         kwargs = self._request(gen)
         stats = gen.stats
         started = time.perf_counter()
         failures: list[str] = []
         for ep in self._order():
-            if gen._cancel.is_set():
+            if gen.cancelled:
                 break
             try:
                 create = ep.client.completions.create if "prompt" in kwargs else ep.client.chat.completions.create
@@ -353,14 +254,11 @@ class RemoteLLM(LLM):
                 self._mark_down(ep)
                 failures.append(f"{ep.url} ({_reason(exc)})")
                 continue
-            with gen._stream_lock:
-                gen._stream = stream
-            if gen._cancel.is_set():
-                stream.close()
+            gen.on_cancel(stream.close)  # closing the stream also stops the server's work
             pieces, first, last, usage = 0, None, None, None
             try:
                 for chunk in stream:
-                    if gen._cancel.is_set():
+                    if gen.cancelled:
                         break
                     if getattr(chunk, "usage", None):
                         usage = chunk.usage
@@ -371,39 +269,30 @@ class RemoteLLM(LLM):
                             last = time.perf_counter()
                             first = first or last
                             pieces += 1
-                            gen._queue.put(piece)
+                            gen.emit(piece)
             except Exception as exc:
-                if not gen._cancel.is_set():
+                if not gen.cancelled:
                     self._mark_down(ep)
                     if pieces == 0:  # nothing shown yet: the next server can still answer
                         failures.append(f"{ep.url} ({_reason(exc)})")
                         continue
-                    raise RuntimeError(f"The model server {ep.url} stopped in the middle of the answer "
-                                       f"({_reason(exc)}); the text so far is kept, try again") from None
+                    raise EngineError(f"The model server {ep.url} stopped in the middle of the answer "
+                                      f"({_reason(exc)}); the text so far is kept, try again") from None
             finally:
-                with gen._stream_lock:
-                    gen._stream = None
                 try:
                     stream.close()
                 except Exception:
                     pass
-            gen.base_url = ep.url
-            stats.seconds = time.perf_counter() - started
-            stats.stopped = gen._cancel.is_set()
+            gen.served_by = ep.url
             # Without usage from the server, count stream chunks: vLLM and llama.cpp send one
-            # token per chunk (a character split across tokens may merge two).
-            stats.new_tokens = int(getattr(usage, "completion_tokens", 0) or pieces)
+            # token per chunk (a character split across tokens may merge two). Time to first
+            # token runs from sending the request (fail-over included): what a user waits.
+            stats.timed(started, first, last, int(getattr(usage, "completion_tokens", 0) or pieces))
             if getattr(usage, "prompt_tokens", 0):
                 stats.prompt_tokens = int(usage.prompt_tokens)
-            if first is not None:
-                # From sending the request (fail-over included) to the first word: what a user waits.
-                stats.ttft_ms = (first - started) * 1000
-                if stats.new_tokens > 1 and last > first:
-                    stats.decode_tok_s = (stats.new_tokens - 1) / (last - first)
             return
         stats.seconds = time.perf_counter() - started
-        if gen._cancel.is_set():
-            stats.stopped = True
+        if gen.cancelled:
             return
         raise ModelUnavailable(_unreachable(failures))
 
@@ -426,25 +315,21 @@ def _refusal(ep: _Endpoint, exc: openai.APIStatusError, model: str) -> str:
     return f"The model server {ep.url} refused the request (HTTP {exc.status_code}{detail})" + (f"; {hint}" if hint else "")
 
 
-def load_remote_llm(settings: Settings, log=print) -> RemoteLLM:
+def load_remote(settings: Settings, log=print) -> RemoteEngine:
     """Connect (lazily) to the configured OpenAI-compatible server(s); nothing is loaded but,
-    for the packaged model, its tokenizer."""
+    for a packaged model, its tokenizer."""
     start = time.perf_counter()
-    backend = settings.llm_backend.strip().lower()
-    if backend != "openai":
-        raise ModelUnavailable(f"APP_LLM_BACKEND={settings.llm_backend!r}: choose 'local' or 'openai'")
     urls = parse_base_urls(settings.openai_base_urls)
     if not urls:
-        raise ModelUnavailable("APP_LLM_BACKEND=openai needs APP_OPENAI_BASE_URLS, e.g. http://vllm:8000/v1")
+        raise ModelUnavailable("APP_ENGINE=openai needs APP_OPENAI_BASE_URLS, e.g. http://vllm:8000/v1")
     model = settings.openai_model.strip()
     if not model:
-        raise ModelUnavailable("APP_LLM_BACKEND=openai needs APP_OPENAI_MODEL: the model name the server serves")
+        raise ModelUnavailable("APP_ENGINE=openai needs APP_OPENAI_MODEL: the model name the server serves")
     tokenizer = ApproximateTokenizer()
-    if serves_default_model(model):
-        try:
-            tokenizer = default_tokenizer(settings.runtime_models_dir, log=log)
-        except (ModelUnavailable, OSError, ValueError) as exc:
-            log(f"Counting tokens approximately: the packaged tokenizer is unavailable ({exc})")
+    try:
+        tokenizer = packaged_tokenizer(model, settings, log=log) or tokenizer
+    except (ModelUnavailable, OSError, ValueError) as exc:
+        log(f"Counting tokens approximately: the packaged tokenizer is unavailable ({exc})")
     shown = [display_url(u) for u in urls]
     info = ModelInfo(
         model=model,
@@ -452,9 +337,10 @@ def load_remote_llm(settings: Settings, log=print) -> RemoteLLM:
         adapter=None,  # a LoRA adapter is the server's business (vLLM --lora-modules)
         device="remote",
         dtype="n/a",
+        engine="openai",
         params=0,
         load_s=round(time.perf_counter() - start, 2),
         context_tokens=settings.context_tokens,
         threads=None,
     )
-    return RemoteLLM(urls, model, settings.openai_api_key.strip(), tokenizer, info)
+    return RemoteEngine(urls, model, settings.openai_api_key.strip(), tokenizer, info)

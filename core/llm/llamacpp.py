@@ -1,0 +1,370 @@
+"""The llama.cpp engine: llama.cpp's own server as a child process, and the client that streams from it.
+
+Why a child process and not a Python binding: current llama.cpp builds here only from source, and
+its server already does what the app needs on a CPU: continuous batching over `parallel` slots,
+a prompt cache per slot (the second turn of a chat re-reads only the new message), LoRA adapters
+switched per request, and it decodes the 1.5B model 5x faster than transformers decodes the 0.5B
+(../shared/STACK.md).
+
+`LlamaServer` owns the process: started from one long-lived supervisor thread on 127.0.0.1 and a
+free port, watched, restarted when it dies, stopped when the app stops (atexit, and on Linux the
+kernel sends it SIGTERM when the app dies, so there are no orphans even after kill -9). One
+server per model file and settings is shared by every `LlamaCppEngine` in the process.
+
+`LlamaCppEngine` is the `Engine`: prompts are rendered and counted with the model's own tokenizer
+and sent as token ids to `/completion`, so what is counted is exactly what the server reads.
+Requests beyond the free slots wait in our own first-come-first-served queue, which is how a page
+knows how many requests are ahead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from core.llm.base import Engine, EngineError, Generation, ModelInfo, ModelUnavailable
+from core.locking import FairLock
+
+START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
+HEALTH_POLL_S = 0.1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the thread that started it ends
+    (the supervisor thread lives as long as the app), so a killed app leaves no server behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class LlamaServer:
+    """One llama-server process, kept running by a supervisor thread."""
+
+    def __init__(self, binary: Path, model: Path, *, alias: str, threads: int, parallel: int,
+                 context_tokens: int, log_path: Path):
+        self.binary, self.model, self.alias = Path(binary), Path(model), alias
+        self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
+        self.log_path = log_path
+        self.queue = FairLock(parallel)  # our slots: one ticket per request, in arrival order
+        self.loras: list[Path] = []
+        self.url = ""
+        self.restarts = 0  # unplanned: the process died and was started again
+        self.meta: dict = {}
+        self._proc: subprocess.Popen | None = None
+        self._ready = threading.Event()
+        self._state = threading.Condition()
+        self._failure = ""  # why the last start failed; cleared by the next successful start
+        self._generation = 0  # bumped each time a process becomes ready
+        self._stopping = False
+        self._restart_wanted = False
+        self._supervisor: threading.Thread | None = None
+        self.client = httpx.Client(timeout=httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=30.0),
+                                   limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def command(self, port: int) -> list[str]:
+        cmd = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(port),
+               "--alias", self.alias, "-t", str(self.threads), "-tb", str(self.threads),
+               "-np", str(self.parallel), "-c", str(self.context_tokens * self.parallel),
+               "--no-webui", "--cache-ram", "256"]  # host-memory prompt cache: small, the slots cache too
+        for lora in self.loras:
+            cmd += ["--lora", str(lora)]
+        if self.loras:
+            cmd.append("--lora-init-without-apply")  # each request says which adapter it uses
+        return cmd
+
+    def start(self) -> None:
+        with self._state:
+            if self._supervisor is None or not self._supervisor.is_alive():
+                self._stopping = False
+                self._supervisor = threading.Thread(target=self._supervise, name="llama-server", daemon=True)
+                self._supervisor.start()
+
+    def ensure_ready(self, timeout: float = START_TIMEOUT_S) -> str:
+        """The server's URL once it answers; starts it if needed. ModelUnavailable if it cannot start."""
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.2):
+            with self._state:
+                failure = self._failure
+                alive = self._supervisor is not None and self._supervisor.is_alive()
+            if failure and not alive:
+                raise ModelUnavailable(failure)
+            if time.monotonic() > deadline:
+                raise ModelUnavailable(f"The llama.cpp engine did not start within {timeout:.0f} s"
+                                       + (f": {failure}" if failure else f"; see {self.log_path}"))
+        return self.url
+
+    @property
+    def running(self) -> bool:
+        return self._ready.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def restart(self, loras: list[Path] | None = None) -> None:
+        """Start again (with these LoRA adapters), once the requests in flight have finished."""
+        tickets = [self.queue.take_ticket() for _ in range(self.parallel)]
+        for ticket in tickets:  # every slot: in-flight requests finish, new ones wait behind us
+            self.queue.acquire(ticket)
+        try:
+            with self._state:
+                if loras is not None:
+                    self.loras = list(loras)
+                self._restart_wanted = True
+                self._ready.clear()
+                proc = self._proc
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+            self.ensure_ready()
+        finally:
+            for ticket in tickets:
+                self.queue.release(ticket)
+
+    def stop(self) -> None:
+        with self._state:
+            self._stopping = True
+            self._ready.clear()
+            proc, supervisor = self._proc, self._supervisor
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if supervisor is not None and supervisor is not threading.current_thread():
+            supervisor.join(timeout=10)
+
+    def _spawn(self) -> subprocess.Popen:
+        port = free_port()
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.log_path.exists():  # keep the previous run's log for a post-mortem
+            self.log_path.replace(self.log_path.with_suffix(".previous.log"))
+        with self.log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                self.command(port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        self.url = f"http://127.0.0.1:{port}"
+        return proc
+
+    def _wait_healthy(self, proc: subprocess.Popen) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and proc.poll() is None and not self._stopping:
+            try:
+                if self.client.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(HEALTH_POLL_S)
+        return False
+
+    def _log_tail(self, chars: int = 1200) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:].strip()
+        except OSError:
+            return ""
+
+    def _supervise(self) -> None:
+        failures = 0
+        while True:
+            with self._state:
+                if self._stopping:
+                    return
+                self._restart_wanted = False
+            try:
+                proc = self._spawn()
+            except OSError as exc:
+                with self._state:
+                    self._failure = f"Could not start the llama.cpp engine ({self.binary}): {exc}"
+                return
+            self._proc = proc
+            if self._wait_healthy(proc):
+                failures = 0
+                try:
+                    self.meta = self.client.get(f"{self.url}/v1/models", timeout=5).json()["data"][0].get("meta", {})
+                except (httpx.HTTPError, ValueError, KeyError, IndexError):
+                    self.meta = {}
+                with self._state:
+                    self._failure = ""
+                    self._generation += 1
+                self._ready.set()
+                proc.wait()
+                self._ready.clear()
+            else:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                failures += 1
+            with self._state:
+                if self._stopping:
+                    return
+                planned = self._restart_wanted
+                if not planned:
+                    self._failure = (f"The llama.cpp engine stopped (exit code {proc.returncode}). "
+                                     f"Last lines of {self.log_path}:\n{self._log_tail()}")
+            if not planned:
+                self.restarts += 1
+                if failures >= 3:  # it cannot start (bad model file, say): stop trying, say why
+                    return
+                time.sleep(min(8.0, 0.5 * 2 ** failures))
+
+
+_servers: dict[tuple, LlamaServer] = {}
+_servers_lock = threading.Lock()
+
+
+def shared_server(binary: Path, model: Path, **options) -> LlamaServer:
+    """The one server for this model file and these settings in this process."""
+    key = (str(binary), str(model), *sorted(options.items()))
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None:
+            server = _servers[key] = LlamaServer(binary, model, **options)
+        return server
+
+
+def stop_all() -> None:
+    """Stop every server this process started (at exit; tests call it too)."""
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.stop()
+
+
+atexit.register(stop_all)
+
+
+class LlamaCppEngine(Engine):
+    """Generation through a shared `LlamaServer`, with or without one LoRA adapter (GGUF)."""
+
+    def __init__(self, server: LlamaServer, tokenizer, info: ModelInfo, lora: Path | None = None):
+        self.server = server
+        self.tokenizer = tokenizer
+        self.info = info
+        self.lora = lora
+
+    @property
+    def queue(self) -> FairLock:
+        return self.server.queue
+
+    def start(self) -> None:
+        """Start the server (with this engine's adapter loaded) and wait until it answers."""
+        if self.lora is not None and self.lora not in self.server.loras:
+            if self.server.running or self.server.pid:
+                self.server.restart([*self.server.loras, self.lora])
+            else:
+                self.server.loras.append(self.lora)
+        self.server.ensure_ready()
+        self.info.params = int(self.server.meta.get("n_params") or self.info.params)
+
+    def stream(self, messages, options=None, prefill=""):
+        self.start()  # here, before the request takes a slot: loading an adapter waits for free slots
+        return super().stream(messages, options, prefill)
+
+    def close(self) -> None:
+        self.server.stop()
+
+    def _request(self, gen: Generation) -> dict:
+        o = gen.options
+        body = {
+            "prompt": self.encode(gen.prompt.messages, gen.prompt.prefill),
+            "n_predict": o.max_new_tokens, "stream": True, "cache_prompt": True,
+            "temperature": o.temperature, "top_p": o.top_p, "top_k": 0, "min_p": 0.0,
+            "repeat_penalty": o.repetition_penalty, "seed": o.seed if o.seed is not None else -1,
+        }
+        if o.temperature == 0:
+            body.update(top_k=1, temperature=0.0)  # greedy
+        if self.server.loras:
+            body["lora"] = [{"id": i, "scale": 1.0 if path == self.lora else 0.0}
+                            for i, path in enumerate(self.server.loras)]
+        return body
+
+    def _produce(self, gen: Generation) -> None:
+        self.server.ensure_ready()  # after a crash, the restarted server
+        stats = gen.stats
+        started = time.perf_counter()
+        first = last = None
+        pieces, final = 0, {}
+        try:
+            with self.server.client.stream("POST", f"{self.server.url}/completion", json=self._request(gen)) as response:
+                gen.on_cancel(response.close)  # closing the stream makes the server stop this slot
+                if response.status_code != 200:
+                    response.read()
+                    raise EngineError(f"The llama.cpp engine refused the request (HTTP {response.status_code}): "
+                                      f"{response.text[:300]}")
+                for line in response.iter_lines():
+                    if gen.cancelled:
+                        break
+                    if not line.startswith("data: "):
+                        continue
+                    event = json.loads(line[6:])
+                    if "error" in event:
+                        raise EngineError(f"The llama.cpp engine failed: {event['error']}")
+                    if event.get("content"):
+                        last = time.perf_counter()
+                        first = first or last
+                        pieces += 1
+                        gen.emit(event["content"])
+                    if event.get("stop"):
+                        final = event
+                        break
+        except httpx.HTTPError as exc:
+            if gen.cancelled:
+                return
+            raise EngineError("The model engine stopped in the middle of the answer "
+                              f"({type(exc).__name__}); it is restarting. The text so far is kept: "
+                              "send your message again in a moment.") from None
+        timings = final.get("timings") or {}
+        stats.timed(started, first, last, int(final.get("tokens_predicted") or pieces))
+        stats.cached_tokens = int(timings.get("cache_n") or 0)
+
+
+def load_llamacpp(settings, choice, binary: Path, adapter_gguf: Path | None, adapter_name: str | None,
+                  log=print) -> LlamaCppEngine:
+    """The engine for `choice` (core.llm.models.ModelChoice), its server shared in this process."""
+    from core.llm.models import gguf_path, gguf_tokenizer, tokenizer_cache
+
+    start = time.perf_counter()
+    gguf = gguf_path(choice, settings)
+    tokenizer = gguf_tokenizer(gguf, tokenizer_cache(choice, gguf, settings), log=log)
+    server = shared_server(binary, gguf, alias=choice.name, threads=settings.threads,
+                           parallel=settings.parallel, context_tokens=settings.context_tokens,
+                           log_path=settings.data_dir / "logs" / "llama-server.log")
+    info = ModelInfo(model=choice.name, source=f"{choice.source}, {gguf.name}", adapter=adapter_name,
+                     device="cpu", dtype=gguf_dtype(gguf), engine="llamacpp",
+                     context_tokens=settings.context_tokens, threads=settings.threads,
+                     parallel=settings.parallel)
+    engine = LlamaCppEngine(server, tokenizer, info, adapter_gguf)
+    info.load_s = round(time.perf_counter() - start, 2)
+    return engine
+
+
+def gguf_dtype(gguf: Path) -> str:
+    """The quantisation, as its file name says it (Q4_K_M, F16…), else "gguf"."""
+    stem = gguf.stem.lower()
+    for tag in ("q4_k_m", "q4_k_s", "q5_k_m", "q5_k_s", "q6_k", "q8_0", "q4_0", "q4_1", "f16", "bf16", "f32"):
+        if stem.endswith(tag):
+            return tag.upper()
+    return "gguf"

@@ -1,0 +1,219 @@
+"""The llama.cpp engine with the real llama-server (built by `make test`) serving the tiny model as a
+GGUF: start, stream, prefill, cancel, parallel slots and the queue behind them, restart after a
+kill -9, LoRA adapters switched without restarting the app, and no server left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.config import PROJECT_ROOT, load_settings
+from core.llm import EngineError, GenerationOptions, ModelUnavailable, load_llm
+from core.llm.llamacpp import LlamaServer, stop_all
+
+GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
+# Greedy, the random tiny model answers "hi" without ever ending: seconds of tokens to cancel or queue behind.
+LONG = GenerationOptions(max_new_tokens=8000, temperature=0)
+ENDLESS = "hi"
+SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
+
+
+def ask(text):
+    return [SYSTEM, {"role": "user", "content": text}]
+
+
+@pytest.fixture
+def engine_settings(monkeypatch, tiny_gguf, llama_server_binary):
+    monkeypatch.setenv("APP_MODEL", str(tiny_gguf))
+    monkeypatch.setenv("APP_ENGINE", "auto")  # a GGUF and a built server: auto picks llama.cpp
+    monkeypatch.setenv("APP_PARALLEL", "2")
+    monkeypatch.setenv("APP_THREADS", "1")
+    monkeypatch.setenv("APP_CONTEXT_TOKENS", "8192")
+    yield load_settings()
+    stop_all()
+
+
+@pytest.fixture
+def engine(engine_settings):
+    llm = load_llm(engine_settings, log=lambda *_: None)
+    llm.warm_up()
+    return llm
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (killed, not yet reaped by its parent) is not running
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def test_auto_picks_llama_cpp_and_streams_with_stats(engine):
+    info = engine.info
+    assert (info.engine, info.device, info.parallel, info.threads) == ("llamacpp", "cpu", 2, 1)
+    assert info.dtype == "gguf" and info.params > 0 and engine.server.pid
+    gen = engine.stream(ask("hello"), GREEDY)
+    chunks = list(gen)
+    assert "".join(chunks) == gen.text
+    s = gen.stats
+    assert s.prompt_tokens == engine.count_tokens(ask("hello")) and 1 <= s.new_tokens <= 12
+    assert s.ttft_ms > 0 and s.seconds > 0 and not s.stopped
+
+
+def test_greedy_matches_the_transformers_engine_on_the_same_weights(engine, tiny_model_dir, engine_settings):
+    local = load_llm(replace(engine_settings, model=str(tiny_model_dir), engine="transformers"), log=lambda *_: None)
+    for question in ("hello", "你好"):
+        ours, theirs = engine.complete(ask(question), GREEDY)[0], local.complete(ask(question), GREEDY)[0]
+        assert ours[:8] == theirs[:8]  # same weights, same tokens (f32; tiny rounding may differ later)
+
+
+def test_prefill_continues_the_reply(engine):
+    gen = engine.stream(ask("hello"), GREEDY, prefill="Sure, here it is:")
+    gen.result()
+    assert gen.stats.prompt_tokens == engine.count_tokens(ask("hello"), "Sure, here it is:")
+    assert not gen.text.startswith("Sure") and 1 <= gen.stats.new_tokens <= 12
+
+
+def test_greedy_is_deterministic_and_seeded_sampling_repeats(engine):
+    assert engine.complete(ask("hi"), GREEDY)[0] == engine.complete(ask("hi"), GREEDY)[0]
+    sampled = GenerationOptions(max_new_tokens=12, temperature=1.0, top_p=0.9, seed=7)
+    assert engine.complete(ask("hi"), sampled)[0] == engine.complete(ask("hi"), sampled)[0]
+
+
+def test_cancel_stops_the_server_and_frees_the_slot(engine):
+    gen = engine.stream(ask(ENDLESS), LONG)
+    for _ in gen:
+        gen.cancel()
+    assert gen.wait(5) and gen.stats.stopped and len(gen.text) < 20000
+    assert not engine.busy and engine.queue.active == 0
+    assert engine.complete(ask("again"), GREEDY)[0] is not None
+
+
+def test_two_slots_generate_at_once_and_a_third_request_waits_its_turn(engine):
+    first, second = engine.stream(ask(ENDLESS), LONG), engine.stream(ask(ENDLESS), LONG)
+    assert first.wait_started(10) and second.wait_started(10)
+    third = engine.stream(ask("three"), GREEDY)
+    assert third.queued and third.waiting_ahead == 2 and engine.busy
+    fourth = engine.stream(ask("four"), GREEDY)
+    assert fourth.waiting_ahead == 3
+    first.cancel()
+    assert third.wait_started(10) and not third.queued
+    assert fourth.queued and fourth.waiting_ahead == 2  # the second and the third are ahead now
+    second.cancel()
+    assert third.result() is not None and fourth.result() is not None
+
+
+def test_a_killed_engine_fails_the_reply_clearly_then_restarts(engine):
+    gen = engine.stream(ask(ENDLESS), LONG)
+    it = iter(gen)
+    first = next(it)
+    os.kill(engine.server.pid, signal.SIGKILL)
+    with pytest.raises(EngineError, match="stopped in the middle of the answer"):
+        for _ in it:
+            pass
+    assert first and gen.text.startswith(first)  # what was shown is kept
+    reply, stats = engine.complete(ask("and now?"), GREEDY)  # waits for the restarted server
+    assert stats.new_tokens >= 1 and engine.server.restarts == 1
+
+
+def test_a_broken_model_file_is_refused_with_the_servers_words(engine_settings, tmp_path):
+    bad = tmp_path / "broken" / "model.gguf"
+    bad.parent.mkdir()
+    bad.write_bytes(b"GGUF" + os.urandom(512))
+    server = LlamaServer(engine_settings.llama_cpp_dir / "bin" / "llama-server", bad, alias="bad", threads=1,
+                         parallel=1, context_tokens=512, log_path=tmp_path / "server.log")
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailable, match="llama.cpp engine stopped.*exit code"):
+        server.ensure_ready(timeout=60)  # three tries, then the reason, not a wait until the timeout
+    assert time.monotonic() - started < 30
+    server.stop()
+
+
+def tiny_adapter(tiny_model_dir, out: Path) -> Path:
+    """A LoRA adapter with random (non-zero) weights for the tiny model, as training saves one."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir))
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+                        init_lora_weights=False)
+    peft_model = get_peft_model(model, config)
+    peft_model.save_pretrained(out, save_embedding_layers=False)
+    return out
+
+
+def test_adapters_convert_and_switch_without_restarting_the_app(engine_settings, tiny_model_dir, tmp_path,
+                                                                 monkeypatch):
+    adapter = tiny_adapter(tiny_model_dir, tmp_path / "adapters" / "tuned")
+    base = load_llm(engine_settings, log=lambda *_: None)
+    base_reply = base.complete(ask("hello"), GREEDY)[0]
+    tuned = load_llm(replace(engine_settings, adapter=str(adapter)), log=lambda *_: None)
+    assert tuned.info.adapter.endswith("tuned") and tuned.lora.suffix == ".gguf"
+    assert tuned.server is base.server  # one process for both
+    tuned_reply = tuned.complete(ask("hello"), GREEDY)[0]
+    assert tuned_reply != base_reply
+    # Both at once on one server: each request says which adapter it uses (scale 0 = base model).
+    assert base.complete(ask("hello"), GREEDY)[0] == base_reply
+    assert tuned.complete(ask("hello"), GREEDY)[0] == tuned_reply
+    # The converted adapter is cached: a second engine reuses the file.
+    again = load_llm(replace(engine_settings, adapter=str(adapter)), log=lambda *_: None)
+    assert again.lora == tuned.lora
+
+
+def test_stopping_the_app_leaves_no_engine_behind(tiny_gguf, llama_server_binary, tmp_path):
+    """The app killed outright (kill -9): Linux ends its engine too; stopped normally: atexit does."""
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(PROJECT_ROOT)!r})
+        os.environ.update(APP_MODEL={str(tiny_gguf)!r}, APP_DATA_DIR={str(tmp_path / 'rt')!r},
+                          APP_ADAPTER="none", APP_ENGINE="llamacpp")
+        from core.config import load_settings
+        from core.llm import load_llm
+        llm = load_llm(load_settings(), log=lambda *_: None)
+        llm.warm_up()
+        print(llm.server.pid, flush=True)
+        if sys.argv[1] == "wait":
+            sys.stdin.read()
+    """)
+    for how in ("kill", "exit"):
+        proc = subprocess.Popen([sys.executable, "-c", script, "wait" if how == "kill" else "exit"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child = int(proc.stdout.readline())
+        assert child
+        if how == "kill":
+            assert pid_alive(child)
+            proc.kill()
+        proc.wait(30)
+        deadline = time.monotonic() + 15
+        while pid_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not pid_alive(child), f"the engine outlived the app ({how})"
+
+
+def test_a_generation_thread_never_starts_the_server(engine_settings):
+    """The server is started from its supervisor thread, which lives as long as the app: started
+    from a short-lived thread (a Streamlit script run), it would die with that thread."""
+    llm = load_llm(engine_settings, log=lambda *_: None)
+    done = threading.Event()
+
+    def page_run():
+        llm.complete(ask("hello"), GREEDY)
+        done.set()
+
+    t = threading.Thread(target=page_run)
+    t.start()
+    t.join(60)
+    assert done.is_set()
+    time.sleep(0.5)  # the thread that asked is gone; the engine is not
+    assert llm.server.running and pid_alive(llm.server.pid)
+    assert llm.complete(ask("still there?"), GREEDY)[0] is not None
