@@ -25,7 +25,8 @@ search, by wrapping core.llm.Generation, Streamlit's script runner and Knowledge
 without changing them. Served order is compared with arrival order at the model, and each
 request's wait with the work that was ahead of it when it arrived.
 
-Memory: the server's RSS every second; "flat" = growth over the second half of the run < 5 %.
+Memory: the server's RSS every second, the llama.cpp engine (its child process) included;
+"flat" = growth over the second half of the run < 5 %.
 CPU: the server's, the browser's and everything else's, in % of one core.
 
 Diagnosis: --token-delay S makes each generated token take S seconds longer (long queues with the
@@ -138,15 +139,14 @@ def install_trace(path: Path) -> None:
     llm_mod.Generation._run = traced_run
 
     delay = float(os.environ.get("LOAD_TOKEN_DELAY") or 0)
-    if delay > 0:  # diagnosis with the tiny model: generation as slow as the real one under load
-        put = llm_mod._TimedStreamer.put
+    if delay > 0:  # diagnosis with the tiny model: text arrives as slowly as the real one's under load
+        emit = llm_mod.Generation.emit
 
-        def slow_put(self, value):
-            if not (self.skip_prompt and self.next_tokens_are_prompt):
-                time.sleep(delay)
-            return put(self, value)
+        def slow_emit(self, text):
+            time.sleep(delay)
+            return emit(self, text)
 
-        llm_mod._TimedStreamer.put = slow_put
+        llm_mod.Generation.emit = slow_emit
 
     # How long each script run (one page, one rerun) takes on the server.
     from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -278,8 +278,9 @@ class Server:
 
 
 class MemorySampler(threading.Thread):
-    """Every `interval` seconds: the server's RSS and CPU, the browser's CPU (this process's other
-    children: Playwright's driver and Chromium) and the whole machine's CPU, until stopped."""
+    """Every `interval` seconds: the server's RSS and CPU (the app process and its children: the
+    llama.cpp engine), the browser's CPU (this process's other children: Playwright's driver and
+    Chromium) and the whole machine's CPU, until stopped."""
 
     def __init__(self, pid: int, interval: float = 1.0):
         super().__init__(daemon=True, name="rss-sampler")
@@ -290,35 +291,43 @@ class MemorySampler(threading.Thread):
         self.interval = interval
         # (perf_counter, server RSS MB, server CPU %, browser CPU %, machine CPU % of all cores)
         self.samples: list[tuple[float, float, float, float, float]] = []
+        self.engine_max_mb = 0.0
         self._halt = threading.Event()
-        self._browser: dict[int, object] = {}
+        self._known: dict[int, object] = {}
 
-    def _browser_cpu(self) -> float:
+    def _cpu(self, procs) -> float:
         total = 0.0
-        try:
-            kids = self.psutil.Process().children(recursive=True)
-        except self.psutil.Error:
-            return 0.0
-        for kid in kids:
-            if kid.pid == self.proc.pid:
-                continue
-            known = self._browser.setdefault(kid.pid, kid)
+        for proc in procs:
+            known = self._known.setdefault(proc.pid, proc)
             try:
                 total += known.cpu_percent(None)
             except self.psutil.Error:
-                self._browser.pop(kid.pid, None)
+                self._known.pop(proc.pid, None)
         return total
 
+    def _family(self) -> list:
+        try:
+            return [self.proc, *self.proc.children(recursive=True)]
+        except self.psutil.Error:
+            return [self.proc]
+
     def run(self):
-        self.proc.cpu_percent(None)
         self.psutil.cpu_percent(None)
         while not self._halt.wait(self.interval):
+            family = self._family()
+            ours = {p.pid for p in family}
             try:
-                self.samples.append((time.perf_counter(), self.proc.memory_info().rss / 2**20,
-                                     self.proc.cpu_percent(None), self._browser_cpu(),
+                kids = [k for k in self.psutil.Process().children(recursive=True) if k.pid not in ours]
+            except self.psutil.Error:
+                kids = []
+            try:
+                rss = [p.memory_info().rss / 2**20 for p in family]
+                self.engine_max_mb = max(self.engine_max_mb, sum(rss[1:]))
+                self.samples.append((time.perf_counter(), sum(rss), self._cpu(family), self._cpu(kids),
                                      self.psutil.cpu_percent(None) * (os.cpu_count() or 1)))
             except self.psutil.Error:  # the server went away
-                return
+                if not self.proc.is_running():
+                    return
 
     def stop(self):
         self._halt.set()
@@ -829,7 +838,7 @@ def server_errors(log: str) -> list[str]:
 
 # -- running it -------------------------------------------------------------------------------
 def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default", adapter: str = "auto",
-             threads: int = 1, max_new_tokens: int = 64, kb_dir: Path | None = None, mix: dict | None = None,
+             threads: int = 1, parallel: int = 2, engine: str = "auto", max_new_tokens: int = 64, kb_dir: Path | None = None, mix: dict | None = None,
              think: float = 1.0, ramp: float = 4.0, seed: int = 1, order: str = "random", warmup: bool = True, token_delay: float = 0.0, ui_timeout: float = 60, gen_timeout: float = 600,
              warmup_timeout: float = 300, port: int | None = None, progress=None, keep: bool = False) -> dict:
     progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -840,6 +849,7 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
     if kb_dir is not None:
         shutil.copytree(kb_dir, data / "kb")
     env = {"APP_DATA_DIR": str(data), "APP_MODEL": model, "APP_ADAPTER": adapter, "APP_THREADS": str(threads),
+           "APP_PARALLEL": str(parallel), "APP_ENGINE": engine,
            "APP_MAX_NEW_TOKENS": str(max_new_tokens), "APP_AUTH": "off", "APP_SAMPLE_KB": "on" if kb_dir is None else "off",
            "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "LOAD_TOKEN_DELAY": str(token_delay)}
     if model == "default":
@@ -869,7 +879,8 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
     errors = result["errors"] + [{"session": None, "action": "server", "error": e} for e in server_errors(log)]
     load_after = os.getloadavg()
     out = {
-        "config": {"sessions": sessions, "seconds": seconds, "model": model, "adapter": adapter, "threads": threads,
+        "config": {"sessions": sessions, "seconds": seconds, "model": model, "adapter": adapter, "engine": engine,
+                   "threads": threads, "parallel": parallel,
                    "max_new_tokens_chat": max_new_tokens, "max_new_tokens_support": 300, "mix": cfg["mix"],
                    "think_s": think, "ramp_s": ramp, "order": order, "seed": seed, "cpus": os.cpu_count(),
                    **({"token_delay_s": token_delay} if token_delay else {}),
@@ -894,7 +905,8 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
                               | {"kb_search": {"count": len(searches), "p50_s": r3(pct(searches, 0.5)),
                                                "p95_s": r3(pct(searches, 0.95)), "max_s": r3(max(searches, default=None))}},
         "fairness": fairness(gens, result["records"]),
-        "memory": memory_figures(sampler.samples if sampler else [], result["t_start"], result["t_end"]),
+        "memory": memory_figures(sampler.samples if sampler else [], result["t_start"], result["t_end"])
+        | {"engine_max_mb": round(sampler.engine_max_mb) if sampler else None},
         "cpu": cpu_figures(sampler.samples if sampler else [], result["t_start"], result["t_end"]),
     }
     if keep:
@@ -920,6 +932,9 @@ def main(argv=None) -> int:
     ap.add_argument("--adapter", default="auto", help="APP_ADAPTER for the app (auto, none, or a folder)")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("APP_THREADS", "1")),
                     help="model threads (1: the browsers share the CPU)")
+    ap.add_argument("--parallel", type=int, default=int(os.environ.get("APP_PARALLEL", "2")),
+                    help="requests the llama.cpp engine generates at once (APP_PARALLEL)")
+    ap.add_argument("--engine", default=os.environ.get("APP_ENGINE", "auto"), help="APP_ENGINE for the app")
     ap.add_argument("--max-new-tokens", type=int, default=64, help="chat answer limit (APP_MAX_NEW_TOKENS)")
     ap.add_argument("--kb", type=Path, default=ROOT / "data" / "runtime" / "kb",
                     help="knowledge base folder to copy (default: the app's); missing: load the sample")
@@ -949,7 +964,8 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown actions in --mix: {', '.join(sorted(unknown))}")
     out = run_load(sessions=args.sessions, seconds=args.seconds, model=args.model, adapter=args.adapter,
-                   threads=args.threads, max_new_tokens=args.max_new_tokens,
+                   threads=args.threads, parallel=args.parallel, engine=args.engine,
+                   max_new_tokens=args.max_new_tokens,
                    kb_dir=args.kb if args.kb.is_dir() else None, mix=mix, think=args.think, ramp=args.ramp,
                    seed=args.seed, order=args.order, warmup=args.warmup, token_delay=args.token_delay, ui_timeout=args.ui_timeout, gen_timeout=args.gen_timeout, port=args.port,
                    keep=args.keep)

@@ -83,6 +83,14 @@ def bench_generate(settings: Settings, max_new_tokens: int = 64, repeats: int = 
                          "ttft_ms": round(stats.ttft_ms, 1), "decode_tok_s": round(stats.decode_tok_s, 2),
                          "reply": reply[:120]})
 
+    # A chat's second turn: the first turn's prompt is in the engine's prompt cache (llama.cpp), so
+    # only the new message is read before the first token.
+    name, prompt = PROMPTS[-1]
+    first = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": prompt}]
+    reply, _ = llm.complete(first, options)
+    _, second = llm.complete([*first, {"role": "assistant", "content": reply},
+                              {"role": "user", "content": "And what about a EUR 60 order?"}], options)
+
     def median(key):
         return round(statistics.median(r[key] for r in runs), 2)
 
@@ -101,6 +109,11 @@ def bench_generate(settings: Settings, max_new_tokens: int = 64, repeats: int = 
         "new_tokens": median("new_tokens"),
         "ttft_ms": median("ttft_ms"),
         "decode_tok_s": median("decode_tok_s"),
+        "long_prompt_tokens": next(r["prompt_tokens"] for r in runs if r["prompt"] == "en-long"),
+        "long_prompt_ttft_ms": round(statistics.median(r["ttft_ms"] for r in runs if r["prompt"] == "en-long"), 1),
+        "second_turn_ttft_ms": round(second.ttft_ms, 1),
+        "second_turn_cached_tokens": second.cached_tokens,
+        "second_turn_prompt_tokens": second.prompt_tokens,
         "peak_rss_mb": round(peak_rss_mb() + engine_mb, 1),  # this process + the engine child
         "engine_peak_rss_mb": round(engine_mb, 1),
         "runs": runs,

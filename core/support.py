@@ -27,7 +27,7 @@ from core.embeddings import has_cjk, to_simplified
 from core.ingest import detect_language
 from core.i18n import stream_in_script, to_traditional
 from core.kb import Hit, KnowledgeBase
-from core.llm import Generation, GenerationOptions
+from core.llm import EngineError, Generation, GenerationOptions, ModelUnavailable
 from core.support_guard import SOURCE_INJECTION, OutputGuard, clean_passage, has_content, injection_in_question, \
     strip_markup
 
@@ -85,6 +85,7 @@ class SupportAnswer:
     latency_ms: float = 0.0
     reason: str = ""
     guard: OutputGuard | None = None  # tier 2: filters the model's output (support_guard.py)
+    failure: str = ""  # tier 2: why the model stopped answering (its engine died, say)
 
     def stream(self):
         """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
@@ -110,7 +111,7 @@ class SupportAnswer:
 
     def _marker_free_chunks(self):
         held = ""
-        for chunk in self.generation:
+        for chunk in self._engine_chunks():
             held += chunk
             # Hold back output that may still turn into the NO_ANSWER marker.
             if NO_ANSWER.startswith(held.strip()) and len(held.strip()) < len(NO_ANSWER):
@@ -121,6 +122,13 @@ class SupportAnswer:
             held = ""
         if held and NO_ANSWER not in held and not NO_ANSWER.startswith(held.strip()):
             yield held
+
+    def _engine_chunks(self):
+        """The model's text; an engine that fails mid-answer ends it (finish() hands over)."""
+        try:
+            yield from self.generation
+        except (EngineError, ModelUnavailable) as exc:
+            self.failure = str(exc)
 
     def fixed(self, texts: dict, reason: str) -> "SupportAnswer":
         """A fixed reply (greeting, hand-over) in the asker's language, 繁體 for a 繁體 question."""
@@ -134,6 +142,9 @@ class SupportAnswer:
         """After streaming: the model saying it has no answer turns the reply into a hand-over."""
         self.latency_ms = (time.perf_counter() - self.started) * 1000
         if self.generation is not None:
+            if self.failure:
+                self.tier, self.generation = 3, None
+                return self.fixed(HANDOVER, f"the model failed: {self.failure[:200]}")
             text = streamed_text.strip()
             blocked = (self.guard.blocked or self.guard.problem(text)) if self.guard else ""
             if blocked:

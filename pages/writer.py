@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, check, facts_from_kb, load_templates,
                          problems, read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
+from core.llm import EngineError
 from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
 page_setup()
@@ -100,7 +101,11 @@ with write_tab:
             if ground:
                 req.facts = facts_from_kb(knowledge_base(), fields)
             st.session_state["writer-seed"] = int(st.session_state.get("writer-seed", 0)) + 10
-            st.session_state["writer-results"] = {"req": req, "variants": [generate(req, i, variants) for i in range(variants)]}
+            try:
+                st.session_state["writer-results"] = {"req": req, "variants": [generate(req, i, variants)
+                                                                               for i in range(variants)]}
+            except EngineError as exc:  # the engine stopped mid-draft: say so; what was saved stays
+                st.error(t("chat.error", error=exc))
 
     results = st.session_state.get("writer-results")
     if results:
@@ -173,10 +178,13 @@ with batch_tab:
             if st.button(t("writer.batch_run"), icon=":material/playlist_play:", type="primary"):
                 st.button(t("writer.batch_stop"), icon=":material/stop_circle:")  # any click stops the run
                 bar = st.progress(0.0)
-                result = run_batch(get_llm(), template, rows, out, base=request({}, platform),
-                                   progress=lambda f: bar.progress(f),
-                                   facts_for=(lambda row: facts_from_kb(knowledge_base(), row)) if ground else None)
-                st.success(t("writer.batch_done", written=result["written"], skipped=result["skipped"]))
+                try:
+                    result = run_batch(get_llm(), template, rows, out, base=request({}, platform),
+                                       progress=lambda f: bar.progress(f),
+                                       facts_for=(lambda row: facts_from_kb(knowledge_base(), row)) if ground else None)
+                    st.success(t("writer.batch_done", written=result["written"], skipped=result["skipped"]))
+                except EngineError as exc:  # rows written so far are in the file; a new run resumes
+                    st.error(t("chat.error", error=exc))
             if out.exists():
                 frame = pd.read_csv(out, dtype=str)
                 st.dataframe(frame, hide_index=True)

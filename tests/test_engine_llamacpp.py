@@ -217,3 +217,42 @@ def test_a_generation_thread_never_starts_the_server(engine_settings):
     time.sleep(0.5)  # the thread that asked is gone; the engine is not
     assert llm.server.running and pid_alive(llm.server.pid)
     assert llm.complete(ask("still there?"), GREEDY)[0] is not None
+
+
+def test_chat_page_survives_an_engine_killed_mid_reply(engine_settings, monkeypatch):
+    """kill -9 of the engine while the chat page streams: a clear message, the conversation kept,
+    and the next message is answered by the restarted engine."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.conversations import ConversationStore
+
+    from core.llm.llamacpp import LlamaCppEngine
+
+    request = LlamaCppEngine._request
+    monkeypatch.setattr(LlamaCppEngine, "_request", lambda self, gen: {**request(self, gen), "ignore_eos": True})
+    monkeypatch.setenv("APP_MAX_NEW_TOKENS", "2048")  # so the reply is still streaming when the kill comes
+    at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "chat.py"), default_timeout=60).run()
+    engine = load_llm(load_settings(), log=lambda *_: None)
+    engine.warm_up()
+    server = engine.server
+
+    def kill_when_streaming():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not server.queue.active:
+            time.sleep(0.005)
+        time.sleep(0.05)
+        os.kill(server.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_when_streaming)
+    killer.start()
+    at.chat_input[0].set_value(ENDLESS).run()
+    killer.join()
+    assert not at.exception
+    assert any("stopped in the middle of the answer" in e.value for e in at.error)
+    store = ConversationStore(load_settings().db_path)
+    [conv] = store.list()
+    assert [m.content for m in store.get(conv.id).messages] == [ENDLESS]  # the question is kept
+    at.chat_input[0].set_value("hello").run()
+    assert not at.exception and not at.error
+    assert [m.role for m in store.get(conv.id).messages] == ["user", "user", "assistant"]
+    assert server.restarts == 1

@@ -80,6 +80,26 @@ def test_model_saying_no_answer_becomes_a_hand_over(kb, settings):
     assert r.tier == 3 and "couldn't find" in r.text
 
 
+def test_an_engine_failing_mid_answer_becomes_a_hand_over(kb, settings):
+    from core.llm import EngineError
+
+    class Failing(ScriptedLLM):
+        def stream(self, messages, options=None):
+            class Gen:
+                text = "Damaged parcels"
+
+                def __iter__(self):
+                    yield "Damaged parcels"
+                    raise EngineError("The model engine stopped in the middle of the answer")
+
+            return Gen()
+
+    r = answer("What happens if my parcel arrives damaged?", kb, Failing(""), thresholds=lambda lang: (1.01, 0.0))
+    streamed = "".join(r.stream())
+    r.finish(streamed)
+    assert r.tier == 3 and "couldn't find" in r.text and r.reason.startswith("the model failed")
+
+
 def test_empty_question_is_refused(kb, llm):
     with pytest.raises(ValueError):
         answer("   ", kb, llm)
