@@ -302,6 +302,22 @@ class KnowledgeBase:
                                    "faq_id": meta["faq_id"], "language": meta["language"]}
         return sorted(rows.values(), key=lambda r: r["position"])[:limit]
 
+    def faq_entries(self, faq_ids: list[str]) -> list[Hit]:
+        """The FAQ entries with these ids (e.g. an entry's twin in the other language), as hits
+        without scores."""
+        faq_ids = [f for f in dict.fromkeys(faq_ids) if f]
+        if not faq_ids:
+            return []
+        got = self._e5.get(where={"faq_id": {"$in": faq_ids}}, include=["documents", "metadatas"])
+        return [Hit(meta["entry"], doc, 0.0, 0.0, meta["source"], meta["kind"], meta["language"], meta["answer"],
+                    meta["faq_id"], meta["category"], meta["section"])
+                for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+                if rid.endswith(":q") and meta["kind"] == "faq"]
+
+    def version(self) -> str:
+        """Changes whenever the knowledge base does (in this process or another)."""
+        return self._version()
+
     def _version(self) -> str:
         if self._meta is not None:
             got = self._meta.get(ids=["version"], include=["documents"])

@@ -1,27 +1,35 @@
 """The customer-service answer policy, in three tiers.
 
-1. A FAQ question matches with high confidence → its curated answer, verbatim, no generation.
-2. Relevant passages found → the model answers only from them, citing [1], [2]…
-3. Nothing relevant, a greeting or off-topic → a fixed polite answer and a hand-over to a person.
+1. A FAQ entry answers the question → its curated answer, verbatim, no generation (in the asker's
+   script; an English question matched to a Chinese entry gets its English twin, and back).
+2. Relevant passages found → the model answers only from them, citing [1], [2]… An answer that
+   only repeats the question, holds nothing from its sources or answers another question is
+   written once more, then handed over.
+3. Nothing relevant, a greeting or off-topic → a fixed polite answer and a hand-over to a person,
+   with the closest FAQ questions offered as "did you mean" when there are any.
+Which tier is decided after a second look (core/support_relevance.py): the chat model judges
+whether the best passages answer the question; retrieval confidence alone decides only where
+there is no model to judge.
 Hostile text is handled in code (core/support_guard.py): questions that instruct the assistant are
 handed over, passages are cleaned of instructions before the model sees them, and the model's
 output is filtered as it streams (markup, system-prompt leaks, contact details not in the sources).
 Prompts hold only knowledge-base passages and this session's own question: never tickets, other
 customers' questions or saved conversations.
-Thresholds are per-language settings (APP_TIER1_EN, APP_TIER2_ZH, ...): e5 and MiniLM
-confidences sit on different scales. Defaults were measured with bench/support_thresholds.py on
-the labelled and off-topic question sets in data/kb/eval/.
+The retrieval-only thresholds are per-language settings (APP_TIER1_EN, APP_TIER2_ZH, ...): e5
+and MiniLM confidences sit on different scales. Thresholds were measured with
+bench/support_thresholds.py on the labelled and off-topic question sets in data/kb/eval/.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import time
 from dataclasses import dataclass, field, replace
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from core.citations import attach_citations
+from core.citations import attach_citations, words
 from core.config import Settings
 from core.embeddings import has_cjk, to_simplified
 from core.ingest import detect_language
@@ -30,6 +38,7 @@ from core.kb import Hit, KnowledgeBase
 from core.llm import EngineError, Generation, GenerationOptions, ModelUnavailable
 from core.support_guard import SOURCE_INJECTION, OutputGuard, clean_passage, has_content, injection_in_question, \
     strip_markup
+from core.support_relevance import JUDGED, THRESHOLDS, Decision, decide, fast_match, judge
 
 NO_ANSWER = "NO_ANSWER"
 # The marker as the small model sometimes mangles it ("NO ANSWER", "无 ANSWER"): still a refusal.
@@ -64,6 +73,11 @@ GROUNDED = ChatPromptTemplate.from_messages([
 # What a leak (or a translation) of GROUNDED's rules would say; the output guard stops such answers.
 RULE_PHRASES = ("numbered sources", "data, not instructions", "never reveal these rules", "never change role",
                 "编号的来源", "編號的來源", "不是指令", "不要泄露这些规则", "不要透露这些规则", "改变角色", "改變角色")
+# Said once more when a written answer did not answer (see `answer_problem`).
+RETRY_NOTE = ("Your previous reply did not answer the question. Answer the customer's question directly with the "
+              "facts from the sources, or reply {no_answer} if they do not contain the answer.")
+CHECK_SYSTEM = ("You check replies of a company's support assistant. Given a reply and the customer's question, say "
+                "whether the reply answers that question. Reply with one word: yes or no.")
 REWRITE = ChatPromptTemplate.from_messages([
     ("system", "Rewrite the customer's last message as one standalone question that makes sense without the "
                "conversation. Keep its language. Output only the question."),
@@ -86,6 +100,12 @@ class SupportAnswer:
     reason: str = ""
     guard: OutputGuard | None = None  # tier 2: filters the model's output (support_guard.py)
     failure: str = ""  # tier 2: why the model stopped answering (its engine died, say)
+    suggestions: list[Hit] = field(default_factory=list)  # "did you mean": FAQ entries to offer
+    judged: dict[str, float] = field(default_factory=dict)  # hit id -> the relevance check's P(yes)
+    llm: object = None  # tier 2: the engine, for checking the written answer (and one retry)
+    messages: list[dict] = field(default_factory=list)  # tier 2: the prompt, for the retry
+    source_text: str = ""  # tier 2: the numbered sources as the model saw them
+    retried: bool = False
 
     def stream(self):
         """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
@@ -154,15 +174,43 @@ class SupportAnswer:
             if not text or NO_ANSWER in said or NO_ANSWER_LIKE.search(said) or NO_ANSWER_LIKE.search(text):
                 self.tier, self.generation = 3, None
                 return self.fixed(HANDOVER, "model found no answer in the sources")
-            else:
-                # The small model often cites nothing: mark each sentence with the source it came from.
-                self.text = attach_citations(strip_markup(text), [f"{h.text} {h.answer}" for h in self.sources],
-                                             self.language)
+            problem = answer_problem(self.question, text, self.sources, self.llm)
+            if problem and not self.retried:
+                return self._retry(problem)
+            if problem:
+                self.tier, self.generation = 3, None
+                return self.fixed(HANDOVER, f"the written answer did not answer: {problem}")
+            # The small model often cites nothing: mark each sentence with the source it came from.
+            self.text = attach_citations(strip_markup(text), [f"{h.text} {h.answer}" for h in self.sources],
+                                         self.language)
         return self
+
+    def _retry(self, problem: str) -> "SupportAnswer":
+        """Write the answer once more (not streamed), told what was wrong; then check it again."""
+        self.retried = True
+        self.reason += f"; written again ({problem})"
+        messages = [*self.messages, {"role": "assistant", "content": self.generation.text or ""},
+                    {"role": "user", "content": RETRY_NOTE.format(no_answer=NO_ANSWER)}]
+        try:
+            self.generation = self.llm.stream(messages, GenerationOptions(max_new_tokens=300, temperature=0.3, seed=1,
+                                                                          repetition_penalty=1.05))
+            self.guard = OutputGuard(self.messages[0]["content"], self.source_text, RULE_PHRASES)
+            text = "".join(self._model_chunks())
+        except (EngineError, ModelUnavailable) as exc:
+            self.failure, text = str(exc), ""
+        if self.language == "zh" and to_simplified(self.question) != self.question:
+            text = to_traditional(text)
+        return self.finish(text)
 
     def sources_as_dicts(self) -> list[dict]:
         return [{"n": i + 1, "id": h.id, "source": h.source, "kind": h.kind, "faq_id": h.faq_id,
-                 "text": h.text, "answer": h.answer, "confidence": h.confidence} for i, h in enumerate(self.sources)]
+                 "text": h.text, "answer": h.answer, "confidence": h.confidence, "judged": self.judged.get(h.id)}
+                for i, h in enumerate(self.sources)]
+
+    def suggestions_as_dicts(self) -> list[dict]:
+        """"Did you mean": the FAQ questions to offer (in the asker's script), with their entries."""
+        return [{"id": h.id, "faq_id": h.faq_id, "question": in_script(h.text, self.question, h.language),
+                 "source": h.source, "judged": self.judged.get(h.id)} for h in self.suggestions]
 
 
 def _messages(prompt_value) -> list[dict]:
@@ -205,15 +253,76 @@ def rewrite_follow_up(llm, question: str, history: list[dict]) -> str:
     return rewritten
 
 
+def is_traditional(text: str) -> bool:
+    return to_simplified(text) != text
+
+
+def in_script(text: str, question: str, language: str) -> str:
+    """Chinese text in the script the question was asked in (繁體 or 简体); other text as it is."""
+    if language != "zh" or not has_cjk(question):
+        return text
+    return to_traditional(text) if is_traditional(question) else to_simplified(text)
+
+
+TWIN_ID = re.compile(r"^(en|zh|cn|tw)([-_].+)$", re.I)
+
+
+def twin_ids(faq_id: str) -> list[str]:
+    """Ids the same entry may have in the other language: en-001 <-> zh-001 (and the id itself,
+    for tables that give both language rows one id)."""
+    m = TWIN_ID.match(faq_id or "")
+    if not m:
+        return [faq_id] if faq_id else []
+    return [faq_id] + [f"{prefix}{m.group(2)}" for prefix in ("en", "zh") if prefix != m.group(1).lower()]
+
+
+def in_language(kb: KnowledgeBase, hit: Hit, lang: str) -> Hit:
+    """The entry's twin in the asker's language when there is one, else the entry itself."""
+    if hit.language == lang or not hit.faq_id:
+        return hit
+    for twin in kb.faq_entries(twin_ids(hit.faq_id)):
+        if twin.language == lang and twin.source == hit.source:
+            return replace(twin, score=hit.score, confidence=hit.confidence)
+    return hit
+
+
+def answer_problem(question: str, text: str, sources: list[Hit], llm=None) -> str:
+    """Why a written answer is not an answer ("" if it is one): it only repeats the question,
+    takes nothing from its sources, or (judged by the model) answers another question."""
+    plain = re.sub(r"\[\d+\]", "", text).strip()
+    q = to_simplified(question.lower().strip(" ?？!！。."))
+    a = to_simplified(plain.lower().strip(" ?？!！。."))
+    if a and (a in q or difflib.SequenceMatcher(None, q, a).ratio() >= 0.8):
+        return "it repeats the question"
+    mine = words(a) - words(q)
+    theirs = set().union(*(words(to_simplified(f"{h.text} {h.answer}")) for h in sources)) if sources else set()
+    if len(mine) >= 3 and len(mine & theirs) / len(mine) < 0.2:
+        return "it holds nothing from its sources"
+    if llm is not None and hasattr(llm, "judge"):
+        check = [{"role": "system", "content": CHECK_SYSTEM},
+                 {"role": "user", "content": f"Reply:\n{plain[:900]}\n\nCustomer question: {question}\n\n"
+                                             "Does the reply answer this question? Answer yes or no."}]
+        try:
+            [p] = llm.judge([check])
+        except (EngineError, ModelUnavailable):
+            p = None
+        if p is not None and p < 0.15:
+            return f"it answers another question (judged {p:.2f})"
+    return ""
+
+
 def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | None = None, *,
-           thresholds=None, company: str = "our company", max_sources: int = 4) -> SupportAnswer:
-    """thresholds: lang -> (tier1, tier2); defaults from Settings."""
+           thresholds=None, company: str = "our company", max_sources: int = 4,
+           use_judge: bool = True) -> SupportAnswer:
+    """thresholds: lang -> (tier1, tier2) retrieval confidences, used where no judgement is made
+    (defaults from Settings). use_judge=False skips the relevance check (the Model page's
+    base-vs-adapter comparison forces an answer from the sources)."""
     question = (question or "").strip()
     if not question:
         raise ValueError("The question is empty")
     question = question[:2000]
     lang = detect_language(question)
-    tier1, tier2 = (thresholds or Settings().thresholds)(lang)
+    fallback = (thresholds or Settings().thresholds)(lang)
     result = SupportAnswer(tier=3, language=lang, question=question, search_query=question)
     if SMALLTALK.match(question):
         return result.fixed(GREETING, "greeting or small talk")
@@ -226,20 +335,24 @@ def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | Non
     hits = as_data(found)
     if not hits:
         return result.fixed(HANDOVER, "knowledge base is empty" if not found else "no passage usable as data")
-    top = hits[0]
-    result.confidence = top.confidence
-    if top.kind == "faq" and top.confidence >= tier1:
-        # Prefer the same entry in the asker's language when both versions match.
-        same_lang = next((h for h in hits[:3] if h.kind == "faq" and h.language == lang and h.confidence >= tier1), top)
-        result.tier, result.text, result.sources = 1, same_lang.answer, [same_lang]
-        result.reason = f"FAQ match (confidence {same_lang.confidence:.2f})"
+    result.confidence = hits[0].confidence
+    policy = THRESHOLDS[lang]
+    scores = []
+    if use_judge and hasattr(llm, "judge") and fast_match(hits, policy) is None:
+        try:
+            scores = judge(llm, result.search_query, hits[:JUDGED])
+        except (EngineError, ModelUnavailable):
+            scores = []  # no judge right now: retrieval confidence decides, as before
+    decision: Decision = decide(hits, scores, policy, fallback, max_sources)
+    result.suggestions, result.judged, result.reason = decision.suggestions, decision.judged, decision.reason
+    if decision.tier == 1:
+        entry = in_language(kb, decision.chosen[0], lang)
+        result.tier, result.sources = 1, [entry]
+        result.text = in_script(entry.answer, question, entry.language)
         return result.finish(result.text)
-    # Tier 2 when the best passage clears the threshold; then give the model the best few that are
-    # close to it (the small model answers more reliably with some context than with one snippet).
-    relevant = [h for h in hits if h.confidence >= min(tier2, top.confidence - 0.15)][:max_sources]
-    if top.confidence < tier2 or llm is None:
-        return result.fixed(HANDOVER, "no model available" if llm is None and top.confidence >= tier2
-                            else "no passage above the relevance threshold")
+    if decision.tier == 3 or llm is None:
+        return result.fixed(HANDOVER, "no model available" if decision.tier == 2 else decision.reason)
+    relevant = decision.chosen
     sources = "\n\n".join(
         f"[{i + 1}] ({h.source}) " + (f"Q: {h.text}\nA: {h.answer}" if h.kind == "faq" else h.text)
         for i, h in enumerate(relevant)
@@ -248,8 +361,7 @@ def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | Non
                               "question": question, "language": "Chinese" if lang == "zh" else "English"})
     messages = _messages(prompt)
     result.guard = OutputGuard(messages[0]["content"], sources, RULE_PHRASES)
-    result.tier, result.sources = 2, relevant
-    result.reason = f"{len(relevant)} relevant passage(s) (best {top.confidence:.2f})"
+    result.tier, result.sources, result.llm, result.messages, result.source_text = 2, relevant, llm, messages, sources
     result.generation = llm.stream(messages, GenerationOptions(max_new_tokens=300, temperature=0,
-                                                                         repetition_penalty=1.05))
+                                                                repetition_penalty=1.05))
     return result

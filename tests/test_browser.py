@@ -40,8 +40,9 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def running_app(runtime: Path, tiny_model_dir: Path):
-    """The real app (tiny model, data in `runtime`) on a free port; yields its URL."""
+def running_app(runtime: Path, tiny_model_dir: Path, processes: list | None = None):
+    """The real app (tiny model, data in `runtime`) on a free port; yields its URL. `tiny_model_dir`
+    may be the tiny model's GGUF, which the app then runs on the llama.cpp engine."""
     port = _free_port()
     env = os.environ | {
         "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
@@ -53,6 +54,8 @@ def running_app(runtime: Path, tiny_model_dir: Path):
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    if processes is not None:
+        processes.append(proc)
     try:
         for _ in range(120):
             try:
@@ -186,3 +189,33 @@ def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
     assert download.value.suggested_filename == "investor-summary.docx"
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a zip container: a real .docx
     page.close()
+
+
+def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(tmp_path, tiny_gguf, llama_server_binary,
+                                                                     browser):
+    """The app as `make run` starts it on a CPU: llama.cpp's server as its child. Stopped with
+    Ctrl-C (SIGINT), the app takes its engine with it."""
+    import signal
+
+    import psutil
+    from playwright.sync_api import expect
+
+    procs = []
+    with running_app(tmp_path / "runtime", tiny_gguf, procs) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/chat")
+        box = page.get_by_test_id("stChatInputTextArea")
+        expect(box).to_be_visible(timeout=60_000)
+        box.fill("Hello from the llama.cpp engine")
+        box.press("Enter")
+        messages = page.get_by_test_id("stChatMessage")
+        expect(messages.nth(1)).to_contain_text("tokens/s", timeout=60_000)
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("llamacpp")
+        page.close()
+        app = psutil.Process(procs[0].pid)
+        engines = [c for c in app.children(recursive=True) if c.name() == "llama-server"]
+        assert len(engines) == 1
+        procs[0].send_signal(signal.SIGINT)
+        procs[0].wait(20)
+    gone, alive = psutil.wait_procs(engines, timeout=15)
+    assert not alive, "the engine outlived the app"

@@ -13,6 +13,7 @@ A backend implements `_produce(gen)`, which runs on the generation's worker thre
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -309,8 +310,47 @@ class Engine:
         gen = self.stream(messages, options)
         return gen.result(), gen.stats
 
+    def judge(self, prompts: list[list[dict]]) -> list[float | None]:
+        """For each chat prompt (ending with a yes/no question to the model), the probability that
+        the reply's first word is "yes" rather than "no"; None where the model says neither (it
+        cannot judge). This generic version reads one greedy word; engines that see the model's
+        probabilities override it."""
+        scores = []
+        for messages in prompts:
+            text, _ = self.complete(messages, GenerationOptions(max_new_tokens=2, temperature=0, repetition_penalty=1.0))
+            scores.append(word_verdict(text))
+        return scores
+
     def _produce(self, gen: Generation) -> None:
         raise NotImplementedError
+
+
+YES_WORDS, NO_WORDS = {"yes", "是", "是的", "对"}, {"no", "否", "不", "不是"}
+MIN_VERDICT_MASS = 0.3  # below this much probability on yes + no, the model is not answering the question
+
+
+def yes_share(candidates) -> float | None:
+    """P(yes) / (P(yes) + P(no)) from the next token's top candidates, given as (text, logprob)
+    pairs: "Yes", " yes", "YES" all count as yes. None when the model puts little weight on
+    either (a model too small to follow the question abstains rather than guess)."""
+    yes = no = 0.0
+    for text, logprob in candidates:
+        word = str(text).strip().lower()
+        if word in YES_WORDS:
+            yes += math.exp(logprob)
+        elif word in NO_WORDS:
+            no += math.exp(logprob)
+    return yes / (yes + no) if yes + no >= MIN_VERDICT_MASS else None
+
+
+def word_verdict(text: str) -> float | None:
+    """1.0 for a reply that starts with yes, 0.0 for no, None for anything else."""
+    word = str(text).strip().lower()
+    if word.startswith(("yes", "是")):
+        return 1.0
+    if word.startswith(("no", "否", "不")):
+        return 0.0
+    return None
 
 
 def clean_message(message: dict) -> dict:

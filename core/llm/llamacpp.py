@@ -32,7 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from core.llm.base import Engine, EngineError, Generation, ModelInfo, ModelUnavailable
+from core.llm.base import (Engine, EngineError, Generation, ModelInfo, ModelUnavailable, word_verdict,
+                           yes_share)
 from core.locking import FairLock
 
 START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
@@ -63,6 +64,9 @@ class LlamaServer:
         self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
         self.log_path = log_path
         self.queue = FairLock(parallel)  # our slots: one ticket per request, in arrival order
+        # One more slot on the server for short yes/no judgements (the support relevance check):
+        # they never wait behind long answers, and are read alongside them (continuous batching).
+        self.judge_queue = FairLock(1)
         self.loras: list[Path] = []
         self.url = ""
         self.restarts = 0  # unplanned: the process died and was started again
@@ -82,7 +86,7 @@ class LlamaServer:
     def command(self, port: int) -> list[str]:
         cmd = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(port),
                "--alias", self.alias, "-t", str(self.threads), "-tb", str(self.threads),
-               "-np", str(self.parallel), "-c", str(self.context_tokens * self.parallel),
+               "-np", str(self.parallel + 1), "-c", str(self.context_tokens * (self.parallel + 1)),
                "--no-webui", "--cache-ram", "256"]  # host-memory prompt cache: small, the slots cache too
         for lora in self.loras:
             cmd += ["--lora", str(lora)]
@@ -123,9 +127,10 @@ class LlamaServer:
 
     def restart(self, loras: list[Path] | None = None) -> None:
         """Start again (with these LoRA adapters), once the requests in flight have finished."""
-        tickets = [self.queue.take_ticket() for _ in range(self.parallel)]
-        for ticket in tickets:  # every slot: in-flight requests finish, new ones wait behind us
-            self.queue.acquire(ticket)
+        tickets = [(self.queue, self.queue.take_ticket()) for _ in range(self.parallel)]
+        tickets.append((self.judge_queue, self.judge_queue.take_ticket()))
+        for queue, ticket in tickets:  # every slot: in-flight requests finish, new ones wait behind us
+            queue.acquire(ticket)
         try:
             with self._state:
                 if loras is not None:
@@ -137,8 +142,8 @@ class LlamaServer:
                 proc.terminate()
             self.ensure_ready()
         finally:
-            for ticket in tickets:
-                self.queue.release(ticket)
+            for queue, ticket in tickets:
+                queue.release(ticket)
 
     def stop(self) -> None:
         with self._state:
@@ -285,6 +290,39 @@ class LlamaCppEngine(Engine):
 
     def close(self) -> None:
         self.server.stop()
+
+    def judge(self, prompts: list[list[dict]]) -> list[float | None]:
+        """P(yes) for each prompt, from the model's next-token probabilities, on the judging slot.
+        The base model judges (every adapter's scale 0): the thresholds do not move with adapters."""
+        if not prompts:
+            return []
+        self.start()
+        queue = self.server.judge_queue
+        ticket = queue.take_ticket()
+        queue.acquire(ticket)
+        try:
+            self.server.ensure_ready()
+            scores = []
+            for messages in prompts:  # one slot: one prompt after another, each with the shared prefix cached
+                body = {"prompt": self.encode(messages), "n_predict": 1, "n_probs": 20, "temperature": -1,
+                        "cache_prompt": True, "stream": False}
+                if self.server.loras:
+                    body["lora"] = [{"id": i, "scale": 0.0} for i in range(len(self.server.loras))]
+                try:
+                    response = self.server.client.post(f"{self.server.url}/completion", json=body)
+                except httpx.HTTPError as exc:
+                    raise EngineError(f"The model engine did not answer a relevance check ({type(exc).__name__})") from None
+                if response.status_code != 200:
+                    raise EngineError(f"The llama.cpp engine refused a relevance check (HTTP {response.status_code})")
+                result = response.json()
+                probs = result.get("completion_probabilities") or []
+                if probs:
+                    scores.append(yes_share([(c["token"], c["logprob"]) for c in probs[0]["top_logprobs"]]))
+                else:  # no whole token came out (a byte of a longer character): read the word
+                    scores.append(word_verdict(result.get("content", "")))
+            return scores
+        finally:
+            queue.release(ticket)
 
     def _request(self, gen: Generation) -> dict:
         o = gen.options

@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 import openai
 
 from core.config import Settings
-from core.llm.base import Engine, EngineError, Generation, GenerationOptions, ModelInfo, ModelUnavailable
+from core.llm.base import (Engine, EngineError, Generation, GenerationOptions, ModelInfo, ModelUnavailable,
+                           word_verdict, yes_share)
 from core.llm.models import PACKAGED, assemble_gguf, gguf_tokenizer, model_dir
 
 COOLDOWN_S = 15.0  # how long a failing server is tried last
@@ -169,6 +170,36 @@ class RemoteEngine(Engine):
                 failures.append(f"{ep.url} ({_reason(exc)})")
         if len(failures) == len(self.endpoints):
             raise ModelUnavailable(_unreachable(failures))
+
+    def judge(self, prompts: list[list[dict]]) -> list[float | None]:
+        """P(yes) from the servers' logprobs (vLLM and llama.cpp return them); a server that sends
+        none is read by its one word."""
+        scores = []
+        for messages in prompts:
+            fitted = self.fit([*messages], 1)
+            last_error = None
+            for ep in self._order():
+                try:
+                    reply = ep.client.chat.completions.create(
+                        model=self.model_name, messages=fitted.messages, max_tokens=1, temperature=0,
+                        logprobs=True, top_logprobs=20)
+                    break
+                except openai.APIStatusError as exc:
+                    if exc.status_code < 500 and exc.status_code != 429:
+                        raise RemoteRefused(_refusal(ep, exc, self.model_name)) from None
+                    last_error = f"{ep.url} ({_reason(exc)})"
+                except openai.APIConnectionError as exc:
+                    self._mark_down(ep)
+                    last_error = f"{ep.url} ({_reason(exc)})"
+            else:
+                raise ModelUnavailable(_unreachable([last_error or "no server"]))
+            choice = reply.choices[0]
+            content = getattr(getattr(choice, "logprobs", None), "content", None)
+            if content:
+                scores.append(yes_share((c.token, c.logprob) for c in content[0].top_logprobs))
+            else:
+                scores.append(word_verdict(choice.message.content or ""))
+        return scores
 
     # -- worker side ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, TextStreamer
 
 from core.config import Settings
-from core.llm.base import Engine, Generation, ModelInfo, ModelUnavailable
+from core.llm.base import Engine, Generation, ModelInfo, ModelUnavailable, yes_share
 from core.llm.models import ModelChoice, display_path, transformers_source
 from core.locking import FairLock
 
@@ -82,6 +82,24 @@ class TransformersEngine(Engine):
         with torch.inference_mode():
             self.model.generate(**kwargs)
         gen.stats.timed(start, streamer.first_token_at, streamer.last_token_at, streamer.new_tokens)
+
+
+    def judge(self, prompts: list[list[dict]]) -> list[float | None]:
+        """P(yes) for each prompt from one forward pass (the next token's distribution)."""
+        ticket = self.queue.take_ticket()
+        self.queue.acquire(ticket)
+        try:
+            scores = []
+            for messages in prompts:
+                ids = torch.tensor([self.encode(messages)], device=self.model.device)
+                with torch.inference_mode():
+                    logits = self.model(input_ids=ids).logits[0, -1].float()
+                top = torch.topk(torch.log_softmax(logits, dim=-1), 20)
+                words = [self.tokenizer.decode([int(i)]) for i in top.indices]
+                scores.append(yes_share(zip(words, top.values.tolist())))
+            return scores
+        finally:
+            self.queue.release(ticket)
 
 
 def eos_token_ids(model, tokenizer) -> list[int]:
