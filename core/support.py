@@ -294,6 +294,9 @@ def answer_problem(question: str, text: str, sources: list[Hit], llm=None) -> st
     a = to_simplified(plain.lower().strip(" ?？!！。."))
     if a and (a in q or difflib.SequenceMatcher(None, q, a).ratio() >= 0.8):
         return "it repeats the question"
+    tokens = re.findall(r"\w+", a)
+    if len(tokens) >= 20 and len(set(tokens)) / len(tokens) < 0.25:
+        return "it repeats itself"
     mine = words(a) - words(q)
     theirs = set().union(*(words(to_simplified(f"{h.text} {h.answer}")) for h in sources)) if sources else set()
     if len(mine) >= 3 and len(mine & theirs) / len(mine) < 0.2:
@@ -365,3 +368,17 @@ def answer(question: str, kb: KnowledgeBase, llm=None, history: list[dict] | Non
     result.generation = llm.stream(messages, GenerationOptions(max_new_tokens=300, temperature=0,
                                                                 repetition_penalty=1.05))
     return result
+
+
+def from_suggestion(kb: KnowledgeBase, faq_id: str, asked: str) -> SupportAnswer:
+    """The curated answer of a "did you mean" entry the customer clicked, in the language and
+    script of what they had asked."""
+    lang = detect_language(asked)
+    entries = [h for h in kb.faq_entries([faq_id]) if h.faq_id == faq_id]
+    if not entries:
+        raise ValueError(f"No FAQ entry {faq_id!r} in the knowledge base (it may have been removed)")
+    entry = in_language(kb, next((h for h in entries if h.language == lang), entries[0]), lang)
+    result = SupportAnswer(tier=1, language=lang, question=in_script(entry.text, asked, entry.language),
+                           search_query=entry.text, sources=[entry], reason="suggestion taken")
+    result.text = in_script(entry.answer, asked, entry.language)
+    return result.finish(result.text)

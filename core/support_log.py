@@ -1,7 +1,9 @@
 """What the support assistant was asked and how it went: questions, feedback, hand-over tickets.
 
 The "unanswered" list is every question answered by tier 3 (nothing in the knowledge base) or
-thumbed down, until staff resolve it (usually by turning it into a new FAQ entry).
+thumbed down, until staff resolve it (usually by turning it into a new FAQ entry). A question
+answered by clicking a "did you mean" suggestion is recorded with the question it came from
+(`suggested_from`), so the analytics count how often suggestions are taken.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ CREATE TABLE IF NOT EXISTS support_questions (
     confidence REAL,
     latency_ms REAL,
     feedback INTEGER,            -- 1 thumbs up, 0 thumbs down, NULL none
-    resolved INTEGER NOT NULL DEFAULT 0
+    resolved INTEGER NOT NULL DEFAULT 0,
+    suggested_from INTEGER,      -- answered by clicking a suggestion offered for that question
+    offered INTEGER NOT NULL DEFAULT 0,  -- how many "did you mean" suggestions came with the answer
+    channel TEXT NOT NULL DEFAULT 'page'
 );
 CREATE INDEX IF NOT EXISTS support_questions_by_time ON support_questions(asked_at);
 CREATE TABLE IF NOT EXISTS tickets (
@@ -40,20 +45,30 @@ CREATE TABLE IF NOT EXISTS tickets (
 """
 
 
+# Columns added since the first version: a database made then gets them on first open.
+ADDED_COLUMNS = {"suggested_from": "INTEGER", "offered": "INTEGER NOT NULL DEFAULT 0",
+                 "channel": "TEXT NOT NULL DEFAULT 'page'"}
+
+
 class SupportLog:
     def __init__(self, db_path: Path):
         self.db_path = db_path
         with connect(db_path) as conn:
             conn.executescript(SCHEMA)
+            have = {row["name"] for row in conn.execute("PRAGMA table_info(support_questions)")}
+            for column, kind in ADDED_COLUMNS.items():
+                if column not in have:
+                    conn.execute(f"ALTER TABLE support_questions ADD COLUMN {column} {kind}")
 
     def record(self, kb: str, question: str, language: str, tier: int, answer: str, sources: list[dict],
-               confidence: float | None, latency_ms: float) -> int:
+               confidence: float | None, latency_ms: float, suggested_from: int | None = None,
+               offered: int = 0, channel: str = "page") -> int:
         with connect(self.db_path) as conn:
             cur = conn.execute(
                 "INSERT INTO support_questions (asked_at, kb, question, language, tier, answer, sources, confidence,"
-                " latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " latency_ms, suggested_from, offered, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), kb, question, language, tier, answer, json.dumps(sources, ensure_ascii=False),
-                 confidence, latency_ms),
+                 confidence, latency_ms, suggested_from, offered, channel),
             )
             return cur.lastrowid
 

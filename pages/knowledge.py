@@ -9,7 +9,8 @@ import streamlit as st
 
 from core.ingest import SUPPORTED, IngestError
 from core.kb import KBBusy
-from ui import audit, knowledge_base, page_setup, plain, require, settings, support_log, t
+from core.support_eval import evaluate, read_cases
+from ui import audit, get_llm, knowledge_base, page_setup, plain, require, settings, support_log, t
 
 page_setup()
 account = require("knowledge")
@@ -81,6 +82,42 @@ with test_tab:
         else:
             st.info(t("kb.no_hits"))
 
+    st.divider()
+    st.subheader(t("kb.eval_title"))
+    st.caption(t("kb.eval_caption"))
+    with st.form("evaluate"):
+        labelled = st.file_uploader(t("kb.eval_upload"), type=["csv"])
+        limit = st.number_input(t("kb.eval_limit"), min_value=1, max_value=2000, value=50, step=10)
+        run_eval = st.form_submit_button(t("kb.eval_run"), icon=":material/fact_check:")
+    if run_eval and labelled is not None:
+        if labelled.size > 2_000_000:
+            st.error(t("kb.eval_too_big"))
+        else:
+            try:
+                cases = read_cases(labelled.name, labelled.getvalue())
+                bar = st.progress(0.0)
+                st.session_state["kb-eval"] = evaluate(
+                    cases, kb, get_llm(), thresholds=config.thresholds, company=config.company_name, limit=int(limit),
+                    progress=lambda fraction, question: bar.progress(fraction, text=question[:80]))
+                bar.empty()
+            except IngestError as exc:  # missing columns, an empty file, unknown FAQ ids
+                st.error(str(exc))
+    if report := st.session_state.get("kb-eval"):
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric(t("kb.eval_right"), f"{report['right_rate']:.0%}", f"{report['right']} / {report['n']}",
+                  delta_color="off")
+        c2.metric(t("kb.eval_handed"), f"{report['handed_rate']:.0%}", str(report["handed"]), delta_color="off")
+        c3.metric(t("kb.eval_wrong"), f"{report['wrong_rate']:.0%}", str(report["wrong"]), delta_color="off")
+        c4.metric(t("kb.eval_latency"), f"{report['p50_ms'] / 1000:.1f} / {report['p95_ms'] / 1000:.1f} s")
+        st.caption(t("kb.eval_by_language"))
+        st.dataframe(pd.DataFrame([{"language": lang, **{k: v[k] for k in ("n", "right_rate", "handed_rate",
+                                                                             "wrong_rate")}}
+                                   for lang, v in report["by_language"].items()]),
+                     hide_index=True, use_container_width=True)
+        if report["failures"]:
+            st.caption(t("kb.eval_failures"))
+            st.dataframe(pd.DataFrame(report["failures"]), hide_index=True, use_container_width=True)
+
 with unanswered_tab:
     rows = log.unanswered(kb.name)
     if not rows:
@@ -124,10 +161,13 @@ with analytics_tab:
         total = len(questions)
         answered = (questions["tier"] < 3).mean()
         up, down = int((questions["feedback"] == 1).sum()), int((questions["feedback"] == 0).sum())
-        c1, c2, c3 = st.columns(3)
+        offered = int((questions["offered"] > 0).sum())
+        taken = int(questions.loc[questions["suggested_from"].notna(), "suggested_from"].nunique())
+        c1, c2, c3, c4 = st.columns(4)
         c1.metric(t("kb.questions"), total)
         c2.metric(t("kb.deflection"), f"{answered:.0%}")
         c3.metric(t("kb.thumbs"), f"{up} / {down}")
+        c4.metric(t("kb.suggestions_taken"), f"{taken} / {offered}", help=t("kb.suggestions_help"))
         questions["day"] = pd.to_datetime(questions["asked_at"], unit="s").dt.date
         per_day = questions.groupby(["day", "tier"]).size().reset_index(name="questions")
         per_day["tier"] = per_day["tier"].map({1: "1 FAQ", 2: "2 grounded", 3: "3 hand-over"})

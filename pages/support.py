@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.i18n import stream_in_script
-from core.support import answer
+from core.support import answer, from_suggestion
 from ui import get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
 
 page_setup()
@@ -23,9 +23,29 @@ def save_feedback(question_id: int) -> None:
     log.set_feedback(question_id, st.session_state.get(f"fb-{question_id}"))
 
 
+def take_suggestion(msg: dict, suggestion: dict) -> None:
+    """Button callback: the clicked FAQ entry's curated answer, as the next exchange."""
+    try:
+        result = from_suggestion(kb, suggestion["faq_id"], msg["asked"])
+    except ValueError as exc:
+        st.session_state["support-notice"] = str(exc)
+        return
+    sources = result.sources_as_dicts()
+    qid = log.record(kb.name, result.question, result.language, 1, result.text, sources, None, result.latency_ms,
+                     suggested_from=msg["question_id"])
+    history.extend([{"role": "user", "content": result.question},
+                    {"role": "assistant", "content": result.text, "tier": 1, "sources": sources, "question_id": qid,
+                     "asked": result.question, "suggestions": []}])
+
+
 def show_answer_extras(msg: dict) -> None:
     key, icon = TIER_BADGE[msg["tier"]]
     st.caption(f"{icon} {t(key, n=len(msg['sources']))}")
+    if msg.get("suggestions"):
+        st.caption(":material/help: " + t("support.did_you_mean"))
+        for s in msg["suggestions"]:
+            st.button(s["question"], key=f"suggest-{msg['question_id']}-{s['id']}", on_click=take_suggestion,
+                      args=(msg, s), icon=":material/arrow_forward:")
     if msg["sources"]:
         with st.expander(t("support.sources"), icon=":material/menu_book:"):
             for s in msg["sources"]:
@@ -35,6 +55,8 @@ def show_answer_extras(msg: dict) -> None:
     st.feedback("thumbs", key=f"fb-{msg['question_id']}", on_change=save_feedback, args=(msg["question_id"],))
 
 
+if notice := st.session_state.pop("support-notice", None):
+    st.warning(notice)
 for msg in history:
     with st.chat_message(msg["role"]):
         st.markdown(msg["content"])
@@ -54,13 +76,16 @@ if question and question.strip():
             with st.spinner(t("chat.waiting", ahead=max(1, result.generation.waiting_ahead))):
                 result.generation.wait_started()
         text = st.write_stream(stream_in_script(result.stream(), lang()))
-        result.finish(text if isinstance(text, str) else "".join(map(str, text)))
+        if result.tier == 2:
+            with st.spinner(t("support.checking")):  # the written answer is checked (and may be written again)
+                result.finish(text if isinstance(text, str) else "".join(map(str, text)))
     sources = result.sources_as_dicts() if result.tier != 3 else []
+    suggestions = result.suggestions_as_dicts() if result.tier != 1 else []
     qid = log.record(kb.name, question, result.language, result.tier, result.text, sources,
-                     result.confidence, result.latency_ms)
+                     result.confidence, result.latency_ms, offered=len(suggestions))
     history += [{"role": "user", "content": question},
                 {"role": "assistant", "content": result.text, "tier": result.tier, "sources": sources,
-                 "question_id": qid}]
+                 "question_id": qid, "asked": question, "suggestions": suggestions}]
     st.rerun()
 
 last = history[-1] if history else None

@@ -40,14 +40,14 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def running_app(runtime: Path, tiny_model_dir: Path, processes: list | None = None):
+def running_app(runtime: Path, tiny_model_dir: Path, processes: list | None = None, env: dict | None = None):
     """The real app (tiny model, data in `runtime`) on a free port; yields its URL. `tiny_model_dir`
     may be the tiny model's GGUF, which the app then runs on the llama.cpp engine."""
     port = _free_port()
     env = os.environ | {
         "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
         "APP_DATA_DIR": str(runtime),
-    }
+    } | (env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -219,3 +219,31 @@ def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(tmp_path, 
         procs[0].wait(20)
     gone, alive = psutil.wait_procs(engines, timeout=15)
     assert not alive, "the engine outlived the app"
+
+
+def test_customer_clicks_a_did_you_mean_suggestion(tmp_path, tiny_model_dir, kb_seed, browser):
+    """Unsure (nothing reaches a curated answer here): the closest FAQ questions are offered as
+    buttons; a click gives that entry's curated answer."""
+    from playwright.sync_api import expect
+
+    require_chromium()
+    runtime = tmp_path / "runtime"
+    shutil.copytree(kb_seed, runtime / "kb")
+    with running_app(runtime, tiny_model_dir, env={"APP_TIER1_EN": "0.99"}) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/support")
+        box = page.get_by_test_id("stChatInputTextArea")
+        expect(box).to_be_visible(timeout=60_000)
+        box.fill("shipping to europe price?")
+        box.press("Enter")
+        messages = page.get_by_test_id("stChatMessage")
+        expect(messages.nth(1)).to_contain_text("Did you mean", timeout=60_000)
+        suggestion = messages.nth(1).get_by_role("button").filter(has_text="shipping").first
+        label = suggestion.inner_text().strip().splitlines()[-1]  # after the icon's name
+        suggestion.click()
+        expect(messages).to_have_count(4, timeout=30_000)
+        expect(messages.nth(2)).to_contain_text(label)
+        expect(messages.nth(3)).to_contain_text("Answer from our FAQ")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-suggestion.png"))
+        page.close()

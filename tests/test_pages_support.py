@@ -86,3 +86,39 @@ def test_knowledge_page_in_chinese_with_analytics():
     assert not at.exception
     assert at.title[0].value == "知识库"
     assert any(m.label == "提问数" for m in at.metric)
+
+
+def test_unsure_answers_offer_suggestions_and_a_click_answers_from_the_faq(monkeypatch):
+    # Nothing reaches a curated answer on retrieval alone (the tiny model cannot judge): the
+    # closest FAQ questions come as "did you mean" buttons.
+    monkeypatch.setenv("APP_TIER1_EN", "0.99")
+    at = AppTest.from_file(SUPPORT, default_timeout=60).run()
+    at.chat_input[0].set_value("shipping to europe price?").run()
+    assert not at.exception
+    asked = log().questions()[0]
+    assert asked["tier"] in (2, 3) and asked["offered"] > 0
+    buttons = [b for b in at.button if b.key and b.key.startswith(f"suggest-{asked['id']}-")]
+    assert buttons and any("Did you mean" in c.value for c in at.chat_message[1].caption)
+    label = buttons[0].label
+    buttons[0].click().run()
+    assert not at.exception
+    assert at.chat_message[2].markdown[0].value == label  # the suggestion, asked
+    taken = log().questions()[0]
+    assert taken["tier"] == 1 and taken["suggested_from"] == asked["id"] and taken["question"] == label
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    assert any(m.value == "1 / 1" for m in at.metric)  # analytics: suggestions taken / offered
+
+
+def test_knowledge_page_evaluates_a_labelled_file_and_refuses_a_bad_one():
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    labelled = "query,faq_id\nHow much does shipping in Europe cost?,en-002\nWhat is your return policy?,en-008\n"
+    uploader = next(u for u in at.file_uploader if "Labelled" in u.label)
+    uploader.set_value(("labelled.csv", labelled.encode(), "text/csv"))
+    next(b for b in at.button if b.label == "Evaluate").click().run()
+    assert not at.exception and not at.error
+    right = next(m for m in at.metric if m.label == "Right")
+    assert right.value == "100%"
+    uploader = next(u for u in at.file_uploader if "Labelled" in u.label)
+    uploader.set_value(("bad.csv", b"query,faq_id\nhello,en-999\n", "text/csv"))
+    next(b for b in at.button if b.label == "Evaluate").click().run()
+    assert not at.exception and "en-999" in at.error[0].value

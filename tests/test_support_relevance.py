@@ -1,0 +1,213 @@
+"""The relevance check's decisions (with a stub judge), "did you mean", the asker's script and the
+entry's twin, checks of written answers, and the end-to-end evaluation's scoring."""
+
+import json
+
+import pytest
+
+from core.ingest import IngestError
+from core.kb import Hit
+from core.support import answer, answer_problem, from_suggestion, in_script, is_traditional, twin_ids
+from core.support_eval import Case, evaluate, read_cases, score
+from core.support_relevance import JudgeCache, Thresholds, decide, judge
+
+T = Thresholds(fast=0.95, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)
+
+
+def hit(id, kind="faq", confidence=0.6, text="a question", answer="an answer", faq_id=None, language="en"):
+    return Hit(id, text, confidence, confidence, "faq.csv" if kind == "faq" else "doc.md", kind, language, answer,
+               faq_id or (id if kind == "faq" else ""))
+
+
+# -- decisions ------------------------------------------------------------------------------------
+def test_a_near_verbatim_faq_question_is_answered_without_a_judgement():
+    d = decide([hit("en-1", confidence=0.97), hit("en-2")], None, T)
+    assert d.tier == 1 and d.chosen[0].id == "en-1" and not d.judged
+
+
+def test_the_judge_picks_the_entry_that_answers_not_the_closest_one():
+    hits = [hit("en-14", confidence=0.8), hit("en-13", confidence=0.6), hit("doc", kind="doc")]
+    d = decide(hits, [0.1, 0.92, 0.4], T)
+    assert d.tier == 1 and d.chosen[0].id == "en-13" and d.judged == {"en-14": 0.1, "en-13": 0.92, "doc": 0.4}
+
+
+def test_passages_judged_relevant_become_tier_2_sources_best_first():
+    hits = [hit("en-1", confidence=0.8), hit("d1", kind="doc"), hit("d2", kind="doc"), hit("en-2")]
+    d = decide(hits, [0.2, 0.55, 0.8, 0.25], T)
+    assert d.tier == 2 and [h.id for h in d.chosen] == ["d2", "d1"]
+    assert [h.id for h in d.suggestions] == ["en-2", "en-1"]  # FAQ questions worth offering, best first
+
+
+def test_nothing_judged_relevant_hands_over_with_suggestions():
+    d = decide([hit("en-1"), hit("en-2"), hit("en-3")], [0.2, 0.05, 0.16], T)
+    assert d.tier == 3 and [h.id for h in d.suggestions] == ["en-1", "en-3"]
+    assert decide([hit("en-1")], [0.01], T).suggestions == []
+
+
+def test_without_judgements_retrieval_confidence_decides_as_before():
+    hits = [hit("en-1", confidence=0.75), hit("d", kind="doc", confidence=0.7)]
+    assert decide(hits, [None, None], T, fallback=(0.7, 0.4)).tier == 1
+    assert decide(hits, [], T, fallback=(0.8, 0.4)).tier == 2
+    assert decide(hits, None, T, fallback=(0.8, 0.76)).tier == 3
+
+
+class StubJudge:
+    """Judges by keyword; counts calls. Writes nothing (tier 2 is not wanted here)."""
+
+    info = type("Info", (), {"model": "stub"})()
+
+    def __init__(self, yes_if: str):
+        self.yes_if, self.calls = yes_if, 0
+
+    def judge(self, prompts):
+        self.calls += 1
+        return [0.95 if self.yes_if in p[-1]["content"].split("Customer question:")[0] else 0.02 for p in prompts]
+
+
+def test_judgements_are_cached_per_question_and_passage():
+    cache, stub = JudgeCache(), StubJudge("Norway")
+    hits = [hit("a", answer="We ship to Norway."), hit("b", answer="Returns in 30 days.")]
+    assert judge(stub, "Norway?", hits, cache) == [0.95, 0.02]
+    assert judge(stub, "  norway? ", hits, cache) == [0.95, 0.02] and stub.calls == 1
+
+
+# -- the policy on a real (small) knowledge base ---------------------------------------------------
+@pytest.fixture
+def kb(seeded_kb_dir, settings):
+    from core.kb import KnowledgeBase
+
+    return KnowledgeBase(seeded_kb_dir.parent / "kb", "default", chroma_host="")
+
+
+def test_a_keyword_question_gets_the_entry_the_judge_confirms(kb, settings):
+    r = answer("singapore??", kb, StubJudge("Singapore"), thresholds=settings.thresholds)
+    assert r.tier == 1 and r.sources[0].faq_id == "en-001" and "Singapore" in r.text
+    assert r.judged[r.sources[0].id] == 0.95
+
+
+def test_traditional_question_gets_the_curated_answer_in_traditional(kb, settings):
+    r = answer("請問有寄到新加坡嗎", kb, StubJudge("新加坡"), thresholds=settings.thresholds)
+    assert r.tier == 1 and r.sources[0].faq_id == "zh-001"
+    assert is_traditional(r.text) and "新加坡" in r.text and "從杭州倉發貨" in r.text
+    simplified = answer("请问有寄到新加坡吗", kb, StubJudge("新加坡"), thresholds=settings.thresholds)
+    assert simplified.tier == 1 and not is_traditional(simplified.text)
+
+
+def test_an_entry_in_the_other_language_is_given_as_its_twin(kb):
+    from core.support import in_language
+
+    [zh] = kb.faq_entries(["zh-001"])
+    twin = in_language(kb, zh, "en")
+    assert twin.faq_id == "en-001" and "Singapore" in twin.answer
+    assert in_language(kb, twin, "zh").faq_id == "zh-001"
+    lonely = Hit("x", "Q?", 0.5, 0.5, "other.csv", "faq", "zh", "只有中文", "zh-999")
+    assert in_language(kb, lonely, "en") is lonely  # no twin: the entry itself
+
+
+def test_unsure_gives_suggestions_and_a_click_gives_the_curated_answer(kb, settings):
+    class Unsure(StubJudge):
+        def judge(self, prompts):
+            return [0.2 for _ in prompts]
+
+    r = answer("my parcel is weird", kb, Unsure(""), thresholds=settings.thresholds)
+    assert r.tier == 3 and r.suggestions
+    offered = r.suggestions_as_dicts()
+    assert {"faq_id", "question", "source", "id"} <= set(offered[0])
+    taken = from_suggestion(kb, offered[0]["faq_id"], "my parcel is weird")
+    assert taken.tier == 1 and taken.text == taken.sources[0].answer and taken.reason == "suggestion taken"
+    zh = from_suggestion(kb, "zh-001", "包裹寄到台灣要多久？")
+    assert is_traditional(zh.text) and is_traditional(zh.question)
+    with pytest.raises(ValueError, match="No FAQ entry"):
+        from_suggestion(kb, "nope-999", "x")
+
+
+def test_twin_ids_and_scripts():
+    assert twin_ids("en-001") == ["en-001", "zh-001"] and twin_ids("zh_7") == ["zh_7", "en_7"]
+    assert twin_ids("sf123") == ["sf123"] and twin_ids("") == []
+    assert in_script("运费为 €4.95，满 €49 包邮。", "運費多少？", "zh") == "運費為 €4.95，滿 €49 包郵。"
+    assert in_script("Shipping costs €4.95.", "運費多少？", "en") == "Shipping costs €4.95."
+
+
+# -- written answers --------------------------------------------------------------------------------
+def test_answers_that_do_not_answer_are_caught():
+    sources = [hit("d", kind="doc", text="Damaged parcels: email a photo within 7 days and we send a replacement.")]
+    q = "What if my parcel arrives damaged?"
+    assert "repeats" in answer_problem(q, "What if my parcel arrives damaged? [1]", sources)
+    assert "nothing from its sources" in answer_problem(q, "Our cafe serves excellent croissants every morning.", sources)
+    assert "repeats itself" in answer_problem(q, "Email a photo " + "you " * 40, sources)
+    assert answer_problem(q, "Email a photo within 7 days and we send a replacement [1].", sources) == ""
+
+    class Off:
+        def judge(self, prompts):
+            return [0.03]
+
+    assert "another question" in answer_problem(q, "Email a photo within 7 days and we send a replacement.",
+                                                sources, Off())
+
+
+# -- the evaluation ------------------------------------------------------------------------------
+class Result:
+    def __init__(self, tier, text="", faq_ids=()):
+        self.tier, self.text = tier, text
+        self.sources = [hit(f, faq_id=f) for f in faq_ids]
+
+
+@pytest.mark.parametrize("case, result, outcome", [
+    (Case("q", gold="en-001"), Result(1, "x", ["en-001"]), "right"),
+    (Case("q", gold="en-001"), Result(1, "x", ["zh-001"]), "right"),  # the twin is the same entry
+    (Case("q", gold="en-001"), Result(1, "x", ["en-002"]), "wrong"),
+    (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009", "en-001"]), "right"),
+    (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009"]), "wrong"),
+    (Case("q", gold="en-001"), Result(3, "sorry"), "handed"),
+    (Case("q", expect=("4.95", "四点九五")), Result(2, "It costs € 4.95 [1]."), "right"),
+    (Case("q", expect=("運費",)), Result(1, "运费为 €4.95"), "right"),  # script-insensitive
+    (Case("q", expect=("1,400",)), Result(2, "grown at 1400 m"), "right"),  # spaces and commas ignored
+    (Case("q", expect=("4.95",)), Result(2, "It costs €12.95"), "wrong"),
+    (Case("q", handover=True), Result(3, "sorry"), "right"),
+    (Case("q", handover=True), Result(1, "an answer"), "wrong"),
+])
+def test_scoring(case, result, outcome):
+    assert score(case, result) == outcome
+
+
+def test_labelled_files_are_read_or_refused_clearly():
+    assert [c.gold for c in read_cases("q.csv", b"query,faq_id\nhello?,en-001\n")] == ["en-001"]
+    cases = read_cases("q.csv", "question,expect_any\nship?,4.95|€4.95\nstock tips?,HANDOVER\n".encode())
+    assert cases[0].expect == ("4.95", "€4.95") and cases[1].handover
+    for data, message in [(b"", "empty"), (b"question,answer\nx,y\n", "missing: expect_any"),
+                          (b"q,a\nx,y\n", "needs the columns query, faq_id .* or question, expect_any"),
+                          (b"query,faq_id\n", "no rows"), (b"query,faq_id\nhi,\n", "needs a faq_id"),
+                          (b"question,expect_any\nhi,\n", "no expect_any")]:
+        with pytest.raises(IngestError, match=message):
+            read_cases("q.csv", data)
+
+
+def test_evaluate_scores_a_small_set_end_to_end(kb, settings):
+    cases = read_cases("q.csv", "query,faq_id\nsingapore??,en-001\nDo you ship to Singapore?,en-002\n".encode())
+    report = evaluate(cases, kb, StubJudge("Singapore"), thresholds=settings.thresholds)
+    assert (report["n"], report["right"], report["wrong"]) == (2, 1, 1)
+    assert report["tiers"]["1"] == 2 and report["p50_ms"] > 0 and report["by_language"]["en"]["n"] == 2
+    assert report["failures"][0]["expected"] == "en-002"
+    with pytest.raises(IngestError, match="faq_id not in the knowledge base: en-999"):
+        evaluate(read_cases("q.csv", b"query,faq_id\nx?,en-999\n"), kb, None)
+
+
+def test_support_eval_cli_builds_a_throw_away_knowledge_base(tmp_path, capsys, settings):
+    from core.cli import main
+
+    faq = tmp_path / "faq.csv"
+    faq.write_text("id,question,answer\nf1,How long is delivery?,Two to four days.\n"
+                   "f2,Can I pay with PayPal?,Yes: PayPal, Visa and Mastercard.\n", encoding="utf-8")
+    queries = tmp_path / "queries.csv"
+    queries.write_text("query,faq_id\nHow long is delivery?,f1\nCan I pay with PayPal?,f2\n", encoding="utf-8")
+    code = main(["support", "eval", "--faq", str(faq), "--queries", str(queries), "--no-model", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["n"] == 2 and out["right"] == 2 and out["knowledge_base"].startswith("throw-away")
+    assert {"right_rate", "handed_rate", "wrong_rate", "tiers", "p50_ms", "p95_ms"} <= set(out)
+    assert not (settings.kb_dir).exists()  # nothing written into the user's knowledge base
+    code = main(["support", "eval", "--queries", str(queries), "--json"])
+    assert code == 2 and "--faq" in json.loads(capsys.readouterr().out)["error"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("query,faq_id\nx,nope\n", encoding="utf-8")
+    code = main(["support", "eval", "--faq", str(faq), "--queries", str(bad), "--no-model", "--json"])
+    assert code == 2 and "faq_id not in the knowledge base: nope" in json.loads(capsys.readouterr().out)["error"]
