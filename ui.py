@@ -13,7 +13,7 @@ import streamlit as st
 from core import auth, i18n
 from core.config import load_settings
 from core.conversations import ConversationStore
-from core.llm.adapters import resolve_adapter
+from core.llm.adapters import adapter_key
 from core.llm import ModelUnavailable, load_llm
 
 # Every browser session's page runs, the model's generation thread and the knowledge-base search
@@ -63,17 +63,6 @@ def _load_llm(settings, adapter_key=None):
     return llm
 
 
-def _adapter_key(settings):
-    try:
-        path = resolve_adapter(settings)
-    except ModelUnavailable:
-        return None  # load_llm raises it again, with its message
-    if path is None:
-        return None
-    files = [path / "adapter_config.json", path / "adapter_model.safetensors"]
-    return str(path), max((f.stat().st_mtime_ns for f in files if f.exists()), default=0)
-
-
 def get_llm(adapter: str | None = None):
     """The process-wide model (shared by every browser session), loaded on first use.
     adapter: override APP_ADAPTER ("none" gives the base model, e.g. to compare with)."""
@@ -82,7 +71,7 @@ def get_llm(adapter: str | None = None):
     s = settings()
     if adapter is not None:
         s = replace(s, adapter=adapter)
-    key = _adapter_key(s)
+    key = adapter_key(s)
     if key is None and s.adapter.strip().lower() == "auto":
         s = replace(s, adapter="none")  # nothing to apply: share the base model's cache entry
     try:

@@ -12,19 +12,14 @@ import os
 import sys
 from pathlib import Path
 
+from core.cli_common import print_result, progress_log
+
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _print(args, payload: dict, text: str | None = None) -> None:
-    if args.json:
-        print(json.dumps(payload, ensure_ascii=False))
-    else:
-        print(text if text is not None else json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def _log(args):
-    return (lambda msg: print(msg, file=sys.stderr)) if not args.json else (lambda msg: None)
+_print = print_result  # the names the command modules use
+_log = progress_log
 
 
 def cmd_model_info(args, settings):
@@ -415,8 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--repeats", type=int, default=1)
 
     # Larger command families live in their own modules; each adds its sub-commands here.
-    from core import cli_cost, cli_finetune, cli_users
+    from core import cli_api, cli_cost, cli_finetune, cli_users
 
+    cli_api.register(sub, add)
     cli_cost.register(sub, add)
     cli_finetune.register(sub, add)
     cli_users.register(sub, add)

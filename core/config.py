@@ -57,6 +57,7 @@ class Settings:
     # Sign-in (core/auth.py): "auto" = required once a user exists, "required", or "off".
     auth: str = "auto"
     public_support: str = "off"  # "on": the customer-service page needs no sign-in
+    api: str = "on"  # "off": `make run` serves the app without the HTTP API and widget (port 8502)
     session_minutes: int = 480  # a signed-in session lasts this long from sign-in
 
     @property

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS support_questions (
     resolved INTEGER NOT NULL DEFAULT 0,
     suggested_from INTEGER,      -- answered by clicking a suggestion offered for that question
     offered INTEGER NOT NULL DEFAULT 0,  -- how many "did you mean" suggestions came with the answer
-    channel TEXT NOT NULL DEFAULT 'page'
+    channel TEXT NOT NULL DEFAULT 'page',  -- page | widget | api
+    api_key TEXT                 -- the API key's name, for the widget and the API
 );
 CREATE INDEX IF NOT EXISTS support_questions_by_time ON support_questions(asked_at);
 CREATE TABLE IF NOT EXISTS tickets (
@@ -47,7 +48,7 @@ CREATE TABLE IF NOT EXISTS tickets (
 
 # Columns added since the first version: a database made then gets them on first open.
 ADDED_COLUMNS = {"suggested_from": "INTEGER", "offered": "INTEGER NOT NULL DEFAULT 0",
-                 "channel": "TEXT NOT NULL DEFAULT 'page'"}
+                 "channel": "TEXT NOT NULL DEFAULT 'page'", "api_key": "TEXT"}
 
 
 class SupportLog:
@@ -62,15 +63,21 @@ class SupportLog:
 
     def record(self, kb: str, question: str, language: str, tier: int, answer: str, sources: list[dict],
                confidence: float | None, latency_ms: float, suggested_from: int | None = None,
-               offered: int = 0, channel: str = "page") -> int:
+               offered: int = 0, channel: str = "page", api_key: str | None = None) -> int:
         with connect(self.db_path) as conn:
             cur = conn.execute(
                 "INSERT INTO support_questions (asked_at, kb, question, language, tier, answer, sources, confidence,"
-                " latency_ms, suggested_from, offered, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " latency_ms, suggested_from, offered, channel, api_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), kb, question, language, tier, answer, json.dumps(sources, ensure_ascii=False),
-                 confidence, latency_ms, suggested_from, offered, channel),
+                 confidence, latency_ms, suggested_from, offered, channel, api_key),
             )
             return cur.lastrowid
+
+    def asked_with(self, question_id: int, api_key: str) -> bool:
+        """Whether this question came through this API key (a key only touches its own questions)."""
+        with connect(self.db_path) as conn:
+            return conn.execute("SELECT 1 FROM support_questions WHERE id = ? AND api_key = ?",
+                                (question_id, api_key)).fetchone() is not None
 
     def set_feedback(self, question_id: int, feedback: int | None) -> None:
         if feedback not in (None, 0, 1):

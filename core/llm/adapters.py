@@ -64,3 +64,17 @@ def resolve_adapter(settings: Settings) -> Path | None:
     return path
 
 
+
+
+def adapter_key(settings: Settings):
+    """What identifies the adapter that would be applied now: its folder and its files' newest
+    mtime (None for the base model). A changed key means: load the engine afresh (another adapter
+    was chosen, or this one retrained), without restarting the app."""
+    try:
+        path = resolve_adapter(settings)
+    except ModelUnavailable:
+        return None  # load_llm raises it again, with its message
+    if path is None:
+        return None
+    files = [path / "adapter_config.json", path / "adapter_model.safetensors"]
+    return str(path), max((f.stat().st_mtime_ns for f in files if f.exists()), default=0)

@@ -1,0 +1,1 @@
+"""The HTTP API and the website widget (core/api/app.py); API keys (core/api/keys.py)."""
