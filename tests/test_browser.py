@@ -247,3 +247,75 @@ def test_customer_clicks_a_did_you_mean_suggestion(tmp_path, tiny_model_dir, kb_
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "browser-suggestion.png"))
         page.close()
+
+
+def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, browser):
+    """A shop's own page (another origin) embeds the widget with one script tag: ask a FAQ question,
+    see the answer and its sources, then hand over to a person; the conversation survives a reload."""
+    import http.server
+    import threading
+
+    from playwright.sync_api import expect
+
+    from core.api.keys import KeyStore
+
+    require_chromium()
+    runtime = tmp_path / "runtime"
+    shutil.copytree(kb_seed, runtime / "kb")
+    site_port, api_port = _free_port(), _free_port()
+    site = f"http://127.0.0.1:{site_port}"
+    _, key = KeyStore(runtime / "app.db").add("shop-site", [site])
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Tea shop</title></head><body>"
+        "<h1>Our tea shop</h1><p>Welcome!</p>"
+        f"<script src='http://127.0.0.1:{api_port}/widget.js' data-key='{key}' data-lang='en'></script>"
+        "</body></html>", encoding="utf-8")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path / "site"))  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = os.environ | {"APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
+                        "APP_DATA_DIR": str(runtime)}
+    api = subprocess.Popen([sys.executable, "-m", "core", "serve", "--no-app", "--port", str(api_port)],
+                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(site)
+        page.locator("#studio-widget").locator("button.bubble").click()
+        widget = page.locator("#studio-widget")
+        box = widget.locator("textarea").first
+        box.fill("How much does shipping in Europe cost?")
+        box.press("Enter")
+        expect(widget.locator(".msg.bot").last).to_contain_text("€4.95", timeout=60_000)
+        expect(widget.locator(".msg.bot").last).to_contain_text("From our FAQ")
+        widget.locator("summary").last.click()
+        expect(widget.locator("details").last).to_contain_text("en-002")
+        box.fill("What's the best stock to buy this week?")
+        box.press("Enter")
+        expect(widget.locator("form")).to_be_visible(timeout=60_000)
+        form = widget.locator("form")
+        form.locator("input").nth(0).fill("Ann")
+        form.locator("input").nth(1).fill("ann@example.com")
+        form.locator("button").click()
+        expect(widget.locator(".msg.bot").last).to_contain_text("Ticket #1", timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "browser-widget.png"))
+        page.reload()
+        page.locator("#studio-widget").locator("button.bubble").click()
+        expect(page.locator("#studio-widget").locator(".msg.user")).to_have_count(2)  # kept in this browser
+        page.close()
+        from core.support_log import SupportLog
+
+        log = SupportLog(runtime / "app.db")
+        assert [q["channel"] for q in log.questions()] == ["widget", "widget"]
+        assert log.tickets()[0]["contact"] == "ann@example.com"
+    finally:
+        api.terminate()
+        api.wait(20)
+        httpd.shutdown()

@@ -186,8 +186,8 @@
       });
     }
     if (m.question_id) {
-      var up = el("button", {"type": "button", text: "👍 " + t("helpful"), "class": m.feedback === true ? "on" : ""});
-      var down = el("button", {"type": "button", text: "👎 " + t("notHelpful"), "class": m.feedback === false ? "on" : ""});
+      var up = el("button", {"type": "button", text: t("helpful"), "class": m.feedback === true ? "on" : ""});
+      var down = el("button", {"type": "button", text: t("notHelpful"), "class": m.feedback === false ? "on" : ""});
       up.addEventListener("click", function () { feedback(m, true); });
       down.addEventListener("click", function () { feedback(m, false); });
       box.appendChild(el("div", {"class": "thumbs"}, [up, down]));
