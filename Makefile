@@ -36,9 +36,10 @@ model: engine-or-fallback
 	@$(PY) -m core model prepare
 	@$(PY) -m core kb init
 
+# The app on :8501 and, in the same process (one model engine, one knowledge base), the HTTP API and
+# website widget on :8502 (APP_API=off: the app alone).
 run: model
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
-		--server.headless true --browser.gatherUsageStats false
+	$(PY) -m core serve --host 127.0.0.1 --app-port 8501 --port 8502
 
 test: $(VENV)/.dev-installed engine
 	$(PY) -m pytest

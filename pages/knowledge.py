@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.api.keys import KeyStore
 from core.ingest import SUPPORTED, IngestError
 from core.kb import KBBusy
 from core.support_eval import evaluate, read_cases
@@ -25,9 +26,9 @@ def when(ts: float) -> str:
 
 
 st.title(t("kb.title"))
-docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab, audit_tab = st.tabs(
+docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab, keys_tab, audit_tab = st.tabs(
     [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics"),
-     t("kb.tab_audit")]
+     t("kb.tab_keys"), t("kb.tab_audit")]
 )
 
 with docs_tab:
@@ -173,9 +174,60 @@ with analytics_tab:
         per_day["tier"] = per_day["tier"].map({1: "1 FAQ", 2: "2 grounded", 3: "3 hand-over"})
         st.plotly_chart(px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")),
                         use_container_width=True)
+        st.subheader(t("kb.by_channel"))
+        questions["channel"] = questions["channel"].fillna("page")
+        questions["api_key"] = questions["api_key"].fillna("–")
+        channels = (questions.groupby(["channel", "api_key"])
+                    .agg(questions=("id", "size"), answered=("tier", lambda s: f"{(s < 3).mean():.0%}"),
+                         thumbs_down=("feedback", lambda s: int((s == 0).sum())))
+                    .reset_index().rename(columns={"channel": t("kb.channel"), "api_key": t("kb.api_key")}))
+        st.dataframe(channels, hide_index=True, use_container_width=True)
         st.subheader(t("kb.top"))
         top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
         st.dataframe(top, hide_index=True, use_container_width=True)
+
+with keys_tab:
+    keys = KeyStore(config.db_path)
+    st.caption(t("kb.keys_caption"))
+    host = (st.context.headers.get("host") or "127.0.0.1").rsplit(":", 1)[0]
+    api_base = f"http://{host}:8502"
+    with st.form("new-key", clear_on_submit=True):
+        c1, c2, c3 = st.columns([2, 1, 1])
+        key_name = c1.text_input(t("kb.key_name"), max_chars=60)
+        rpm = c2.number_input(t("kb.key_rpm"), min_value=1, max_value=100_000, value=60)
+        scope = c3.selectbox(t("kb.key_scope"), ["support", "all"], format_func=lambda s: t(f"kb.key_scope_{s}"))
+        origins = st.text_area(t("kb.key_origins"), placeholder="https://shop.example.com", max_chars=2000)
+        create = st.form_submit_button(t("kb.key_create"), icon=":material/key:")
+    if create:
+        try:
+            made, secret = keys.add(key_name, origins.replace(",", "\n").splitlines(), int(rpm), scope)
+            audit("api_key.add", made.name, {"origins": made.origins, "rpm": made.rpm, "scope": made.scope})
+            st.success(t("kb.key_created", name=made.name))
+            st.code(secret, language=None)
+            st.caption(t("kb.key_embed"))
+            st.code(f'<script src="{api_base}/widget.js" data-key="{secret}" data-lang="auto"></script>',
+                    language="html")
+        except ValueError as exc:
+            st.error(str(exc))
+    listed = keys.list()
+    if not listed:
+        st.info(t("kb.keys_none"))
+    else:
+        st.dataframe(pd.DataFrame([{t("kb.key_name"): k.name, t("kb.key_prefix"): k.prefix + "…",
+                                    t("kb.key_scope"): t(f"kb.key_scope_{k.scope}"), t("kb.key_rpm"): k.rpm,
+                                    t("kb.key_origins"): ", ".join(k.origins) or "–", t("kb.key_uses"): k.uses,
+                                    t("kb.key_state"): t("kb.key_active") if k.active else t("kb.key_revoked")}
+                                   for k in listed]), hide_index=True, use_container_width=True)
+        active = [k.name for k in listed if k.active]
+        if active:
+            c1, c2 = st.columns([3, 1])
+            doomed = c1.selectbox(t("kb.key_pick"), active, key="revoke-pick")
+            if c2.button(t("kb.key_revoke"), icon=":material/block:", key="revoke-key"):
+                keys.revoke(doomed)
+                audit("api_key.revoke", doomed)
+                st.toast(t("kb.key_revoked_toast", name=doomed))
+                st.rerun()
+    st.caption(t("kb.keys_docs", url=api_base))
 
 with audit_tab:
     if account.can("audit"):

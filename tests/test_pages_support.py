@@ -122,3 +122,22 @@ def test_knowledge_page_evaluates_a_labelled_file_and_refuses_a_bad_one():
     uploader.set_value(("bad.csv", b"query,faq_id\nhello,en-999\n", "text/csv"))
     next(b for b in at.button if b.label == "Evaluate").click().run()
     assert not at.exception and "en-999" in at.error[0].value
+
+
+def test_api_keys_are_made_shown_once_listed_and_revoked_on_the_page():
+    from core.api.keys import KeyStore
+
+    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    name = next(w for w in at.text_input if w.label == "Name")
+    name.set_value("website")
+    next(w for w in at.text_area if w.label.startswith("Websites allowed")).set_value("https://shop.example.com")
+    next(b for b in at.button if b.label == "Create key").click().run()
+    assert not at.exception and not at.error
+    secret = next(c.value for c in at.code if c.value.startswith("sk-studio-"))
+    assert any(f'data-key="{secret}"' in c.value for c in at.code)  # the embed line
+    store = KeyStore(load_settings().db_path)
+    assert store.verify(secret).origins == ["https://shop.example.com"]
+    at.run()
+    assert not any(c.value.startswith("sk-studio-") for c in at.code)  # shown once
+    next(b for b in at.button if b.label == "Revoke").click().run()
+    assert store.verify(secret) is None and not store.list()[0].active
