@@ -230,8 +230,8 @@ def cmd_support_eval(args, settings):
             kb = build_kb(Path(tmp), faq, [Path(d) for d in args.docs])
             where = "throw-away: " + (", ".join(filter(None, [args.faq, *args.docs])) or "the sample company")
         report = evaluate(cases, kb, llm, thresholds=settings.thresholds, company=settings.company_name,
-                          limit=args.limit, seed=args.seed, progress=progress)
-    report = {"file": labelled.name, "knowledge_base": where,
+                          limit=args.limit, seed=args.seed, progress=progress, use_judge=not args.no_judge)
+    report = {"file": labelled.name, "knowledge_base": where, "relevance_check": not args.no_judge,
               "model": None if llm is None else llm.info.model, "adapter": None if llm is None else llm.info.adapter,
               **report}
     if args.json:
@@ -380,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=int, default=None, help="a seeded random sample of N questions")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--no-model", action="store_true", help="retrieval only (no relevance check, no written answers)")
+    ev.add_argument("--no-judge", action="store_true",
+                    help="tiers on retrieval confidence alone, as before the relevance check (for comparison)")
 
     def write_options(p, batch=False):
         p.add_argument("--template", required=batch)

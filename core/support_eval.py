@@ -157,8 +157,10 @@ def rates(outcomes: list[str]) -> dict:
 
 
 def evaluate(cases: list[Case], kb: KnowledgeBase, llm, *, thresholds=None, company: str = "our company",
-             limit: int | None = None, seed: int = 0, progress=None, failures: int = 50) -> dict:
-    """Ask every case (a seeded random `limit` of them) and score the answers."""
+             limit: int | None = None, seed: int = 0, progress=None, failures: int = 50,
+             use_judge: bool = True) -> dict:
+    """Ask every case (a seeded random `limit` of them) and score the answers. use_judge=False
+    decides tiers on retrieval confidence alone (the policy before the relevance check)."""
     if not cases:
         raise IngestError("No questions to evaluate")
     check_gold(cases, kb)
@@ -167,7 +169,7 @@ def evaluate(cases: list[Case], kb: KnowledgeBase, llm, *, thresholds=None, comp
     outcomes, times, tiers, by_tier_ms, failed = [], [], [], {1: [], 2: [], 3: []}, []
     for i, case in enumerate(cases):
         start = time.perf_counter()
-        result = answer(case.question, kb, llm, thresholds=thresholds, company=company)
+        result = answer(case.question, kb, llm, thresholds=thresholds, company=company, use_judge=use_judge)
         result.finish("".join(result.stream()))
         ms = (time.perf_counter() - start) * 1000
         outcome = score(case, result)
