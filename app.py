@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.i18n import LANGUAGES
+from core.i18n.translate import LANGUAGES
 from ui import access, account_box, page_setup, refuse, settings, t
 
 page_setup()
@@ -15,7 +15,7 @@ with st.sidebar:
         key="language",
     )
 
-# page key (core.auth.ACCESS) -> file, title, icon
+# page key (core.storage.auth.ACCESS) -> file, title, icon
 PAGES = {
     "home": ("pages/home.py", "nav.home", ":material/home:"),
     "chat": ("pages/chat.py", "nav.chat", ":material/chat:"),
@@ -40,8 +40,16 @@ for key, (path, title, icon) in PAGES.items():
         # Signed in, but the role may not see it: the address answers with a refusal, not the page.
         pages.append(st.Page(refuse, title=t(title), url_path=key, visibility="hidden"))
 if current.sign_in_required:
-    pages.append(st.Page(SIGNIN, title=t("nav.signin"), icon=":material/login:", url_path="signin",
-                         default=start == "signin", visibility="hidden" if current.user else "visible"))
+    pages.append(
+        st.Page(
+            SIGNIN,
+            title=t("nav.signin"),
+            icon=":material/login:",
+            url_path="signin",
+            default=start == "signin",
+            visibility="hidden" if current.user else "visible",
+        )
+    )
 page = st.navigation(pages)
 
 with st.sidebar:
@@ -51,8 +59,10 @@ with st.sidebar:
 
         status = describe(settings())
         adapter = status["adapter"] or t("app.adapter_none")
-        st.caption(f":material/memory: {t('app.model_status')}: **{status['model']}** · {adapter} · "
-                   f"{status['engine']} · {status['device']} · {status['dtype']}")
+        st.caption(
+            f":material/memory: {t('app.model_status')}: **{status['model']}** · {adapter} · "
+            f"{status['engine']} · {status['device']} · {status['dtype']}"
+        )
         if status["notice"]:
             st.warning(status["notice"], icon=":material/speed:")
 

@@ -10,11 +10,12 @@ import time
 
 import streamlit as st
 
-from core import auth, i18n
 from core.config import load_settings
-from core.conversations import ConversationStore
-from core.llm.adapters import adapter_key
+from core.i18n import translate as i18n
 from core.llm import ModelUnavailable, load_llm
+from core.llm.adapters import adapter_key
+from core.storage import auth
+from core.storage.conversations import ConversationStore
 
 # Every browser session's page runs, the model's generation thread and the knowledge-base search
 # share one interpreter lock. A thread that drops it for a C call (each torch op of a generation
@@ -99,7 +100,7 @@ def conversations() -> ConversationStore:
 
 @st.cache_resource(show_spinner=False)
 def _knowledge_base(kb_dir, name, sample):
-    from core.kb import KnowledgeBase, load_sample
+    from core.kb.store import KnowledgeBase, load_sample
 
     kb = KnowledgeBase(kb_dir, name)
     if sample == "on":
@@ -123,7 +124,7 @@ def knowledge_base():
 
 @st.cache_resource(show_spinner=False)
 def _support_log(db_path):
-    from core.support_log import SupportLog
+    from core.support.log import SupportLog
 
     return SupportLog(db_path)
 
@@ -134,7 +135,7 @@ def support_log():
 
 @st.cache_resource(show_spinner=False)
 def _writer_store(db_path):
-    from core.writer import WriterStore
+    from core.writer.drafts import WriterStore
 
     return WriterStore(db_path)
 
@@ -206,7 +207,7 @@ def sign_out() -> None:
 
 def audit(action: str, target: str, detail: dict | None = None) -> None:
     """Record an admin action under the signed-in user's name ("local" while sign-in is off)."""
-    from core.audit import LOCAL_USER, record
+    from core.storage.audit import LOCAL_USER, record
 
     user = access().user
     record(settings().db_path, user.username if user else LOCAL_USER, action, target, detail)

@@ -33,11 +33,23 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FAQ = ["How much does shipping in Europe cost?", "How long does delivery take?", "How can I track my order?",
-       "What is your return policy?", "Can I return tea I've already opened?", "When will I get my refund?",
-       "Which payment methods do you accept?", "配送需要多长时间？", "可以退货吗？", "運費是多少？"]
-DOCS = ["At what altitude is the Alishan oolong grown?", "How long do you keep server logs?",
-        "Can I return a gift I received?"]
+FAQ = [
+    "How much does shipping in Europe cost?",
+    "How long does delivery take?",
+    "How can I track my order?",
+    "What is your return policy?",
+    "Can I return tea I've already opened?",
+    "When will I get my refund?",
+    "Which payment methods do you accept?",
+    "配送需要多长时间？",
+    "可以退货吗？",
+    "運費是多少？",
+]
+DOCS = [
+    "At what altitude is the Alishan oolong grown?",
+    "How long do you keep server logs?",
+    "Can I return a gift I received?",
+]
 
 
 def free_port() -> int:
@@ -89,11 +101,21 @@ def main() -> int:
 
     _, key = KeyStore(data / "app.db").add("load", rpm=100_000)
     port = free_port()
-    env = dict(os.environ, APP_DATA_DIR=str(data), APP_SAMPLE_KB="off" if args.kb.is_dir() else "on",
-               APP_MODELS_DIR=str(ROOT / "data" / "runtime" / "models"), HF_HUB_OFFLINE="1")
+    env = dict(
+        os.environ,
+        APP_DATA_DIR=str(data),
+        APP_SAMPLE_KB="off" if args.kb.is_dir() else "on",
+        APP_MODELS_DIR=str(ROOT / "data" / "runtime" / "models"),
+        HF_HUB_OFFLINE="1",
+    )
     log = (work / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     results: list[dict] = []
     lock = threading.Lock()
@@ -144,11 +166,19 @@ def main() -> int:
     ok = [r for r in results if "error" not in r]
     by_tier = {t: [r["s"] for r in ok if r["tier"] == t] for t in (1, 2, 3)}
     out = {
-        "clients": args.clients, "seconds": args.seconds, "model_share": args.model_share, "cpus": os.cpu_count(),
-        "requests": len(results), "errors": len(errors), "error_samples": errors[:5],
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "model_share": args.model_share,
+        "cpus": os.cpu_count(),
+        "requests": len(results),
+        "errors": len(errors),
+        "error_samples": errors[:5],
         "requests_per_s": round(len(results) / span, 1) if span else None,
-        "tiers": {str(t): {"n": len(v), "p50_s": pct(v, 0.5), "p95_s": pct(v, 0.95), "max_s": pct(v, 1.0)}
-                  for t, v in by_tier.items() if v},
+        "tiers": {
+            str(t): {"n": len(v), "p50_s": pct(v, 0.5), "p95_s": pct(v, 0.95), "max_s": pct(v, 1.0)}
+            for t, v in by_tier.items()
+            if v
+        },
         "faq_p95_s": pct([r["s"] for r in ok if r["kind"] == "faq"], 0.95),
         "max_queue_ahead": max((r.get("ahead", 0) for r in ok), default=0),
         "latency_mean_s": round(statistics.fmean(r["s"] for r in ok), 3) if ok else None,

@@ -21,9 +21,15 @@ os.environ.setdefault("APP_DATA_DIR", tempfile.mkdtemp(prefix="calc-bench-"))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-CHANGES = [("subscription.price_per_seat_month", [30.0, 35.0]), ("training.params", [7.0, 13.0]),
-           ("serving.batch", [16, 32]), ("price_war.cut_pct", [50.0, 30.0]), ("usage.users", [1000.0, 5000.0]),
-           ("costs.team_monthly", [60000.0, 80000.0]), ("market.companies", [200000.0, 100000.0])]
+CHANGES = [
+    ("subscription.price_per_seat_month", [30.0, 35.0]),
+    ("training.params", [7.0, 13.0]),
+    ("serving.batch", [16, 32]),
+    ("price_war.cut_pct", [50.0, 30.0]),
+    ("usage.users", [1000.0, 5000.0]),
+    ("costs.team_monthly", [60000.0, 80000.0]),
+    ("market.companies", [200000.0, 100000.0]),
+]
 
 
 def main() -> None:
@@ -40,9 +46,19 @@ def main() -> None:
         runs.append(at.session_state["calc.render_ms"])
         by_tab.append(at.session_state["calc.render_ms_by_tab"])
     tabs = {name: statistics.median(r[name] for r in by_tab) for name in by_tab[0]}
-    print(json.dumps({"first_render_ms": first, "rerender_ms_median": statistics.median(runs),
-                      "rerender_ms_p95": sorted(runs)[int(0.95 * (len(runs) - 1))], "rerender_ms_max": max(runs),
-                      "changes": len(runs), "median_ms_by_tab": tabs, "target_ms": 200}))
+    print(
+        json.dumps(
+            {
+                "first_render_ms": first,
+                "rerender_ms_median": statistics.median(runs),
+                "rerender_ms_p95": sorted(runs)[int(0.95 * (len(runs) - 1))],
+                "rerender_ms_max": max(runs),
+                "changes": len(runs),
+                "median_ms_by_tab": tabs,
+                "target_ms": 200,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

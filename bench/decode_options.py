@@ -38,8 +38,7 @@ CKPT = ROOT / "data/runtime/models/qwen2.5-coder-0.5b-instruct/checkpoint"
 PROMPTS = {
     "en_fact": "What is the capital of Australia?",
     "en_support": "I was charged twice for my order #1234 this month. What should I do?",
-    "en_write": "Write a short, friendly email to a customer explaining that their package "
-    "will arrive two days late.",
+    "en_write": "Write a short, friendly email to a customer explaining that their package will arrive two days late.",
     "zh_fact": "中国的首都是哪里？",
     "zh_support": "我的订单已经发货五天了还没有收到，我该怎么办？",
     "zh_write": "写一段简短的产品介绍，介绍一款保温杯。",
@@ -63,14 +62,14 @@ ALL_OPTIONS = [
 
 # --------------------------------------------------------------------------- int8 modules
 def _int8_per_channel(w, scale_dtype):
-    from core.quantize import _int8_per_channel as quantize
+    from core.llm.quantize import _int8_per_channel as quantize
 
     return quantize(w, scale_dtype)
 
 
 def make_int8_linear_cls():
     """The product's own int8 layer (core/quantize.py), so the benchmark measures what ships."""
-    from core.quantize import Int8WeightOnlyLinear
+    from core.llm.quantize import Int8WeightOnlyLinear
 
     return Int8WeightOnlyLinear
 
@@ -266,16 +265,22 @@ def worker(option: str, threads: int, new_tokens: int, repeats: int, static_len:
         n = sum(k for _, k in timer.times)
         dt = timer.times[-1][0] - timer.times[0][0]
         tps = (n - timer.times[0][1]) / dt if dt > 0 else None
-        return {"tokens": new, "ttft_ms": ttft, "decode_tps": tps, "n_new": n, "total_s": end - start,
-                "prompt_tokens": int(ids.shape[1])}
+        return {
+            "tokens": new,
+            "ttft_ms": ttft,
+            "decode_tps": tps,
+            "n_new": n,
+            "total_s": end - start,
+            "prompt_tokens": int(ids.shape[1]),
+        }
 
     # warm-up (also pays the compile cost for compiled options)
     t0 = time.perf_counter()
-    w = run(PROMPTS["en_fact"])
+    run(PROMPTS["en_fact"])
     res["warmup_s"] = round(time.perf_counter() - t0, 2)
     if compile_:
         t0 = time.perf_counter()
-        w2 = run(PROMPTS["en_fact"])
+        run(PROMPTS["en_fact"])
         res["second_run_s"] = round(time.perf_counter() - t0, 2)
         res["compile_s_est"] = round(res["warmup_s"] - res["second_run_s"], 2)
 
@@ -368,7 +373,7 @@ def compare(tok, base, other):
         if o == b:
             out[name] = {"identical": True, "n_tokens": len(b)}
             continue
-        i = next((j for j, (x, y) in enumerate(zip(b, o)) if x != y), min(len(b), len(o)))
+        i = next((j for j, (x, y) in enumerate(zip(b, o, strict=False)) if x != y), min(len(b), len(o)))
         out[name] = {
             "identical": False,
             "diverge_at": i,
@@ -386,8 +391,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--static-len", type=int, default=1024)
     ap.add_argument("--options", default=",".join(ALL_OPTIONS))
-    ap.add_argument("--agree-all-threads", action="store_true",
-                    help="check answers at every thread count (default: first only)")
+    ap.add_argument(
+        "--agree-all-threads", action="store_true", help="check answers at every thread count (default: first only)"
+    )
     ap.add_argument("--no-kernels", action="store_true")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--agreement", type=int, default=1, help=argparse.SUPPRESS)
@@ -431,8 +437,12 @@ def main():
             r = _spawn(["--worker", opt, "--threads", str(t), "--agreement", str(agree)] + common)
             r.setdefault("option", opt)
             r.setdefault("threads", t)
-            print(f"[decode_options]   -> {r.get('decode_tps_median')} tok/s, ttft {r.get('ttft_ms_median')} ms, "
-                  f"peak {r.get('peak_rss_mb')} MB {r.get('error', '')}", file=sys.stderr, flush=True)
+            print(
+                f"[decode_options]   -> {r.get('decode_tps_median')} tok/s, ttft {r.get('ttft_ms_median')} ms, "
+                f"peak {r.get('peak_rss_mb')} MB {r.get('error', '')}",
+                file=sys.stderr,
+                flush=True,
+            )
             result["results"].append(r)
 
     from transformers import AutoTokenizer
@@ -451,8 +461,21 @@ def main():
         if r["option"] == "baseline" and r["threads"] != threads[0]:
             r["agreement_vs_first_threads"] = compare(tok, base_ref, ans)
     result["summary"] = [
-        {k: r.get(k) for k in ("option", "threads", "decode_tps_median", "ttft_ms_median", "peak_rss_mb",
-                               "rss_after_setup_mb", "convert_s", "compile_s_est", "all_identical", "error")}
+        {
+            k: r.get(k)
+            for k in (
+                "option",
+                "threads",
+                "decode_tps_median",
+                "ttft_ms_median",
+                "peak_rss_mb",
+                "rss_after_setup_mb",
+                "convert_s",
+                "compile_s_est",
+                "all_identical",
+                "error",
+            )
+        }
         for r in result["results"]
     ]
     result["loadavg_end"] = os.getloadavg()

@@ -30,10 +30,21 @@ from core.llm.models import choose_model, gguf_path  # noqa: E402
 
 
 def app_bench(engine: str, model: str, threads: int, adapter: str, repeats: int) -> dict:
-    env = dict(os.environ, APP_ENGINE=engine, APP_MODEL=model, APP_THREADS=str(threads), APP_ADAPTER=adapter,
-               HF_HUB_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-m", "core", "bench", "generate", "--json", "--repeats", str(repeats)],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        APP_ENGINE=engine,
+        APP_MODEL=model,
+        APP_THREADS=str(threads),
+        APP_ADAPTER=adapter,
+        HF_HUB_OFFLINE="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "core", "bench", "generate", "--json", "--repeats", str(repeats)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     try:
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -41,8 +52,23 @@ def app_bench(engine: str, model: str, threads: int, adapter: str, repeats: int)
 
 
 def llama_bench(gguf: Path, threads: int) -> dict:
-    done = subprocess.run([str(bench_binary(load_settings())), "-m", str(gguf), "-p", "200", "-n", "64",
-                           "-t", str(threads), "-o", "json"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            str(bench_binary(load_settings())),
+            "-m",
+            str(gguf),
+            "-p",
+            "200",
+            "-n",
+            "64",
+            "-t",
+            str(threads),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     try:
         rows = json.loads(done.stdout)
     except ValueError:
@@ -69,14 +95,20 @@ def main() -> int:
     settings = load_settings()
     gguf = gguf_path(choose_model(replace(settings, model=args.model)), settings)
     llamacpp = app_bench("llamacpp", args.model, args.threads, args.adapter, args.repeats)
-    transformers = {} if args.skip_transformers else app_bench("transformers", args.model, args.threads,
-                                                                args.adapter, 1)
+    transformers = (
+        {} if args.skip_transformers else app_bench("transformers", args.model, args.threads, args.adapter, 1)
+    )
     reference = llama_bench(gguf, args.threads)
     for result in (llamacpp, transformers):
         result.pop("runs", None)
     out = {
-        "model": args.model, "gguf": gguf.name, "threads": args.threads, "cpus": os.cpu_count(),
-        "llamacpp_app": llamacpp, "transformers_app": transformers or None, "llama_bench": reference,
+        "model": args.model,
+        "gguf": gguf.name,
+        "threads": args.threads,
+        "cpus": os.cpu_count(),
+        "llamacpp_app": llamacpp,
+        "transformers_app": transformers or None,
+        "llama_bench": reference,
         "ratios": {
             "app_decode_vs_llama_bench": ratio(llamacpp.get("decode_tok_s"), reference.get("decode_tok_s")),
             "llamacpp_vs_transformers_decode": ratio(llamacpp.get("decode_tok_s"), transformers.get("decode_tok_s")),

@@ -11,6 +11,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.cli import main  # noqa: E402
+from core.cli.main import main  # noqa: E402
 
 sys.exit(main(["bench", "generate", "--json", *sys.argv[1:]]))

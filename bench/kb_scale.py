@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import Settings  # noqa: E402
-from core.ingest import Chunk, ParsedSource  # noqa: E402
-from core.kb import SAMPLE_DIR, KnowledgeBase  # noqa: E402
-from core.support import answer  # noqa: E402
+from core.kb.ingest import Chunk, ParsedSource  # noqa: E402
+from core.kb.store import SAMPLE_DIR, KnowledgeBase  # noqa: E402
+from core.support.policy import answer  # noqa: E402
 
 
 def sentences() -> list[str]:
@@ -53,8 +53,13 @@ def main():
             chunks = [Chunk("doc", " ".join(rng.sample(pool, 3)) + f" [{f}-{i}]", "en") for i in range(per_file)]
             kb.ingest_parsed(ParsedSource(f"synthetic-{f:03d}.md", "doc", chunks))
         ingest_s = time.perf_counter() - start
-        questions = [l.split(",", 1)[0] for l in (ROOT / "data/kb/eval/en_queries.csv").read_text().splitlines()[1:]]
-        questions += [l.split(",", 1)[0] for l in (ROOT / "data/kb/eval/zh_queries.csv").read_text(encoding="utf-8").splitlines()[1:]]
+        questions = [
+            line.split(",", 1)[0] for line in (ROOT / "data/kb/eval/en_queries.csv").read_text().splitlines()[1:]
+        ]
+        questions += [
+            line.split(",", 1)[0]
+            for line in (ROOT / "data/kb/eval/zh_queries.csv").read_text(encoding="utf-8").splitlines()[1:]
+        ]
         rng.shuffle(questions)
         questions = questions[: args.queries]
         kb.search("warm up", k=5)
@@ -71,14 +76,22 @@ def main():
             r.finish(r.text)
             if r.tier == 1:
                 tier1_ms.append(r.latency_ms)
-        print(json.dumps({
-            "chunks": kb.count(), "ingest_s": round(ingest_s, 1),
-            "ingest_chunks_per_s": round(args.chunks / ingest_s, 1),
-            "search_p50_ms": pct(search_ms, 0.5), "search_p95_ms": pct(search_ms, 0.95),
-            "tier1_answers": len(tier1_ms), "tier1_p50_ms": pct(tier1_ms, 0.5) if tier1_ms else None,
-            "tier1_p95_ms": pct(tier1_ms, 0.95) if tier1_ms else None,
-            "disk_mb": round(sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 1e6, 1),
-        }, indent=1))
+        print(
+            json.dumps(
+                {
+                    "chunks": kb.count(),
+                    "ingest_s": round(ingest_s, 1),
+                    "ingest_chunks_per_s": round(args.chunks / ingest_s, 1),
+                    "search_p50_ms": pct(search_ms, 0.5),
+                    "search_p95_ms": pct(search_ms, 0.95),
+                    "tier1_answers": len(tier1_ms),
+                    "tier1_p50_ms": pct(tier1_ms, 0.5) if tier1_ms else None,
+                    "tier1_p95_ms": pct(tier1_ms, 0.95) if tier1_ms else None,
+                    "disk_mb": round(sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file()) / 1e6, 1),
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -67,28 +67,46 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               # 16 pages at once: keep every page's timers running at full speed
-               "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-               "--disable-backgrounding-occluded-windows", "--disable-dev-shm-usage"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # 16 pages at once: keep every page's timers running at full speed
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-dev-shm-usage",
+]
 
 # Answered by the sample FAQ (en-001..012 / zh-001..012 are also in the tests' small knowledge base).
 FAQ_QUESTIONS = [
-    "How long does delivery take?", "How can I track my order?", "What is your return policy?",
-    "How much is shipping in Europe, and when is it free?", "Can I return tea I've already opened?",
-    "When and how will I get my refund?", "配送需要多长时间？",
+    "How long does delivery take?",
+    "How can I track my order?",
+    "What is your return policy?",
+    "How much is shipping in Europe, and when is it free?",
+    "Can I return tea I've already opened?",
+    "When and how will I get my refund?",
+    "配送需要多长时间？",
 ]
 # Below the FAQ threshold but above the relevance one: the model answers from the documents.
 MODEL_QUESTIONS = [
     "Within how many days must I post a return after getting the return number?",
-    "Can I return a gift I received?", "At what altitude is the Alishan oolong grown?",
-    "How long do you keep server logs?", "Do you sell matcha whisks?",
+    "Can I return a gift I received?",
+    "At what altitude is the Alishan oolong grown?",
+    "How long do you keep server logs?",
+    "Do you sell matcha whisks?",
 ]
 CHAT_MESSAGES = [
-    "Give me one tip for brewing green tea.", "Write a one-line slogan for a tea shop.",
-    "What is oolong tea? Answer briefly.", "Suggest a name for a jasmine tea blend.",
-    "用一句话介绍龙井茶。", "List two benefits of loose-leaf tea.",
+    "Give me one tip for brewing green tea.",
+    "Write a one-line slogan for a tea shop.",
+    "What is oolong tea? Answer briefly.",
+    "Suggest a name for a jasmine tea blend.",
+    "用一句话介绍龙井茶。",
+    "List two benefits of loose-leaf tea.",
 ]
 PRICES = [35, 40, 45, 50, 55, 60, 70, 80, 30]  # seat prices: each gives a different break-even month
 DEFAULT_MIX = {"chat": 0.25, "support_faq": 0.3, "support_model": 0.15, "calc": 0.3}
@@ -124,15 +142,24 @@ def install_trace(path: Path) -> None:
     run = llm_mod.Generation._run
 
     def traced_run(self):
-        rec = {"ticket": self._ticket, "created": self._created, "ahead": self.waiting_ahead,
-               "kind": _kind(self.prompt.messages), "prompt_tokens": self.prompt.prompt_tokens,
-               "max_new_tokens": self.options.max_new_tokens}
+        rec = {
+            "ticket": self._ticket,
+            "created": self._created,
+            "ahead": self.waiting_ahead,
+            "kind": _kind(self.prompt.messages),
+            "prompt_tokens": self.prompt.prompt_tokens,
+            "max_new_tokens": self.options.max_new_tokens,
+        }
         try:
             run(self)
         finally:
-            rec.update(done=time.perf_counter(), new_tokens=self.stats.new_tokens, stopped=self.stats.stopped,
-                       started=self._created + self.stats.queued_ms / 1000 if self._started.is_set() else None,
-                       error=repr(self._error) if self._error else None)
+            rec.update(
+                done=time.perf_counter(),
+                new_tokens=self.stats.new_tokens,
+                stopped=self.stats.stopped,
+                started=self._created + self.stats.queued_ms / 1000 if self._started.is_set() else None,
+                error=repr(self._error) if self._error else None,
+            )
             with lock:
                 out.write(json.dumps(rec) + "\n")
 
@@ -171,7 +198,7 @@ def install_trace(path: Path) -> None:
 
     ScriptRunner._run_script = timed_run_script
 
-    import core.kb as kb_mod
+    import core.kb.store as kb_mod
 
     search = kb_mod.KnowledgeBase.search
 
@@ -196,7 +223,9 @@ def install_trace(path: Path) -> None:
             dumps = 0
             while dumps < 5:
                 time.sleep(0.5)
-                if any(time.perf_counter() - t > float(os.environ["LOAD_STALL_DUMP"]) for t in list(in_flight.values())):
+                if any(
+                    time.perf_counter() - t > float(os.environ["LOAD_STALL_DUMP"]) for t in list(in_flight.values())
+                ):
                     sys.stderr.write(f"\n=== slow search, stacks at {time.perf_counter():.2f} ===\n")
                     faulthandler.dump_traceback(sys.stderr, all_threads=True)
                     dumps += 1
@@ -208,9 +237,21 @@ def install_trace(path: Path) -> None:
 def serve(trace: Path, port: int) -> None:
     """Run the app in this process (so its PID is the server's), with generation and page runs traced."""
     install_trace(trace)
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-                "--server.address", "127.0.0.1", "--server.headless", "true",
-                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     from streamlit.web.cli import main
 
     main()
@@ -241,7 +282,10 @@ class Server:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(self.trace), str(self.port)],
-            cwd=ROOT, env=os.environ | env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=os.environ | env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
         self.pid = self.proc.pid
@@ -323,8 +367,15 @@ class MemorySampler(threading.Thread):
             try:
                 rss = [p.memory_info().rss / 2**20 for p in family]
                 self.engine_max_mb = max(self.engine_max_mb, sum(rss[1:]))
-                self.samples.append((time.perf_counter(), sum(rss), self._cpu(family), self._cpu(kids),
-                                     self.psutil.cpu_percent(None) * (os.cpu_count() or 1)))
+                self.samples.append(
+                    (
+                        time.perf_counter(),
+                        sum(rss),
+                        self._cpu(family),
+                        self._cpu(kids),
+                        self.psutil.cpu_percent(None) * (os.cpu_count() or 1),
+                    )
+                )
             except self.psutil.Error:  # the server went away
                 if not self.proc.is_running():
                     return
@@ -381,7 +432,7 @@ FAILED_JS = """() => [...document.querySelectorAll('[data-testid="stException"],
 IDLE = """(() => { const a = document.querySelector('[data-testid="stApp"]');
   return a && a.getAttribute('data-test-script-state') === 'notRunning'
     && a.getAttribute('data-test-connection-state') === 'CONNECTED'; })()"""
-FAILED = "document.querySelector('[data-testid=\"stException\"], [data-testid=\"stAlertContentError\"]')"
+FAILED = 'document.querySelector(\'[data-testid="stException"], [data-testid="stAlertContentError"]\')'
 CHAT_DONE = f"""(n0) => {{
   if ({FAILED}) return true;
   const msgs = document.querySelectorAll('[data-testid="stChatMessage"]');
@@ -389,7 +440,7 @@ CHAT_DONE = f"""(n0) => {{
 SUPPORT_DONE = f"""(n0) => {{
   if ({FAILED}) return true;
   const msgs = document.querySelectorAll('[data-testid="stChatMessage"]');
-  return msgs.length >= n0 + 2 && /{'|'.join(TIER_BADGES.values())}/.test(msgs[n0 + 1].innerText) && {IDLE}; }}"""
+  return msgs.length >= n0 + 2 && /{"|".join(TIER_BADGES.values())}/.test(msgs[n0 + 1].innerText) && {IDLE}; }}"""
 CALC_DONE = f"""(old) => {{
   if ({FAILED}) return true;
   const chart = document.querySelector('.st-key-chart-cash');
@@ -414,7 +465,7 @@ class Session:
     def plan(self):
         """The actions this session takes, in order: weighted random, or (order "cycle") round the
         mix starting at a different action in each session, so a short run covers every action."""
-        names, weights = zip(*((k, w) for k, w in self.cfg["mix"].items() if w > 0))
+        names, weights = zip(*((k, w) for k, w in self.cfg["mix"].items() if w > 0), strict=False)
         k = self.n
         while True:
             if self.cfg["order"] == "cycle":
@@ -441,8 +492,9 @@ class Session:
     async def open_fresh(self, key: str) -> None:
         await self.connection_changes()  # the page about to go away may have lost its connection
         await self.page.goto(f"{self.url}/{key}", timeout=self.cfg["ui_timeout"] * 1000)
-        await self.page.wait_for_function(PAGE_DONE, arg=[key, TITLE[key]], polling=100,
-                                          timeout=self.cfg["ui_timeout"] * 1000)
+        await self.page.wait_for_function(
+            PAGE_DONE, arg=[key, TITLE[key]], polling=100, timeout=self.cfg["ui_timeout"] * 1000
+        )
         await self.page.evaluate(CONN_JS)
         self.chat_turns = self.support_turns = 0
 
@@ -454,10 +506,14 @@ class Session:
         if self.current() == key:
             return
         t0 = time.perf_counter()
-        await self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile(re.escape(NAV[key]) + "$")).click(
-            timeout=self.cfg["ui_timeout"] * 1000)
-        await self.page.wait_for_function(PAGE_DONE, arg=[key, TITLE[key]], polling=100,
-                                          timeout=self.cfg["ui_timeout"] * 1000)
+        await (
+            self.page.get_by_test_id("stSidebarNav")
+            .get_by_role("link", name=re.compile(re.escape(NAV[key]) + "$"))
+            .click(timeout=self.cfg["ui_timeout"] * 1000)
+        )
+        await self.page.wait_for_function(
+            PAGE_DONE, arg=[key, TITLE[key]], polling=100, timeout=self.cfg["ui_timeout"] * 1000
+        )
         self.record(self.n, "open_page", t0, time.perf_counter(), {"page": key})
 
     async def messages(self) -> int:
@@ -492,8 +548,11 @@ class Session:
         await self.open_page("chat")
         if self.chat_turns >= CHAT_TURNS:
             await self.page.get_by_test_id("stSidebar").get_by_role("button", name="New chat").click()
-            await self.page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0 && {IDLE}",
-                                              polling=100, timeout=self.cfg["ui_timeout"] * 1000)
+            await self.page.wait_for_function(
+                f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0 && {IDLE}",
+                polling=100,
+                timeout=self.cfg["ui_timeout"] * 1000,
+            )
             self.chat_turns = 0
         box = self.page.get_by_test_id("stChatInputTextArea")
         t0, t1, extra = await self.ask(box, self.rng.choice(CHAT_MESSAGES), CHAT_DONE, self.cfg["gen_timeout"])
@@ -508,8 +567,11 @@ class Session:
         await self.open_page("support")
         if self.support_turns >= SUPPORT_TURNS:
             await self.page.get_by_role("button", name="New conversation").click()
-            await self.page.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0 && {IDLE}",
-                                              polling=100, timeout=self.cfg["ui_timeout"] * 1000)
+            await self.page.wait_for_function(
+                f"() => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length === 0 && {IDLE}",
+                polling=100,
+                timeout=self.cfg["ui_timeout"] * 1000,
+            )
             self.support_turns = 0
         questions = FAQ_QUESTIONS if action == "support_faq" else MODEL_QUESTIONS
         timeout = self.cfg["ui_timeout"] if action == "support_faq" else self.cfg["gen_timeout"]
@@ -531,10 +593,13 @@ class Session:
         chart = self.page.locator(".st-key-chart-cash")
         await self.page.wait_for_function(
             "() => /break-even, month/.test(document.querySelector('.st-key-chart-cash')?.innerText || '')",
-            polling=100, timeout=self.cfg["ui_timeout"] * 1000)
+            polling=100,
+            timeout=self.cfg["ui_timeout"] * 1000,
+        )
         old = await chart.inner_text()
         box = self.page.get_by_role("tabpanel", name="Business model").get_by_role(
-            "spinbutton", name="Price per seat per month ($)")
+            "spinbutton", name="Price per seat per month ($)"
+        )
         current = float(await box.input_value() or 0)
         price = self.rng.choice([p for p in PRICES if p != current])
         await self.probe(None)
@@ -548,15 +613,18 @@ class Session:
         shown = re.search(r"break-even, month (\d+)", await chart.inner_text())
         want = self.expected_month.get(price)
         if want is not None and (not shown or int(shown.group(1)) != want):
-            raise ActionFailed(f"calc: price {price} should break even in month {want}, the chart says "
-                               f"{shown.group(0) if shown else 'nothing'}")
+            raise ActionFailed(
+                f"calc: price {price} should break even in month {want}, the chart says "
+                f"{shown.group(0) if shown else 'nothing'}"
+            )
         self.record(self.n, "calc", t0, t1, {"price": price, "month": int(shown.group(1)) if shown else None})
 
     async def connection_changes(self) -> list:
         """Websocket state changes since the last call (lost connections, reconnects)."""
         try:
             changes = await self.page.evaluate(
-                "() => { const c = window.__conn || []; const n = window.__connRead || 0; window.__connRead = c.length; return c.slice(n); }")
+                "() => { const c = window.__conn || []; const n = window.__connRead || 0; window.__connRead = c.length; return c.slice(n); }"
+            )
         except Exception:
             return []
         self.conn_changes.extend(changes or [])
@@ -567,16 +635,27 @@ class Session:
         try:
             state = await self.page.evaluate(STATE_JS)
             texts = await self.page.evaluate(
-                "() => [...document.querySelectorAll('[data-testid=\"stChatMessage\"]')].map(e => e.innerText.slice(0, 200))")
+                "() => [...document.querySelectorAll('[data-testid=\"stChatMessage\"]')].map(e => e.innerText.slice(0, 200))"
+            )
             spinners = await self.page.evaluate(
-                "() => [...document.querySelectorAll('[data-testid=\"stSpinner\"]')].map(e => e.innerText.slice(0, 120))")
+                "() => [...document.querySelectorAll('[data-testid=\"stSpinner\"]')].map(e => e.innerText.slice(0, 120))"
+            )
             if self.cfg.get("shots"):
-                await self.page.screenshot(path=str(Path(self.cfg["shots"]) / f"failed-{self.n}-{action}-{int(time.time())}.png"))
+                await self.page.screenshot(
+                    path=str(Path(self.cfg["shots"]) / f"failed-{self.n}-{action}-{int(time.time())}.png")
+                )
             await self.connection_changes()
-            return {"url": self.page.url, "script": state[0], "connection": state[1], "messages": len(texts),
-                    "last_messages": texts[-2:], "spinners": spinners,
-                    "connection_changes": [f"{time.strftime('%H:%M:%S', time.localtime(t / 1000))} {c}"
-                                           for t, c in self.conn_changes[-6:]]}
+            return {
+                "url": self.page.url,
+                "script": state[0],
+                "connection": state[1],
+                "messages": len(texts),
+                "last_messages": texts[-2:],
+                "spinners": spinners,
+                "connection_changes": [
+                    f"{time.strftime('%H:%M:%S', time.localtime(t / 1000))} {c}" for t, c in self.conn_changes[-6:]
+                ],
+            }
         except Exception as exc:
             return {"snapshot_failed": str(exc).splitlines()[0][:200]}
 
@@ -601,9 +680,16 @@ class Session:
                     await self.support(action)
             except Exception as exc:  # timeouts, wrong results, errors on the page
                 message = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
-                errors.append({"session": self.n, "action": action, "at_s": round(t0 - self.cfg["t_start"], 1),
-                               "after_s": round(time.perf_counter() - t0, 1), "error": message,
-                               "page": await self.snapshot(action)})
+                errors.append(
+                    {
+                        "session": self.n,
+                        "action": action,
+                        "at_s": round(t0 - self.cfg["t_start"], 1),
+                        "after_s": round(time.perf_counter() - t0, 1),
+                        "error": message,
+                        "page": await self.snapshot(action),
+                    }
+                )
                 try:  # start that page afresh
                     await self.open_fresh(PAGE_OF[action])
                 except Exception as again:
@@ -619,24 +705,35 @@ class Session:
 
 
 async def drive(url: str, cfg: dict, progress=print) -> dict:
+    import dataclasses
+
     from playwright.async_api import async_playwright
 
     from core import economics as eco
-    import dataclasses
 
     base = eco.Scenario()
     expected = {}
     for price in PRICES:  # what the chart must say after each price change
-        s = dataclasses.replace(base, subscription=dataclasses.replace(base.subscription, price_per_seat_month=float(price)))
+        s = dataclasses.replace(
+            base, subscription=dataclasses.replace(base.subscription, price_per_seat_month=float(price))
+        )
         expected[price] = eco.break_even_month(eco.monthly_pnl(s))
 
     records: list[dict] = []
     errors: list[dict] = []
 
     def record(session, action, t0, t1, extra):
-        records.append({"session": session, "action": action, "t0": t0, "t1": t1,
-                        "at_s": round(t0 - cfg["t_start"], 2) if cfg.get("t_start") else None,
-                        "latency_s": t1 - t0, **extra})
+        records.append(
+            {
+                "session": session,
+                "action": action,
+                "t0": t0,
+                "t1": t1,
+                "at_s": round(t0 - cfg["t_start"], 2) if cfg.get("t_start") else None,
+                "latency_s": t1 - t0,
+                **extra,
+            }
+        )
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -699,23 +796,34 @@ async def drive(url: str, cfg: dict, progress=print) -> dict:
             async def report():
                 while True:
                     await asyncio.sleep(15)
-                    progress(f"{time.perf_counter() - cfg['t_start']:.0f} s: {len(records)} actions, {len(errors)} errors")
+                    progress(
+                        f"{time.perf_counter() - cfg['t_start']:.0f} s: {len(records)} actions, {len(errors)} errors"
+                    )
 
             reporter = asyncio.create_task(report())
             hard_limit = cfg["seconds"] + cfg["gen_timeout"] + 2 * cfg["ui_timeout"] + 30
             try:
                 await asyncio.wait_for(asyncio.gather(*(one(s) for s in sessions)), hard_limit)
-            except asyncio.TimeoutError:
-                errors.append({"session": None, "action": "run", "error": f"sessions still running after {hard_limit} s"})
+            except TimeoutError:
+                errors.append(
+                    {"session": None, "action": "run", "error": f"sessions still running after {hard_limit} s"}
+                )
             finally:
                 reporter.cancel()
             t_end = time.perf_counter()
         finally:
             await browser.close()
     drops = sum(1 for s in sessions for _, state in s.conn_changes if state != "CONNECTED")
-    return {"records": records, "errors": errors, "warmup_s": warmup_s, "connect": connect, "t_start": cfg["t_start"],
-            "connection_drops": drops,
-            "t_end": t_end, "deadline": deadline}
+    return {
+        "records": records,
+        "errors": errors,
+        "warmup_s": warmup_s,
+        "connect": connect,
+        "t_start": cfg["t_start"],
+        "connection_drops": drops,
+        "t_end": t_end,
+        "deadline": deadline,
+    }
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -738,8 +846,13 @@ def action_figures(records: list[dict], errors: list[dict]) -> dict:
     for name in names:
         rs = [r for r in records if r["action"] == name]
         lat = [r["latency_s"] for r in rs]
-        fig = {"count": len(rs), "errors": sum(1 for e in errors if e["action"] == name),
-               "p50_s": r3(pct(lat, 0.5)), "p95_s": r3(pct(lat, 0.95)), "max_s": r3(max(lat, default=None))}
+        fig = {
+            "count": len(rs),
+            "errors": sum(1 for e in errors if e["action"] == name),
+            "p50_s": r3(pct(lat, 0.5)),
+            "p95_s": r3(pct(lat, 0.95)),
+            "max_s": r3(max(lat, default=None)),
+        }
         first = [r["first_s"] for r in rs if r.get("first_s") is not None]
         if name in GENERATING and first:
             fig["first_text_p50_s"], fig["first_text_p95_s"] = r3(pct(first, 0.5)), r3(pct(first, 0.95))
@@ -762,14 +875,16 @@ def fairness(gens: list[dict], records: list[dict], eps: float = 2.0) -> dict:
     gens = [g for g in gens if g["kind"] != "warmup"]
     served = sorted((g for g in gens if g["started"] is not None), key=lambda g: g["started"])
     tickets = [g["ticket"] for g in served]
-    overtaken = sum(1 for i, g in enumerate(served) if any(h["ticket"] < g["ticket"] for h in served[i + 1:]))
+    overtaken = sum(1 for i, g in enumerate(served) if any(h["ticket"] < g["ticket"] for h in served[i + 1 :]))
     waits, excess, ratio = [], [], []
     services = [g["done"] - g["started"] for g in served]
     max_service = max(services, default=0.0)
     for g in served:
         wait = g["started"] - g["created"]
         ahead = [h for h in gens if h["ticket"] < g["ticket"] and h["done"] > g["created"]]
-        work = sum(h["done"] - max(h["started"] if h["started"] is not None else h["done"], g["created"]) for h in ahead)
+        work = sum(
+            h["done"] - max(h["started"] if h["started"] is not None else h["done"], g["created"]) for h in ahead
+        )
         waits.append(wait)
         excess.append(wait - work)
         ratio.append(wait / ((len(ahead) + 1) * max_service) if max_service > 0 else 0.0)
@@ -777,15 +892,24 @@ def fairness(gens: list[dict], records: list[dict], eps: float = 2.0) -> dict:
     span = (max(g["done"] for g in gens) - min(g["created"] for g in gens)) if gens else 0.0
     client = [r for r in records if r["action"] in GENERATING and r.get("first_s") is not None]
     client_overtakes = sum(
-        1 for a in client for b in client
-        if a["t0"] + eps < b["t0"] and b["t0"] + b["first_s"] < a["t0"] + a["first_s"] - eps)
+        1
+        for a in client
+        for b in client
+        if a["t0"] + eps < b["t0"] and b["t0"] + b["first_s"] < a["t0"] + a["first_s"] - eps
+    )
     return {
-        "requests": len(gens), "by_kind": {k: sum(1 for g in gens if g["kind"] == k) for k in sorted({g["kind"] for g in gens})},
-        "served_in_arrival_order": tickets == sorted(tickets), "overtaken": overtaken,
-        "stopped": sum(1 for g in gens if g["stopped"]), "failed": [g["error"] for g in gens if g["error"]],
+        "requests": len(gens),
+        "by_kind": {k: sum(1 for g in gens if g["kind"] == k) for k in sorted({g["kind"] for g in gens})},
+        "served_in_arrival_order": tickets == sorted(tickets),
+        "overtaken": overtaken,
+        "stopped": sum(1 for g in gens if g["stopped"]),
+        "failed": [g["error"] for g in gens if g["error"]],
         "max_ahead_at_arrival": max((g["ahead"] for g in gens), default=0),
-        "wait_p50_s": r3(pct(waits, 0.5)), "wait_p95_s": r3(pct(waits, 0.95)), "wait_max_s": r3(max(waits, default=None)),
-        "service_p50_s": r3(pct(services, 0.5)), "service_max_s": r3(max_service),
+        "wait_p50_s": r3(pct(waits, 0.5)),
+        "wait_p95_s": r3(pct(waits, 0.95)),
+        "wait_max_s": r3(max(waits, default=None)),
+        "service_p50_s": r3(pct(services, 0.5)),
+        "service_max_s": r3(max_service),
         # FIFO: a request waits for exactly the work ahead of it; the rest is hand-over overhead.
         "wait_minus_work_ahead_max_s": r3(max(excess, default=None)),
         # no starvation: wait <= (requests ahead + 1) x the longest request
@@ -811,10 +935,15 @@ def memory_figures(samples: list[tuple], t_start: float, t_end: float) -> dict:
     slope = 0.0
     if len(half) > 2 and max(ts) > min(ts):
         mt, mr = statistics.fmean(ts), statistics.fmean(p[1] for p in half)
-        slope = sum((t - mt) * (p[1] - mr) for t, p in zip(ts, half)) / sum((t - mt) ** 2 for t in ts)
-    return {"samples": len(run), "start_mb": round(rss[0]), "end_mb": round(rss[-1]), "max_mb": round(max(rss)),
-            "second_half_growth_pct": round(100 * (end - mid) / mid, 2),
-            "second_half_slope_mb_per_min": round(slope * 60, 2)}
+        slope = sum((t - mt) * (p[1] - mr) for t, p in zip(ts, half, strict=False)) / sum((t - mt) ** 2 for t in ts)
+    return {
+        "samples": len(run),
+        "start_mb": round(rss[0]),
+        "end_mb": round(rss[-1]),
+        "max_mb": round(max(rss)),
+        "second_half_growth_pct": round(100 * (end - mid) / mid, 2),
+        "second_half_slope_mb_per_min": round(slope * 60, 2),
+    }
 
 
 def cpu_figures(samples: list[tuple], t_start: float, t_end: float) -> dict:
@@ -823,8 +952,13 @@ def cpu_figures(samples: list[tuple], t_start: float, t_end: float) -> dict:
     if not run:
         return {}
     server, browser, machine = (statistics.fmean(x[i] for x in run) for i in (2, 3, 4))
-    return {"server_pct": round(server), "browser_pct": round(browser), "machine_pct": round(machine),
-            "others_pct": round(max(0.0, machine - server - browser)), "cores": os.cpu_count()}
+    return {
+        "server_pct": round(server),
+        "browser_pct": round(browser),
+        "machine_pct": round(machine),
+        "others_pct": round(max(0.0, machine - server - browser)),
+        "cores": os.cpu_count(),
+    }
 
 
 def server_errors(log: str) -> list[str]:
@@ -832,15 +966,41 @@ def server_errors(log: str) -> list[str]:
     found = []
     for i, line in enumerate(lines):
         if line.startswith("Traceback") or re.match(r"^\S*(Error|Exception)\b.*:", line):
-            found.append(" / ".join(lines[i:i + 1] + [l.strip() for l in lines[i + 1:i + 40] if l and not l.startswith(" ")][:2])[:500])
+            found.append(
+                " / ".join(
+                    lines[i : i + 1]
+                    + [line.strip() for line in lines[i + 1 : i + 40] if line and not line.startswith(" ")][:2]
+                )[:500]
+            )
     return found
 
 
 # -- running it -------------------------------------------------------------------------------
-def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default", adapter: str = "auto",
-             threads: int = 1, parallel: int = 2, engine: str = "auto", max_new_tokens: int = 64, kb_dir: Path | None = None, mix: dict | None = None,
-             think: float = 1.0, ramp: float = 4.0, seed: int = 1, order: str = "random", warmup: bool = True, token_delay: float = 0.0, ui_timeout: float = 60, gen_timeout: float = 600,
-             warmup_timeout: float = 300, port: int | None = None, progress=None, keep: bool = False) -> dict:
+def run_load(
+    *,
+    sessions: int = 16,
+    seconds: float = 120,
+    model: str = "default",
+    adapter: str = "auto",
+    threads: int = 1,
+    parallel: int = 2,
+    engine: str = "auto",
+    max_new_tokens: int = 64,
+    kb_dir: Path | None = None,
+    mix: dict | None = None,
+    think: float = 1.0,
+    ramp: float = 4.0,
+    seed: int = 1,
+    order: str = "random",
+    warmup: bool = True,
+    token_delay: float = 0.0,
+    ui_timeout: float = 60,
+    gen_timeout: float = 600,
+    warmup_timeout: float = 300,
+    port: int | None = None,
+    progress=None,
+    keep: bool = False,
+) -> dict:
     progress = progress or (lambda msg: print(msg, file=sys.stderr, flush=True))
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="load-"))
@@ -848,14 +1008,36 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
     data.mkdir()
     if kb_dir is not None:
         shutil.copytree(kb_dir, data / "kb")
-    env = {"APP_DATA_DIR": str(data), "APP_MODEL": model, "APP_ADAPTER": adapter, "APP_THREADS": str(threads),
-           "APP_PARALLEL": str(parallel), "APP_ENGINE": engine,
-           "APP_MAX_NEW_TOKENS": str(max_new_tokens), "APP_AUTH": "off", "APP_SAMPLE_KB": "on" if kb_dir is None else "off",
-           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "LOAD_TOKEN_DELAY": str(token_delay)}
+    env = {
+        "APP_DATA_DIR": str(data),
+        "APP_MODEL": model,
+        "APP_ADAPTER": adapter,
+        "APP_THREADS": str(threads),
+        "APP_PARALLEL": str(parallel),
+        "APP_ENGINE": engine,
+        "APP_MAX_NEW_TOKENS": str(max_new_tokens),
+        "APP_AUTH": "off",
+        "APP_SAMPLE_KB": "on" if kb_dir is None else "off",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "LOAD_TOKEN_DELAY": str(token_delay),
+    }
     if model == "default":
         env["APP_MODELS_DIR"] = str(ROOT / "data" / "runtime" / "models")
-    cfg = {"sessions": sessions, "seconds": seconds, "mix": mix or DEFAULT_MIX, "think": think, "ramp": ramp, "order": order, "warmup": warmup, "shots": str(work) if keep else None,
-           "seed": seed, "ui_timeout": ui_timeout, "gen_timeout": gen_timeout, "warmup_timeout": warmup_timeout}
+    cfg = {
+        "sessions": sessions,
+        "seconds": seconds,
+        "mix": mix or DEFAULT_MIX,
+        "think": think,
+        "ramp": ramp,
+        "order": order,
+        "warmup": warmup,
+        "shots": str(work) if keep else None,
+        "seed": seed,
+        "ui_timeout": ui_timeout,
+        "gen_timeout": gen_timeout,
+        "warmup_timeout": warmup_timeout,
+    }
     server = Server(env, work, port)
     sampler = None
     try:
@@ -879,31 +1061,58 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
     errors = result["errors"] + [{"session": None, "action": "server", "error": e} for e in server_errors(log)]
     load_after = os.getloadavg()
     out = {
-        "config": {"sessions": sessions, "seconds": seconds, "model": model, "adapter": adapter, "engine": engine,
-                   "threads": threads, "parallel": parallel,
-                   "max_new_tokens_chat": max_new_tokens, "max_new_tokens_support": 300, "mix": cfg["mix"],
-                   "think_s": think, "ramp_s": ramp, "order": order, "seed": seed, "cpus": os.cpu_count(),
-                   **({"token_delay_s": token_delay} if token_delay else {}),
-                   "knowledge_base": str(kb_dir) if kb_dir else "sample, loaded at start"},
-        "run": {"server_start_s": round(server_start_s, 1), "warmup_s": round(result["warmup_s"], 1), "warmup_tabs": warmup,
-                "sessions_open": len(result["connect"]),
-                "open_tab_p50_s": r3(pct(result["connect"], 0.5)), "open_tab_max_s": r3(max(result["connect"], default=None)),
-                "load_s": round(result["deadline"] - result["t_start"], 1),
-                "drain_s": round(result["t_end"] - result["deadline"], 1),
-                "actions": len(result["records"]),
-                "websocket_drops": result["connection_drops"],
-                "actions_per_session": [sum(1 for r in result["records"] if r["session"] == n and r["action"] != "open_page")
-                                        for n in range(sessions)],
-                "load_average_before": [round(x, 2) for x in load_before],
-                "load_average_after": [round(x, 2) for x in load_after]},
+        "config": {
+            "sessions": sessions,
+            "seconds": seconds,
+            "model": model,
+            "adapter": adapter,
+            "engine": engine,
+            "threads": threads,
+            "parallel": parallel,
+            "max_new_tokens_chat": max_new_tokens,
+            "max_new_tokens_support": 300,
+            "mix": cfg["mix"],
+            "think_s": think,
+            "ramp_s": ramp,
+            "order": order,
+            "seed": seed,
+            "cpus": os.cpu_count(),
+            **({"token_delay_s": token_delay} if token_delay else {}),
+            "knowledge_base": str(kb_dir) if kb_dir else "sample, loaded at start",
+        },
+        "run": {
+            "server_start_s": round(server_start_s, 1),
+            "warmup_s": round(result["warmup_s"], 1),
+            "warmup_tabs": warmup,
+            "sessions_open": len(result["connect"]),
+            "open_tab_p50_s": r3(pct(result["connect"], 0.5)),
+            "open_tab_max_s": r3(max(result["connect"], default=None)),
+            "load_s": round(result["deadline"] - result["t_start"], 1),
+            "drain_s": round(result["t_end"] - result["deadline"], 1),
+            "actions": len(result["records"]),
+            "websocket_drops": result["connection_drops"],
+            "actions_per_session": [
+                sum(1 for r in result["records"] if r["session"] == n and r["action"] != "open_page")
+                for n in range(sessions)
+            ],
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+        },
         "actions": action_figures(result["records"], errors),
         "errors": {"count": len(errors), "messages": errors[:30]},
-        "server_script_runs": {page: {"count": len(ss), "p50_s": r3(pct(ss, 0.5)), "p95_s": r3(pct(ss, 0.95)),
-                                      "max_s": r3(max(ss))}
-                               for page in sorted({r["script_run"] for r in runs})
-                               for ss in [[r["s"] for r in runs if r["script_run"] == page]]}
-                              | {"kb_search": {"count": len(searches), "p50_s": r3(pct(searches, 0.5)),
-                                               "p95_s": r3(pct(searches, 0.95)), "max_s": r3(max(searches, default=None))}},
+        "server_script_runs": {
+            page: {"count": len(ss), "p50_s": r3(pct(ss, 0.5)), "p95_s": r3(pct(ss, 0.95)), "max_s": r3(max(ss))}
+            for page in sorted({r["script_run"] for r in runs})
+            for ss in [[r["s"] for r in runs if r["script_run"] == page]]
+        }
+        | {
+            "kb_search": {
+                "count": len(searches),
+                "p50_s": r3(pct(searches, 0.5)),
+                "p95_s": r3(pct(searches, 0.95)),
+                "max_s": r3(max(searches, default=None)),
+            }
+        },
         "fairness": fairness(gens, result["records"]),
         "memory": memory_figures(sampler.samples if sampler else [], result["t_start"], result["t_end"])
         | {"engine_max_mb": round(sampler.engine_max_mb) if sampler else None},
@@ -912,9 +1121,14 @@ def run_load(*, sessions: int = 16, seconds: float = 120, model: str = "default"
     if keep:
         out["run"]["workdir"] = str(work)
         (work / "records.json").write_text(json.dumps(result["records"], indent=1))
-        (work / "samples.json").write_text(json.dumps(  # seconds from the start of the load, RSS MB, CPU %
-            [[round(t - result["t_start"], 1), round(rss), round(c1), round(c2), round(c3)]
-             for t, rss, c1, c2, c3 in (sampler.samples if sampler else [])]))
+        (work / "samples.json").write_text(
+            json.dumps(  # seconds from the start of the load, RSS MB, CPU %
+                [
+                    [round(t - result["t_start"], 1), round(rss), round(c1), round(c2), round(c3)]
+                    for t, rss, c1, c2, c3 in (sampler.samples if sampler else [])
+                ]
+            )
+        )
     else:
         shutil.rmtree(work, ignore_errors=True)
     return out
@@ -927,27 +1141,57 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=120, help="new actions start until then")
-    ap.add_argument("--model", default=os.environ.get("APP_MODEL", "default"),
-                    help="'default' (the packaged model) or a model folder, e.g. a tiny one for a quick run")
+    ap.add_argument(
+        "--model",
+        default=os.environ.get("APP_MODEL", "default"),
+        help="'default' (the packaged model) or a model folder, e.g. a tiny one for a quick run",
+    )
     ap.add_argument("--adapter", default="auto", help="APP_ADAPTER for the app (auto, none, or a folder)")
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("APP_THREADS", "1")),
-                    help="model threads (1: the browsers share the CPU)")
-    ap.add_argument("--parallel", type=int, default=int(os.environ.get("APP_PARALLEL", "2")),
-                    help="requests the llama.cpp engine generates at once (APP_PARALLEL)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("APP_THREADS", "1")),
+        help="model threads (1: the browsers share the CPU)",
+    )
+    ap.add_argument(
+        "--parallel",
+        type=int,
+        default=int(os.environ.get("APP_PARALLEL", "2")),
+        help="requests the llama.cpp engine generates at once (APP_PARALLEL)",
+    )
     ap.add_argument("--engine", default=os.environ.get("APP_ENGINE", "auto"), help="APP_ENGINE for the app")
     ap.add_argument("--max-new-tokens", type=int, default=64, help="chat answer limit (APP_MAX_NEW_TOKENS)")
-    ap.add_argument("--kb", type=Path, default=ROOT / "data" / "runtime" / "kb",
-                    help="knowledge base folder to copy (default: the app's); missing: load the sample")
-    ap.add_argument("--mix", default=",".join(f"{k}={v}" for k, v in DEFAULT_MIX.items()),
-                    help="action weights, e.g. chat=0.25,support_faq=0.3,support_model=0.15,calc=0.3")
+    ap.add_argument(
+        "--kb",
+        type=Path,
+        default=ROOT / "data" / "runtime" / "kb",
+        help="knowledge base folder to copy (default: the app's); missing: load the sample",
+    )
+    ap.add_argument(
+        "--mix",
+        default=",".join(f"{k}={v}" for k, v in DEFAULT_MIX.items()),
+        help="action weights, e.g. chat=0.25,support_faq=0.3,support_model=0.15,calc=0.3",
+    )
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between a session's actions (s)")
     ap.add_argument("--ramp", type=float, default=4.0, help="sessions start spread over this many seconds")
-    ap.add_argument("--order", choices=("random", "cycle"), default="random",
-                    help="random: weighted by --mix; cycle: each session goes round the actions in turn")
-    ap.add_argument("--no-warmup", dest="warmup", action="store_false",
-                    help="no warm-up tabs: the sessions' first actions pay for loading the models")
-    ap.add_argument("--token-delay", type=float, default=0.0,
-                    help="diagnosis: seconds added per generated token (long queues with a tiny model)")
+    ap.add_argument(
+        "--order",
+        choices=("random", "cycle"),
+        default="random",
+        help="random: weighted by --mix; cycle: each session goes round the actions in turn",
+    )
+    ap.add_argument(
+        "--no-warmup",
+        dest="warmup",
+        action="store_false",
+        help="no warm-up tabs: the sessions' first actions pay for loading the models",
+    )
+    ap.add_argument(
+        "--token-delay",
+        type=float,
+        default=0.0,
+        help="diagnosis: seconds added per generated token (long queues with a tiny model)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--ui-timeout", type=float, default=60, help="limit for an action without the model (s)")
     ap.add_argument("--gen-timeout", type=float, default=600, help="limit for an action that waits for the model (s)")
@@ -963,12 +1207,28 @@ def main(argv=None) -> int:
     unknown = set(mix) - set(DEFAULT_MIX)
     if unknown:
         ap.error(f"unknown actions in --mix: {', '.join(sorted(unknown))}")
-    out = run_load(sessions=args.sessions, seconds=args.seconds, model=args.model, adapter=args.adapter,
-                   threads=args.threads, parallel=args.parallel, engine=args.engine,
-                   max_new_tokens=args.max_new_tokens,
-                   kb_dir=args.kb if args.kb.is_dir() else None, mix=mix, think=args.think, ramp=args.ramp,
-                   seed=args.seed, order=args.order, warmup=args.warmup, token_delay=args.token_delay, ui_timeout=args.ui_timeout, gen_timeout=args.gen_timeout, port=args.port,
-                   keep=args.keep)
+    out = run_load(
+        sessions=args.sessions,
+        seconds=args.seconds,
+        model=args.model,
+        adapter=args.adapter,
+        threads=args.threads,
+        parallel=args.parallel,
+        engine=args.engine,
+        max_new_tokens=args.max_new_tokens,
+        kb_dir=args.kb if args.kb.is_dir() else None,
+        mix=mix,
+        think=args.think,
+        ramp=args.ramp,
+        seed=args.seed,
+        order=args.order,
+        warmup=args.warmup,
+        token_delay=args.token_delay,
+        ui_timeout=args.ui_timeout,
+        gen_timeout=args.gen_timeout,
+        port=args.port,
+        keep=args.keep,
+    )
     text = json.dumps(out, indent=2, ensure_ascii=False)
     print(text)
     if args.out:

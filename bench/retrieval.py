@@ -14,11 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.kb_eval import evaluate  # noqa: E402
+from core.kb.evaluate import evaluate  # noqa: E402
 
 SETS = {
-    "stackfaq_en": (ROOT.parent / "shared" / "data" / "stackfaq" / "faq.csv",
-                    ROOT.parent / "shared" / "data" / "stackfaq" / "queries_dev.csv"),
+    "stackfaq_en": (
+        ROOT.parent / "shared" / "data" / "stackfaq" / "faq.csv",
+        ROOT.parent / "shared" / "data" / "stackfaq" / "queries_dev.csv",
+    ),
     "sample_zh": (ROOT / "data" / "kb" / "sample" / "faq.csv", ROOT / "data" / "kb" / "eval" / "zh_queries.csv"),
     "sample_en": (ROOT / "data" / "kb" / "sample" / "faq.csv", ROOT / "data" / "kb" / "eval" / "en_queries.csv"),
 }

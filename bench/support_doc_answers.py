@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import PROJECT_ROOT, load_settings  # noqa: E402
-from core.kb import KnowledgeBase, load_sample  # noqa: E402
+from core.kb.store import KnowledgeBase, load_sample  # noqa: E402
 from core.llm import load_llm  # noqa: E402
-from core.support import answer  # noqa: E402
+from core.support.policy import answer  # noqa: E402
 
 QUESTIONS = PROJECT_ROOT / "data" / "kb" / "eval" / "doc_questions.csv"
 
@@ -36,10 +36,20 @@ def run(llm, kb, settings, rows) -> list[dict]:
         result.finish(text)
         # Numbers may be written with or without thousands separators.
         right = result.tier == 2 and row["expected"].replace(",", "") in result.text.replace(",", "")
-        out.append({"question": row["question"], "language": row["language"], "tier": result.tier,
-                    "right": right, "answer": result.text, "seconds": round(result.latency_ms / 1000, 1)})
-        print(f"{'ok ' if right else 'BAD'} tier {result.tier} {result.latency_ms / 1000:5.1f}s {row['question']}",
-              file=sys.stderr)
+        out.append(
+            {
+                "question": row["question"],
+                "language": row["language"],
+                "tier": result.tier,
+                "right": right,
+                "answer": result.text,
+                "seconds": round(result.latency_ms / 1000, 1),
+            }
+        )
+        print(
+            f"{'ok ' if right else 'BAD'} tier {result.tier} {result.latency_ms / 1000:5.1f}s {row['question']}",
+            file=sys.stderr,
+        )
     return out
 
 

@@ -5,8 +5,8 @@
 
 For every labelled question (data/kb/eval: en_queries, zh_queries, offtopic, doc_questions; the
 StackFAQ dev queries, a seeded sample of --stackfaq of them) it retrieves the candidates exactly
-as the answer policy does and has the model judge the first four (core.support_relevance), then
-replays core.support_relevance.decide over a grid of thresholds. Per language it reports:
+as the answer policy does and has the model judge the first four (core.support.relevance), then
+replays core.support.relevance.decide over a grid of thresholds. Per language it reports:
 - tier 1: coverage (share of answerable questions given a curated answer) and precision (share
   of those from the right entry), for the fast path (no judgement) and for judged answers;
 - tier 2: how often the right passage is among the sources of a written answer;
@@ -34,10 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import load_settings  # noqa: E402
-from core.ingest import ParsedSource, detect_language, parse_faq_table  # noqa: E402
-from core.kb import Hit, KnowledgeBase, load_sample  # noqa: E402
-from core.support import as_data, is_traditional, twin_ids  # noqa: E402
-from core.support_relevance import JUDGED, THRESHOLDS, Thresholds, decide, judge  # noqa: E402
+from core.kb.ingest import ParsedSource, parse_faq_table  # noqa: E402
+from core.kb.store import Hit, KnowledgeBase, load_sample  # noqa: E402
+from core.support.policy import as_data, twin_ids  # noqa: E402
+from core.support.relevance import JUDGED, THRESHOLDS, Thresholds, decide, judge  # noqa: E402
+from core.text.language import is_traditional, question_language  # noqa: E402
 
 EVAL = ROOT / "data" / "kb" / "eval"
 STACKFAQ = ROOT.parent / "shared" / "data" / "stackfaq"
@@ -48,7 +49,7 @@ def rows(path: Path) -> list[dict]:
 
 
 def language(question: str) -> str:
-    if detect_language(question) != "zh":
+    if question_language(question) != "zh":
         return "en"
     return "zh-Hant" if is_traditional(question) else "zh-Hans"
 
@@ -78,18 +79,38 @@ def collect(llm, stackfaq: int, seed: int, progress) -> list[dict]:
             hits = as_data(kbs[kb_name].search(question, k=8))
             start = time.perf_counter()
             scores = judge(llm, question, hits[:JUDGED]) if hits else []
-            out.append({"set": kb_name, "question": question, "language": language(question), "kind": kind,
-                        "gold": gold, "judge_ms": round((time.perf_counter() - start) * 1000, 1),
-                        "hits": [{"id": h.id, "kind": h.kind, "faq_id": h.faq_id, "source": h.source,
-                                  "confidence": h.confidence, "score": h.score, "text": h.text[:120],
-                                  "judged": scores[j] if j < len(scores) else None} for j, h in enumerate(hits)]})
+            out.append(
+                {
+                    "set": kb_name,
+                    "question": question,
+                    "language": language(question),
+                    "kind": kind,
+                    "gold": gold,
+                    "judge_ms": round((time.perf_counter() - start) * 1000, 1),
+                    "hits": [
+                        {
+                            "id": h.id,
+                            "kind": h.kind,
+                            "faq_id": h.faq_id,
+                            "source": h.source,
+                            "confidence": h.confidence,
+                            "score": h.score,
+                            "text": h.text[:120],
+                            "judged": scores[j] if j < len(scores) else None,
+                        }
+                        for j, h in enumerate(hits)
+                    ],
+                }
+            )
             progress(i + 1, len(sets))
     return out
 
 
 def as_hits(record: dict) -> tuple[list[Hit], list]:
-    hits = [Hit(h["id"], h["text"], h["score"], h["confidence"], h["source"], h["kind"], "", "", h["faq_id"])
-            for h in record["hits"]]
+    hits = [
+        Hit(h["id"], h["text"], h["score"], h["confidence"], h["source"], h["kind"], "", "", h["faq_id"])
+        for h in record["hits"]
+    ]
     return hits, [h["judged"] for h in record["hits"][:JUDGED]]
 
 
@@ -128,15 +149,22 @@ def summary(records: list[dict], thresholds: dict[str, Thresholds]) -> dict:
 
         n = len(answerable)
         out["/".join(group)] = {
-            "n": n, "right": round(outcomes.count("right") / n, 3) if n else None,
+            "n": n,
+            "right": round(outcomes.count("right") / n, 3) if n else None,
             "wrong": round(outcomes.count("wrong") / n, 3) if n else None,
             "handed": round(outcomes.count("handed") / n, 3) if n else None,
             "tier1_fast_coverage": round(len(fast) / len(tier1), 3) if tier1 else None,
             "tier1_fast_precision": precision(fast),
             "tier1_judged_coverage": round(len(judged1) / len(tier1), 3) if tier1 else None,
             "tier1_judged_precision": precision(judged1),
-            **({"offtopic": len(off), "offtopic_handed": round(sum(outcome(r, t) == "right" for r in off) / len(off), 3)}
-               if off else {}),
+            **(
+                {
+                    "offtopic": len(off),
+                    "offtopic_handed": round(sum(outcome(r, t) == "right" for r in off) / len(off), 3),
+                }
+                if off
+                else {}
+            ),
         }
     return out
 
@@ -147,8 +175,9 @@ def search_grid(records: list[dict], lang: str) -> tuple[Thresholds, dict]:
     answerable = [r for r in mine if r["kind"] != "offtopic"]
     off = [r for r in mine if r["kind"] == "offtopic"]
     best, best_score = None, None
-    grid = itertools.product([0.88, 0.9, 0.92, 0.94, 0.96, 1.01], [0.5, 0.6, 0.7, 0.8, 0.9],
-                             [0.3, 0.4, 0.5, 0.6, 0.7], [0.1, 0.2, 0.3])
+    grid = itertools.product(
+        [0.88, 0.9, 0.92, 0.94, 0.96, 1.01], [0.5, 0.6, 0.7, 0.8, 0.9], [0.3, 0.4, 0.5, 0.6, 0.7], [0.1, 0.2, 0.3]
+    )
     for fast, tier1, tier2, keep in grid:
         if tier2 > tier1 or keep > tier2:
             continue
@@ -179,8 +208,9 @@ def main() -> int:
         settings = replace(load_settings(), adapter="none")
         llm = load_llm(settings, log=lambda m: print(m, file=sys.stderr))
         llm.warm_up()
-        records = collect(llm, args.stackfaq, args.seed,
-                          lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr, flush=True))
+        records = collect(
+            llm, args.stackfaq, args.seed, lambda i, n: print(f"\r{i}/{n}", end="", file=sys.stderr, flush=True)
+        )
         print(file=sys.stderr)
         if args.save:
             args.save.parent.mkdir(parents=True, exist_ok=True)
@@ -190,8 +220,10 @@ def main() -> int:
     out = {
         "questions": len(records),
         "judge_ms_p50": judge_ms[len(judge_ms) // 2] if judge_ms else None,
-        "current": {"thresholds": {k: v.__dict__ for k, v in THRESHOLDS.items()},
-                    "by_set_and_language": summary(records, THRESHOLDS)},
+        "current": {
+            "thresholds": {k: v.__dict__ for k, v in THRESHOLDS.items()},
+            "by_set_and_language": summary(records, THRESHOLDS),
+        },
         "best": {lang: {"thresholds": t.__dict__ if t else None, **score} for lang, (t, score) in chosen.items()},
         "best_by_set_and_language": summary(records, {lang: t or THRESHOLDS[lang] for lang, (t, _) in chosen.items()}),
     }

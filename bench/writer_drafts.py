@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import load_settings  # noqa: E402
 from core.llm import load_llm  # noqa: E402
-from core.writer import WriteRequest, facts_from_kb, load_templates, problems, write  # noqa: E402
+from core.writer.drafts import WriteRequest, facts_from_kb, load_templates, problems, write  # noqa: E402
 
 EXAMPLE_PREFIX = re.compile(r"^\s*(e\.g\.|例如[:：]?)\s*", re.IGNORECASE)
 
@@ -43,7 +43,7 @@ def main() -> None:
     llm.warm_up()
     kb = None
     if args.ground:
-        from core.kb import KnowledgeBase, load_sample
+        from core.kb.store import KnowledgeBase, load_sample
 
         kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
         load_sample(kb)
@@ -52,19 +52,37 @@ def main() -> None:
     for template in load_templates().values():
         if only and template.id not in only:
             continue
-        for lang, platform in [(lang, p) for lang in args.langs.split(",") for p in (list(template.platforms) or [None])]:
+        for lang, platform in [
+            (lang, p) for lang in args.langs.split(",") for p in (list(template.platforms) or [None])
+        ]:
             req = WriteRequest(template, sample_fields(template, lang), lang=lang, platform=platform)
             if kb is not None:
                 req.facts = facts_from_kb(kb, req.fields)
             for v in write(llm, req, variants=args.variants):
-                drafts.append({"template": template.id, "lang": lang, "platform": platform, "seconds": v.seconds,
-                               "attempts": v.attempts, "tokens": v.tokens, "checks": v.checks, "text": v.text})
-                print(f"{template.id:20s} {platform or '':11s} {lang} {v.seconds:5.1f}s {v.checks['chars']:4d}/{v.checks['max_chars']} "
-                      f"lang={v.checks['language']} attempts={v.attempts} problems={problems(v.checks)}", file=sys.stderr)
+                drafts.append(
+                    {
+                        "template": template.id,
+                        "lang": lang,
+                        "platform": platform,
+                        "seconds": v.seconds,
+                        "attempts": v.attempts,
+                        "tokens": v.tokens,
+                        "checks": v.checks,
+                        "text": v.text,
+                    }
+                )
+                print(
+                    f"{template.id:20s} {platform or '':11s} {lang} {v.seconds:5.1f}s {v.checks['chars']:4d}/{v.checks['max_chars']} "
+                    f"lang={v.checks['language']} attempts={v.attempts} problems={problems(v.checks)}",
+                    file=sys.stderr,
+                )
     seconds = [d["seconds"] for d in drafts]
     result = {
-        "model": settings.model, "adapter": settings.adapter, "threads": settings.threads,
-        "drafts": len(drafts), "median_seconds_per_variant": statistics.median(seconds),
+        "model": settings.model,
+        "adapter": settings.adapter,
+        "threads": settings.threads,
+        "drafts": len(drafts),
+        "median_seconds_per_variant": statistics.median(seconds),
         "max_seconds_per_variant": max(seconds),
         "all_checks_ok": all(problems(d["checks"]) == 0 for d in drafts),
         "drafts_written_twice": sum(d["attempts"] > 1 for d in drafts),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
-from core.i18n import pick
+from core.i18n.translate import pick
 
 PERSONAS_FILE = PROJECT_ROOT / "data" / "personas.json"
 CUSTOM = "custom"
@@ -28,7 +28,7 @@ class Persona:
         return prompt
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_personas(path: Path = PERSONAS_FILE) -> dict[str, Persona]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))

@@ -30,8 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KEY = "smoke-test-key"
 MODEL = "Qwen2.5-Coder-0.5B-Instruct"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -68,29 +75,77 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
 
     def start(args, log, env=None):
-        procs.append(subprocess.Popen(args, stdout=(work / log).open("wb"), stderr=subprocess.STDOUT, env=env,
-                                      cwd=ROOT, start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                args,
+                stdout=(work / log).open("wb"),
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        )
 
     try:
         chroma_port = free_port()
-        start([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "chroma"),
-               "--host", "127.0.0.1", "--port", str(chroma_port)], "chroma.log")
+        start(
+            [
+                str(Path(sys.executable).parent / "chroma"),
+                "run",
+                "--path",
+                str(work / "chroma"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(chroma_port),
+            ],
+            "chroma.log",
+        )
         urls = []
         for name in ("a", "b"):
             port = free_port()
             urls.append(f"http://127.0.0.1:{port}/v1")
-            start([str(llama_server), "-m", str(gguf), "--alias", MODEL, "--host", "127.0.0.1",
-                   "--port", str(port), "-t", "1", "-c", "8192", "-np", "2", "--api-key", KEY, "--no-webui"],
-                  f"llama-{name}.log")
+            start(
+                [
+                    str(llama_server),
+                    "-m",
+                    str(gguf),
+                    "--alias",
+                    MODEL,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "-t",
+                    "1",
+                    "-c",
+                    "8192",
+                    "-np",
+                    "2",
+                    "--api-key",
+                    KEY,
+                    "--no-webui",
+                ],
+                f"llama-{name}.log",
+            )
         wait_ok(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
         for url in urls:
             wait_ok(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"})
 
-        env = {**os.environ, "APP_DATA_DIR": str(work / "data"), "APP_ENGINE": "openai",
-               "APP_OPENAI_BASE_URLS": ",".join(urls), "APP_OPENAI_MODEL": MODEL, "APP_OPENAI_API_KEY": KEY,
-               "APP_CHROMA_HOST": "127.0.0.1", "APP_CHROMA_PORT": str(chroma_port), "APP_SAMPLE_KB": "off",
-               "APP_MODELS_DIR": str(ROOT / "data" / "runtime" / "models"),
-               "STREAMLIT_SERVER_COOKIE_SECRET": "smoke-cookie-secret", "HF_HUB_OFFLINE": "1"}
+        env = {
+            **os.environ,
+            "APP_DATA_DIR": str(work / "data"),
+            "APP_ENGINE": "openai",
+            "APP_OPENAI_BASE_URLS": ",".join(urls),
+            "APP_OPENAI_MODEL": MODEL,
+            "APP_OPENAI_API_KEY": KEY,
+            "APP_CHROMA_HOST": "127.0.0.1",
+            "APP_CHROMA_PORT": str(chroma_port),
+            "APP_SAMPLE_KB": "off",
+            "APP_MODELS_DIR": str(ROOT / "data" / "runtime" / "models"),
+            "STREAMLIT_SERVER_COOKIE_SECRET": "smoke-cookie-secret",
+            "HF_HUB_OFFLINE": "1",
+        }
         # A few English FAQ entries are enough (the whole sample takes a minute to embed).
         rows = list(csv.DictReader((ROOT / "data" / "kb" / "sample" / "faq.csv").open(encoding="utf-8")))
         out = io.StringIO()
@@ -98,15 +153,36 @@ def main() -> int:
         writer.writeheader()
         writer.writerows([r for r in rows if r["id"].startswith("en-")][:12])
         (work / "faq.csv").write_text(out.getvalue(), encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", "core", "kb", "ingest", str(work / "faq.csv"), "--json"],
-                              cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "core", "kb", "ingest", str(work / "faq.csv"), "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         print("kb ingest into the Chroma server:", done.stdout.strip() or done.stderr[-500:])
 
         replicas = [free_port(), free_port()]
         for i, port in enumerate(replicas, 1):
-            start([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                   "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                  f"app{i}.log", env=env)
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.port",
+                    str(port),
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                f"app{i}.log",
+                env=env,
+            )
         for port in replicas:
             wait_ok(f"http://127.0.0.1:{port}/_stcore/health")
         proxy_port = free_port()
@@ -143,8 +219,10 @@ def main() -> int:
                 expect(page.get_by_test_id("stChatMessage").nth(1)).to_contain_text("€4.95", timeout=120_000)
                 cookie = next((c["value"] for c in context.cookies() if c["name"] == "studio_replica"), "")
                 replicas_seen.add(cookie)
-                print(f"browser session {n + 1}: chat {reply[:60]!r}, support answered from the FAQ, "
-                      f"replica cookie {cookie[:8]}…, {time.monotonic() - started:.1f} s")
+                print(
+                    f"browser session {n + 1}: chat {reply[:60]!r}, support answered from the FAQ, "
+                    f"replica cookie {cookie[:8]}…, {time.monotonic() - started:.1f} s"
+                )
                 context.close()
             browser.close()
         print(f"smoke check passed: {len(replicas_seen)} of 2 replicas served the 3 browser sessions")

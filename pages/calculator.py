@@ -17,11 +17,19 @@ st.title(t("calc.title"))
 st.caption(t("calc.caption"))
 scenario_bar()
 
-parts = [("train", tech.training_tab), ("serve", tech.serving_tab), ("units", business.unit_economics_tab),
-         ("business", business.business_tab), ("war", business.price_war_tab), ("market", business.market_tab),
-         ("risk", business.risk_tab), ("compare", compare.compare_tab), ("calibration", compare.calibration_tab)]
+parts = [
+    ("train", tech.training_tab),
+    ("serve", tech.serving_tab),
+    ("units", business.unit_economics_tab),
+    ("business", business.business_tab),
+    ("war", business.price_war_tab),
+    ("market", business.market_tab),
+    ("risk", business.risk_tab),
+    ("compare", compare.compare_tab),
+    ("calibration", compare.calibration_tab),
+]
 timings = {}
-for tab, (name, render) in zip(st.tabs([t(f"calc.tab_{name}") for name, _ in parts]), parts):
+for tab, (name, render) in zip(st.tabs([t(f"calc.tab_{name}") for name, _ in parts]), parts, strict=False):
     with tab:
         tab_started = time.perf_counter()
         render()

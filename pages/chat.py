@@ -4,11 +4,11 @@ from collections import Counter
 
 import streamlit as st
 
-from core.conversations import to_json, to_markdown
-from core.i18n import stream_in_script
 from core.llm import GenerationOptions
 from core.personas import CUSTOM, load_personas, system_prompt
-from ui import page_setup, conversations, get_llm, lang, pick, require, settings, t
+from core.storage.conversations import to_json, to_markdown
+from core.text.language import stream_in_script
+from ui import conversations, get_llm, lang, page_setup, pick, require, settings, t
 
 page_setup()
 account = require("chat")
@@ -20,8 +20,12 @@ personas = load_personas()
 def stats_line(stats: dict | None) -> str:
     if not stats:
         return ""
-    line = t("chat.stats", tokens=stats.get("new_tokens", 0), seconds=stats.get("seconds", 0.0),
-             rate=stats.get("decode_tok_s", 0.0))
+    line = t(
+        "chat.stats",
+        tokens=stats.get("new_tokens", 0),
+        seconds=stats.get("seconds", 0.0),
+        rate=stats.get("decode_tok_s", 0.0),
+    )
     return f"{line} · {t('chat.stopped')}" if stats.get("stopped") else line
 
 
@@ -64,8 +68,12 @@ with st.sidebar:
         same = Counter(c.title for c in saved)
         labels = {c.id: c.title if same[c.title] == 1 else f"{c.title} · {c.id[:6]}" for c in saved}
         choice = st.radio(
-            t("chat.conversations"), ids, index=ids.index(current) if current in ids else None,
-            format_func=labels.get, label_visibility="collapsed", key=f"pick-{current}",
+            t("chat.conversations"),
+            ids,
+            index=ids.index(current) if current in ids else None,
+            format_func=labels.get,
+            label_visibility="collapsed",
+            key=f"pick-{current}",
         )
         if choice in labels and choice != current:
             st.session_state["conversation"] = current = choice
@@ -89,10 +97,22 @@ if conv is not None:
                 st.session_state["conversation"] = None
                 st.toast(t("chat.deleted"))
                 st.rerun()
-        st.download_button(t("chat.export_md"), to_markdown(conv), file_name=f"chat-{conv.id}.md",
-                           mime="text/markdown", icon=":material/download:", use_container_width=True)
-        st.download_button(t("chat.export_json"), to_json(conv), file_name=f"chat-{conv.id}.json",
-                           mime="application/json", icon=":material/download:", use_container_width=True)
+        st.download_button(
+            t("chat.export_md"),
+            to_markdown(conv),
+            file_name=f"chat-{conv.id}.md",
+            mime="text/markdown",
+            icon=":material/download:",
+            use_container_width=True,
+        )
+        st.download_button(
+            t("chat.export_json"),
+            to_json(conv),
+            file_name=f"chat-{conv.id}.json",
+            mime="application/json",
+            icon=":material/download:",
+            use_container_width=True,
+        )
 
 # -- header: persona and sampling ------------------------------------------------------------
 st.title(t("chat.title"))
@@ -101,8 +121,10 @@ current_persona = conv.persona if conv and conv.persona in persona_labels.values
 left, right = st.columns([2, 3])
 with left:
     label = st.selectbox(
-        t("chat.persona"), list(persona_labels),
-        index=list(persona_labels.values()).index(current_persona), key=f"persona-{current}",
+        t("chat.persona"),
+        list(persona_labels),
+        index=list(persona_labels.values()).index(current_persona),
+        key=f"persona-{current}",
     )
     persona = persona_labels[label]
 # Staff get these defaults; the answer length limit is APP_MAX_NEW_TOKENS (the slider's range: 32-2048).
@@ -117,8 +139,9 @@ if account.can("sampling"):  # sampling parameters are an admin control
         repetition_penalty = c2.slider(t("chat.repetition_penalty"), 1.0, 1.5, repetition_penalty, 0.01)
 custom_prompt = ""
 if persona == CUSTOM:
-    custom_prompt = st.text_area(t("chat.custom_prompt"), value=conv.custom_prompt if conv else "",
-                                 key=f"custom-{current}", max_chars=4000)
+    custom_prompt = st.text_area(
+        t("chat.custom_prompt"), value=conv.custom_prompt if conv else "", key=f"custom-{current}", max_chars=4000
+    )
 else:
     st.caption(pick(personas[persona].description))
 if conv is not None and (persona != conv.persona or custom_prompt != conv.custom_prompt):
@@ -135,15 +158,13 @@ for m in conv.messages if conv else []:
             show_notices(m.stats)
 
 
-
 def drop_last_answer(message_id: int) -> None:
     store.delete_message(message_id)
     st.session_state["regenerate"] = True
 
 
 if conv and conv.messages and conv.messages[-1].role == "assistant":
-    st.button(t("chat.regenerate"), icon=":material/refresh:", on_click=drop_last_answer,
-              args=(conv.messages[-1].id,))
+    st.button(t("chat.regenerate"), icon=":material/refresh:", on_click=drop_last_answer, args=(conv.messages[-1].id,))
 
 
 def respond(conversation_id: str, history: list[dict]) -> None:
@@ -152,8 +173,9 @@ def respond(conversation_id: str, history: list[dict]) -> None:
         return
     system = system_prompt(persona, lang(), custom_prompt)
     llm = get_llm()
-    options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
-                                repetition_penalty=repetition_penalty)
+    options = GenerationOptions(
+        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, repetition_penalty=repetition_penalty
+    )
     gen = llm.stream([{"role": "system", "content": system}, *history], options)
     pending = st.session_state["pending"] = {"conversation": conversation_id, "gen": gen, "text": ""}
     with st.chat_message("assistant"):

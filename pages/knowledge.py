@@ -8,9 +8,9 @@ import plotly.express as px
 import streamlit as st
 
 from core.api.keys import KeyStore
-from core.ingest import SUPPORTED, IngestError
-from core.kb import KBBusy
-from core.support_eval import evaluate, read_cases
+from core.kb.ingest import SUPPORTED, IngestError
+from core.kb.store import KBBusy
+from core.support.evaluate import evaluate, read_cases
 from ui import audit, get_llm, knowledge_base, page_setup, plain, require, settings, support_log, t
 
 page_setup()
@@ -20,15 +20,21 @@ log = support_log()
 config = settings()
 
 
-
 def when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 st.title(t("kb.title"))
 docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab, keys_tab, audit_tab = st.tabs(
-    [t("kb.tab_docs"), t("kb.tab_test"), t("kb.tab_unanswered"), t("kb.tab_tickets"), t("kb.tab_analytics"),
-     t("kb.tab_keys"), t("kb.tab_audit")]
+    [
+        t("kb.tab_docs"),
+        t("kb.tab_test"),
+        t("kb.tab_unanswered"),
+        t("kb.tab_tickets"),
+        t("kb.tab_analytics"),
+        t("kb.tab_keys"),
+        t("kb.tab_audit"),
+    ]
 )
 
 with docs_tab:
@@ -38,16 +44,20 @@ with docs_tab:
     if submitted and files:
         bar = st.progress(0.0)
         for i, f in enumerate(files):
-            def progress(fraction, i=i):
-                bar.progress(min(1.0, (i + fraction) / len(files)), text=f.name)
+
+            def progress(fraction, i=i, name=f.name):
+                bar.progress(min(1.0, (i + fraction) / len(files)), text=name)
 
             try:
                 r = kb.ingest_bytes(f.name, f.getvalue(), max_bytes=config.max_upload_mb * 1_000_000, progress=progress)
                 if r.unchanged:
                     st.info(t("kb.unchanged", source=r.source))
                 else:
-                    audit("kb.ingest", r.source, {"kb": kb.name, "entries": r.entries, "added": r.added,
-                                                  "removed": r.removed})
+                    audit(
+                        "kb.ingest",
+                        r.source,
+                        {"kb": kb.name, "entries": r.entries, "added": r.added, "removed": r.removed},
+                    )
                     st.success(t("kb.imported", source=r.source, entries=r.entries, added=r.added, removed=r.removed))
             except (IngestError, KBBusy) as exc:
                 st.error(str(exc))
@@ -77,9 +87,22 @@ with test_tab:
     if query.strip():
         hits = kb.search(query, k=k, mode=mode)
         if hits:
-            st.dataframe(pd.DataFrame([{"score": h.score, "confidence": h.confidence, "source": h.source,
-                                        "faq_id": h.faq_id, "text": h.text} for h in hits]),
-                         hide_index=True, use_container_width=True)
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "score": h.score,
+                            "confidence": h.confidence,
+                            "source": h.source,
+                            "faq_id": h.faq_id,
+                            "text": h.text,
+                        }
+                        for h in hits
+                    ]
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )
         else:
             st.info(t("kb.no_hits"))
 
@@ -98,23 +121,36 @@ with test_tab:
                 cases = read_cases(labelled.name, labelled.getvalue())
                 bar = st.progress(0.0)
                 st.session_state["kb-eval"] = evaluate(
-                    cases, kb, get_llm(), thresholds=config.thresholds, company=config.company_name, limit=int(limit),
-                    progress=lambda fraction, question: bar.progress(fraction, text=question[:80]))
+                    cases,
+                    kb,
+                    get_llm(),
+                    thresholds=config.thresholds,
+                    company=config.company_name,
+                    limit=int(limit),
+                    progress=lambda fraction, question: bar.progress(fraction, text=question[:80]),
+                )
                 bar.empty()
             except IngestError as exc:  # missing columns, an empty file, unknown FAQ ids
                 st.error(str(exc))
     if report := st.session_state.get("kb-eval"):
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric(t("kb.eval_right"), f"{report['right_rate']:.0%}", f"{report['right']} / {report['n']}",
-                  delta_color="off")
+        c1.metric(
+            t("kb.eval_right"), f"{report['right_rate']:.0%}", f"{report['right']} / {report['n']}", delta_color="off"
+        )
         c2.metric(t("kb.eval_handed"), f"{report['handed_rate']:.0%}", str(report["handed"]), delta_color="off")
         c3.metric(t("kb.eval_wrong"), f"{report['wrong_rate']:.0%}", str(report["wrong"]), delta_color="off")
         c4.metric(t("kb.eval_latency"), f"{report['p50_ms'] / 1000:.1f} / {report['p95_ms'] / 1000:.1f} s")
         st.caption(t("kb.eval_by_language"))
-        st.dataframe(pd.DataFrame([{"language": lang, **{k: v[k] for k in ("n", "right_rate", "handed_rate",
-                                                                             "wrong_rate")}}
-                                   for lang, v in report["by_language"].items()]),
-                     hide_index=True, use_container_width=True)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"language": lang, **{k: v[k] for k in ("n", "right_rate", "handed_rate", "wrong_rate")}}
+                    for lang, v in report["by_language"].items()
+                ]
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
         if report["failures"]:
             st.caption(t("kb.eval_failures"))
             st.dataframe(pd.DataFrame(report["failures"]), hide_index=True, use_container_width=True)
@@ -129,8 +165,9 @@ with unanswered_tab:
             st.caption(f"{when(row['asked_at'])} · tier {row['tier']}" + (" · 👎" if row["feedback"] == 0 else ""))
             curated = st.text_area(t("kb.answer_for"), key=f"ans-{row['id']}", max_chars=4000)
             left, right = st.columns(2)
-            if left.button(t("kb.add_faq"), key=f"add-{row['id']}", icon=":material/add_task:",
-                           disabled=not curated.strip()):
+            if left.button(
+                t("kb.add_faq"), key=f"add-{row['id']}", icon=":material/add_task:", disabled=not curated.strip()
+            ):
                 kb.add_faq_entry(row["question"], curated)
                 audit("kb.add_faq", row["question"], {"kb": kb.name})
                 log.resolve(row["id"])
@@ -147,8 +184,11 @@ with tickets_tab:
     else:
         frame = pd.DataFrame(tickets)
         frame["created_at"] = frame["created_at"].map(when)
-        st.dataframe(frame[["id", "created_at", "status", "name", "contact", "question"]], hide_index=True,
-                     use_container_width=True)
+        st.dataframe(
+            frame[["id", "created_at", "status", "name", "contact", "question"]],
+            hide_index=True,
+            use_container_width=True,
+        )
         for ticket in [x for x in tickets if x["status"] == "open"][:20]:
             if st.button(t("kb.close_ticket", id=ticket["id"]), key=f"close-{ticket['id']}"):
                 log.close_ticket(ticket["id"])
@@ -172,15 +212,22 @@ with analytics_tab:
         questions["day"] = pd.to_datetime(questions["asked_at"], unit="s").dt.date
         per_day = questions.groupby(["day", "tier"]).size().reset_index(name="questions")
         per_day["tier"] = per_day["tier"].map({1: "1 FAQ", 2: "2 grounded", 3: "3 hand-over"})
-        st.plotly_chart(px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")),
-                        use_container_width=True)
+        st.plotly_chart(
+            px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")), use_container_width=True
+        )
         st.subheader(t("kb.by_channel"))
         questions["channel"] = questions["channel"].fillna("page")
         questions["api_key"] = questions["api_key"].fillna("–")
-        channels = (questions.groupby(["channel", "api_key"])
-                    .agg(questions=("id", "size"), answered=("tier", lambda s: f"{(s < 3).mean():.0%}"),
-                         thumbs_down=("feedback", lambda s: int((s == 0).sum())))
-                    .reset_index().rename(columns={"channel": t("kb.channel"), "api_key": t("kb.api_key")}))
+        channels = (
+            questions.groupby(["channel", "api_key"])
+            .agg(
+                questions=("id", "size"),
+                answered=("tier", lambda s: f"{(s < 3).mean():.0%}"),
+                thumbs_down=("feedback", lambda s: int((s == 0).sum())),
+            )
+            .reset_index()
+            .rename(columns={"channel": t("kb.channel"), "api_key": t("kb.api_key")})
+        )
         st.dataframe(channels, hide_index=True, use_container_width=True)
         st.subheader(t("kb.top"))
         top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
@@ -205,19 +252,33 @@ with keys_tab:
             st.success(t("kb.key_created", name=made.name))
             st.code(secret, language=None)
             st.caption(t("kb.key_embed"))
-            st.code(f'<script src="{api_base}/widget.js" data-key="{secret}" data-lang="auto"></script>',
-                    language="html")
+            st.code(
+                f'<script src="{api_base}/widget.js" data-key="{secret}" data-lang="auto"></script>', language="html"
+            )
         except ValueError as exc:
             st.error(str(exc))
     listed = keys.list()
     if not listed:
         st.info(t("kb.keys_none"))
     else:
-        st.dataframe(pd.DataFrame([{t("kb.key_name"): k.name, t("kb.key_prefix"): k.prefix + "…",
-                                    t("kb.key_scope"): t(f"kb.key_scope_{k.scope}"), t("kb.key_rpm"): k.rpm,
-                                    t("kb.key_origins"): ", ".join(k.origins) or "–", t("kb.key_uses"): k.uses,
-                                    t("kb.key_state"): t("kb.key_active") if k.active else t("kb.key_revoked")}
-                                   for k in listed]), hide_index=True, use_container_width=True)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        t("kb.key_name"): k.name,
+                        t("kb.key_prefix"): k.prefix + "…",
+                        t("kb.key_scope"): t(f"kb.key_scope_{k.scope}"),
+                        t("kb.key_rpm"): k.rpm,
+                        t("kb.key_origins"): ", ".join(k.origins) or "–",
+                        t("kb.key_uses"): k.uses,
+                        t("kb.key_state"): t("kb.key_active") if k.active else t("kb.key_revoked"),
+                    }
+                    for k in listed
+                ]
+            ),
+            hide_index=True,
+            use_container_width=True,
+        )
         active = [k.name for k in listed if k.active]
         if active:
             c1, c2 = st.columns([3, 1])
@@ -231,14 +292,26 @@ with keys_tab:
 
 with audit_tab:
     if account.can("audit"):
-        from core.audit import recent
+        from core.storage.audit import recent
 
         st.caption(t("audit.caption"))
         entries = recent(config.db_path, limit=500)
         if not entries:
             st.info(t("audit.none"))
         else:
-            st.dataframe(pd.DataFrame([{t("audit.when"): when(e["ts"]), t("audit.who"): e["username"],
-                                        t("audit.action"): e["action"], t("audit.target"): e["target"],
-                                        t("audit.detail"): json.dumps(e["detail"], ensure_ascii=False)}
-                                       for e in entries]), hide_index=True, use_container_width=True)
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            t("audit.when"): when(e["ts"]),
+                            t("audit.who"): e["username"],
+                            t("audit.action"): e["action"],
+                            t("audit.target"): e["target"],
+                            t("audit.detail"): json.dumps(e["detail"], ensure_ascii=False),
+                        }
+                        for e in entries
+                    ]
+                ),
+                hide_index=True,
+                use_container_width=True,
+            )

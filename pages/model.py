@@ -12,16 +12,24 @@ from core.finetune.adapters import BASE, active_choice, delete_adapter, list_ada
 from core.finetune.card import human_size
 from core.finetune.data import collect
 from core.finetune.train import TrainConfig
-from core.i18n import stream_in_script
 from core.llm import GenerationOptions
 from core.llm.models import configured_model_name
+from core.text.language import stream_in_script
 from ui import audit, get_llm, knowledge_base, lang, page_setup, require, settings, t
 
 page_setup()
 require("model")
 config = settings()
-METRICS = ["val_loss", "perplexity", "rouge_l_en", "rouge_l_zh", "fact_hits_en", "fact_hits_zh", "answered",
-           "handed_over"]
+METRICS = [
+    "val_loss",
+    "perplexity",
+    "rouge_l_en",
+    "rouge_l_zh",
+    "fact_hits_en",
+    "fact_hits_zh",
+    "answered",
+    "handed_over",
+]
 
 st.title(t("model.title"))
 st.caption(t("model.caption"))
@@ -31,8 +39,11 @@ info = llm.info
 cols = st.columns(6)
 cols[0].metric(t("model.base"), info.model)
 cols[1].metric(t("model.adapter"), info.adapter.split("/")[-1] if info.adapter else t("model.none"))
-cols[2].metric(t("model.engine"), info.engine, help=t("model.engine_help", engine=info.engine,
-                                                      threads=info.threads or "–", parallel=info.parallel))
+cols[2].metric(
+    t("model.engine"),
+    info.engine,
+    help=t("model.engine_help", engine=info.engine, threads=info.threads or "–", parallel=info.parallel),
+)
 cols[3].metric(t("model.device"), info.device)
 cols[4].metric(t("model.dtype"), info.dtype)
 cols[5].metric(t("model.params"), f"{info.params / 1e6:,.1f} M")
@@ -55,8 +66,11 @@ def job_panel() -> None:
                 line += " · " + t("model.last_loss", loss=job.losses[-1])
             st.caption(line)
             if len(job.losses) > 1:
-                st.line_chart(pd.DataFrame({t("model.loss"): job.losses}, index=range(1, len(job.losses) + 1)),
-                              height=160, x_label=t("model.step"))
+                st.line_chart(
+                    pd.DataFrame({t("model.loss"): job.losses}, index=range(1, len(job.losses) + 1)),
+                    height=160,
+                    x_label=t("model.step"),
+                )
             if job.stop_event.is_set():
                 st.caption(t("model.stopping"))
             elif st.button(t("model.stop"), icon=":material/stop_circle:", key="stop-job"):
@@ -71,8 +85,16 @@ def job_panel() -> None:
     elif job.state == "stopped":
         st.warning(t("model.job_stopped", name=job.name))
     elif job.kind == "train":
-        st.success(t("model.job_done", name=job.name, steps=r.get("steps"), seconds=r.get("seconds") or 0,
-                     before=r.get("val_loss_before"), after=r.get("val_loss_after")))
+        st.success(
+            t(
+                "model.job_done",
+                name=job.name,
+                steps=r.get("steps"),
+                seconds=r.get("seconds") or 0,
+                before=r.get("val_loss_before"),
+                after=r.get("val_loss_after"),
+            )
+        )
     else:
         st.success(t("model.job_eval_done", name=job.name))
 
@@ -92,13 +114,24 @@ def loss_figure(path) -> go.Figure | None:
         return None
     steps = log.get("steps", [])
     fig = go.Figure()
-    fig.add_scatter(x=[s["step"] for s in steps], y=[s["loss"] for s in steps], mode="lines+markers",
-                    name=t("model.series_train"))
+    fig.add_scatter(
+        x=[s["step"] for s in steps], y=[s["loss"] for s in steps], mode="lines+markers", name=t("model.series_train")
+    )
     val = [v for v in log.get("val", []) if v.get("loss") is not None]
-    fig.add_scatter(x=[v["step"] for v in val], y=[v["loss"] for v in val], mode="markers+lines",
-                    name=t("model.series_val"), marker={"size": 10, "symbol": "diamond"})
-    fig.update_layout(title=t("model.loss_curve"), xaxis_title=t("model.step"), yaxis_title=t("model.loss"),
-                      height=320, margin={"t": 40, "b": 40})
+    fig.add_scatter(
+        x=[v["step"] for v in val],
+        y=[v["loss"] for v in val],
+        mode="markers+lines",
+        name=t("model.series_val"),
+        marker={"size": 10, "symbol": "diamond"},
+    )
+    fig.update_layout(
+        title=t("model.loss_curve"),
+        xaxis_title=t("model.step"),
+        yaxis_title=t("model.loss"),
+        height=320,
+        margin={"t": 40, "b": 40},
+    )
     return fig
 
 
@@ -119,23 +152,32 @@ with adapters_tab:
         for a in adapters:
             card = a.card or {}
             m = card.get("metrics", {})
-            rows.append({
-                t("model.col_active"): "✓" if a.name == active else "",
-                t("model.col_name"): a.name,
-                t("model.col_origin"): t("model.shipped") if a.shipped else t("model.trained"),
-                t("model.col_base"): a.base_model or "?",
-                t("model.col_created"): card.get("created", "")[:16].replace("T", " "),
-                t("model.col_steps"): card.get("training", {}).get("steps"),
-                t("model.col_val"): f"{fmt(m.get('val_loss_before'))} → {fmt(m.get('val_loss_after'))}",
-                t("model.col_size"): human_size(a.size_bytes),
-            })
+            rows.append(
+                {
+                    t("model.col_active"): "✓" if a.name == active else "",
+                    t("model.col_name"): a.name,
+                    t("model.col_origin"): t("model.shipped") if a.shipped else t("model.trained"),
+                    t("model.col_base"): a.base_model or "?",
+                    t("model.col_created"): card.get("created", "")[:16].replace("T", " "),
+                    t("model.col_steps"): card.get("training", {}).get("steps"),
+                    t("model.col_val"): f"{fmt(m.get('val_loss_before'))} → {fmt(m.get('val_loss_after'))}",
+                    t("model.col_size"): human_size(a.size_bytes),
+                }
+            )
         st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
 
     options = [BASE] + [a.name for a in adapters]
-    choice = st.radio(t("model.choose"), options, index=options.index(active) if active in options else 0,
-                      format_func=lambda n: t("model.none") if n == BASE else n, horizontal=True, key="adapter-choice")
-    if choice != active and st.button(t("model.make_active"), icon=":material/check_circle:", type="primary",
-                                      key="make-active"):
+    choice = st.radio(
+        t("model.choose"),
+        options,
+        index=options.index(active) if active in options else 0,
+        format_func=lambda n: t("model.none") if n == BASE else n,
+        horizontal=True,
+        key="adapter-choice",
+    )
+    if choice != active and st.button(
+        t("model.make_active"), icon=":material/check_circle:", type="primary", key="make-active"
+    ):
         try:
             set_active(config, choice)
             audit("model.activate", choice, {"previous": active})
@@ -159,16 +201,34 @@ with adapters_tab:
         with right:
             st.markdown(f"**{t('model.metrics')}**")
             if ev:
-                table = [{t("model.metric"): t(f"model.m_{k}"), t("model.col_base_model"): fmt(ev["base"].get(k)),
-                          t("model.col_with_adapter"): fmt(ev["adapter"].get(k))}
-                         for k in METRICS if ev["base"].get(k) is not None or ev["adapter"].get(k) is not None]
+                table = [
+                    {
+                        t("model.metric"): t(f"model.m_{k}"),
+                        t("model.col_base_model"): fmt(ev["base"].get(k)),
+                        t("model.col_with_adapter"): fmt(ev["adapter"].get(k)),
+                    }
+                    for k in METRICS
+                    if ev["base"].get(k) is not None or ev["adapter"].get(k) is not None
+                ]
                 st.dataframe(pd.DataFrame(table), hide_index=True, use_container_width=True)
-                st.caption(t("model.eval_note", faq=ev["examples"].get("faq"), neg=ev["examples"].get("no-answer"),
-                             seconds=ev.get("seconds", 0), device=ev.get("device")))
+                st.caption(
+                    t(
+                        "model.eval_note",
+                        faq=ev["examples"].get("faq"),
+                        neg=ev["examples"].get("no-answer"),
+                        seconds=ev.get("seconds", 0),
+                        device=ev.get("device"),
+                    )
+                )
             else:
                 st.caption(t("model.no_eval"))
-            if st.button(t("model.evaluate"), help=t("model.evaluate_help"), icon=":material/analytics:",
-                         disabled=running, key="evaluate"):
+            if st.button(
+                t("model.evaluate"),
+                help=t("model.evaluate_help"),
+                icon=":material/analytics:",
+                disabled=running,
+                key="evaluate",
+            ):
                 try:
                     jobs.start_evaluation(config, picked.name, picked.path)
                     st.rerun()
@@ -178,17 +238,28 @@ with adapters_tab:
         if answers_file.is_file():
             with st.expander(t("model.answers"), icon=":material/compare:"):
                 rows = json.loads(answers_file.read_text(encoding="utf-8")).get("answers", [])
-                st.dataframe(pd.DataFrame([{t("model.col_question"): r["question"],
-                                            t("model.col_reference"): r["reference"],
-                                            t("model.col_base_model"): r["base"],
-                                            t("model.col_with_adapter"): r["adapter"]} for r in rows]),
-                             hide_index=True, use_container_width=True)
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                t("model.col_question"): r["question"],
+                                t("model.col_reference"): r["reference"],
+                                t("model.col_base_model"): r["base"],
+                                t("model.col_with_adapter"): r["adapter"],
+                            }
+                            for r in rows
+                        ]
+                    ),
+                    hide_index=True,
+                    use_container_width=True,
+                )
         card_md = picked.path / "model_card.md"
         if card_md.is_file():
             with st.expander(t("model.card"), icon=":material/description:"):
                 st.markdown(card_md.read_text(encoding="utf-8"))
-        if not picked.shipped and st.button(t("model.delete"), icon=":material/delete:", key="delete-adapter",
-                                            disabled=running):
+        if not picked.shipped and st.button(
+            t("model.delete"), icon=":material/delete:", key="delete-adapter", disabled=running
+        ):
             delete_adapter(config, picked.name)
             audit("model.delete_adapter", picked.name)
             st.session_state.pop("adapter-choice", None)
@@ -209,17 +280,31 @@ with train_tab:
         epochs = c1.number_input(t("model.epochs"), 0.5, 20.0, 2.0, 0.5)
         rank = c2.selectbox(t("model.lora_r"), [4, 8, 16, 32], index=1)
         max_steps = c3.number_input(t("model.max_steps"), 0, 10_000, 0, 10)
-        start = st.form_submit_button(t("model.start"), icon=":material/model_training:", type="primary",
-                                      disabled=running)
+        start = st.form_submit_button(
+            t("model.start"), icon=":material/model_training:", type="primary", disabled=running
+        )
     if start:
         try:
-            data = collect(config, faq="kb" if use_kb else "none", voices=use_voices,
-                           uploads=[(f.name, f.getvalue()) for f in files or []],
-                           kb=knowledge_base() if use_kb else None)
+            data = collect(
+                config,
+                faq="kb" if use_kb else "none",
+                voices=use_voices,
+                uploads=[(f.name, f.getvalue()) for f in files or []],
+                kb=knowledge_base() if use_kb else None,
+            )
             train_config = TrainConfig(epochs=epochs, lora_r=rank, max_steps=max_steps or None).validate()
             jobs.start_training(config, name.strip(), data, train_config)
-            audit("finetune.start", name.strip(), {"train_examples": len(data.train), "val_examples": len(data.val),
-                                                   "epochs": epochs, "lora_r": rank, "max_steps": max_steps or None})
+            audit(
+                "finetune.start",
+                name.strip(),
+                {
+                    "train_examples": len(data.train),
+                    "val_examples": len(data.val),
+                    "epochs": epochs,
+                    "lora_r": rank,
+                    "max_steps": max_steps or None,
+                },
+            )
             st.toast(t("model.started", train=len(data.train), val=len(data.val)))
             st.rerun()
         except ValueError as exc:
@@ -240,15 +325,22 @@ with compare_tab:
         else:
             base = get_llm(adapter="none")
             left, right = st.columns(2)
-            for column, model, title in ((left, base, t("model.col_base_model")),
-                                         (right, llm, t("model.fine_tuned", name=info.adapter.split("/")[-1]))):
+            for column, model, title in (
+                (left, base, t("model.col_base_model")),
+                (right, llm, t("model.fine_tuned", name=info.adapter.split("/")[-1])),
+            ):
                 with column:
                     st.markdown(f"**{title}**")
                     if mode == "support":
-                        from core.support import answer
+                        from core.support.policy import answer
 
-                        result = answer(question, knowledge_base(), model, thresholds=lambda _lang: (1.01, 0.0),
-                                        company=config.company_name)
+                        result = answer(
+                            question,
+                            knowledge_base(),
+                            model,
+                            thresholds=lambda _lang: (1.01, 0.0),
+                            company=config.company_name,
+                        )
                         text = st.write_stream(stream_in_script(result.stream(), lang()))
                         result.finish(text if isinstance(text, str) else "".join(map(str, text)))
                         if result.tier == 3:
@@ -256,7 +348,9 @@ with compare_tab:
                     else:
                         from core.personas import system_prompt
 
-                        messages = [{"role": "system", "content": system_prompt("support", lang())},
-                                    {"role": "user", "content": question}]
+                        messages = [
+                            {"role": "system", "content": system_prompt("support", lang())},
+                            {"role": "user", "content": question},
+                        ]
                         gen = model.stream(messages, GenerationOptions(max_new_tokens=300, temperature=0))
                         st.write_stream(stream_in_script(gen, lang()))

@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from core.auth import SignInFailed
+from core.storage.auth import SignInFailed
 from ui import ADMIN_COMMAND, access, page_setup, sign_in, t, user_store
 
 page_setup()

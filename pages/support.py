@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.i18n import stream_in_script
-from core.support import answer, from_suggestion
+from core.support.policy import answer, from_suggestion
+from core.text.language import stream_in_script
 from ui import get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
 
 page_setup()
@@ -11,8 +11,11 @@ require("support")
 kb = knowledge_base()
 log = support_log()
 config = settings()
-TIER_BADGE = {1: ("support.tier1", ":material/verified:"), 2: ("support.tier2", ":material/auto_awesome:"),
-              3: ("support.tier3", ":material/support_agent:")}
+TIER_BADGE = {
+    1: ("support.tier1", ":material/verified:"),
+    2: ("support.tier2", ":material/auto_awesome:"),
+    3: ("support.tier3", ":material/support_agent:"),
+}
 
 st.title(t("support.title"))
 st.caption(t("support.caption", company=config.company_name))
@@ -31,11 +34,31 @@ def take_suggestion(msg: dict, suggestion: dict) -> None:
         st.session_state["support-notice"] = str(exc)
         return
     sources = result.sources_as_dicts()
-    qid = log.record(kb.name, result.question, result.language, 1, result.text, sources, None, result.latency_ms,
-                     suggested_from=msg["question_id"])
-    history.extend([{"role": "user", "content": result.question},
-                    {"role": "assistant", "content": result.text, "tier": 1, "sources": sources, "question_id": qid,
-                     "asked": result.question, "suggestions": []}])
+    qid = log.record(
+        kb.name,
+        result.question,
+        result.language,
+        1,
+        result.text,
+        sources,
+        None,
+        result.latency_ms,
+        suggested_from=msg["question_id"],
+    )
+    history.extend(
+        [
+            {"role": "user", "content": result.question},
+            {
+                "role": "assistant",
+                "content": result.text,
+                "tier": 1,
+                "sources": sources,
+                "question_id": qid,
+                "asked": result.question,
+                "suggestions": [],
+            },
+        ]
+    )
 
 
 def show_answer_extras(msg: dict) -> None:
@@ -44,8 +67,13 @@ def show_answer_extras(msg: dict) -> None:
     if msg.get("suggestions"):
         st.caption(":material/help: " + t("support.did_you_mean"))
         for s in msg["suggestions"]:
-            st.button(s["question"], key=f"suggest-{msg['question_id']}-{s['id']}", on_click=take_suggestion,
-                      args=(msg, s), icon=":material/arrow_forward:")
+            st.button(
+                s["question"],
+                key=f"suggest-{msg['question_id']}-{s['id']}",
+                on_click=take_suggestion,
+                args=(msg, s),
+                icon=":material/arrow_forward:",
+            )
     if msg["sources"]:
         with st.expander(t("support.sources"), icon=":material/menu_book:"):
             for s in msg["sources"]:
@@ -81,11 +109,29 @@ if question and question.strip():
                 result.finish(text if isinstance(text, str) else "".join(map(str, text)))
     sources = result.sources_as_dicts() if result.tier != 3 else []
     suggestions = result.suggestions_as_dicts() if result.tier != 1 else []
-    qid = log.record(kb.name, question, result.language, result.tier, result.text, sources,
-                     result.confidence, result.latency_ms, offered=len(suggestions))
-    history += [{"role": "user", "content": question},
-                {"role": "assistant", "content": result.text, "tier": result.tier, "sources": sources,
-                 "question_id": qid, "asked": question, "suggestions": suggestions}]
+    qid = log.record(
+        kb.name,
+        question,
+        result.language,
+        result.tier,
+        result.text,
+        sources,
+        result.confidence,
+        result.latency_ms,
+        offered=len(suggestions),
+    )
+    history += [
+        {"role": "user", "content": question},
+        {
+            "role": "assistant",
+            "content": result.text,
+            "tier": result.tier,
+            "sources": sources,
+            "question_id": qid,
+            "asked": question,
+            "suggestions": suggestions,
+        },
+    ]
     st.rerun()
 
 last = history[-1] if history else None

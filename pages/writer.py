@@ -5,9 +5,23 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.writer import (LENGTHS, TONES, BrandVoice, WriteRequest, check, facts_from_kb, load_templates,
-                         problems, read_rows, run_batch, split_list, to_docx, to_markdown, write_one)
 from core.llm import EngineError
+from core.writer.drafts import (
+    LENGTHS,
+    TONES,
+    BrandVoice,
+    WriteRequest,
+    check,
+    facts_from_kb,
+    load_templates,
+    problems,
+    read_rows,
+    run_batch,
+    split_list,
+    to_docx,
+    to_markdown,
+    write_one,
+)
 from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
 page_setup()
@@ -19,18 +33,21 @@ voices = store.voices()
 
 st.title(t("writer.title"))
 write_tab, batch_tab, voices_tab, history_tab = st.tabs(
-    [t("writer.tab_write"), t("writer.tab_batch"), t("writer.tab_voices"), t("writer.tab_history")])
+    [t("writer.tab_write"), t("writer.tab_batch"), t("writer.tab_voices"), t("writer.tab_history")]
+)
 
 # -- shared controls (sidebar) -----------------------------------------------------------------
 with st.sidebar:
     names = {pick(tp.name): tp.id for tp in templates.values()}
     template = templates[names[st.selectbox(t("writer.template"), list(names), key="writer-template")]]
     out_langs = {"English": "en", "中文": "zh"}
-    out_lang = out_langs[st.radio(t("writer.language"), list(out_langs), horizontal=True,
-                                  index=0 if lang() == "en" else 1)]
+    out_lang = out_langs[
+        st.radio(t("writer.language"), list(out_langs), horizontal=True, index=0 if lang() == "en" else 1)
+    ]
     tone = st.selectbox(t("writer.tone"), list(TONES), format_func=lambda k: TONES[k][0 if lang() == "en" else 1])
-    length = st.select_slider(t("writer.length"), list(LENGTHS), value="medium",
-                              format_func=lambda k: t(f"writer.length_{k}"))
+    length = st.select_slider(
+        t("writer.length"), list(LENGTHS), value="medium", format_func=lambda k: t(f"writer.length_{k}")
+    )
     audience = st.text_input(t("writer.audience"), max_chars=200)
     keywords = split_list(st.text_input(t("writer.keywords"), max_chars=500))
     banned = split_list(st.text_input(t("writer.banned"), max_chars=500))
@@ -40,13 +57,26 @@ with st.sidebar:
 
 
 def request(fields: dict, platform=None) -> WriteRequest:
-    return WriteRequest(template, fields, lang=out_lang, tone=tone, audience=audience, length=length,
-                        keywords=keywords, banned=banned, platform=platform, voice=voice)
+    return WriteRequest(
+        template,
+        fields,
+        lang=out_lang,
+        tone=tone,
+        audience=audience,
+        length=length,
+        keywords=keywords,
+        banned=banned,
+        platform=platform,
+        voice=voice,
+    )
 
 
 def show_checks(c: dict) -> None:
-    badges = [t("writer.length_ok", chars=c["chars"], max=c["max_chars"]) if c["length_ok"]
-              else t("writer.length_bad", chars=c["chars"], max=c["max_chars"])]
+    badges = [
+        t("writer.length_ok", chars=c["chars"], max=c["max_chars"])
+        if c["length_ok"]
+        else t("writer.length_bad", chars=c["chars"], max=c["max_chars"])
+    ]
     if c["missing_keywords"]:
         badges.append(t("writer.missing", words=", ".join(c["missing_keywords"])))
     if c["banned_found"]:
@@ -83,8 +113,12 @@ with write_tab:
         fields = {}
         for f in template.fields:
             widget = st.text_area if f.multiline else st.text_input
-            fields[f.name] = widget(pick(f.label), placeholder=pick(f.placeholder) if f.placeholder else None,
-                                    max_chars=4000, key=f"field-{template.id}-{f.name}")
+            fields[f.name] = widget(
+                pick(f.label),
+                placeholder=pick(f.placeholder) if f.placeholder else None,
+                max_chars=4000,
+                key=f"field-{template.id}-{f.name}",
+            )
         platform = None
         if template.platforms:
             platforms = {pick(p["name"]): pid for pid, p in template.platforms.items()}
@@ -102,8 +136,10 @@ with write_tab:
                 req.facts = facts_from_kb(knowledge_base(), fields)
             st.session_state["writer-seed"] = int(st.session_state.get("writer-seed", 0)) + 10
             try:
-                st.session_state["writer-results"] = {"req": req, "variants": [generate(req, i, variants)
-                                                                               for i in range(variants)]}
+                st.session_state["writer-results"] = {
+                    "req": req,
+                    "variants": [generate(req, i, variants) for i in range(variants)],
+                }
             except EngineError as exc:  # the engine stopped mid-draft: say so; what was saved stays
                 st.error(t("chat.error", error=exc))
 
@@ -115,11 +151,16 @@ with write_tab:
                 for fact in req.facts:
                     st.text(fact)
         columns = st.columns(len(results["variants"]))
-        for i, (col, v) in enumerate(zip(columns, results["variants"])):
+        for i, (col, v) in enumerate(zip(columns, results["variants"], strict=False)):
             with col:
                 st.subheader(t("writer.variant", n=i + 1))
-                edited = st.text_area(t("writer.variant", n=i + 1), v["text"], height=320, key=f"variant-{v['id']}",
-                                      label_visibility="collapsed")
+                edited = st.text_area(
+                    t("writer.variant", n=i + 1),
+                    v["text"],
+                    height=320,
+                    key=f"variant-{v['id']}",
+                    label_visibility="collapsed",
+                )
                 if edited != v["text"]:  # edited in place: re-check and keep the edit in history
                     v["text"], v["checks"] = edited, check(edited, req)
                     store.update_text(v["id"], edited, v["checks"])
@@ -131,22 +172,47 @@ with write_tab:
                     results["variants"][i] = generate(req, i)
                     st.rerun()
                 if req.template.id == "blog_outline" and "blog_article" in templates:
-                    st.button(t("writer.to_article"), key=f"article-{i}", icon=":material/article:",
-                              on_click=outline_to_article, args=(v["text"], req.fields.get("topic", "")))
+                    st.button(
+                        t("writer.to_article"),
+                        key=f"article-{i}",
+                        icon=":material/article:",
+                        on_click=outline_to_article,
+                        args=(v["text"], req.fields.get("topic", "")),
+                    )
                 title, name = pick(req.template.name), req.template.id
                 c1, c2 = st.columns(2)
-                c1.download_button(t("writer.download_md"), to_markdown(title, [v["text"]]), f"{name}-{i + 1}.md",
-                                   key=f"md-{i}", icon=":material/download:")
-                c2.download_button(t("writer.download_docx"), to_docx(title, [v["text"]]), f"{name}-{i + 1}.docx",
-                                   key=f"docx-{i}", icon=":material/download:")
+                c1.download_button(
+                    t("writer.download_md"),
+                    to_markdown(title, [v["text"]]),
+                    f"{name}-{i + 1}.md",
+                    key=f"md-{i}",
+                    icon=":material/download:",
+                )
+                c2.download_button(
+                    t("writer.download_docx"),
+                    to_docx(title, [v["text"]]),
+                    f"{name}-{i + 1}.docx",
+                    key=f"docx-{i}",
+                    icon=":material/download:",
+                )
         if len(results["variants"]) > 1:
             texts, title, name = [v["text"] for v in results["variants"]], pick(req.template.name), req.template.id
             c0, c1, c2, _ = st.columns([1, 1, 1, 3], vertical_alignment="center")
             c0.write(t("writer.download_all"))
-            c1.download_button(t("writer.download_md"), to_markdown(title, texts), f"{name}-all.md", key="md-all",
-                               icon=":material/download:")
-            c2.download_button(t("writer.download_docx"), to_docx(title, texts), f"{name}-all.docx", key="docx-all",
-                               icon=":material/download:")
+            c1.download_button(
+                t("writer.download_md"),
+                to_markdown(title, texts),
+                f"{name}-all.md",
+                key="md-all",
+                icon=":material/download:",
+            )
+            c2.download_button(
+                t("writer.download_docx"),
+                to_docx(title, texts),
+                f"{name}-all.docx",
+                key="docx-all",
+                icon=":material/download:",
+            )
 
 # -- batch ---------------------------------------------------------------------------------------
 with batch_tab:
@@ -165,23 +231,45 @@ with batch_tab:
         elif rows:
             st.dataframe(pd.DataFrame(rows).head(20), hide_index=True)
             # One output file per upload and settings that change the texts: a resume never mixes them.
-            settings_key = "|".join(map(str, (template.id, out_lang, tone, length, audience, keywords, banned, ground,
-                                              voice.name if voice else "")))
+            settings_key = "|".join(
+                map(
+                    str,
+                    (
+                        template.id,
+                        out_lang,
+                        tone,
+                        length,
+                        audience,
+                        keywords,
+                        banned,
+                        ground,
+                        voice.name if voice else "",
+                    ),
+                )
+            )
             digest = hashlib.sha1(upload.getvalue() + settings_key.encode()).hexdigest()[:12]
             out = config.data_dir / "writer" / f"batch-{template.id}-{digest}.csv"
             out.parent.mkdir(parents=True, exist_ok=True)
             platform = None
             if template.platforms:
                 platforms = {pick(p["name"]): pid for pid, p in template.platforms.items()}
-                platform = platforms[st.radio(t("writer.platform"), list(platforms), horizontal=True, key="batch-platform")]
+                platform = platforms[
+                    st.radio(t("writer.platform"), list(platforms), horizontal=True, key="batch-platform")
+                ]
                 out = out.with_name(out.stem + f"-{platform}.csv")
             if st.button(t("writer.batch_run"), icon=":material/playlist_play:", type="primary"):
                 st.button(t("writer.batch_stop"), icon=":material/stop_circle:")  # any click stops the run
                 bar = st.progress(0.0)
                 try:
-                    result = run_batch(get_llm(), template, rows, out, base=request({}, platform),
-                                       progress=lambda f: bar.progress(f),
-                                       facts_for=(lambda row: facts_from_kb(knowledge_base(), row)) if ground else None)
+                    result = run_batch(
+                        get_llm(),
+                        template,
+                        rows,
+                        out,
+                        base=request({}, platform),
+                        progress=lambda f: bar.progress(f),
+                        facts_for=(lambda row: facts_from_kb(knowledge_base(), row)) if ground else None,
+                    )
                     st.success(t("writer.batch_done", written=result["written"], skipped=result["skipped"]))
                 except EngineError as exc:  # rows written so far are in the file; a new run resumes
                     st.error(t("chat.error", error=exc))
@@ -191,7 +279,7 @@ with batch_tab:
                 st.download_button("CSV", out.read_bytes(), out.name, icon=":material/download:")
                 from io import BytesIO
 
-                from core.exports import safe_cells
+                from core.writer.exports import safe_cells
 
                 buf = BytesIO()
                 safe_cells(frame).to_excel(buf, index=False)
@@ -207,9 +295,15 @@ with voices_tab:
         examples = st.text_area(t("writer.voice_examples"), max_chars=6000)
         if st.form_submit_button(t("writer.voice_save")):
             try:
-                store.save_voice(BrandVoice(name, desc, [x for x in do.splitlines() if x.strip()],
-                                            [x for x in dont.splitlines() if x.strip()],
-                                            [x.strip() for x in examples.split("\n\n") if x.strip()]))
+                store.save_voice(
+                    BrandVoice(
+                        name,
+                        desc,
+                        [x for x in do.splitlines() if x.strip()],
+                        [x for x in dont.splitlines() if x.strip()],
+                        [x.strip() for x in examples.split("\n\n") if x.strip()],
+                    )
+                )
                 st.success(t("writer.voice_saved"))
                 st.rerun()
             except ValueError as exc:
@@ -228,12 +322,32 @@ with history_tab:
     if not history:
         st.info(t("writer.history_none"))
     else:
-        st.dataframe(pd.DataFrame([{"id": h["id"], "template": h["template"], "lang": h["lang"],
-                                    "chars": h["checks"].get("chars"), "text": h["text"]} for h in history]),
-                     hide_index=True)
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "id": h["id"],
+                        "template": h["template"],
+                        "lang": h["lang"],
+                        "chars": h["checks"].get("chars"),
+                        "text": h["text"],
+                    }
+                    for h in history
+                ]
+            ),
+            hide_index=True,
+        )
         texts = [h["text"] for h in history]
         c1, c2, _ = st.columns([1, 1, 4])
-        c1.download_button(t("writer.download_md"), to_markdown(t("writer.title"), texts), "writer-history.md",
-                           icon=":material/download:")
-        c2.download_button(t("writer.download_docx"), to_docx(t("writer.title"), texts), "writer-history.docx",
-                           icon=":material/download:")
+        c1.download_button(
+            t("writer.download_md"),
+            to_markdown(t("writer.title"), texts),
+            "writer-history.md",
+            icon=":material/download:",
+        )
+        c2.download_button(
+            t("writer.download_docx"),
+            to_docx(t("writer.title"), texts),
+            "writer-history.docx",
+            icon=":material/download:",
+        )

@@ -74,7 +74,7 @@ def kb_seed(tmp_path_factory):
     import csv
     import io
 
-    from core.kb import SAMPLE_DIR, KnowledgeBase
+    from core.kb.store import SAMPLE_DIR, KnowledgeBase
 
     root = tmp_path_factory.mktemp("kb-seed")
     rows = list(csv.DictReader(io.StringIO((SAMPLE_DIR / "faq.csv").read_text(encoding="utf-8"))))

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 
 from core.api.app import create_app
 from core.api.keys import KeyStore, RateLimiter
-from core.audit import recent
 from core.config import PROJECT_ROOT, load_settings
-from core.kb import KnowledgeBase
-from core.support_log import SupportLog
+from core.kb.store import KnowledgeBase
+from core.storage.audit import recent
+from core.support.log import SupportLog
 
 FAQ = "How much does shipping in Europe cost?"
 SHOP = "https://shop.example.com"
@@ -52,7 +52,7 @@ def events(text: str) -> list[tuple[str, dict]]:
 
 # -- keys ---------------------------------------------------------------------------------------
 def test_keys_are_stored_hashed_shown_once_and_audited(settings, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     assert main(["keys", "add", "website", "--origins", "https://Shop.Example.com/", "--rpm", "30", "--json"]) == 0
     made = json.loads(capsys.readouterr().out)
@@ -65,8 +65,11 @@ def test_keys_are_stored_hashed_shown_once_and_audited(settings, capsys):
     assert json.loads(capsys.readouterr().out) == {"revoked": "website"}
     assert KeyStore(settings.db_path).verify(made["key"]) is None
     assert [e["action"] for e in recent(settings.db_path)][:2] == ["api_key.revoke", "api_key.add"]
-    for bad, message in [(["keys", "add", "x", "--origins", "ftp://x"], "not a website origin"),
-                         (["keys", "add", "website"], "exists already"), (["keys", "revoke", "nope"], "No API key")]:
+    for bad, message in [
+        (["keys", "add", "x", "--origins", "ftp://x"], "not a website origin"),
+        (["keys", "add", "website"], "exists already"),
+        (["keys", "revoke", "nope"], "No API key"),
+    ]:
         assert main([*bad, "--json"]) == 2 and message in json.loads(capsys.readouterr().out)["error"]
 
 
@@ -89,8 +92,14 @@ def test_missing_wrong_and_revoked_keys_are_refused(api, key, settings):
 
 
 def test_origins_cors_preflight_and_scope(api, key, settings):
-    ok = api.options("/api/v1/support/ask", headers={"Origin": SHOP, "Access-Control-Request-Method": "POST",
-                                                      "Access-Control-Request-Headers": "authorization"})
+    ok = api.options(
+        "/api/v1/support/ask",
+        headers={
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert ok.status_code == 204 and ok.headers["access-control-allow-origin"] == SHOP
     assert "Authorization" in ok.headers["access-control-allow-headers"]
     evil = "https://evil.example.net"
@@ -106,8 +115,10 @@ def test_origins_cors_preflight_and_scope(api, key, settings):
 
 def test_over_the_limit_is_429_with_retry_after(api, settings):
     _, slow = KeyStore(settings.db_path).add("slow", rpm=2)
-    codes = [api.post("/api/v1/support/ask?stream=false", json={"question": FAQ}, headers=auth(slow)).status_code
-             for _ in range(3)]
+    codes = [
+        api.post("/api/v1/support/ask?stream=false", json={"question": FAQ}, headers=auth(slow)).status_code
+        for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     limited = api.post("/api/v1/support/ask?stream=false", json={"question": FAQ}, headers=auth(slow))
     assert 1 <= int(limited.headers["retry-after"]) <= 60 and "2 requests per minute" in limited.json()["error"]
@@ -120,8 +131,11 @@ def test_ask_json_and_the_log_knows_channel_and_key(api, key, settings):
     body = r.json()
     assert r.status_code == 200 and body["tier"] == 1 and "€4.95" in body["text"] and not body["handover"]
     assert body["sources"][0]["faq_id"] == "en-002" and body["latency_ms"] > 0 and body["conversation_id"]
-    widget = api.post("/api/v1/support/ask?stream=false", json={"question": FAQ, "conversation_id": "c1"},
-                      headers=auth(key, **{"X-Studio-Channel": "widget"}))
+    widget = api.post(
+        "/api/v1/support/ask?stream=false",
+        json={"question": FAQ, "conversation_id": "c1"},
+        headers=auth(key, **{"X-Studio-Channel": "widget"}),
+    )
     assert widget.json()["conversation_id"] == "c1"
     rows = SupportLog(settings.db_path).questions()
     assert [(q["channel"], q["api_key"]) for q in rows] == [("widget", "shop"), ("api", "shop")]
@@ -139,48 +153,77 @@ def test_ask_streams_server_sent_events(api, key):
 
 
 def test_handover_ticket_and_feedback_land_in_the_store(api, key, settings):
-    handed = api.post("/api/v1/support/ask?stream=false", json={"question": "What's the best stock to buy?"},
-                      headers=auth(key)).json()
+    handed = api.post(
+        "/api/v1/support/ask?stream=false", json={"question": "What's the best stock to buy?"}, headers=auth(key)
+    ).json()
     assert handed["handover"] and handed["tier"] == 3
-    ticket = api.post("/api/v1/support/tickets", headers=auth(key),
-                      json={"name": "Ann", "contact": "ann@example.com", "question": "stock tips",
-                            "question_id": handed["question_id"]})
+    ticket = api.post(
+        "/api/v1/support/tickets",
+        headers=auth(key),
+        json={
+            "name": "Ann",
+            "contact": "ann@example.com",
+            "question": "stock tips",
+            "question_id": handed["question_id"],
+        },
+    )
     assert ticket.status_code == 201
     log = SupportLog(settings.db_path)
     assert log.tickets()[0]["question_id"] == handed["question_id"]
-    assert api.post("/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": False},
-                    headers=auth(key)).status_code == 200
+    assert (
+        api.post(
+            "/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": False}, headers=auth(key)
+        ).status_code
+        == 200
+    )
     assert log.unanswered()[0]["feedback"] == 0
     _, other = KeyStore(settings.db_path).add("other")
-    foreign = api.post("/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": True},
-                       headers=auth(other))
+    foreign = api.post(
+        "/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": True}, headers=auth(other)
+    )
     assert foreign.status_code == 404  # a key only touches its own questions
-    missing = api.post("/api/v1/support/tickets", json={"name": " ", "contact": "x", "question": "y"},
-                       headers=auth(key))
+    missing = api.post(
+        "/api/v1/support/tickets", json={"name": " ", "contact": "x", "question": "y"}, headers=auth(key)
+    )
     assert missing.status_code == 422
 
 
 def test_a_suggestion_click_gives_the_curated_answer(api, key, settings):
     asked = api.post("/api/v1/support/ask?stream=false", json={"question": FAQ}, headers=auth(key)).json()
-    r = api.post("/api/v1/support/suggestion", headers=auth(key),
-                 json={"faq_id": "zh-002", "asked": "運費多少？", "question_id": asked["question_id"]})
+    r = api.post(
+        "/api/v1/support/suggestion",
+        headers=auth(key),
+        json={"faq_id": "zh-002", "asked": "運費多少？", "question_id": asked["question_id"]},
+    )
     body = r.json()
     assert r.status_code == 200 and body["tier"] == 1 and "運費" in body["text"]
     assert SupportLog(settings.db_path).questions()[0]["suggested_from"] == asked["question_id"]
-    assert api.post("/api/v1/support/suggestion", json={"faq_id": "nope", "asked": "x"},
-                    headers=auth(key)).status_code == 404
+    assert (
+        api.post("/api/v1/support/suggestion", json={"faq_id": "nope", "asked": "x"}, headers=auth(key)).status_code
+        == 404
+    )
 
 
 # -- hostile input ----------------------------------------------------------------------------------------
 def test_big_broken_and_wrong_bodies_are_4xx_and_store_nothing(api, key, settings):
-    huge = api.post("/api/v1/support/ask", content=b'{"question": "' + b"a" * 1_100_000 + b'"}',
-                    headers=auth(key, **{"Content-Type": "application/json"}))
+    huge = api.post(
+        "/api/v1/support/ask",
+        content=b'{"question": "' + b"a" * 1_100_000 + b'"}',
+        headers=auth(key, **{"Content-Type": "application/json"}),
+    )
     assert huge.status_code == 413 and "1 MB" in huge.json()["error"]
-    broken = api.post("/api/v1/support/ask", content=b'{"question": ', headers=auth(key, **{"Content-Type": "application/json"}))
+    broken = api.post(
+        "/api/v1/support/ask", content=b'{"question": ', headers=auth(key, **{"Content-Type": "application/json"})
+    )
     assert broken.status_code == 400 and broken.json()["error"] == "The request body is not valid JSON"
-    for body, field in [({"question": 42}, "question"), ({"question": ""}, "question"), ({}, "question"),
-                        ({"question": "x" * 2001}, "question"), ({"question": "hi", "language": "fr"}, "language"),
-                        ({"question": "hi", "conversation_id": "../../etc"}, "conversation_id")]:
+    for body, field in [
+        ({"question": 42}, "question"),
+        ({"question": ""}, "question"),
+        ({}, "question"),
+        ({"question": "x" * 2001}, "question"),
+        ({"question": "hi", "language": "fr"}, "language"),
+        ({"question": "hi", "conversation_id": "../../etc"}, "conversation_id"),
+    ]:
         r = api.post("/api/v1/support/ask?stream=false", json=body, headers=auth(key))
         assert r.status_code == 422 and r.json()["error"].startswith(field), body
     assert SupportLog(settings.db_path).questions() == []
@@ -224,8 +267,12 @@ def test_health_docs_and_widget_files_need_no_key(api):
     assert api.get("/docs").status_code == 200 and "/api/v1/support/ask" in api.get("/openapi.json").text
     js = api.get("/widget.js")
     assert js.status_code == 200 and "textContent" in js.text and "innerHTML" not in js.text
-    demo = api.get("/widget/demo?key=sk-studio-abc\"><script>alert(1)</script>")
-    assert demo.status_code == 200 and "<script>alert(1)" not in demo.text and 'data-key="sk-studio-abcscriptalert1script"' in demo.text
+    demo = api.get('/widget/demo?key=sk-studio-abc"><script>alert(1)</script>')
+    assert (
+        demo.status_code == 200
+        and "<script>alert(1)" not in demo.text
+        and 'data-key="sk-studio-abcscriptalert1script"' in demo.text
+    )
 
 
 # -- a real server ----------------------------------------------------------------------------------------
@@ -239,8 +286,13 @@ def test_real_uvicorn_streams_answers_in_pieces(seeded_kb_dir, settings, key, tm
     port = free_port()
     env = dict(os.environ, APP_DATA_DIR=str(settings.data_dir))
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)], cwd=PROJECT_ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(120):
@@ -251,8 +303,13 @@ def test_real_uvicorn_streams_answers_in_pieces(seeded_kb_dir, settings, key, tm
                 time.sleep(0.25)
         else:
             pytest.fail((tmp_path / "serve.log").read_text())
-        with httpx.stream("POST", f"{base}/api/v1/support/ask", json={"question": "Can I return a gift?"},
-                          headers=auth(key), timeout=120) as r:
+        with httpx.stream(
+            "POST",
+            f"{base}/api/v1/support/ask",
+            json={"question": "Can I return a gift?"},
+            headers=auth(key),
+            timeout=120,
+        ) as r:
             assert r.status_code == 200
             raw = [part for part in r.iter_raw()]
         got = events(b"".join(raw).decode())

@@ -7,9 +7,9 @@ import sqlite3
 import bcrypt
 import pytest
 
-from core import audit, auth
-from core.auth import Access, SignInFailed, UserStore
-from core.cli import main
+from core.cli.main import main
+from core.storage import audit, auth
+from core.storage.auth import Access, SignInFailed, UserStore
 
 PASSWORD = "correct horse"
 
@@ -121,8 +121,11 @@ def test_the_last_admin_cannot_be_removed_demoted_or_disabled(store):
         store.add("bob", PASSWORD, "staff")
     store.add("alice", PASSWORD, "admin")
     store.add("bob", PASSWORD, "staff")
-    for change in (lambda: store.remove("alice"), lambda: store.set_role("alice", "staff"),
-                   lambda: store.set_disabled("alice", True)):
+    for change in (
+        lambda: store.remove("alice"),
+        lambda: store.set_role("alice", "staff"),
+        lambda: store.set_disabled("alice", True),
+    ):
         with pytest.raises(ValueError, match="last admin"):
             change()
     assert store.get("alice").role == "admin" and not store.get("alice").disabled
@@ -159,9 +162,12 @@ def test_sql_is_parameterised(store, settings):
 
 def test_bad_names_passwords_and_roles_are_refused(store):
     for name, password, role, message in [
-        ("", PASSWORD, "staff", "empty"), ("x" * 65, PASSWORD, "staff", "longer than"),
-        ("a\tb", PASSWORD, "staff", "control"), ("bob", "short", "staff", "at least 8"),
-        ("bob", "长" * 25, "staff", "72 bytes"), ("bob", "pass\0word", "staff", "NUL"),
+        ("", PASSWORD, "staff", "empty"),
+        ("x" * 65, PASSWORD, "staff", "longer than"),
+        ("a\tb", PASSWORD, "staff", "control"),
+        ("bob", "short", "staff", "at least 8"),
+        ("bob", "长" * 25, "staff", "72 bytes"),
+        ("bob", "pass\0word", "staff", "NUL"),
         ("bob", PASSWORD, "owner", "Unknown role"),
     ]:
         with pytest.raises(ValueError, match=message):
@@ -260,11 +266,31 @@ def fast_hashes(monkeypatch):
 
 
 def test_cli_manages_users_and_audits_every_change(capsys, monkeypatch, settings, fast_hashes):
-    code, out, _ = cli(capsys, monkeypatch, "users", "add", "Alice", "--role", "admin", "--password-stdin", "--json",
-                       stdin=PASSWORD + "\n")
+    code, out, _ = cli(
+        capsys,
+        monkeypatch,
+        "users",
+        "add",
+        "Alice",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--json",
+        stdin=PASSWORD + "\n",
+    )
     assert code == 0 and out["user"]["username"] == "alice" and out["user"]["role"] == "admin"
-    code, out, _ = cli(capsys, monkeypatch, "users", "add", "bob", "--role", "staff", "--password-stdin", "--json",
-                       stdin="another password\n")
+    code, out, _ = cli(
+        capsys,
+        monkeypatch,
+        "users",
+        "add",
+        "bob",
+        "--role",
+        "staff",
+        "--password-stdin",
+        "--json",
+        stdin="another password\n",
+    )
     assert code == 0
     code, out, _ = cli(capsys, monkeypatch, "users", "list", "--json")
     assert [(u["username"], u["role"]) for u in out["users"]] == [("alice", "admin"), ("bob", "staff")]
@@ -277,19 +303,26 @@ def test_cli_manages_users_and_audits_every_change(capsys, monkeypatch, settings
     assert code == 0 and out == {"user": "bob", "role": "admin"}
     code, out, _ = cli(capsys, monkeypatch, "users", "set-role", "bob", "root", "--json")
     assert code == 2 and "Unknown role" in out["error"]
-    code, out, _ = cli(capsys, monkeypatch, "users", "passwd", "bob", "--password-stdin", "--json",
-                       stdin="a third password\n")
+    code, out, _ = cli(
+        capsys, monkeypatch, "users", "passwd", "bob", "--password-stdin", "--json", stdin="a third password\n"
+    )
     assert code == 0 and UserStore(settings.db_path).authenticate("bob", "a third password")
     code, out, _ = cli(capsys, monkeypatch, "users", "remove", "alice", "--json")
     assert code == 0 and out == {"removed": "alice"}
-    code, out, _ = cli(capsys, monkeypatch, "users", "add", "carol", "--role", "staff", "--password-stdin", "--json",
-                       stdin="short\n")
+    code, out, _ = cli(
+        capsys, monkeypatch, "users", "add", "carol", "--role", "staff", "--password-stdin", "--json", stdin="short\n"
+    )
     assert code == 2 and "at least 8" in out["error"]
 
     code, out, _ = cli(capsys, monkeypatch, "audit", "--json")
     actions = [(e["action"], e["target"]) for e in reversed(out["entries"])]
-    assert actions == [("user.add", "alice"), ("user.add", "bob"), ("user.set_role", "bob"), ("user.passwd", "bob"),
-                       ("user.remove", "alice")]  # refused changes are not recorded
+    assert actions == [
+        ("user.add", "alice"),
+        ("user.add", "bob"),
+        ("user.set_role", "bob"),
+        ("user.passwd", "bob"),
+        ("user.remove", "alice"),
+    ]  # refused changes are not recorded
     assert {e["username"] for e in out["entries"]} == {audit.cli_user()}
     everything = json.dumps(out) + settings.db_path.read_bytes().decode("latin-1")
     assert PASSWORD not in everything and "a third password" not in everything  # secrets never logged
@@ -314,8 +347,10 @@ def test_cli_knowledge_base_changes_are_audited(capsys, monkeypatch, seeded_kb_d
     assert code == 0
     code, out, _ = cli(capsys, monkeypatch, "audit", "--limit", "5", "--json")
     entries = list(reversed(out["entries"]))
-    assert [(e["action"], e["target"]) for e in entries] == [("kb.ingest", "opening-hours.md"),
-                                                            ("kb.delete", "opening-hours.md")]
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("kb.ingest", "opening-hours.md"),
+        ("kb.delete", "opening-hours.md"),
+    ]
     assert entries[0]["username"].startswith("cli:") and entries[0]["detail"]["kb"] == "default"
     assert entries[1]["detail"]["records"] >= 1
 
@@ -332,8 +367,9 @@ def test_cli_finetune_start_is_audited(capsys, monkeypatch, tmp_path):
 
     monkeypatch.setattr(train_module, "train", no_training)
     out_dir = tmp_path / "adapter"
-    code, out, _ = cli(capsys, monkeypatch, "finetune", "--out", str(out_dir), "--faq", str(faq), "--max-steps", "1",
-                       "--json")
+    code, out, _ = cli(
+        capsys, monkeypatch, "finetune", "--out", str(out_dir), "--faq", str(faq), "--max-steps", "1", "--json"
+    )
     assert code == 2 and "Stopped" in out["error"]
     code, out, _ = cli(capsys, monkeypatch, "audit", "--json")
     entry = out["entries"][0]

@@ -6,7 +6,7 @@ Same requirements as tests/test_browser.py (Debian's chromium), same marker.
 
 import pytest
 
-from core.auth import UserStore
+from core.storage.auth import UserStore
 from tests.test_browser import browser, require_chromium, running_app  # noqa: F401 (the browser fixture)
 
 pytestmark = pytest.mark.browser

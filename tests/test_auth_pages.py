@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import audit, auth
 from core.config import load_settings
+from core.storage import audit, auth
 
 TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent

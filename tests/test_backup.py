@@ -20,7 +20,7 @@ from tests.test_faults import child_env, run
 
 
 def cli(monkeypatch, capsys, data_dir: Path, *argv) -> tuple[int, dict]:
-    from core.cli import main
+    from core.cli.main import main
 
     monkeypatch.setenv("APP_DATA_DIR", str(data_dir))
     capsys.readouterr()
@@ -30,14 +30,17 @@ def cli(monkeypatch, capsys, data_dir: Path, *argv) -> tuple[int, dict]:
 
 def tree(root: Path) -> dict:
     """Every file under `root` and its sha256 (to prove a refused restore changed nothing)."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def small_data_dir(root: Path) -> Path:
     """A data folder made here, without the embedding stack: a database, an adapter, a kb file."""
-    from core.conversations import ConversationStore
-    from core.support_log import SupportLog
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
     from tests.test_faults import fake_adapter
 
     store = ConversationStore(root / "app.db")
@@ -61,9 +64,18 @@ def write_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -
 
 
 def manifest_for(files: dict[str, bytes], **extra) -> bytes:
-    return json.dumps({"format": "ai-business-studio-backup", "format_version": 1, "created": "2025-01-01T00:00:00Z",
-                       "members": [{"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest(), "kind": "file"}
-                                   for p, d in files.items()]} | extra).encode()
+    return json.dumps(
+        {
+            "format": "ai-business-studio-backup",
+            "format_version": 1,
+            "created": "2025-01-01T00:00:00Z",
+            "members": [
+                {"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest(), "kind": "file"}
+                for p, d in files.items()
+            ],
+        }
+        | extra
+    ).encode()
 
 
 def member(name: str, kind=tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
@@ -90,8 +102,12 @@ def test_restart_keeps_everything_and_backup_round_trip(tmp_path, monkeypatch, c
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
     assert names[0] == "manifest.json" and not any(n.startswith("data/models") or n.endswith(".lock") for n in names)
-    assert {"data/app.db", "data/adapters/active", "data/adapters/tuned/adapter_model.safetensors",
-            "data/kb/chroma/chroma.sqlite3"} <= set(names)
+    assert {
+        "data/app.db",
+        "data/adapters/active",
+        "data/adapters/tuned/adapter_model.safetensors",
+        "data/kb/chroma/chroma.sqlite3",
+    } <= set(names)
     assert manifest["created"] and manifest["versions"]["sqlite"] and manifest["versions"]["chromadb"]
     assert all(len(m["sha256"]) == 64 and m["size"] >= 0 for m in manifest["members"])
     assert {m["path"]: m["kind"] for m in manifest["members"]}["kb/chroma/chroma.sqlite3"] == "sqlite"
@@ -102,7 +118,7 @@ def test_restart_keeps_everything_and_backup_round_trip(tmp_path, monkeypatch, c
     assert code == 0 and restored["members"] == made["members"] and restored["replaced"] == []
     assert run("view", child_env(dst, APP_ADAPTER="auto")).result == written
     assert not (dst / "models").exists() and not list(dst.glob(".restore-*"))
-    from core.audit import recent
+    from core.storage.audit import recent
 
     assert recent(dst / "app.db", 1)[0]["action"] == "restore"
 
@@ -111,8 +127,8 @@ def test_backup_is_consistent_while_the_app_writes(tmp_path, monkeypatch):
     """A backup taken in the middle of a knowledge-base import waits for it (the import's write
     lock) and so holds the new version whole; one taken while conversations are being written
     holds a consistent database (SQLite's backup API)."""
-    from core.backup import backup, restore
     from core.config import load_settings
+    from core.storage.backup import backup, restore
 
     seed_env = child_env(tmp_path / "live")
     v1 = run("kb_ingest", seed_env, 1, 2).result
@@ -159,7 +175,7 @@ def archive(tmp_path, monkeypatch, capsys) -> Path:
 @pytest.fixture
 def existing(tmp_path) -> Path:
     """A data folder with data in it, which every refused restore must leave exactly as it was."""
-    from core.conversations import ConversationStore
+    from core.storage.conversations import ConversationStore
 
     root = tmp_path / "current"
     ConversationStore(root / "app.db").create("Keep me", first_message="still here")
@@ -210,21 +226,31 @@ def test_restore_refuses_damaged_and_foreign_archives(tmp_path, archive, existin
     assert code == 2 and "checksum" in out["error"]
 
 
-@pytest.mark.parametrize("case", ["dotdot", "absolute", "nested-dotdot", "symlink", "hardlink", "manifest-path",
-                                  "outside-data", "device"])
+@pytest.mark.parametrize(
+    "case", ["dotdot", "absolute", "nested-dotdot", "symlink", "hardlink", "manifest-path", "outside-data", "device"]
+)
 def test_restore_never_writes_outside_the_data_folder(tmp_path, existing, monkeypatch, capsys, case):
     evil = b"owned"
-    name = {"dotdot": "data/../evil.txt", "absolute": str(tmp_path / "evil.txt"),
-            "nested-dotdot": "data/kb/../../evil.txt", "outside-data": "evil.txt"}.get(case)
+    name = {
+        "dotdot": "data/../evil.txt",
+        "absolute": str(tmp_path / "evil.txt"),
+        "nested-dotdot": "data/kb/../../evil.txt",
+        "outside-data": "evil.txt",
+    }.get(case)
     if name is not None:
         rel = name.removeprefix("data/") if name.startswith("data/") else name
         members = [(member("manifest.json"), manifest_for({rel: evil})), (member(name), evil)]
     elif case == "symlink":  # a link out, then a file written "through" it
-        members = [(member("manifest.json"), manifest_for({"link/evil.txt": evil})),
-                   (member("data/link", tarfile.SYMTYPE, str(tmp_path)), None), (member("data/link/evil.txt"), evil)]
+        members = [
+            (member("manifest.json"), manifest_for({"link/evil.txt": evil})),
+            (member("data/link", tarfile.SYMTYPE, str(tmp_path)), None),
+            (member("data/link/evil.txt"), evil),
+        ]
     elif case == "hardlink":
-        members = [(member("manifest.json"), manifest_for({"hard": evil})),
-                   (member("data/hard", tarfile.LNKTYPE, str(tmp_path / "evil.txt")), None)]
+        members = [
+            (member("manifest.json"), manifest_for({"hard": evil})),
+            (member("data/hard", tarfile.LNKTYPE, str(tmp_path / "evil.txt")), None),
+        ]
     elif case == "device":
         members = [(member("manifest.json"), manifest_for({"dev": evil})), (member("data/dev", tarfile.CHRTYPE), None)]
     else:  # the manifest itself names a path outside
@@ -239,7 +265,7 @@ def test_restore_never_writes_outside_the_data_folder(tmp_path, existing, monkey
 
 
 def test_restore_replaces_only_with_force_and_undoes_a_failed_swap(tmp_path, archive, existing, monkeypatch, capsys):
-    from core import backup as backup_mod
+    from core.storage import backup as backup_mod
 
     assert "--force" in refused(monkeypatch, capsys, existing, archive)
     before = tree(existing)
@@ -275,9 +301,12 @@ def test_restore_replaces_only_with_force_and_undoes_a_failed_swap(tmp_path, arc
     assert code == 0 and sorted(out["replaced"]) == ["adapters", "app.db"], out
     assert (existing / "models" / "cached.bin").read_bytes() == b"model"
     files = {k: v for k, v in tree(existing).items() if k != "app.db" and not k.startswith("models/")}
-    assert files == {k: v for k, v in tree(tmp_path / "src").items()
-                     if k != "app.db" and not k.startswith("models/") and not k.endswith(".lock")}
-    from core.conversations import ConversationStore
+    assert files == {
+        k: v
+        for k, v in tree(tmp_path / "src").items()
+        if k != "app.db" and not k.startswith("models/") and not k.endswith(".lock")
+    }
+    from core.storage.conversations import ConversationStore
 
     assert [c.title for c in ConversationStore(existing / "app.db").list()] == ["Hello"]
 

@@ -22,8 +22,15 @@ from core.config import PROJECT_ROOT
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -44,14 +51,36 @@ def running_app(runtime: Path, tiny_model_dir: Path, processes: list | None = No
     """The real app (tiny model, data in `runtime`) on a free port; yields its URL. `tiny_model_dir`
     may be the tiny model's GGUF, which the app then runs on the llama.cpp engine."""
     port = _free_port()
-    env = os.environ | {
-        "APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
-        "APP_DATA_DIR": str(runtime),
-    } | (env or {})
+    env = (
+        os.environ
+        | {
+            "APP_MODEL": str(tiny_model_dir),
+            "APP_ADAPTER": "none",
+            "APP_SAMPLE_KB": "off",
+            "APP_DATA_DIR": str(runtime),
+        }
+        | (env or {})
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     if processes is not None:
@@ -191,8 +220,9 @@ def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
     page.close()
 
 
-def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(tmp_path, tiny_gguf, llama_server_binary,
-                                                                     browser):
+def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(
+    tmp_path, tiny_gguf, llama_server_binary, browser
+):
     """The app as `make run` starts it on a CPU: llama.cpp's server as its child. Stopped with
     Ctrl-C (SIGINT), the app takes its engine with it."""
     import signal
@@ -270,14 +300,25 @@ def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, brow
         "<!doctype html><html><head><meta charset='utf-8'><title>Tea shop</title></head><body>"
         "<h1>Our tea shop</h1><p>Welcome!</p>"
         f"<script src='http://127.0.0.1:{api_port}/widget.js' data-key='{key}' data-lang='en'></script>"
-        "</body></html>", encoding="utf-8")
+        "</body></html>",
+        encoding="utf-8",
+    )
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path / "site"))  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    env = os.environ | {"APP_MODEL": str(tiny_model_dir), "APP_ADAPTER": "none", "APP_SAMPLE_KB": "off",
-                        "APP_DATA_DIR": str(runtime)}
-    api = subprocess.Popen([sys.executable, "-m", "core", "serve", "--no-app", "--port", str(api_port)],
-                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = os.environ | {
+        "APP_MODEL": str(tiny_model_dir),
+        "APP_ADAPTER": "none",
+        "APP_SAMPLE_KB": "off",
+        "APP_DATA_DIR": str(runtime),
+    }
+    api = subprocess.Popen(
+        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(api_port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(120):
             try:
@@ -310,7 +351,7 @@ def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, brow
         page.locator("#studio-widget").locator("button.bubble").click()
         expect(page.locator("#studio-widget").locator(".msg.user")).to_have_count(2)  # kept in this browser
         page.close()
-        from core.support_log import SupportLog
+        from core.support.log import SupportLog
 
         log = SupportLog(runtime / "app.db")
         assert [q["channel"] for q in log.questions()] == ["widget", "widget"]

@@ -1,6 +1,6 @@
 import json
 
-from core.cli import main
+from core.cli.main import main
 
 
 def run(capsys, *argv):

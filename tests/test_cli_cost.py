@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from core.cli import main
-from core.cli_cost import parse_quantity
+from core.cli.cost import parse_quantity
+from core.cli.main import main
 
 TRAIN = ["cost", "train", "--params", "7B", "--tokens", "2T", "--gpu", "H100"]
 SERVE = ["cost", "serve", "--params", "8B", "--gpu", "H100"]
@@ -21,27 +21,33 @@ def run_json(capsys, argv):
     return code, json.loads(lines[0])
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([*TRAIN, "--gpus", "abc"], "argument --gpus: invalid int value: 'abc'"),
-    ([*TRAIN, "--gpus", "2.5"], "argument --gpus: invalid int value: '2.5'"),
-    ([*TRAIN, "--mfu", "abc"], "argument --mfu: not a number: 'abc'"),
-    ([*SERVE, "--precision", "int3"], "argument --precision: invalid choice: 'int3'"),
-    (["cost", "train", "--params", "7B", "--tokens", "2T"], "the following arguments are required: --gpu"),
-    (["cost"], "the following arguments are required: action"),
-    (["cost", "train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--bogus"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([*TRAIN, "--gpus", "abc"], "argument --gpus: invalid int value: 'abc'"),
+        ([*TRAIN, "--gpus", "2.5"], "argument --gpus: invalid int value: '2.5'"),
+        ([*TRAIN, "--mfu", "abc"], "argument --mfu: not a number: 'abc'"),
+        ([*SERVE, "--precision", "int3"], "argument --precision: invalid choice: 'int3'"),
+        (["cost", "train", "--params", "7B", "--tokens", "2T"], "the following arguments are required: --gpu"),
+        (["cost"], "the following arguments are required: action"),
+        (["cost", "train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--bogus"], "unrecognized arguments"),
+    ],
+)
 def test_argparse_errors_are_one_json_object_with_status_2(capsys, argv, message):
     code, out = run_json(capsys, argv)
     assert code == 2 and set(out) == {"error"} and message in out["error"]
 
 
-@pytest.mark.parametrize("argv, option", [
-    ([*TRAIN, "--usd-per-gpu-hour", "inf"], "--usd-per-gpu-hour"),
-    ([*TRAIN, "--usd-per-gpu-hour", "nan"], "--usd-per-gpu-hour"),
-    ([*TRAIN, "--mfu", "nan"], "--mfu"),
-    ([*SERVE, "--usd-per-gpu-hour", "-inf"], "--usd-per-gpu-hour"),
-    ([*SERVE, "--utilisation", "inf"], "--utilisation"),
-])
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        ([*TRAIN, "--usd-per-gpu-hour", "inf"], "--usd-per-gpu-hour"),
+        ([*TRAIN, "--usd-per-gpu-hour", "nan"], "--usd-per-gpu-hour"),
+        ([*TRAIN, "--mfu", "nan"], "--mfu"),
+        ([*SERVE, "--usd-per-gpu-hour", "-inf"], "--usd-per-gpu-hour"),
+        ([*SERVE, "--utilisation", "inf"], "--utilisation"),
+    ],
+)
 def test_non_finite_numbers_must_be_finite(capsys, argv, option):
     code, out = run_json(capsys, argv)
     assert code == 2 and option in out["error"] and "must be a finite number" in out["error"]

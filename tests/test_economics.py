@@ -10,23 +10,59 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.cli_cost import parse_quantity
+from core.cli.cost import parse_quantity
+from core.cli.main import main
 from core.economics import (
-    DEFAULT_MFU, PRICE_DATE, PRICE_SOURCE, CompetitorCut, OwnedHardware, Scenario, Usage, break_even_month,
-    calibration_table, compare_responses, compare_with_api, compute_optimal_tokens, cost_per_user_curve,
-    estimate_finetune, estimate_serving, estimate_training, evaluate_scenario, finetune_flops, finetune_memory_gb,
-    get_gpu, implied_mfu, kv_cache_gb, load_api_prices, load_gpus, load_training_runs, market_sizing, monte_carlo,
-    monthly_pnl, payback_month, pnl_arrays, runway_months, serving_plan, simulate_price_war, subscription_metrics,
-    summarise_responses, tornado, training_flops,
+    DEFAULT_MFU,
+    PRICE_DATE,
+    PRICE_SOURCE,
+    CompetitorCut,
+    InputError,
+    Message,
+    OwnedHardware,
+    Scenario,
+    Usage,
+    break_even_month,
+    calibration_table,
+    compare_responses,
+    compare_with_api,
+    compute_optimal_tokens,
+    cost_per_user_curve,
+    estimate_finetune,
+    estimate_serving,
+    estimate_training,
+    evaluate_scenario,
+    finetune_flops,
+    finetune_memory_gb,
+    get_gpu,
+    implied_mfu,
+    kv_cache_gb,
+    load_api_prices,
+    load_gpus,
+    load_training_runs,
+    localise,
+    market_sizing,
+    monte_carlo,
+    monthly_pnl,
+    payback_month,
+    pnl_arrays,
+    runway_months,
+    scenario_monte_carlo,
+    scenario_serving,
+    scenario_training,
+    serving_plan,
+    simulate_price_war,
+    subscription_metrics,
+    summarise_responses,
+    tornado,
+    training_flops,
 )
-from core.economics import InputError, Message, localise, scenario_monte_carlo, scenario_serving, scenario_training
-from core.i18n import t as translate
-from core.i18n_cost import STRINGS as COST_STRINGS
-from core.investor_summary import Summary, chart_png, plan_figures, to_markdown
-
+from core.economics.summary import Summary, chart_png, plan_figures, to_markdown
+from core.i18n.calc import STRINGS as COST_STRINGS
+from core.i18n.translate import t as translate
 
 # ------------------------------------------------------------------------------------------ catalogue
+
 
 def test_catalogue_has_the_required_gpus_each_with_sources():
     gpus = load_gpus()
@@ -43,8 +79,17 @@ def test_catalogue_has_the_required_gpus_each_with_sources():
     assert "NVLink" in gpus["H800"].notes
 
 
-@pytest.mark.parametrize("typed, name", [("h100", "H100-SXM"), (" H100 sxm ", "H100-SXM"), ("4090", "RTX-4090"),
-                                         ("rtx 4090", "RTX-4090"), ("a100-80gb", "A100-80GB"), ("l40s", "L40S")])
+@pytest.mark.parametrize(
+    "typed, name",
+    [
+        ("h100", "H100-SXM"),
+        (" H100 sxm ", "H100-SXM"),
+        ("4090", "RTX-4090"),
+        ("rtx 4090", "RTX-4090"),
+        ("a100-80gb", "A100-80GB"),
+        ("l40s", "L40S"),
+    ],
+)
 def test_get_gpu_aliases(typed, name):
     assert get_gpu(typed).name == name
 
@@ -55,6 +100,7 @@ def test_get_gpu_unknown_lists_valid_names():
 
 
 # ------------------------------------------------------------------------------------------- training
+
 
 def test_training_formulas_by_hand():
     assert training_flops(7e9, 2e12) == pytest.approx(8.4e22)  # 6 x 7e9 x 2e12
@@ -105,13 +151,16 @@ def test_finetune_flops_and_memory_by_hand():
     assert lora.fits and lora.gpu_hours == pytest.approx(full.gpu_hours * 4.02 / 6)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"mfu": 1.5}, "MFU must be more than 0 and at most 1"),
-    ({"mfu": 0}, "MFU must be more than 0"),
-    ({"gpus": 0}, "number of GPUs must be a whole number of at least 1"),
-    ({"usd_per_gpu_hour": -1}, "cannot be negative"),
-    ({"precision": "fp3"}, "Unknown precision"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mfu": 1.5}, "MFU must be more than 0 and at most 1"),
+        ({"mfu": 0}, "MFU must be more than 0"),
+        ({"gpus": 0}, "number of GPUs must be a whole number of at least 1"),
+        ({"usd_per_gpu_hour": -1}, "cannot be negative"),
+        ({"precision": "fp3"}, "Unknown precision"),
+    ],
+)
 def test_training_impossible_inputs(kwargs, message):
     with pytest.raises(ValueError, match=message):
         estimate_training(7e9, 1e12, "H100", **kwargs)
@@ -142,10 +191,12 @@ def test_published_runs_reproduced():
 
 # -------------------------------------------------------------------------------------------- serving
 
+
 def test_serving_memory_by_hand():
     assert kv_cache_gb(32, 8, 128, 4096, 1, "bf16") == pytest.approx(0.536870912)  # 2x32x8x128x4096x2 bytes
-    est = estimate_serving(8e9, "H100-SXM", batch=1, context=4096, layers=32, kv_heads=8, head_dim=128,
-                           usd_per_gpu_hour=2.0)
+    est = estimate_serving(
+        8e9, "H100-SXM", batch=1, context=4096, layers=32, kv_heads=8, head_dim=128, usd_per_gpu_hour=2.0
+    )
     assert est.weights_gb == pytest.approx(16)  # 8e9 x 2 bytes
     assert est.kv_cache_gb == pytest.approx(0.536870912)
     assert est.fits and est.gpus_needed == 1 and not est.shape_estimated
@@ -196,10 +247,10 @@ def test_api_price_snapshot():
 
 # ---------------------------------------------------------------------------------------- unit economics
 
+
 def _fixed_speed_estimate():
     est = estimate_serving(8e9, "L4")
-    return dataclasses.replace(est, prefill_tok_s=10_000.0, decode_tok_s=1_000.0, gpus_needed=1,
-                               usd_per_gpu_hour=2.0)
+    return dataclasses.replace(est, prefill_tok_s=10_000.0, decode_tok_s=1_000.0, gpus_needed=1, usd_per_gpu_hour=2.0)
 
 
 def test_serving_plan_by_hand():
@@ -218,8 +269,9 @@ def test_serving_plan_by_hand():
 
 def test_cost_per_user_curve_steps_down():
     users = [0, 100, 1_000, 10_000, 50_000, 100_000, 200_000]
-    df = cost_per_user_curve(users, Usage(), _fixed_speed_estimate(), 0.6, fixed_monthly_usd=10_000,
-                             training_usd=24_000, amortise_months=24)
+    df = cost_per_user_curve(
+        users, Usage(), _fixed_speed_estimate(), 0.6, fixed_monthly_usd=10_000, training_usd=24_000, amortise_months=24
+    )
     assert df["cost_per_user"].iloc[0] is None  # no users: undefined, not inf
     assert list(df["gpus"]) == sorted(df["gpus"]) and df["gpus"].iloc[-1] > df["gpus"].iloc[1]
     # 1,000 users: (1 GPU x 730 x $2 + 10,000 + 24,000 / 24) / 1,000 = $12.46 per user
@@ -230,6 +282,7 @@ def test_cost_per_user_curve_steps_down():
 
 # ----------------------------------------------------------------------------------------- business
 
+
 def _simple() -> Scenario:
     """Subscription only: 100 seats at $10, +10% new a month, 5% churn, CAC $20, serving $1/seat;
     team $1,000/month, training $500 in month 1, $5,000 cash."""
@@ -238,7 +291,13 @@ def _simple() -> Scenario:
     b, c = s.subscription, s.costs
     b.seats_start, b.price_per_seat_month, b.growth_monthly, b.churn_monthly = 100, 10, 0.10, 0.05
     b.cac_per_seat, b.serving_cost_per_seat_month = 20, 1
-    c.team_monthly, c.team_growth_monthly, c.other_fixed_monthly, c.training_one_off, c.starting_cash = 1000, 0, 0, 500, 5000
+    c.team_monthly, c.team_growth_monthly, c.other_fixed_monthly, c.training_one_off, c.starting_cash = (
+        1000,
+        0,
+        0,
+        500,
+        5000,
+    )
     return s
 
 
@@ -277,13 +336,16 @@ def test_subscription_metrics_by_hand():
     assert no_churn["ltv"] is None and no_churn["ltv_to_cac"] is None
 
 
-@pytest.mark.parametrize("path, value, message", [
-    ("subscription.seats_start", -10, "Seats cannot be negative"),
-    ("subscription.churn_monthly", 1.5, "Seat churn must be between 0 and 1"),
-    ("api.price_per_million_tokens", -1, "API price cannot be negative"),
-    ("costs.team_monthly", float("nan"), "Team cost must be a number"),
-    ("months", 0, "1 to 120 whole months"),
-])
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        ("subscription.seats_start", -10, "Seats cannot be negative"),
+        ("subscription.churn_monthly", 1.5, "Seat churn must be between 0 and 1"),
+        ("api.price_per_million_tokens", -1, "API price cannot be negative"),
+        ("costs.team_monthly", float("nan"), "Team cost must be a number"),
+        ("months", 0, "1 to 120 whole months"),
+    ],
+)
 def test_business_impossible_inputs(path, value, message):
     with pytest.raises(ValueError, match=message):
         monthly_pnl(Scenario().replace(path, value))
@@ -294,9 +356,13 @@ def test_vectorised_pnl_matches_monthly_pnl():
     for _ in range(5):
         s = Scenario()
         s.services.enabled = bool(rng.integers(2))
-        for path, (lo, hi) in {"subscription.growth_monthly": (0, 0.3), "subscription.churn_monthly": (0, 0.1),
-                               "api.customers_start": (0, 20), "costs.team_growth_monthly": (0, 0.05),
-                               "services.growth_quarterly": (0, 0.3)}.items():
+        for path, (lo, hi) in {
+            "subscription.growth_monthly": (0, 0.3),
+            "subscription.churn_monthly": (0, 0.1),
+            "api.customers_start": (0, 20),
+            "costs.team_growth_monthly": (0, 0.05),
+            "services.growth_quarterly": (0, 0.3),
+        }.items():
             s = s.replace(path, float(rng.uniform(lo, hi)))
         df, arr = monthly_pnl(s), pnl_arrays(s)
         for col in ("revenue", "gross_profit", "opex", "net", "cumulative_net", "cash"):
@@ -305,21 +371,29 @@ def test_vectorised_pnl_matches_monthly_pnl():
 
 # ------------------------------------------------------------------------------------------- scenario
 
+
 def test_scenario_round_trip_and_tolerant_loading():
     s = Scenario(name="Seed round")
     s.subscription.price_per_seat_month = 49.0
     s.uncertainty.ranges = {"subscription.churn_monthly": [0.02, 0.06]}
     d = json.loads(json.dumps(s.to_dict()))
     assert d["version"] == 1 and Scenario.from_dict(d) == s
-    partial = Scenario.from_dict({"name": "old", "subscription": {"price_per_seat_month": "12"}, "unknown": 1,
-                                  "costs": {"team_monthly": 5000, "retired_field": 3}})
+    partial = Scenario.from_dict(
+        {
+            "name": "old",
+            "subscription": {"price_per_seat_month": "12"},
+            "unknown": 1,
+            "costs": {"team_monthly": 5000, "retired_field": 3},
+        }
+    )
     assert partial.subscription.price_per_seat_month == 12.0 and partial.subscription.seats_start == 500
     assert partial.costs.team_monthly == 5000.0 and partial.api == Scenario().api
     assert Scenario.from_dict({}) == Scenario() and Scenario.from_dict(None) == Scenario()
     with pytest.raises(ValueError, match="subscription.churn_monthly should be a number"):
         Scenario.from_dict({"subscription": {"churn_monthly": "lots"}})
-    typed = Scenario.from_dict({"serving": {"usd_per_gpu_hour": "1.5", "layers": 32.0, "gpu": "H100"},
-                                "training": {"usd_per_gpu_hour": None}})
+    typed = Scenario.from_dict(
+        {"serving": {"usd_per_gpu_hour": "1.5", "layers": 32.0, "gpu": "H100"}, "training": {"usd_per_gpu_hour": None}}
+    )
     assert typed.serving.usd_per_gpu_hour == 1.5 and typed.serving.layers == 32 and typed.serving.gpu == "H100"
     assert typed.training.usd_per_gpu_hour is None
     with pytest.raises(ValueError, match="Unknown scenario input"):
@@ -328,8 +402,22 @@ def test_scenario_round_trip_and_tolerant_loading():
 
 def test_evaluate_scenario_every_tab_and_no_nan():
     r = evaluate_scenario(Scenario(), monte_carlo_draws=500)
-    assert {"training", "serving", "plan", "curve", "api_comparison", "pnl", "break_even_month", "payback_month",
-            "runway_months", "subscription_metrics", "price_war", "market", "tornado", "monte_carlo"} <= set(r)
+    assert {
+        "training",
+        "serving",
+        "plan",
+        "curve",
+        "api_comparison",
+        "pnl",
+        "break_even_month",
+        "payback_month",
+        "runway_months",
+        "subscription_metrics",
+        "price_war",
+        "market",
+        "tornado",
+        "monte_carlo",
+    } <= set(r)
     assert r["break_even_month"] == 25  # the default scenario breaks even in its third year
     nothing = Scenario()
     nothing.api.enabled = nothing.subscription.enabled = nothing.services.enabled = False
@@ -345,6 +433,7 @@ def test_evaluate_scenario_every_tab_and_no_nan():
 
 
 # ---------------------------------------------------------------------------------------- uncertainty
+
 
 def test_tornado_ranks_drivers():
     t = tornado(_simple(), metric="break_even_month", swing=0.2, top=5)
@@ -389,7 +478,7 @@ def test_chance_of_breaking_even_within_n_months_never_counts_draws_that_never_b
     short.uncertainty.within_months = 24
     mc = scenario_monte_carlo(short, draws=200)
     assert mc.within_months == 12 and mc.months == 12
-    assert mc.probability_within == pytest.approx(((mc.break_even_months <= 12)).mean())
+    assert mc.probability_within == pytest.approx((mc.break_even_months <= 12).mean())
     r = evaluate_scenario(short, monte_carlo_draws=200)
     assert "monte_carlo" not in r["errors"] and r["monte_carlo"].within_months == 12
 
@@ -401,6 +490,7 @@ def test_monte_carlo_10k_draws_under_a_second():
 
 
 # ------------------------------------------------------------- one story: the P&L's costs everywhere
+
 
 def test_unit_economics_and_summary_use_the_training_cost_the_pnl_deducts():
     s = Scenario()
@@ -426,8 +516,9 @@ def test_unit_economics_and_summary_use_the_training_cost_the_pnl_deducts():
 def test_serving_estimate_of_a_scenario_is_at_its_target_utilisation():
     s = Scenario()
     est = scenario_serving(s)
-    full = estimate_serving(s.serving.params, s.serving.gpu, utilisation=1.0, batch=s.serving.batch,
-                            context=s.serving.context)
+    full = estimate_serving(
+        s.serving.params, s.serving.gpu, utilisation=1.0, batch=s.serving.batch, context=s.serving.context
+    )
     assert est.utilisation == s.serving.target_utilisation
     assert est.usd_per_million_output_tokens == pytest.approx(full.usd_per_million_output_tokens / 0.6)
     own = evaluate_scenario(s)["api_comparison"].set_index("model").loc["Self-hosted"]
@@ -436,10 +527,24 @@ def test_serving_estimate_of_a_scenario_is_at_its_target_utilisation():
 
 def test_investor_summary_markdown_and_chart():
     pnl = monthly_pnl(_simple())
-    frame = pd.DataFrame({"month": pnl["month"], "revenue": pnl["revenue"], "costs": pnl["revenue"] - pnl["net"],
-                          "net": pnl["net"], "cumulative_cash": pnl["cash"]})
-    summary = Summary("Plan", "Sub", [("Break-even", "month 9")], [("Team", "$1k")], frame,
-                      estimates=[("Training tab estimate", "$143")], break_even=9)
+    frame = pd.DataFrame(
+        {
+            "month": pnl["month"],
+            "revenue": pnl["revenue"],
+            "costs": pnl["revenue"] - pnl["net"],
+            "net": pnl["net"],
+            "cumulative_cash": pnl["cash"],
+        }
+    )
+    summary = Summary(
+        "Plan",
+        "Sub",
+        [("Break-even", "month 9")],
+        [("Team", "$1k")],
+        frame,
+        estimates=[("Training tab estimate", "$143")],
+        break_even=9,
+    )
     md = to_markdown(summary)
     assert "## Estimates (not in the P&L)" in md and "- Training tab estimate: $143" in md
     with_line, without = chart_png(summary), chart_png(dataclasses.replace(summary, break_even=None))
@@ -447,6 +552,7 @@ def test_investor_summary_markdown_and_chart():
 
 
 # ------------------------------------------------------------------ messages: stable codes, two languages
+
 
 def _placeholders(text: str) -> set[str]:
     import string
@@ -459,8 +565,7 @@ def test_every_engine_message_has_both_languages_with_the_same_placeholders():
     import re
 
     root = pathlib.Path(__file__).resolve().parent.parent / "core"
-    source = "".join(p.read_text(encoding="utf-8") for p in (root / "economics").glob("*.py"))
-    source += (root / "scenarios.py").read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8") for p in (root / "economics").glob("*.py") if p.name != "messages.py")
     assert "raise ValueError(" not in source  # every engine error has a code
     used = set(re.findall(r'(?:InputError|Message)\(\s*"([a-z0-9_]+)"', source))
     assert len(used) > 50
@@ -505,6 +610,7 @@ def test_non_finite_gpu_price_is_named_as_such():
 
 # ------------------------------------------------------------------------------------ price war, market
 
+
 def test_price_war_by_hand():
     kw = dict(elasticity=2.0, market_size=1000, base_share=0.2, unit_cost=2.0, months=4)
     cut = CompetitorCut(cut_pct=0.5, month=2)  # competitor 10 -> 5 from month 2
@@ -517,7 +623,9 @@ def test_price_war_by_hand():
     assert list(match.our_price) == [10, 10, 5, 5] and match.margin.iloc[2] == pytest.approx(600)
     under = simulate_price_war(10, cut, response="undercut", undercut_pct=0.1, **kw)
     # 4.5 vs 5: odds 0.25 x 0.9^-2 = 0.30864 -> share 0.23585
-    assert under.our_price.iloc[2] == pytest.approx(4.5) and under.share.iloc[2] == pytest.approx(0.30864 / 1.30864, rel=1e-4)
+    assert under.our_price.iloc[2] == pytest.approx(4.5) and under.share.iloc[2] == pytest.approx(
+        0.30864 / 1.30864, rel=1e-4
+    )
     floored = simulate_price_war(10, cut, response="match", **{**kw, "unit_cost": 6.0})
     assert floored.our_price.min() == 6.0  # never below unit cost
     steady = simulate_price_war(10, [10.0], response="hold", **kw)
@@ -531,7 +639,11 @@ def test_compare_responses_and_errors():
     assert set(paths["response"]) == {"hold", "match", "undercut"} and len(paths) == 36
     summary = summarise_responses(paths).set_index("response")
     assert summary.loc["hold", "final_price"] == 2.0 and summary.loc["match", "final_price"] == pytest.approx(1.4)
-    assert summary.loc["undercut", "final_share"] > summary.loc["match", "final_share"] > summary.loc["hold", "final_share"]
+    assert (
+        summary.loc["undercut", "final_share"]
+        > summary.loc["match", "final_share"]
+        > summary.loc["hold", "final_share"]
+    )
     with pytest.raises(ValueError, match="Unknown response"):
         simulate_price_war(2.0, [1.0], response="surrender")
     with pytest.raises(ValueError, match="share must be between 0 and 1"):
@@ -549,35 +661,88 @@ def test_market_sizing_by_hand():
 
 # ------------------------------------------------------------------------------------------------ CLI
 
+
 def run(capsys, *argv):
     code = main(list(argv))
     return code, json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("text, value", [("7e9", 7e9), ("7B", 7e9), ("70b", 70e9), ("2T", 2e12), ("1.5M", 1.5e6),
-                                         ("500k", 5e5), ("1,000", 1000)])
+@pytest.mark.parametrize(
+    "text, value",
+    [("7e9", 7e9), ("7B", 7e9), ("70b", 70e9), ("2T", 2e12), ("1.5M", 1.5e6), ("500k", 5e5), ("1,000", 1000)],
+)
 def test_parse_quantity(text, value):
     assert parse_quantity(text) == pytest.approx(value)
 
 
 def test_cli_cost_train(capsys):
-    code, out = run(capsys, "cost", "train", "--params", "7B", "--tokens", "2T", "--gpu", "a100-80gb", "--gpus", "1024",
-                    "--usd-per-gpu-hour", "2", "--json")
+    code, out = run(
+        capsys,
+        "cost",
+        "train",
+        "--params",
+        "7B",
+        "--tokens",
+        "2T",
+        "--gpu",
+        "a100-80gb",
+        "--gpus",
+        "1024",
+        "--usd-per-gpu-hour",
+        "2",
+        "--json",
+    )
     assert code == 0 and {"flops", "gpu_hours", "wall_days", "cost_usd", "mfu"} <= set(out)
     assert out["flops"] == pytest.approx(8.4e22) and out["gpu_hours"] == pytest.approx(186_965.8, rel=1e-6)
     assert out["mfu"] == 0.4 and out["cost_usd"] == pytest.approx(373_931.6, rel=1e-6)
 
 
 def test_cli_cost_serve(capsys):
-    code, out = run(capsys, "cost", "serve", "--params", "8B", "--gpu", "H100-SXM", "--layers", "32", "--kv-heads", "8",
-                    "--head-dim", "128", "--usd-per-gpu-hour", "2", "--utilisation", "1", "--json")
+    code, out = run(
+        capsys,
+        "cost",
+        "serve",
+        "--params",
+        "8B",
+        "--gpu",
+        "H100-SXM",
+        "--layers",
+        "32",
+        "--kv-heads",
+        "8",
+        "--head-dim",
+        "128",
+        "--usd-per-gpu-hour",
+        "2",
+        "--utilisation",
+        "1",
+        "--json",
+    )
     assert code == 0
-    assert {"weights_gb", "kv_cache_gb", "fits", "gpus_needed", "decode_tok_s", "usd_per_million_output_tokens"} <= set(out)
+    assert {"weights_gb", "kv_cache_gb", "fits", "gpus_needed", "decode_tok_s", "usd_per_million_output_tokens"} <= set(
+        out
+    )
     assert out["weights_gb"] == pytest.approx(16) and out["fits"] is True
     assert out["usd_per_million_output_tokens"] == pytest.approx(3.918, rel=1e-3) and out["utilisation"] == 1.0
     # Without --utilisation: the calculator page's default (60% busy), so the same $ per 1M tokens as the page.
-    code, out = run(capsys, "cost", "serve", "--params", "8B", "--gpu", "H100-SXM", "--layers", "32", "--kv-heads", "8",
-                    "--head-dim", "128", "--usd-per-gpu-hour", "2", "--json")
+    code, out = run(
+        capsys,
+        "cost",
+        "serve",
+        "--params",
+        "8B",
+        "--gpu",
+        "H100-SXM",
+        "--layers",
+        "32",
+        "--kv-heads",
+        "8",
+        "--head-dim",
+        "128",
+        "--usd-per-gpu-hour",
+        "2",
+        "--json",
+    )
     assert code == 0 and out["utilisation"] == 0.6
     assert out["usd_per_million_output_tokens"] == pytest.approx(3.918 / 0.6, rel=1e-3)
     code, out = run(capsys, "cost", "serve", "--params", "70b", "--gpu", "L4", "--precision", "int4", "--json")
@@ -586,16 +751,21 @@ def test_cli_cost_serve(capsys):
 
 def test_cli_cost_gpus(capsys):
     code, out = run(capsys, "cost", "gpus", "--json")
-    assert code == 0 and {"A100-80GB", "H100-SXM", "H200", "H800", "L4", "A10G", "T4", "RTX-4090", "V100"} <= set(out["names"])
+    assert code == 0 and {"A100-80GB", "H100-SXM", "H200", "H800", "L4", "A10G", "T4", "RTX-4090", "V100"} <= set(
+        out["names"]
+    )
     assert all(g["spec_source"] and g["price_source"] for g in out["gpus"])
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--mfu", "1.2"], "MFU must be more than 0"),
-    (["train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--gpus", "0"], "at least 1"),
-    (["train", "--params", "lots", "--tokens", "2T", "--gpu", "H100"], "Not a number: 'lots'"),
-    (["serve", "--params", "8B", "--gpu", "TPUv9"], "Unknown GPU 'TPUv9'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--mfu", "1.2"], "MFU must be more than 0"),
+        (["train", "--params", "7B", "--tokens", "2T", "--gpu", "H100", "--gpus", "0"], "at least 1"),
+        (["train", "--params", "lots", "--tokens", "2T", "--gpu", "H100"], "Not a number: 'lots'"),
+        (["serve", "--params", "8B", "--gpu", "TPUv9"], "Unknown GPU 'TPUv9'"),
+    ],
+)
 def test_cli_cost_errors_are_json_with_status_2(capsys, argv, message):
     code, out = run(capsys, "cost", *argv, "--json")
     assert code == 2 and message in out["error"]

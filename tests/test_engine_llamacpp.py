@@ -130,8 +130,15 @@ def test_a_broken_model_file_is_refused_with_the_servers_words(engine_settings, 
     bad = tmp_path / "broken" / "model.gguf"
     bad.parent.mkdir()
     bad.write_bytes(b"GGUF" + os.urandom(512))
-    server = LlamaServer(engine_settings.llama_cpp_dir / "bin" / "llama-server", bad, alias="bad", threads=1,
-                         parallel=1, context_tokens=512, log_path=tmp_path / "server.log")
+    server = LlamaServer(
+        engine_settings.llama_cpp_dir / "bin" / "llama-server",
+        bad,
+        alias="bad",
+        threads=1,
+        parallel=1,
+        context_tokens=512,
+        log_path=tmp_path / "server.log",
+    )
     started = time.monotonic()
     with pytest.raises(ModelUnavailable, match="llama.cpp engine stopped.*exit code"):
         server.ensure_ready(timeout=60)  # three tries, then the reason, not a wait until the timeout
@@ -145,15 +152,15 @@ def tiny_adapter(tiny_model_dir, out: Path) -> Path:
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(str(tiny_model_dir))
-    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                        init_lora_weights=False)
+    config = LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], init_lora_weights=False
+    )
     peft_model = get_peft_model(model, config)
     peft_model.save_pretrained(out, save_embedding_layers=False)
     return out
 
 
-def test_adapters_convert_and_switch_without_restarting_the_app(engine_settings, tiny_model_dir, tmp_path,
-                                                                 monkeypatch):
+def test_adapters_convert_and_switch_without_restarting_the_app(engine_settings, tiny_model_dir, tmp_path, monkeypatch):
     adapter = tiny_adapter(tiny_model_dir, tmp_path / "adapters" / "tuned")
     base = load_llm(engine_settings, log=lambda *_: None)
     base_reply = base.complete(ask("hello"), GREEDY)[0]
@@ -175,7 +182,7 @@ def test_stopping_the_app_leaves_no_engine_behind(tiny_gguf, llama_server_binary
     script = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
-        os.environ.update(APP_MODEL={str(tiny_gguf)!r}, APP_DATA_DIR={str(tmp_path / 'rt')!r},
+        os.environ.update(APP_MODEL={str(tiny_gguf)!r}, APP_DATA_DIR={str(tmp_path / "rt")!r},
                           APP_ADAPTER="none", APP_ENGINE="llamacpp")
         from core.config import load_settings
         from core.llm import load_llm
@@ -186,8 +193,12 @@ def test_stopping_the_app_leaves_no_engine_behind(tiny_gguf, llama_server_binary
             sys.stdin.read()
     """)
     for how in ("kill", "exit"):
-        proc = subprocess.Popen([sys.executable, "-c", script, "wait" if how == "kill" else "exit"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, "wait" if how == "kill" else "exit"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         child = int(proc.stdout.readline())
         assert child
         if how == "kill":
@@ -224,9 +235,8 @@ def test_chat_page_survives_an_engine_killed_mid_reply(engine_settings, monkeypa
     and the next message is answered by the restarted engine."""
     from streamlit.testing.v1 import AppTest
 
-    from core.conversations import ConversationStore
-
     from core.llm.llamacpp import LlamaCppEngine
+    from core.storage.conversations import ConversationStore
 
     request = LlamaCppEngine._request
     monkeypatch.setattr(LlamaCppEngine, "_request", lambda self, gen: {**request(self, gen), "ignore_eos": True})

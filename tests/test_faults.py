@@ -33,8 +33,20 @@ from pathlib import Path
 import pytest
 
 SEED = int(os.environ.get("FAULT_SEED", time.time_ns() % 1_000_000))
-PRELOAD = ["core.kb", "core.finetune.train", "core.finetune.adapters", "core.finetune.data", "peft", "transformers",
-           "jieba", "bm25s", "core.conversations", "core.support_log", "core.auth", "tests.test_faults"]
+PRELOAD = [
+    "core.kb.store",
+    "core.finetune.train",
+    "core.finetune.adapters",
+    "core.finetune.data",
+    "peft",
+    "transformers",
+    "jieba",
+    "bm25s",
+    "core.storage.conversations",
+    "core.support.log",
+    "core.storage.auth",
+    "tests.test_faults",
+]
 _CTX = None
 
 
@@ -50,8 +62,11 @@ def _ctx():
 def child_env(data_dir: Path, **extra) -> dict:
     """What a child runs with: this test's APP_* settings (the tiny model), its own data folder."""
     env = {k: v for k, v in os.environ.items() if k.startswith("APP_")}
-    return env | {"APP_DATA_DIR": str(data_dir), "APP_THREADS": "1", "HF_HUB_OFFLINE": "1",
-                  "TOKENIZERS_PARALLELISM": "false"} | extra
+    return (
+        env
+        | {"APP_DATA_DIR": str(data_dir), "APP_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        | extra
+    )
 
 
 class _FastEncoder:
@@ -86,13 +101,13 @@ def _child(conn, env: dict, name: str, args: tuple) -> None:
     from tqdm import tqdm
     from transformers.utils import logging as hf_logging
 
-    import core.embeddings
+    import core.kb.embeddings
 
     for key in [k for k in os.environ if k.startswith("APP_")]:
         del os.environ[key]
     os.environ.update(env)
     encoder = _FastEncoder()
-    core.embeddings._e5_model = core.embeddings._minilm_model = lambda: encoder
+    core.kb.embeddings._e5_model = core.kb.embeddings._minilm_model = lambda: encoder
     tqdm.set_lock(threading.RLock())  # not tqdm's default multiprocessing lock: a killed child would leak it
     hf_logging.disable_progress_bar()
     try:
@@ -108,7 +123,11 @@ class Run:
 
     def when(self, kind: str, nth: int = 1, phase: str | None = None) -> float:
         """When the nth message of `kind` (and progress `phase`) arrived."""
-        found = [t for m, t in zip(self.messages, self.times) if m[0] == kind and (phase is None or m[1] == phase)]
+        found = [
+            t
+            for m, t in zip(self.messages, self.times, strict=False)
+            if m[0] == kind and (phase is None or m[1] == phase)
+        ]
         return found[nth - 1]
 
 
@@ -167,12 +186,16 @@ def run(name: str, env: dict, *args, kill=None, watch=None, timeout: float = 120
 def faq_csv(version: int) -> bytes:
     """v1: 10 entries. v2: the first 5 unchanged, 5 reworded, 4 new: replacing v1 by v2 adds 18
     records and removes 10 (each FAQ entry is two records)."""
-    rows = [(f"e{i}", f"How do I brew tea number {i}?", f"Use water at {70 + i} degrees for {i} minutes.")
-            for i in range(1, 11)]
+    rows = [
+        (f"e{i}", f"How do I brew tea number {i}?", f"Use water at {70 + i} degrees for {i} minutes.")
+        for i in range(1, 11)
+    ]
     rows[0] = ("e1", "How do I brew green tea?", "Use water at 80 degrees for 2 minutes.")
     if version == 2:
-        rows = rows[:5] + [(f"e{i}", f"What is tea blend number {i} made of?", f"Blend {i} is leaves from farm {i}.")
-                           for i in range(6, 15)]
+        rows = rows[:5] + [
+            (f"e{i}", f"What is tea blend number {i} made of?", f"Blend {i} is leaves from farm {i}.")
+            for i in range(6, 15)
+        ]
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["id", "question", "answer", "category", "language"])
@@ -182,7 +205,7 @@ def faq_csv(version: int) -> bytes:
 
 def _kb():
     from core.config import load_settings
-    from core.kb import KnowledgeBase
+    from core.kb.store import KnowledgeBase
 
     settings = load_settings()
     return KnowledgeBase(settings.kb_dir, settings.kb_name, chroma_host="")
@@ -193,27 +216,32 @@ def kb_state(kb) -> dict:
     e5 = kb._e5.get(include=["documents"])
     minilm = kb._minilm.get(include=["documents"])
     version = kb.root / f"{kb.name}.version"
-    return {"e5": sorted(zip(e5["ids"], e5["documents"])), "minilm": sorted(zip(minilm["ids"], minilm["documents"])),
-            "sources": [(r["source"], r["entries"]) for r in kb.sources()], "count": kb.count(),
-            "version_ok": bool(re.fullmatch(r"[0-9a-f]{32}", version.read_text() if version.exists() else "")),
-            "journal": kb._journal_path.exists(),
-            "search": [h.id for h in kb.search("How do I brew green tea?", k=1, mode="vector")]}
+    return {
+        "e5": sorted(zip(e5["ids"], e5["documents"], strict=False)),
+        "minilm": sorted(zip(minilm["ids"], minilm["documents"], strict=False)),
+        "sources": [(r["source"], r["entries"]) for r in kb.sources()],
+        "count": kb.count(),
+        "version_ok": bool(re.fullmatch(r"[0-9a-f]{32}", version.read_text() if version.exists() else "")),
+        "journal": kb._journal_path.exists(),
+        "search": [h.id for h in kb.search("How do I brew green tea?", k=1, mode="vector")],
+    }
 
 
 def _drv_kb_ingest(send, version: int, batch: int):
-    from core.ingest import parse_file
+    from core.kb.ingest import parse_file
 
     kb = _kb()
     send("ready")
-    kb.ingest_parsed(parse_file("faq.csv", faq_csv(version), 10**6), progress=lambda f: send("progress", f),
-                     batch=batch)
+    kb.ingest_parsed(
+        parse_file("faq.csv", faq_csv(version), 10**6), progress=lambda f: send("progress", f), batch=batch
+    )
     return kb_state(kb)
 
 
 def _drv_kb_reopen_and_rerun(send, version: int):
     """What a restarted app sees (the store reopened by a new process), then the import run again."""
     from core.config import load_settings
-    from core.ingest import parse_file
+    from core.kb.ingest import parse_file
 
     journal = load_settings().kb_dir / "default.journal.json"
     phase = json.loads(journal.read_text())["phase"] if journal.exists() else None
@@ -247,7 +275,7 @@ def _drv_kb_simulated_crashes(send):
     """Deterministic companions to the timed kills: the exact states a writer dead in each phase
     leaves (its journal, the e5 collection one batch ahead of MiniLM, or the old records deleted
     from e5 only), then the store reopened as a restarted app would."""
-    from core.ingest import parse_file
+    from core.kb.ingest import parse_file
 
     v2 = parse_file("faq.csv", faq_csv(2), 10**6)
     kb = _kb()
@@ -271,12 +299,14 @@ def _drv_kb_simulated_crashes(send):
 
 
 # -- fine-tuning --------------------------------------------------------------------------------
-FAQ = [("e1", "How long does delivery take?", "Delivery takes 2 to 4 days.", "shipping", "en"),
-       ("e2", "How much is shipping?", "Shipping costs 4.95, free from 49.", "shipping", "en"),
-       ("e3", "Can I return tea?", "Returns are free within 30 days.", "returns", "en"),
-       ("e4", "How can I pay?", "We accept cards and PayPal.", "payment", "en"),
-       ("z1", "多久能收到？", "2 到 4 天送达。", "shipping", "zh"),
-       ("z2", "可以退货吗？", "30 天内免费退货。", "returns", "zh")]
+FAQ = [
+    ("e1", "How long does delivery take?", "Delivery takes 2 to 4 days.", "shipping", "en"),
+    ("e2", "How much is shipping?", "Shipping costs 4.95, free from 49.", "shipping", "en"),
+    ("e3", "Can I return tea?", "Returns are free within 30 days.", "returns", "en"),
+    ("e4", "How can I pay?", "We accept cards and PayPal.", "payment", "en"),
+    ("z1", "多久能收到？", "2 到 4 天送达。", "shipping", "zh"),
+    ("z2", "可以退货吗？", "30 天内免费退货。", "returns", "zh"),
+]
 TRAIN = dict(max_steps=4, batch_size=2, learning_rate=2e-2, max_tokens=4000, checkpoint_every=2)
 
 
@@ -286,8 +316,11 @@ def adapter_state(path: Path) -> dict | None:
     if not path.exists():
         return None
     files = sorted(p.name for p in path.iterdir())
-    digest = {n: hashlib.sha256((path / n).read_bytes()).hexdigest()[:16]
-              for n in ("adapter_model.safetensors", "adapter_config.json") if (path / n).is_file()}
+    digest = {
+        n: hashlib.sha256((path / n).read_bytes()).hexdigest()[:16]
+        for n in ("adapter_model.safetensors", "adapter_config.json")
+        if (path / n).is_file()
+    }
     return {"files": files, "digest": digest}
 
 
@@ -299,8 +332,14 @@ def _train(settings, out: Path, overrides: dict, send) -> dict:
     csv.writer(table).writerows([("id", "question", "answer", "category", "language"), *FAQ])
     data = build(faq_from_table("faq.csv", table.getvalue().encode("utf-8")), company="Tea Co.", seed=0)
     send("ready")
-    train(settings, data, out, TrainConfig(**(TRAIN | overrides)), log=lambda *_: None,
-          progress=lambda p: send("progress", p.phase, p.step))
+    train(
+        settings,
+        data,
+        out,
+        TrainConfig(**(TRAIN | overrides)),
+        log=lambda *_: None,
+        progress=lambda p: send("progress", p.phase, p.step),
+    )
     return adapter_state(out)
 
 
@@ -348,16 +387,19 @@ def conv_ops(n: int) -> list[tuple[str, int]]:
 
 def _db_done(db: Path, n: int) -> list[tuple[str, int]]:
     """Which of the job's operations the database holds, in job order."""
-    from core.conversations import ConversationStore
-    from core.support_log import SupportLog
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
 
     store, log = ConversationStore(db), SupportLog(db)
     convs = {c.title: store.get(c.id) for c in store.list()}
     questions = {q["question"] for q in log.questions()}
     tickets = {t["question"] for t in log.tickets()}
-    present = {"create": lambda i: f"chat {i:03d}" in convs,
-               "reply": lambda i: f"chat {i:03d}" in convs and len(convs[f"chat {i:03d}"].messages) >= 2,
-               "question": lambda i: f"question {i}?" in questions, "ticket": lambda i: f"question {i}?" in tickets}
+    present = {
+        "create": lambda i: f"chat {i:03d}" in convs,
+        "reply": lambda i: f"chat {i:03d}" in convs and len(convs[f"chat {i:03d}"].messages) >= 2,
+        "question": lambda i: f"question {i}?" in questions,
+        "ticket": lambda i: f"question {i}?" in tickets,
+    }
     return [op for op in conv_ops(n) if present[op[0]](op[1])]
 
 
@@ -366,8 +408,8 @@ def _drv_conversation_job(send, n: int):
     support question with a hand-over ticket every third chat. Re-running it resumes: it does only
     what the database does not hold yet."""
     from core.config import load_settings
-    from core.conversations import ConversationStore
-    from core.support_log import SupportLog
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
 
     db = load_settings().db_path
     store, log = ConversationStore(db), SupportLog(db)
@@ -394,15 +436,17 @@ def _drv_conversation_job(send, n: int):
 def _drv_conversation_check(send, n: int):
     """A fresh process's view: SQLite's own checks, the app-level invariants, the normalised content."""
     from core.config import load_settings
-    from core.conversations import ConversationStore
-    from core.support_log import SupportLog
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
 
     db = load_settings().db_path
     conn = sqlite3.connect(db)
     integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
     fk = conn.execute("PRAGMA foreign_key_check").fetchall()
-    stale = conn.execute("SELECT c.id FROM conversations c JOIN messages m ON m.conversation_id = c.id "
-                         "GROUP BY c.id HAVING MAX(m.created_at) != c.updated_at").fetchall()
+    stale = conn.execute(
+        "SELECT c.id FROM conversations c JOIN messages m ON m.conversation_id = c.id "
+        "GROUP BY c.id HAVING MAX(m.created_at) != c.updated_at"
+    ).fetchall()
     conn.close()
     store, log = ConversationStore(db), SupportLog(db)
     problems = []
@@ -420,9 +464,16 @@ def _drv_conversation_check(send, n: int):
     for t in log.tickets():
         if questions.get(t["question_id"]) != t["question"]:
             problems.append(f"ticket {t['id']}: does not point at its question")
-    return {"integrity": integrity, "fk": fk, "stale_updated_at": len(stale), "problems": problems,
-            "done": _db_done(db, n), "content": content, "questions": sorted(questions.values()),
-            "tickets": sorted(tickets)}
+    return {
+        "integrity": integrity,
+        "fk": fk,
+        "stale_updated_at": len(stale),
+        "problems": problems,
+        "done": _db_done(db, n),
+        "content": content,
+        "questions": sorted(questions.values()),
+        "tickets": sorted(tickets),
+    }
 
 
 # -- restart, backup: everything the app keeps ----------------------------------------------------------
@@ -436,12 +487,12 @@ def fake_adapter(folder: Path, seed: int) -> None:
 
 def _drv_populate(send):
     """Write one of everything the app keeps."""
-    from core.auth import UserStore
     from core.config import load_settings
-    from core.conversations import ConversationStore
     from core.finetune.adapters import set_active
-    from core.ingest import parse_file
-    from core.support_log import SupportLog
+    from core.kb.ingest import parse_file
+    from core.storage.auth import UserStore
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
 
     settings = load_settings()
     store = ConversationStore(settings.db_path)
@@ -463,11 +514,11 @@ def _drv_populate(send):
 
 def _drv_view(send):
     """What a (re)started app shows: conversations, questions, tickets, users, knowledge base, adapters."""
-    from core.auth import UserStore
     from core.config import load_settings
-    from core.conversations import ConversationStore
     from core.finetune.adapters import active_choice, list_adapters
-    from core.support_log import SupportLog
+    from core.storage.auth import UserStore
+    from core.storage.conversations import ConversationStore
+    from core.support.log import SupportLog
 
     settings = load_settings()
     store = ConversationStore(settings.db_path)
@@ -475,14 +526,18 @@ def _drv_view(send):
     users = UserStore(settings.db_path, rounds=4)
     kb = _kb()
     return {
-        "conversations": sorted((c.title, c.persona, [(m.role, m.content, m.stats) for m in store.get(c.id).messages])
-                                for c in store.list()),
+        "conversations": sorted(
+            (c.title, c.persona, [(m.role, m.content, m.stats) for m in store.get(c.id).messages]) for c in store.list()
+        ),
         "questions": [(q["question"], q["tier"], q["feedback"]) for q in log.questions()],
         "tickets": [(t["name"], t["contact"], t["question"], t["status"]) for t in log.tickets()],
         "users": [(u.username, u.role, u.disabled) for u in users.list()],
         "sign_in": users.authenticate("admin", "correct horse battery").username,
-        "kb": {"count": kb.count(), "sources": [(r["source"], r["entries"]) for r in kb.sources()],
-               "search": [(h.id, h.score) for h in kb.search("What is tea blend number 7 made of?", k=3)]},
+        "kb": {
+            "count": kb.count(),
+            "sources": [(r["source"], r["entries"]) for r in kb.sources()],
+            "search": [(h.id, h.score) for h in kb.search("What is tea blend number 7 made of?", k=3)],
+        },
         "adapters": [(a.name, adapter_state(a.path)) for a in list_adapters(settings) if not a.shipped],
         "active": active_choice(settings),
     }
@@ -513,8 +568,12 @@ def test_kill_during_kb_import_then_reopen_and_rerun(tmp_path):
     # Kill points: a random moment inside the batch after the k-th (9 batches of 2 new records:
     # inside an e5 or a MiniLM write, or between them), inside the removal of the old records, and
     # inside the first batch (or the journal write before it).
-    plans = [("progress", rng.randint(1, 3), batch_s), ("progress", rng.randint(4, 8), batch_s),
-             ("progress", 9, delete_s), ("ready", 1, start_s)]
+    plans = [
+        ("progress", rng.randint(1, 3), batch_s),
+        ("progress", rng.randint(4, 8), batch_s),
+        ("progress", 9, delete_s),
+        ("ready", 1, start_s),
+    ]
     outcomes = []
     for n, (kind, k, span) in enumerate(plans):
         env = child_env(_copy(tmp_path / "seed", tmp_path / f"trial{n}"))
@@ -574,8 +633,11 @@ def test_kill_during_finetune_leaves_old_or_complete_adapter(tmp_path):
     # inside the final save: adapter weights, log, card, fsync and the swap into place.
     # The last one is the sharpest: killed the instant anything under <out> changes, i.e. right in
     # the middle of putting the new adapter in place, if that takes more than one step.
-    plans = [("train", rng.randint(1, 3), rng.uniform(0, step_s)), ("save", 0, rng.uniform(0, save_s)),
-             ("first change", 0, 0.0)]
+    plans = [
+        ("train", rng.randint(1, 3), rng.uniform(0, step_s)),
+        ("save", 0, rng.uniform(0, save_s)),
+        ("first change", 0, 0.0),
+    ]
     outcomes = []
     for n, (phase, step, delay) in enumerate(plans):
         data_dir = _copy(tmp_path / "prep", tmp_path / f"trial{n}")
@@ -583,12 +645,25 @@ def test_kill_during_finetune_leaves_old_or_complete_adapter(tmp_path):
         out = data_dir / out_rel
         if phase == "first change":
             before = _folder_snapshot(out)
-            killed = run("train", env, str(out), {}, watch=lambda msgs, out=out, before=before:
-                         any(m[:2] == ("progress", "save") for m in msgs) and _folder_snapshot(out) != before)
+            killed = run(
+                "train",
+                env,
+                str(out),
+                {},
+                watch=lambda msgs, out=out, before=before: (
+                    any(m[:2] == ("progress", "save") for m in msgs) and _folder_snapshot(out) != before
+                ),
+            )
         else:
-            killed = run("train", env, str(out), {},
-                         kill=lambda m, phase=phase, step=step, delay=delay: delay
-                         if m[0] == "progress" and m[1] == phase and m[2] >= step else None)
+            killed = run(
+                "train",
+                env,
+                str(out),
+                {},
+                kill=lambda m, phase=phase, step=step, delay=delay: (
+                    delay if m[0] == "progress" and m[1] == phase and m[2] >= step else None
+                ),
+            )
         state = adapter_state(out)
         where = f"trial {n} (seed {SEED}): killed in {phase} at step {step} + {delay:.3f} s"
         outcome = "old" if state == old else "new" if state == new else "broken"
@@ -628,15 +703,19 @@ def test_adapter_publish_without_atomic_swap_recovers(tmp_path, monkeypatch):
     fake_adapter(out.with_name("tuned.partial"), 2)
     monkeypatch.setattr(adapters_mod, "exchange_paths", lambda a, b: False)
     adapters_mod.publish(settings, out.with_name("tuned.partial"), out)
-    assert adapter_state(out)["digest"]["adapter_model.safetensors"] == hashlib.sha256(
-        random.Random(2).randbytes(4096)).hexdigest()[:16]
+    assert (
+        adapter_state(out)["digest"]["adapter_model.safetensors"]
+        == hashlib.sha256(random.Random(2).randbytes(4096)).hexdigest()[:16]
+    )
     assert sorted(p.name for p in settings.adapters_dir.iterdir() if p.is_dir()) == ["tuned"]
     # The state a crash between the two renames leaves: the old adapter aside, nothing in place.
     out.rename(out.with_name("tuned.old"))
     fake_adapter(out.with_name("tuned.partial"), 3)
     assert [a.name for a in list_adapters(settings) if not a.shipped] == ["tuned"]  # put back
-    assert adapter_state(out)["digest"]["adapter_model.safetensors"] == hashlib.sha256(
-        random.Random(2).randbytes(4096)).hexdigest()[:16]
+    assert (
+        adapter_state(out)["digest"]["adapter_model.safetensors"]
+        == hashlib.sha256(random.Random(2).randbytes(4096)).hexdigest()[:16]
+    )
     # A crash after both renames: the old one half deleted beside the new one.
     fake_adapter(out.with_name("tuned.old"), 4)
     (out.with_name("tuned.old") / "adapter_model.safetensors").unlink()
@@ -657,6 +736,7 @@ def test_kill_during_conversation_and_ticket_writes(tmp_path):
     job_s = clean.when("result") - clean.when("ready")
     reference = run("conversation_check", ref_env, n).result
     assert reference["done"] == ops and not reference["problems"]
+
     def assert_like_reference(env, where):
         final = run("conversation_check", env, n).result
         for key in ("done", "content", "questions", "tickets", "problems"):

@@ -11,10 +11,17 @@ import pytest
 import torch
 
 from core.finetune.data import (
-    SAMPLE_FAQ, build, cite, collect, faq_from_table, read_chat_jsonl, read_upload, strip_citations,
+    SAMPLE_FAQ,
+    build,
+    cite,
+    collect,
+    faq_from_table,
+    read_chat_jsonl,
+    read_upload,
+    strip_citations,
 )
 from core.finetune.evaluate import fact_hits, facts, rouge_l
-from core.support import GROUNDED, NO_ANSWER
+from core.support.policy import GROUNDED, NO_ANSWER
 
 SMALL_FAQ = [
     ("e1", "How long does delivery take?", "Delivery takes 2 to 4 days.", "shipping", "en"),
@@ -124,24 +131,32 @@ def test_document_chunks_join_the_sources_and_some_answers_look_like_passages():
 
 
 def test_chat_jsonl_good_rows_and_malformed_rows_named_by_line():
-    good = ('{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}\n\n'
-            '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "你好"}, '
-            '{"role": "assistant", "content": "您好！"}]}\n'.encode())
+    good = (
+        '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}\n\n'
+        '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "你好"}, '
+        '{"role": "assistant", "content": "您好！"}]}\n'.encode()
+    )
     rows = read_chat_jsonl("extra.jsonl", good)
     assert [r.source for r in rows] == ["extra.jsonl:1", "extra.jsonl:3"] and rows[1].language == "zh"
-    bad = "\n".join([
-        '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}',
-        '{"messages": [{"role": "user", "content": "Hi"}',
-        '{"messages": [{"role": "user", "content": "Hi"}]}',
-        '{"messages": [{"role": "bot", "content": "Hi"}, {"role": "assistant", "content": "x"}]}',
-        '["not", "an", "object"]',
-    ]).encode()
+    bad = "\n".join(
+        [
+            '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}',
+            '{"messages": [{"role": "user", "content": "Hi"}',
+            '{"messages": [{"role": "user", "content": "Hi"}]}',
+            '{"messages": [{"role": "bot", "content": "Hi"}, {"role": "assistant", "content": "x"}]}',
+            '["not", "an", "object"]',
+        ]
+    ).encode()
     with pytest.raises(ValueError) as err:
         read_chat_jsonl("extra.jsonl", bad)
     message = str(err.value)
     assert message.startswith("extra.jsonl: 4 malformed row(s)")
-    for expected in ("line 2: not valid JSON", "line 3: the last message must be the assistant's",
-                     "line 4: message 1 has role 'bot'", 'line 5: expected an object with a "messages" list'):
+    for expected in (
+        "line 2: not valid JSON",
+        "line 3: the last message must be the assistant's",
+        "line 4: message 1 has role 'bot'",
+        'line 5: expected an object with a "messages" list',
+    ):
         assert expected in message
     with pytest.raises(ValueError, match="not UTF-8"):
         read_chat_jsonl("x.jsonl", b"\xff\xfe\x00bad")
@@ -150,10 +165,16 @@ def test_chat_jsonl_good_rows_and_malformed_rows_named_by_line():
 
 
 def test_collect_uses_knowledge_base_fallback_brand_voices_and_uploads(settings):
-    from core.writer import BrandVoice, WriterStore
+    from core.writer.drafts import BrandVoice, WriterStore
 
-    WriterStore(settings.db_path).save_voice(BrandVoice("Warm", "Friendly and calm", do=["short sentences"],
-                                                        examples=["Tea is a hug in a cup.", "一杯好茶，温暖一整天。"]))
+    WriterStore(settings.db_path).save_voice(
+        BrandVoice(
+            "Warm",
+            "Friendly and calm",
+            do=["short sentences"],
+            examples=["Tea is a hug in a cup.", "一杯好茶，温暖一整天。"],
+        )
+    )
     chat = b'{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}\n'
     data = collect(settings, faq="none", uploads=[("faq.csv", small_csv()), ("more.jsonl", chat)])
     kinds = {e.kind for e in data.train + data.val}
@@ -174,7 +195,7 @@ def test_prompt_tokens_are_masked_and_the_answer_is_learned(llm):
     messages = small_data().train[0].messages
     ids, labels = encode(llm.tokenizer, messages)
     assert len(ids) == len(labels)
-    learned = [tok for tok, lab in zip(ids, labels) if lab != -100]
+    learned = [tok for tok, lab in zip(ids, labels, strict=False) if lab != -100]
     text = llm.tokenizer.decode(learned)
     assert text.startswith(messages[-1]["content"]) and "<|im_end|>" in text
     assert labels[: len(ids) - len(learned)] == [-100] * (len(ids) - len(learned))
@@ -205,8 +226,14 @@ def test_tiny_finetune_lowers_the_loss_and_the_saved_adapter_reproduces_it(setti
     assert result.steps == 6 and not result.stopped
     assert result.train_loss_last < result.train_loss_first
     assert result.val_loss_after < result.val_loss_before
-    for name in ("adapter_config.json", "adapter_model.safetensors", "training_log.json", "val.jsonl",
-                 "model_card.json", "model_card.md"):
+    for name in (
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "training_log.json",
+        "val.jsonl",
+        "model_card.json",
+        "model_card.md",
+    ):
         assert (out / name).is_file(), name
     assert not (out / "README.md").exists() and not out.with_name("adapter.partial").exists()
     log = json.loads((out / "training_log.json").read_text())
@@ -239,7 +266,9 @@ def test_ctrl_c_keeps_the_last_checkpoint(settings, tmp_path):
 
     stop = threading.Event()
     stop.set()
-    again = train(settings, small_data(), tmp_path / "stopped-early", TrainConfig(**FAST), stop=stop, log=lambda *_: None)
+    again = train(
+        settings, small_data(), tmp_path / "stopped-early", TrainConfig(**FAST), stop=stop, log=lambda *_: None
+    )
     assert again.stopped and again.steps == 0
 
 
@@ -261,7 +290,13 @@ def test_rouge_l_and_fact_hits_on_fixed_strings():
     assert rouge_l("我们两天内发货", "我们三天内发货") == pytest.approx(6 / 7)  # Chinese: by character
     assert rouge_l("Free returns within 30 days [1].", "Free returns within 30 days.") == 1.0
     assert rouge_l("", "anything") == 0.0 and rouge_l("completely different", "nothing shared") == 0.0
-    assert facts("Costs €4.95, free from €1,000; ships at 14:00 in 2–4 days [3].") == ["4.95", "1000", "14:00", "2", "4"]
+    assert facts("Costs €4.95, free from €1,000; ships at 14:00 in 2–4 days [3].") == [
+        "4.95",
+        "1000",
+        "14:00",
+        "2",
+        "4",
+    ]
     reference = "Standard delivery costs €4.95 and is free on orders of €49 or more; express costs €12.95."
     assert fact_hits("Delivery is €4.95, free from €49 [1].", reference) == (2, 3)
     assert fact_hits("工作日 14:00 前下单当天发货[1]。", "工作日 14:00（仓库当地时间）前下单，当天发货。") == (1, 1)
@@ -292,7 +327,7 @@ def test_evaluate_base_vs_adapter(settings, trained_adapter, tmp_path):
 
 # -- CLI ---------------------------------------------------------------------------------------
 def run_cli(capsys, *argv):
-    from core.cli import main
+    from core.cli.main import main
 
     code = main(list(argv))
     return code, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -302,14 +337,36 @@ def test_cli_finetune_and_eval_json(capsys, tmp_path):
     faq = tmp_path / "faq.csv"
     faq.write_bytes(small_csv())
     out = tmp_path / "cli-adapter"
-    code, payload = run_cli(capsys, "finetune", "--out", str(out), "--faq", str(faq), "--max-steps", "2",
-                            "--batch-size", "2", "--max-tokens", "4000", "--json")
+    code, payload = run_cli(
+        capsys,
+        "finetune",
+        "--out",
+        str(out),
+        "--faq",
+        str(faq),
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--max-tokens",
+        "4000",
+        "--json",
+    )
     assert code == 0
-    assert set(payload) == {"adapter_dir", "steps", "train_loss_first", "train_loss_last", "val_loss_before",
-                            "val_loss_after", "seconds", "device"}
+    assert set(payload) == {
+        "adapter_dir",
+        "steps",
+        "train_loss_first",
+        "train_loss_last",
+        "val_loss_before",
+        "val_loss_after",
+        "seconds",
+        "device",
+    }
     assert payload["steps"] == 2 and payload["device"] == "cpu" and payload["adapter_dir"] == str(out)
-    code, payload = run_cli(capsys, "finetune", "eval", "--adapter", str(out), "--limit", "1",
-                            "--max-new-tokens", "4", "--json")
+    code, payload = run_cli(
+        capsys, "finetune", "eval", "--adapter", str(out), "--limit", "1", "--max-new-tokens", "4", "--json"
+    )
     assert code == 0 and {"base", "adapter", "examples", "seconds", "device"} <= set(payload)
     assert payload["examples"]["faq"] == 2  # one per language
 
@@ -363,11 +420,11 @@ def test_active_adapter_pointer_and_reload(settings, trained_adapter, monkeypatc
 def test_shipped_adapter_loads_by_default_and_keeps_the_support_contract(monkeypatch):
     import re
 
-    from core.citations import attach_citations
     from core.config import load_settings
     from core.finetune.evaluate import load_val
     from core.llm import GenerationOptions, load_llm
     from core.llm.adapters import SHIPPED_ADAPTER, resolve_adapter
+    from core.support.citations import attach_citations
 
     monkeypatch.setenv("APP_ADAPTER", "auto")  # the default configuration of a fresh clone
     settings = load_settings()
@@ -381,7 +438,7 @@ def test_shipped_adapter_loads_by_default_and_keeps_the_support_contract(monkeyp
     reply, _ = llm.complete(positive.messages[:-1], GenerationOptions(max_new_tokens=200, temperature=0))
     assert NO_ANSWER not in reply
     # The answer carries the right source's number as the support page shows it: the model's own
-    # markers, or (this adapter mostly writes none) those core.citations attaches by overlap.
+    # markers, or (this adapter mostly writes none) those core.support.citations attaches by overlap.
     blocks = re.split(r"\n\n(?=\[\d+\] \()", positive.messages[-2]["content"].removeprefix("Sources:\n"))
     right = next(i for i, block in enumerate(blocks, start=1) if positive.reference in block)
     assert f"[{right}]" in attach_citations(reply, blocks, "en")

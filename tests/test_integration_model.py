@@ -17,8 +17,13 @@ def real_llm(llama_server_binary, tmp_path_factory):
     from core.llm import load_llm
 
     # Module-scoped, so built before the per-test environment: spell the settings out.
-    settings = Settings(model="default", adapter="none", engine="llamacpp", data_dir=tmp_path_factory.mktemp("rt"),
-                        models_dir=PROJECT_ROOT / "data" / "runtime" / "models")
+    settings = Settings(
+        model="default",
+        adapter="none",
+        engine="llamacpp",
+        data_dir=tmp_path_factory.mktemp("rt"),
+        models_dir=PROJECT_ROOT / "data" / "runtime" / "models",
+    )
     llm = load_llm(settings, log=print)
     llm.warm_up()
     yield llm
@@ -43,15 +48,23 @@ def test_second_turn_reuses_the_cached_prompt(real_llm):
 
 def test_english_answer(real_llm):
     reply, stats = real_llm.complete(
-        [{"role": "system", "content": "You are a helpful assistant."},
-         {"role": "user", "content": "What is the capital of France? Answer in one short sentence."}], GREEDY)
+        [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "What is the capital of France? Answer in one short sentence."},
+        ],
+        GREEDY,
+    )
     assert "Paris" in reply
     assert stats.new_tokens > 2 and stats.decode_tok_s > 0
 
 
 def test_chinese_answer(real_llm):
     reply, _ = real_llm.complete(
-        [{"role": "system", "content": "你是一个乐于助人的助手。"},
-         {"role": "user", "content": "中国的首都是哪座城市？请用一句话回答。"}], GREEDY)
+        [
+            {"role": "system", "content": "你是一个乐于助人的助手。"},
+            {"role": "user", "content": "中国的首都是哪座城市？请用一句话回答。"},
+        ],
+        GREEDY,
+    )
     assert "北京" in reply
     assert re.search(r"[\u4e00-\u9fff]", reply)

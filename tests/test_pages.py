@@ -5,7 +5,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.config import load_settings
-from core.conversations import ConversationStore
+from core.storage.conversations import ConversationStore
 
 TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.scenarios import ScenarioStore
+from core.economics.scenarios import ScenarioStore
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "calculator.py"), str(ROOT / "app.py")
@@ -34,11 +34,27 @@ def assert_clean(at):
 def test_every_tab_renders_with_numbers():
     at = page()
     assert_clean(at)
-    assert [t.label for t in at.tabs] == ["Training", "Serving", "Unit economics", "Business model", "Price war",
-                                          "Market size", "Risk", "Compare & export", "Calibration"]
+    assert [t.label for t in at.tabs] == [
+        "Training",
+        "Serving",
+        "Unit economics",
+        "Business model",
+        "Price war",
+        "Market size",
+        "Risk",
+        "Compare & export",
+        "Calibration",
+    ]
     m = metrics(at)
-    for label in ("Compute (FLOPs)", "GPU memory", "Serving cost per user", "Break-even", "TAM", "P50",
-                  "Hold our price"):
+    for label in (
+        "Compute (FLOPs)",
+        "GPU memory",
+        "Serving cost per user",
+        "Break-even",
+        "TAM",
+        "P50",
+        "Hold our price",
+    ):
         assert label in m, label
     assert m["Break-even"].startswith("month ")
     assert not at.error
@@ -136,17 +152,30 @@ def test_every_input_has_help_text():
     at = page()
     at.toggle(key="calc:training.owned").set_value(True).run()  # shows the owned-hardware inputs too
     assert_clean(at)
-    widgets = [w for kind in ("number_input", "selectbox", "slider", "toggle", "radio", "multiselect")
-               for w in getattr(at, kind) if w.key and w.key.startswith("calc")]
+    widgets = [
+        w
+        for kind in ("number_input", "selectbox", "slider", "toggle", "radio", "multiselect")
+        for w in getattr(at, kind)
+        if w.key and w.key.startswith("calc")
+    ]
     assert len(widgets) > 60
     assert [w.key for w in widgets if not w.help] == []
     helps = {w.key: w.help for w in widgets}
     # Illustrative business defaults say so; a source is named where there is one.
-    for path in ("costs.team_monthly", "subscription.seats_start", "subscription.churn_monthly",
-                 "price_war.elasticity", "serving.target_utilisation", "serving.batch"):
+    for path in (
+        "costs.team_monthly",
+        "subscription.seats_start",
+        "subscription.churn_monthly",
+        "price_war.elasticity",
+        "serving.target_utilisation",
+        "serving.batch",
+    ):
         assert "illustrative" in helps[f"calc:{path}"], path
     assert "50% of peak compute" in helps["calc:serving.batch"] and "Databricks" in helps["calc:serving.batch"]
-    assert "Epoch AI" in helps["calc:training.gpu"] and "Microsoft 365 Copilot" in helps["calc:subscription.price_per_seat_month"]
+    assert (
+        "Epoch AI" in helps["calc:training.gpu"]
+        and "Microsoft 365 Copilot" in helps["calc:subscription.price_per_seat_month"]
+    )
     assert "(%)" in number(at, "subscription.growth_monthly").label
     assert number(at, "subscription.growth_monthly").label.count("%") == 1
 
@@ -217,13 +246,15 @@ def test_chinese_ui_translates_engine_text():
 
 
 def test_compare_keeps_current_inputs_apart_from_saved_scenarios(settings):
-    from core.db import connect
+    from core.storage.db import connect
 
     store = ScenarioStore(settings.db_path)
     store.save("Plan A/B", {"subscription": {"price_per_seat_month": 45.0}})
     with connect(settings.db_path) as conn:  # saved before the name was reserved
-        conn.execute("INSERT INTO scenarios (name, inputs, updated_at) VALUES (?, ?, ?)",
-                     ("Current inputs", '{"subscription": {"price_per_seat_month": 60.0}}', time.time() + 1))
+        conn.execute(
+            "INSERT INTO scenarios (name, inputs, updated_at) VALUES (?, ?, ?)",
+            ("Current inputs", '{"subscription": {"price_per_seat_month": 60.0}}', time.time() + 1),
+        )
     at = page()
     assert_clean(at)
     table = next(df.value for df in at.dataframe if "Scenario" in df.value.columns)

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import load_settings
-from core.support_log import SupportLog
+from core.support.log import SupportLog
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT, KNOWLEDGE = str(ROOT / "pages" / "support.py"), str(ROOT / "pages" / "knowledge.py")

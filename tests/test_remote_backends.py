@@ -22,7 +22,6 @@ import pytest
 
 from core.config import PROJECT_ROOT, load_settings
 from core.llm import GenerationOptions, ModelUnavailable, load_llm
-from core.llm.llamacpp_build import server_binary
 from core.llm.models import PACKAGED, assemble_gguf, model_dir
 from core.llm.openai_engine import ApproximateTokenizer, RemoteRefused, display_url, parse_base_urls
 
@@ -30,8 +29,10 @@ SMALL = PACKAGED["qwen2.5-coder-0.5b"]  # the packaged model these servers run (
 KEY = "test-key-7f3a"
 MODELS_DIR = PROJECT_ROOT / "data" / "runtime" / "models"  # shared with `make run` and the integration tests
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
-CAPITAL = [{"role": "system", "content": "You are helpful."},
-           {"role": "user", "content": "What is the capital of France? One word."}]
+CAPITAL = [
+    {"role": "system", "content": "You are helpful."},
+    {"role": "user", "content": "What is the capital of France? One word."},
+]
 
 
 def free_port() -> int:
@@ -47,11 +48,19 @@ def dead_url() -> str:
 class Server:
     """A server process of its own session, with its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], ready_url: str, log: Path, env: dict | None = None,
-                 headers: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        ready_url: str,
+        log: Path,
+        env: dict | None = None,
+        headers: dict | None = None,
+    ):
         self.name, self.ready_url, self.log, self.headers = name, ready_url, log, headers or {}
-        self.proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -59,8 +68,9 @@ class Server:
             if self.proc.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(urllib.request.Request(self.ready_url, headers=self.headers),
-                                            timeout=2) as r:
+                with urllib.request.urlopen(
+                    urllib.request.Request(self.ready_url, headers=self.headers), timeout=2
+                ) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -88,12 +98,34 @@ def llama_servers(tmp_path_factory, llama_server_binary):
     servers = []
     for name in ("a", "b"):
         port = free_port()
-        servers.append(Server(
-            f"llama.cpp server {name}",
-            [str(llama_server_binary), "-m", str(gguf), "--alias", "studio-test", "--host", "127.0.0.1",
-             "--port", str(port), "-t", "1", "-c", "4096", "-np", "2", "--api-key", KEY, "--no-webui"],
-            f"http://127.0.0.1:{port}/v1/models", logs / f"{name}.log",
-            headers={"Authorization": f"Bearer {KEY}"}))
+        servers.append(
+            Server(
+                f"llama.cpp server {name}",
+                [
+                    str(llama_server_binary),
+                    "-m",
+                    str(gguf),
+                    "--alias",
+                    "studio-test",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "-t",
+                    "1",
+                    "-c",
+                    "4096",
+                    "-np",
+                    "2",
+                    "--api-key",
+                    KEY,
+                    "--no-webui",
+                ],
+                f"http://127.0.0.1:{port}/v1/models",
+                logs / f"{name}.log",
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+        )
         servers[-1].url = f"http://127.0.0.1:{port}/v1"
     for server in servers:
         server.wait_ready()
@@ -103,13 +135,16 @@ def llama_servers(tmp_path_factory, llama_server_binary):
 
 
 def remote_settings(urls: list[str], model: str = "studio-test", key: str = KEY):
-    return replace(load_settings(), engine="openai", openai_base_urls=",".join(urls), openai_model=model,
-                   openai_api_key=key)
+    return replace(
+        load_settings(), engine="openai", openai_base_urls=",".join(urls), openai_model=model, openai_api_key=key
+    )
 
 
 def test_remote_settings_are_parsed_and_the_key_is_never_shown(monkeypatch):
     monkeypatch.setenv("APP_LLM_BACKEND", "openai")
-    monkeypatch.setenv("APP_OPENAI_BASE_URLS", "http://user:pw-secret@10.0.0.5:8000/v1?key=q-secret, http://10.0.0.6:8000")
+    monkeypatch.setenv(
+        "APP_OPENAI_BASE_URLS", "http://user:pw-secret@10.0.0.5:8000/v1?key=q-secret, http://10.0.0.6:8000"
+    )
     monkeypatch.setenv("APP_OPENAI_MODEL", "some-model")
     monkeypatch.setenv("APP_OPENAI_API_KEY", "sk-very-secret")
     monkeypatch.setenv("APP_CHROMA_HOST", "chroma")
@@ -127,12 +162,15 @@ def test_remote_settings_are_parsed_and_the_key_is_never_shown(monkeypatch):
         load_settings()
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"engine": "vllm"}, "choose one of auto, llamacpp, transformers, openai"),
-    ({"openai_base_urls": ""}, "needs APP_OPENAI_BASE_URLS"),
-    ({"openai_base_urls": "ftp://x/v1"}, "not an http"),
-    ({"openai_model": " "}, "needs APP_OPENAI_MODEL"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"engine": "vllm"}, "choose one of auto, llamacpp, transformers, openai"),
+        ({"openai_base_urls": ""}, "needs APP_OPENAI_BASE_URLS"),
+        ({"openai_base_urls": "ftp://x/v1"}, "not an http"),
+        ({"openai_model": " "}, "needs APP_OPENAI_MODEL"),
+    ],
+)
 def test_remote_configuration_errors_say_what_to_set(change, message):
     with pytest.raises(ModelUnavailable, match=message):
         load_llm(replace(remote_settings(["http://127.0.0.1:9/v1"]), **change), log=lambda *_: None)
@@ -146,8 +184,10 @@ def test_approximate_token_count_trims_history_like_the_local_model():
     assert not llm.exact_tokens
     history = []
     for i in range(40):
-        history += [{"role": "user", "content": f"Question {i}: " + "tea " * 30},
-                    {"role": "assistant", "content": "Answer " * 30}]
+        history += [
+            {"role": "user", "content": f"Question {i}: " + "tea " * 30},
+            {"role": "assistant", "content": "Answer " * 30},
+        ]
     fitted = llm.fit([{"role": "system", "content": "Be brief."}, *history, {"role": "user", "content": "Last?"}], 200)
     assert fitted.dropped_messages > 0 and fitted.prompt_tokens <= llm.info.context_tokens - 200
     assert fitted.messages[0]["role"] == "system" and fitted.messages[-1]["content"] == "Last?"
@@ -216,8 +256,9 @@ def test_the_packaged_model_name_counts_tokens_exactly(llama_servers, monkeypatc
     llm = load_llm(remote_settings([a.url], model=SMALL.name), log=lambda *_: None)
     assert llm.exact_tokens
     folder = model_dir(SMALL, MODELS_DIR) / "tokenizer"
-    ids = AutoTokenizer.from_pretrained(str(folder)).apply_chat_template(CAPITAL, add_generation_prompt=True,
-                                                                         tokenize=True)
+    ids = AutoTokenizer.from_pretrained(str(folder)).apply_chat_template(
+        CAPITAL, add_generation_prompt=True, tokenize=True
+    )
     ids = ids["input_ids"] if hasattr(ids, "keys") else ids
     assert llm.count_tokens(CAPITAL) == len(ids)
     reply, stats = llm.complete(CAPITAL, GREEDY)  # llama.cpp serves its one model under any name
@@ -244,8 +285,12 @@ def test_chat_page_streams_from_the_servers(llama_servers, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     a, b = llama_servers
-    for name, value in {"APP_ENGINE": "openai", "APP_OPENAI_BASE_URLS": f"{dead_url()},{a.url},{b.url}",
-                        "APP_OPENAI_MODEL": "studio-test", "APP_OPENAI_API_KEY": KEY}.items():
+    for name, value in {
+        "APP_ENGINE": "openai",
+        "APP_OPENAI_BASE_URLS": f"{dead_url()},{a.url},{b.url}",
+        "APP_OPENAI_MODEL": "studio-test",
+        "APP_OPENAI_API_KEY": KEY,
+    }.items():
         monkeypatch.setenv(name, value)
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "chat.py"), default_timeout=60).run()
     assert not at.exception
@@ -258,11 +303,15 @@ def test_chat_page_streams_from_the_servers(llama_servers, monkeypatch):
 
 def test_killed_servers_fail_over_then_the_cli_says_so(llama_servers, monkeypatch, capsys):
     """Runs last among the LLM tests: it stops both servers."""
-    from core.cli import main
+    from core.cli.main import main
 
     a, b = llama_servers
-    env = {"APP_LLM_BACKEND": "openai", "APP_OPENAI_BASE_URLS": f"{a.url},{b.url}",  # the older setting name
-           "APP_OPENAI_MODEL": "studio-test", "APP_OPENAI_API_KEY": KEY}
+    env = {
+        "APP_LLM_BACKEND": "openai",
+        "APP_OPENAI_BASE_URLS": f"{a.url},{b.url}",  # the older setting name
+        "APP_OPENAI_MODEL": "studio-test",
+        "APP_OPENAI_API_KEY": KEY,
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(["chat", "What is the capital of France? One word.", "--json", "--max-new-tokens", "8"]) == 0
@@ -277,8 +326,14 @@ def test_killed_servers_fail_over_then_the_cli_says_so(llama_servers, monkeypatc
     with pytest.raises(ModelUnavailable, match="No model server answered"):
         llm.complete(CAPITAL, GREEDY)
     # The command line in a process of its own: one JSON error line, exit status 2, no traceback.
-    failed = subprocess.run([sys.executable, "-m", "core", "chat", "Hello", "--json"], cwd=PROJECT_ROOT,
-                            env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    failed = subprocess.run(
+        [sys.executable, "-m", "core", "chat", "Hello", "--json"],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     error = json.loads(failed.stdout)["error"]
     assert error.startswith("No model server answered") and a.url in error and b.url in error
@@ -292,23 +347,30 @@ def chroma_server(tmp_path_factory):
     assert chroma, "the `chroma` command comes with chromadb (requirements.txt)"
     port = free_port()
     root = tmp_path_factory.mktemp("chroma-server")
-    server = Server("chroma server", [chroma, "run", "--path", str(root / "data"), "--host", "127.0.0.1",
-                                      "--port", str(port)],
-                    f"http://127.0.0.1:{port}/api/v2/heartbeat", root / "chroma.log")
+    server = Server(
+        "chroma server",
+        [chroma, "run", "--path", str(root / "data"), "--host", "127.0.0.1", "--port", str(port)],
+        f"http://127.0.0.1:{port}/api/v2/heartbeat",
+        root / "chroma.log",
+    )
     server.port = port
     server.wait_ready(timeout=60)
     yield server
     server.stop()
 
 
-SHIPPING_CSV = ("id,question,answer\ns1,How long does delivery to Germany take?,Three to five working days.\n"
-                "s2,Do you ship to Norway?,Yes: from our Rotterdam warehouse.\n")
-RETURNS_CSV = ("id,question,answer\nr1,Can I return opened tea?,Only unopened tea can be returned.\n"
-               "r2,How long do I have to return an order?,Thirty days from delivery.\n")
+SHIPPING_CSV = (
+    "id,question,answer\ns1,How long does delivery to Germany take?,Three to five working days.\n"
+    "s2,Do you ship to Norway?,Yes: from our Rotterdam warehouse.\n"
+)
+RETURNS_CSV = (
+    "id,question,answer\nr1,Can I return opened tea?,Only unopened tea can be returned.\n"
+    "r2,How long do I have to return an order?,Thirty days from delivery.\n"
+)
 
 
 def test_two_processes_share_one_chroma_server(chroma_server, tmp_path):
-    from core.kb import KnowledgeBase
+    from core.kb.store import KnowledgeBase
 
     port = chroma_server.port
     files = {name: tmp_path / name for name in ("shipping.csv", "returns.csv")}
@@ -316,10 +378,21 @@ def test_two_processes_share_one_chroma_server(chroma_server, tmp_path):
     files["returns.csv"].write_text(RETURNS_CSV, encoding="utf-8")
     # Two app processes as if on two hosts (separate data folders, so no shared lock file) write
     # at the same time: the CLI in a process of its own, and this one.
-    env = {**os.environ, "APP_DATA_DIR": str(tmp_path / "host0"), "APP_CHROMA_HOST": "127.0.0.1",
-           "APP_CHROMA_PORT": str(port), "APP_KB_NAME": "shared"}
-    proc = subprocess.Popen([sys.executable, "-m", "core", "kb", "ingest", str(files["shipping.csv"]), "--json"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "APP_DATA_DIR": str(tmp_path / "host0"),
+        "APP_CHROMA_HOST": "127.0.0.1",
+        "APP_CHROMA_PORT": str(port),
+        "APP_KB_NAME": "shared",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core", "kb", "ingest", str(files["shipping.csv"]), "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     here = KnowledgeBase(tmp_path / "host1", "shared", chroma_host="127.0.0.1", chroma_port=port)
     assert here.ingest_path(files["returns.csv"]).added == 4  # 2 entries × (question, question + answer)
     rounds = 0
@@ -356,7 +429,7 @@ def test_two_processes_share_one_chroma_server(chroma_server, tmp_path):
 
 
 def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path):
-    from core.kb import KBUnavailable, KnowledgeBase
+    from core.kb.store import KBUnavailable, KnowledgeBase
 
     port = free_port()
     with pytest.raises(KBUnavailable, match=f"Chroma server at 127.0.0.1:{port}.*APP_CHROMA_HOST"):

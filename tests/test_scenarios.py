@@ -1,6 +1,6 @@
 import pytest
 
-from core.scenarios import ScenarioStore
+from core.economics.scenarios import ScenarioStore
 
 
 def test_save_load_list_delete(settings):
@@ -39,11 +39,23 @@ def test_labels_the_calculator_uses_are_reserved(settings, name):
 
 
 def test_sheet_names_are_valid_and_distinct():
-    from core.exports import sheet_names
+    from core.writer.exports import sheet_names
 
     long_a, long_b = "Aggressive growth with price cut A", "Aggressive growth with price cut B"
-    names = sheet_names(["Comparison", "Plan A/B", "Q1: what? [draft] *", "comparison", long_a, long_b, "'quoted'",
-                         "", "History", "x" * 40])
+    names = sheet_names(
+        [
+            "Comparison",
+            "Plan A/B",
+            "Q1: what? [draft] *",
+            "comparison",
+            long_a,
+            long_b,
+            "'quoted'",
+            "",
+            "History",
+            "x" * 40,
+        ]
+    )
     assert names[0] == "Comparison"  # the first sheet keeps its name ...
     assert names[1] == "Plan A_B" and names[2] == "Q1_ what_ _draft_ _"
     assert names[3] == "comparison (2)"  # ... a scenario called like it does not overwrite it
@@ -59,12 +71,24 @@ def test_xlsx_export_with_awkward_scenario_names():
     import openpyxl
     import pandas as pd
 
-    from core.exports import to_xlsx
+    from core.writer.exports import to_xlsx
 
     frame = pd.DataFrame({"month": [1, 2], "note": ["=cmd", "ok"]})
-    data = to_xlsx([("Comparison", frame), ("Plan A/B", frame), ("Comparison", frame),
-                    ("Aggressive growth with price cut A", frame), ("Aggressive growth with price cut B", frame)])
+    data = to_xlsx(
+        [
+            ("Comparison", frame),
+            ("Plan A/B", frame),
+            ("Comparison", frame),
+            ("Aggressive growth with price cut A", frame),
+            ("Aggressive growth with price cut B", frame),
+        ]
+    )
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Comparison", "Plan A_B", "Comparison (2)", "Aggressive growth with price cu",
-                               "Aggressive growth with pric (2)"]
+    assert book.sheetnames == [
+        "Comparison",
+        "Plan A_B",
+        "Comparison (2)",
+        "Aggressive growth with price cu",
+        "Aggressive growth with pric (2)",
+    ]
     assert book["Plan A_B"]["B2"].value == "'=cmd"  # cells still cannot run as formulas

@@ -3,9 +3,9 @@ import json
 import pytest
 
 from core.config import load_settings
-from core.conversations import ConversationStore, to_json, to_markdown
-from core.i18n import LANGUAGES, STRINGS, t
+from core.i18n.translate import LANGUAGES, STRINGS, t
 from core.personas import CUSTOM, load_personas, system_prompt
+from core.storage.conversations import ConversationStore, to_json, to_markdown
 
 
 @pytest.fixture
@@ -19,7 +19,10 @@ def test_conversation_lifecycle(store, tmp_path):
     store.add_message(cid, "assistant", "9 to 5.", {"new_tokens": 4})
     conv = store.get(cid)
     assert conv.title == "What are your opening hours?" and conv.persona == "support"
-    assert [(m.role, m.content) for m in conv.messages] == [("user", "What are your opening hours?"), ("assistant", "9 to 5.")]
+    assert [(m.role, m.content) for m in conv.messages] == [
+        ("user", "What are your opening hours?"),
+        ("assistant", "9 to 5."),
+    ]
     assert conv.messages[1].stats == {"new_tokens": 4}
     store.rename(cid, "Hours")
     assert ConversationStore(tmp_path / "app.db").get(cid).title == "Hours"  # survives a restart
@@ -78,7 +81,7 @@ def test_every_ui_string_has_both_languages_and_traditional_is_derived():
 
 
 def test_traditional_readers_get_traditional_characters():
-    from core.i18n import stream_in_script
+    from core.text.language import stream_in_script
 
     assert "".join(stream_in_script(["乌龙茶是", "中国著名的茶"], "zh-Hant")) == "烏龍茶是中國著名的茶"
     assert list(stream_in_script(["乌龙茶"], "zh-Hans")) == ["乌龙茶"]

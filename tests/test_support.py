@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from core.kb import KnowledgeBase
-from core.support import NO_ANSWER, answer
-from core.support_log import SupportLog
+from core.kb.store import KnowledgeBase
+from core.support.log import SupportLog
+from core.support.policy import NO_ANSWER, answer
 
 
 @pytest.fixture
@@ -44,8 +44,7 @@ def test_greeting_and_off_topic_are_handed_over(kb, llm, settings):
 
 def test_tier2_generates_from_passages_with_sources(kb, llm, settings):
     # A document-only question, with a tier-1 threshold nothing reaches: grounded generation.
-    r = answer("What happens if my parcel arrives damaged?", kb, llm,
-               thresholds=lambda lang: (1.01, 0.0))
+    r = answer("What happens if my parcel arrives damaged?", kb, llm, thresholds=lambda lang: (1.01, 0.0))
     assert r.tier == 2 and r.generation is not None and 1 <= len(r.sources) <= 4
     prompt = r.generation.prompt.messages
     assert "[1]" in prompt[-1]["content"] and "ONLY" in prompt[0]["content"]
@@ -72,8 +71,9 @@ class ScriptedLLM:
 
 
 def test_model_saying_no_answer_becomes_a_hand_over(kb, settings):
-    r = answer("What happens if my parcel arrives damaged?", kb, ScriptedLLM(NO_ANSWER),
-               thresholds=lambda lang: (1.01, 0.0))
+    r = answer(
+        "What happens if my parcel arrives damaged?", kb, ScriptedLLM(NO_ANSWER), thresholds=lambda lang: (1.01, 0.0)
+    )
     streamed = "".join(r.stream())
     assert streamed == ""  # the marker never reaches the customer
     r.finish(streamed)
@@ -111,8 +111,10 @@ def test_follow_up_is_rewritten_for_retrieval(kb, settings):
             assert "Last message: and to Taiwan?" in messages[-1]["content"]
             return "How much is shipping to Taiwan?", None
 
-    history = [{"role": "user", "content": "How much is shipping to Hong Kong?"},
-               {"role": "assistant", "content": "HK$..."}]
+    history = [
+        {"role": "user", "content": "How much is shipping to Hong Kong?"},
+        {"role": "assistant", "content": "HK$..."},
+    ]
     r = answer("and to Taiwan?", kb, Rewriter(""), history, thresholds=settings.thresholds)
     assert r.search_query == "How much is shipping to Taiwan?"
 
@@ -140,7 +142,7 @@ def test_unanswered_question_becomes_a_faq_entry(kb, settings):
 
 
 def test_ask_cli_json(seeded_kb_dir, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     assert main(["ask", "How much does shipping in Europe cost?", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -148,7 +150,7 @@ def test_ask_cli_json(seeded_kb_dir, capsys):
 
 
 def test_kb_search_cli_json(seeded_kb_dir, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     assert main(["kb", "search", "退货", "--k", "3", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]

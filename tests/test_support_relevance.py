@@ -5,18 +5,28 @@ import json
 
 import pytest
 
-from core.ingest import IngestError
-from core.kb import Hit
-from core.support import answer, answer_problem, from_suggestion, in_script, is_traditional, twin_ids
-from core.support_eval import Case, evaluate, read_cases, score
-from core.support_relevance import JudgeCache, Thresholds, decide, judge
+from core.kb.ingest import IngestError
+from core.kb.store import Hit
+from core.support.evaluate import Case, evaluate, read_cases, score
+from core.support.policy import answer, answer_problem, from_suggestion, in_script, twin_ids
+from core.support.relevance import JudgeCache, Thresholds, decide, judge
+from core.text.language import is_traditional
 
 T = Thresholds(fast=0.95, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)
 
 
 def hit(id, kind="faq", confidence=0.6, text="a question", answer="an answer", faq_id=None, language="en"):
-    return Hit(id, text, confidence, confidence, "faq.csv" if kind == "faq" else "doc.md", kind, language, answer,
-               faq_id or (id if kind == "faq" else ""))
+    return Hit(
+        id,
+        text,
+        confidence,
+        confidence,
+        "faq.csv" if kind == "faq" else "doc.md",
+        kind,
+        language,
+        answer,
+        faq_id or (id if kind == "faq" else ""),
+    )
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -74,7 +84,7 @@ def test_judgements_are_cached_per_question_and_passage():
 # -- the policy on a real (small) knowledge base ---------------------------------------------------
 @pytest.fixture
 def kb(seeded_kb_dir, settings):
-    from core.kb import KnowledgeBase
+    from core.kb.store import KnowledgeBase
 
     return KnowledgeBase(seeded_kb_dir.parent / "kb", "default", chroma_host="")
 
@@ -94,7 +104,7 @@ def test_traditional_question_gets_the_curated_answer_in_traditional(kb, setting
 
 
 def test_an_entry_in_the_other_language_is_given_as_its_twin(kb):
-    from core.support import in_language
+    from core.support.policy import in_language
 
     [zh] = kb.faq_entries(["zh-001"])
     twin = in_language(kb, zh, "en")
@@ -133,7 +143,9 @@ def test_answers_that_do_not_answer_are_caught():
     sources = [hit("d", kind="doc", text="Damaged parcels: email a photo within 7 days and we send a replacement.")]
     q = "What if my parcel arrives damaged?"
     assert "repeats" in answer_problem(q, "What if my parcel arrives damaged? [1]", sources)
-    assert "nothing from its sources" in answer_problem(q, "Our cafe serves excellent croissants every morning.", sources)
+    assert "nothing from its sources" in answer_problem(
+        q, "Our cafe serves excellent croissants every morning.", sources
+    )
     assert "repeats itself" in answer_problem(q, "Email a photo " + "you " * 40, sources)
     assert answer_problem(q, "Email a photo within 7 days and we send a replacement [1].", sources) == ""
 
@@ -141,8 +153,9 @@ def test_answers_that_do_not_answer_are_caught():
         def judge(self, prompts):
             return [0.03]
 
-    assert "another question" in answer_problem(q, "Email a photo within 7 days and we send a replacement.",
-                                                sources, Off())
+    assert "another question" in answer_problem(
+        q, "Email a photo within 7 days and we send a replacement.", sources, Off()
+    )
 
 
 # -- the evaluation ------------------------------------------------------------------------------
@@ -152,20 +165,23 @@ class Result:
         self.sources = [hit(f, faq_id=f) for f in faq_ids]
 
 
-@pytest.mark.parametrize("case, result, outcome", [
-    (Case("q", gold="en-001"), Result(1, "x", ["en-001"]), "right"),
-    (Case("q", gold="en-001"), Result(1, "x", ["zh-001"]), "right"),  # the twin is the same entry
-    (Case("q", gold="en-001"), Result(1, "x", ["en-002"]), "wrong"),
-    (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009", "en-001"]), "right"),
-    (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009"]), "wrong"),
-    (Case("q", gold="en-001"), Result(3, "sorry"), "handed"),
-    (Case("q", expect=("4.95", "四点九五")), Result(2, "It costs € 4.95 [1]."), "right"),
-    (Case("q", expect=("運費",)), Result(1, "运费为 €4.95"), "right"),  # script-insensitive
-    (Case("q", expect=("1,400",)), Result(2, "grown at 1400 m"), "right"),  # spaces and commas ignored
-    (Case("q", expect=("4.95",)), Result(2, "It costs €12.95"), "wrong"),
-    (Case("q", handover=True), Result(3, "sorry"), "right"),
-    (Case("q", handover=True), Result(1, "an answer"), "wrong"),
-])
+@pytest.mark.parametrize(
+    "case, result, outcome",
+    [
+        (Case("q", gold="en-001"), Result(1, "x", ["en-001"]), "right"),
+        (Case("q", gold="en-001"), Result(1, "x", ["zh-001"]), "right"),  # the twin is the same entry
+        (Case("q", gold="en-001"), Result(1, "x", ["en-002"]), "wrong"),
+        (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009", "en-001"]), "right"),
+        (Case("q", gold="en-001"), Result(2, "We ship…", ["en-009"]), "wrong"),
+        (Case("q", gold="en-001"), Result(3, "sorry"), "handed"),
+        (Case("q", expect=("4.95", "四点九五")), Result(2, "It costs € 4.95 [1]."), "right"),
+        (Case("q", expect=("運費",)), Result(1, "运费为 €4.95"), "right"),  # script-insensitive
+        (Case("q", expect=("1,400",)), Result(2, "grown at 1400 m"), "right"),  # spaces and commas ignored
+        (Case("q", expect=("4.95",)), Result(2, "It costs €12.95"), "wrong"),
+        (Case("q", handover=True), Result(3, "sorry"), "right"),
+        (Case("q", handover=True), Result(1, "an answer"), "wrong"),
+    ],
+)
 def test_scoring(case, result, outcome):
     assert score(case, result) == outcome
 
@@ -174,16 +190,20 @@ def test_labelled_files_are_read_or_refused_clearly():
     assert [c.gold for c in read_cases("q.csv", b"query,faq_id\nhello?,en-001\n")] == ["en-001"]
     cases = read_cases("q.csv", "question,expect_any\nship?,4.95|€4.95\nstock tips?,HANDOVER\n".encode())
     assert cases[0].expect == ("4.95", "€4.95") and cases[1].handover
-    for data, message in [(b"", "empty"), (b"question,answer\nx,y\n", "missing: expect_any"),
-                          (b"q,a\nx,y\n", "needs the columns query, faq_id .* or question, expect_any"),
-                          (b"query,faq_id\n", "no rows"), (b"query,faq_id\nhi,\n", "needs a faq_id"),
-                          (b"question,expect_any\nhi,\n", "no expect_any")]:
+    for data, message in [
+        (b"", "empty"),
+        (b"question,answer\nx,y\n", "missing: expect_any"),
+        (b"q,a\nx,y\n", "needs the columns query, faq_id .* or question, expect_any"),
+        (b"query,faq_id\n", "no rows"),
+        (b"query,faq_id\nhi,\n", "needs a faq_id"),
+        (b"question,expect_any\nhi,\n", "no expect_any"),
+    ]:
         with pytest.raises(IngestError, match=message):
             read_cases("q.csv", data)
 
 
 def test_evaluate_scores_a_small_set_end_to_end(kb, settings):
-    cases = read_cases("q.csv", "query,faq_id\nsingapore??,en-001\nDo you ship to Singapore?,en-002\n".encode())
+    cases = read_cases("q.csv", b"query,faq_id\nsingapore??,en-001\nDo you ship to Singapore?,en-002\n")
     report = evaluate(cases, kb, StubJudge("Singapore"), thresholds=settings.thresholds)
     assert (report["n"], report["right"], report["wrong"]) == (2, 1, 1)
     assert report["tiers"]["1"] == 2 and report["p50_ms"] > 0 and report["by_language"]["en"]["n"] == 2
@@ -193,11 +213,14 @@ def test_evaluate_scores_a_small_set_end_to_end(kb, settings):
 
 
 def test_support_eval_cli_builds_a_throw_away_knowledge_base(tmp_path, capsys, settings):
-    from core.cli import main
+    from core.cli.main import main
 
     faq = tmp_path / "faq.csv"
-    faq.write_text("id,question,answer\nf1,How long is delivery?,Two to four days.\n"
-                   "f2,Can I pay with PayPal?,Yes: PayPal, Visa and Mastercard.\n", encoding="utf-8")
+    faq.write_text(
+        "id,question,answer\nf1,How long is delivery?,Two to four days.\n"
+        "f2,Can I pay with PayPal?,Yes: PayPal, Visa and Mastercard.\n",
+        encoding="utf-8",
+    )
     queries = tmp_path / "queries.csv"
     queries.write_text("query,faq_id\nHow long is delivery?,f1\nCan I pay with PayPal?,f2\n", encoding="utf-8")
     code = main(["support", "eval", "--faq", str(faq), "--queries", str(queries), "--no-model", "--json"])

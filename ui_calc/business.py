@@ -11,8 +11,20 @@ import streamlit as st
 
 from core import economics as eco
 from ui import t
-from ui_calc.common import (OPTIONS, PERCENT, current_scenario, error_box, error_text, fmt_money, fmt_months, fmt_num,
-                            key, run_t, show_how, use_value)
+from ui_calc.common import (
+    OPTIONS,
+    PERCENT,
+    current_scenario,
+    error_box,
+    error_text,
+    fmt_money,
+    fmt_months,
+    fmt_num,
+    key,
+    run_t,
+    show_how,
+    use_value,
+)
 from ui_calc.tech import CHART
 
 OPTIONS.update({"price_war.response": list(eco.RESPONSES)})
@@ -43,10 +55,21 @@ def unit_economics_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
         num("usage.users", t("calc.users"), t("calc.users_help"), step=100.0, format="%.0f")
-        num("usage.requests_per_user_per_day", t("calc.requests_day"), t("calc.requests_day_help"), step=1.0,
-            format="%.1f")
-        num("serving.curve_max_users", t("calc.curve_max"), t("calc.curve_max_help"), step=10_000.0, format="%.0f",
-            min_value=20.0)
+        num(
+            "usage.requests_per_user_per_day",
+            t("calc.requests_day"),
+            t("calc.requests_day_help"),
+            step=1.0,
+            format="%.1f",
+        )
+        num(
+            "serving.curve_max_users",
+            t("calc.curve_max"),
+            t("calc.curve_max_help"),
+            step=10_000.0,
+            format="%.0f",
+            min_value=20.0,
+        )
         st.caption(t("calc.units_from_serving"))
     s = current_scenario()
     with right:
@@ -59,28 +82,55 @@ def unit_economics_tab() -> None:
             return
         m = st.columns(4)
         m[0].metric(t("calc.monthly_tokens"), fmt_num(plan.monthly_input_tokens + plan.monthly_output_tokens))
-        m[1].metric(t("calc.gpus_provisioned"), plan.gpus, t("calc.busy", pct=f"{plan.utilisation:.0%}"), delta_color="off", delta_arrow="off")
+        m[1].metric(
+            t("calc.gpus_provisioned"),
+            plan.gpus,
+            t("calc.busy", pct=f"{plan.utilisation:.0%}"),
+            delta_color="off",
+            delta_arrow="off",
+        )
         m[2].metric(t("calc.monthly_serving"), fmt_money(plan.monthly_cost_usd))
-        m[3].metric(t("calc.serving_per_user"), fmt_money(plan.cost_per_user_usd, cents=True),
-                    t("calc.per_1k_req", v=fmt_money(plan.cost_per_1k_requests_usd, cents=True)), delta_color="off", delta_arrow="off")
+        m[3].metric(
+            t("calc.serving_per_user"),
+            fmt_money(plan.cost_per_user_usd, cents=True),
+            t("calc.per_1k_req", v=fmt_money(plan.cost_per_1k_requests_usd, cents=True)),
+            delta_color="off",
+            delta_arrow="off",
+        )
         tokens_m = (plan.monthly_input_tokens + plan.monthly_output_tokens) / 1e6
         c1, c2 = st.columns(2)
         if plan.cost_per_user_usd is not None:
-            c1.button(t("calc.use_seat_cost", v=fmt_money(plan.cost_per_user_usd, cents=True)), icon=":material/input:",
-                      on_click=use_value, args=("subscription.serving_cost_per_seat_month", plan.cost_per_user_usd))
+            c1.button(
+                t("calc.use_seat_cost", v=fmt_money(plan.cost_per_user_usd, cents=True)),
+                icon=":material/input:",
+                on_click=use_value,
+                args=("subscription.serving_cost_per_seat_month", plan.cost_per_user_usd),
+            )
         if tokens_m > 0:
             per_m = plan.monthly_cost_usd / tokens_m
-            c2.button(t("calc.use_token_cost", v=fmt_money(per_m, cents=True)), icon=":material/input:",
-                      on_click=use_value, args=("api.serving_cost_per_million_tokens", per_m))
+            c2.button(
+                t("calc.use_token_cost", v=fmt_money(per_m, cents=True)),
+                icon=":material/input:",
+                on_click=use_value,
+                args=("api.serving_cost_per_million_tokens", per_m),
+            )
         fig = go.Figure()
         x = curve["users"]
-        for column, name, color in (("cost_per_user", t("calc.total_per_user"), "#37474f"),
-                                    ("serving_cost_per_user", t("calc.serving_only"), "#2e7d32")):
+        for column, name, color in (
+            ("cost_per_user", t("calc.total_per_user"), "#37474f"),
+            ("serving_cost_per_user", t("calc.serving_only"), "#2e7d32"),
+        ):
             if column in curve:
-                fig.add_trace(go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color, shape="hv")))
-        fig.update_layout(title=t("calc.scale_chart"), xaxis=dict(type="log", title=t("calc.users")),
-                          yaxis=dict(type="log", title=t("calc.usd_per_user_month"), tickprefix="$"),
-                          legend=dict(orientation="h", y=-0.25), **CHART)
+                fig.add_trace(
+                    go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color, shape="hv"))
+                )
+        fig.update_layout(
+            title=t("calc.scale_chart"),
+            xaxis=dict(type="log", title=t("calc.users")),
+            yaxis=dict(type="log", title=t("calc.usd_per_user_month"), tickprefix="$"),
+            legend=dict(orientation="h", y=-0.25),
+            **CHART,
+        )
         st.plotly_chart(fig, width="stretch", key="chart-scale")
         show_how("units")
 
@@ -88,8 +138,14 @@ def unit_economics_tab() -> None:
 # -- business model -----------------------------------------------------------------------------
 def _inputs_subscription(c) -> None:
     c.toggle(t("calc.model_subscription"), key=key("subscription.enabled"), help=t("calc.stream_help"))
-    num("subscription.seats_start", t("calc.seats_start"), t("calc.seats_start_help"), container=c, format="%.0f",
-        step=50.0)
+    num(
+        "subscription.seats_start",
+        t("calc.seats_start"),
+        t("calc.seats_start_help"),
+        container=c,
+        format="%.0f",
+        step=50.0,
+    )
     num("subscription.price_per_seat_month", t("calc.seat_price"), t("calc.seat_price_help"), container=c, step=1.0)
     num("subscription.growth_monthly", t("calc.growth"), t("calc.seat_growth_help"), container=c)
     num("subscription.churn_monthly", t("calc.churn"), t("calc.seat_churn_help"), container=c)
@@ -99,23 +155,47 @@ def _inputs_subscription(c) -> None:
 
 def _inputs_api(c) -> None:
     c.toggle(t("calc.model_api"), key=key("api.enabled"), help=t("calc.stream_help"))
-    num("api.price_per_million_tokens", t("calc.api_price"), t("calc.api_price_help"), container=c, step=0.1,
-        format="%.3f")
+    num(
+        "api.price_per_million_tokens",
+        t("calc.api_price"),
+        t("calc.api_price_help"),
+        container=c,
+        step=0.1,
+        format="%.3f",
+    )
     num("api.customers_start", t("calc.customers_start"), t("calc.customers_start_help"), container=c, format="%.0f")
     num("api.customer_growth_monthly", t("calc.growth"), t("calc.api_growth_help"), container=c)
     num("api.churn_monthly", t("calc.churn"), t("calc.api_churn_help"), container=c)
-    num("api.tokens_per_customer_month", t("calc.tokens_customer"), t("calc.tokens_customer_help"), container=c,
-        format="%.0f", step=1e6)
+    num(
+        "api.tokens_per_customer_month",
+        t("calc.tokens_customer"),
+        t("calc.tokens_customer_help"),
+        container=c,
+        format="%.0f",
+        step=1e6,
+    )
     num("api.cac_per_customer", t("calc.cac_customer"), t("calc.cac_customer_help"), container=c, step=100.0)
-    num("api.serving_cost_per_million_tokens", t("calc.serving_tokens"), t("calc.serving_tokens_help"), container=c,
-        format="%.3f", step=0.05)
+    num(
+        "api.serving_cost_per_million_tokens",
+        t("calc.serving_tokens"),
+        t("calc.serving_tokens_help"),
+        container=c,
+        format="%.3f",
+        step=0.05,
+    )
 
 
 def _inputs_services(c) -> None:
     c.toggle(t("calc.model_services"), key=key("services.enabled"), help=t("calc.stream_help"))
     num("services.contracts_per_quarter", t("calc.contracts"), t("calc.contracts_help"), container=c, format="%.1f")
-    num("services.contract_value", t("calc.contract_value"), t("calc.contract_value_help"), container=c, step=5000.0,
-        format="%.0f")
+    num(
+        "services.contract_value",
+        t("calc.contract_value"),
+        t("calc.contract_value_help"),
+        container=c,
+        step=5000.0,
+        format="%.0f",
+    )
     num("services.delivery_cost_pct", t("calc.delivery"), t("calc.delivery_help"), container=c)
     num("services.growth_quarterly", t("calc.growth_q"), t("calc.growth_q_help"), container=c)
 
@@ -124,10 +204,22 @@ def _inputs_costs(c) -> None:
     num("costs.starting_cash", t("calc.cash"), t("calc.cash_help"), container=c, step=100_000.0, format="%.0f")
     num("costs.team_monthly", t("calc.team"), t("calc.team_help"), container=c, step=5000.0, format="%.0f")
     num("costs.team_growth_monthly", t("calc.team_growth"), t("calc.team_growth_help"), container=c)
-    num("costs.other_fixed_monthly", t("calc.other_fixed"), t("calc.other_fixed_help"), container=c, step=1000.0,
-        format="%.0f")
-    num("costs.training_one_off", t("calc.training_one_off"), t("calc.training_one_off_help"), container=c,
-        step=1000.0, format="%.0f")
+    num(
+        "costs.other_fixed_monthly",
+        t("calc.other_fixed"),
+        t("calc.other_fixed_help"),
+        container=c,
+        step=1000.0,
+        format="%.0f",
+    )
+    num(
+        "costs.training_one_off",
+        t("calc.training_one_off"),
+        t("calc.training_one_off_help"),
+        container=c,
+        step=1000.0,
+        format="%.0f",
+    )
     num("months", t("calc.months"), t("calc.months_help"), container=c, min_value=1, max_value=eco.MAX_MONTHS)
 
 
@@ -140,8 +232,12 @@ def business_tab() -> None:
     results = st.container()  # results first, inputs below: filled in once the inputs have rendered
     with st.expander(t("calc.assumptions"), expanded=True, icon=":material/tune:"):
         cols = st.columns(4, gap="medium")
-        for c, title, render in zip(cols, ("calc.sec_subscription", "calc.sec_api", "calc.sec_services", "calc.sec_costs"),
-                                    (_inputs_subscription, _inputs_api, _inputs_services, _inputs_costs)):
+        for c, title, render in zip(
+            cols,
+            ("calc.sec_subscription", "calc.sec_api", "calc.sec_services", "calc.sec_costs"),
+            (_inputs_subscription, _inputs_api, _inputs_services, _inputs_costs),
+            strict=False,
+        ):
             with c.container(border=True):
                 st.markdown(f"**{t(title)}**")
                 render(st)
@@ -156,25 +252,43 @@ def business_tab() -> None:
         m = st.columns(3) + st.columns(3)
         m[0].metric(t("calc.break_even"), fmt_months(be, s.months), help=t("calc.break_even_help"), border=True)
         m[1].metric(t("calc.payback"), fmt_months(payback, s.months), help=t("calc.payback_help"), border=True)
-        m[2].metric(t("calc.runway"), fmt_months(None, s.months) if runway is None else t("calc.n_months", n=runway),
-                    help=t("calc.runway_help"), border=True)
+        m[2].metric(
+            t("calc.runway"),
+            fmt_months(None, s.months) if runway is None else t("calc.n_months", n=runway),
+            help=t("calc.runway_help"),
+            border=True,
+        )
         m[3].metric(t("calc.cash_end"), fmt_money(pnl["cash"].iloc[-1]), border=True)
-        m[4].metric("LTV / CAC", "—" if sub["ltv_to_cac"] is None else f"{sub['ltv_to_cac']:.1f}×",
-                    t("calc.ltv", v=fmt_money(sub["ltv"])), delta_color="off", delta_arrow="off",
-                    help=t("calc.ltv_help"), border=True)
-        m[5].metric(t("calc.cac_payback"), "—" if sub["cac_payback_months"] is None else
-                    t("calc.n_months", n=f"{sub['cac_payback_months']:.1f}"), border=True)
+        m[4].metric(
+            "LTV / CAC",
+            "—" if sub["ltv_to_cac"] is None else f"{sub['ltv_to_cac']:.1f}×",
+            t("calc.ltv", v=fmt_money(sub["ltv"])),
+            delta_color="off",
+            delta_arrow="off",
+            help=t("calc.ltv_help"),
+            border=True,
+        )
+        m[5].metric(
+            t("calc.cac_payback"),
+            "—" if sub["cac_payback_months"] is None else t("calc.n_months", n=f"{sub['cac_payback_months']:.1f}"),
+            border=True,
+        )
         if runway is not None:
             st.error(t("calc.cash_out", month=runway + 1), icon=":material/warning:")
         left, right = st.columns(2)
         fig = go.Figure()
-        for column, name, color in (("revenue_subscription", "calc.model_subscription", "#2e7d32"),
-                                    ("revenue_api", "calc.model_api", "#66bb6a"),
-                                    ("revenue_services", "calc.model_services", "#a5d6a7")):
+        for column, name, color in (
+            ("revenue_subscription", "calc.model_subscription", "#2e7d32"),
+            ("revenue_api", "calc.model_api", "#66bb6a"),
+            ("revenue_services", "calc.model_services", "#a5d6a7"),
+        ):
             fig.add_trace(go.Bar(x=pnl["month"], y=pnl[column], name=t(name), marker_color=color))
         fig.update_layout(barmode="stack", title=t("calc.revenue_chart"), xaxis_title=t("calc.month"))
-        fig.add_trace(go.Scatter(x=pnl["month"], y=pnl["revenue"] - pnl["net"], name=t("calc.total_costs"),
-                                 line=dict(color="#c62828")))
+        fig.add_trace(
+            go.Scatter(
+                x=pnl["month"], y=pnl["revenue"] - pnl["net"], name=t("calc.total_costs"), line=dict(color="#c62828")
+            )
+        )
         fig.update_layout(legend=dict(orientation="h", y=-0.25), yaxis_tickprefix="$", **CHART)
         left.plotly_chart(fig, width="stretch", key="chart-revenue")
         right.plotly_chart(cash_figure({t("calc.current_inputs"): pnl}, be), width="stretch", key="chart-cash")
@@ -186,9 +300,23 @@ def business_tab() -> None:
 
 # Columns of the P&L table by kind: how each is shown.
 COUNT_COLUMNS = ("seats", "new_seats", "api_customers", "new_api_customers")  # whole seats and customers
-MONEY_COLUMNS = ("revenue_subscription", "revenue_api", "revenue_services", "revenue", "serving_cost", "delivery_cost",
-                 "gross_profit", "team", "other_fixed", "acquisition", "training", "opex", "net", "cumulative_net",
-                 "cash")
+MONEY_COLUMNS = (
+    "revenue_subscription",
+    "revenue_api",
+    "revenue_services",
+    "revenue",
+    "serving_cost",
+    "delivery_cost",
+    "gross_profit",
+    "team",
+    "other_fixed",
+    "acquisition",
+    "training",
+    "opex",
+    "net",
+    "cumulative_net",
+    "cash",
+)
 
 
 def pnl_table(pnl: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -213,14 +341,30 @@ def pnl_table(pnl: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 def cash_figure(pnls: dict[str, pd.DataFrame], break_even: int | None = None) -> go.Figure:
     fig = go.Figure()
     for name, pnl in pnls.items():
-        fig.add_trace(go.Scatter(x=pnl["month"], y=pnl["cash"], name=name, mode="lines",
-                                 fill="tozeroy" if len(pnls) == 1 else None, line=dict(width=2)))
+        fig.add_trace(
+            go.Scatter(
+                x=pnl["month"],
+                y=pnl["cash"],
+                name=name,
+                mode="lines",
+                fill="tozeroy" if len(pnls) == 1 else None,
+                line=dict(width=2),
+            )
+        )
     fig.add_hline(y=0, line=dict(color="#555", width=1))
     if break_even is not None:
-        fig.add_vline(x=break_even, line=dict(color="#2e7d32", dash="dot"),
-                      annotation_text=t("calc.break_even_at", month=break_even))
-    fig.update_layout(title=t("calc.cash_chart"), xaxis_title=t("calc.month"), yaxis_tickprefix="$",
-                      legend=dict(orientation="h", y=-0.25), **CHART)
+        fig.add_vline(
+            x=break_even,
+            line=dict(color="#2e7d32", dash="dot"),
+            annotation_text=t("calc.break_even_at", month=break_even),
+        )
+    fig.update_layout(
+        title=t("calc.cash_chart"),
+        xaxis_title=t("calc.month"),
+        yaxis_tickprefix="$",
+        legend=dict(orientation="h", y=-0.25),
+        **CHART,
+    )
     return fig
 
 
@@ -228,12 +372,25 @@ def cash_figure(pnls: dict[str, pd.DataFrame], break_even: int | None = None) ->
 def price_war_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
-        num("price_war.our_price", t("calc.our_price"), t("calc.our_price_help"), format="%.3f", step=0.1, min_value=0.001)
+        num(
+            "price_war.our_price",
+            t("calc.our_price"),
+            t("calc.our_price_help"),
+            format="%.3f",
+            step=0.1,
+            min_value=0.001,
+        )
         num("price_war.cut_pct", t("calc.cut"), t("calc.cut_help"), max_value=99.0)
         num("price_war.cut_month", t("calc.cut_month"), t("calc.cut_month_help"), min_value=1, max_value=120)
         num("price_war.unit_cost", t("calc.unit_cost"), t("calc.unit_cost_help"), format="%.3f", step=0.05)
-        num("price_war.market_size", t("calc.market_units"), t("calc.market_units_help"), format="%.0f", step=1000.0,
-            min_value=1.0)
+        num(
+            "price_war.market_size",
+            t("calc.market_units"),
+            t("calc.market_units_help"),
+            format="%.0f",
+            step=1000.0,
+            min_value=1.0,
+        )
         num("price_war.base_share", t("calc.base_share"), t("calc.base_share_help"), min_value=0.1, max_value=99.9)
         num("price_war.elasticity", t("calc.elasticity"), t("calc.elasticity_help"), step=0.5)
         num("price_war.market_elasticity", t("calc.market_elasticity"), t("calc.market_elasticity_help"), step=0.1)
@@ -244,35 +401,66 @@ def price_war_tab() -> None:
     with right:
         try:
             rule = eco.CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start)
-            paths = eco.compare_responses(pw.our_price, rule, pw.elasticity, pw.market_size, pw.base_share, pw.unit_cost,
-                                          months=s.months, undercut_pct=pw.undercut_pct, response_lag=pw.response_lag,
-                                          market_elasticity=pw.market_elasticity)
+            paths = eco.compare_responses(
+                pw.our_price,
+                rule,
+                pw.elasticity,
+                pw.market_size,
+                pw.base_share,
+                pw.unit_cost,
+                months=s.months,
+                undercut_pct=pw.undercut_pct,
+                response_lag=pw.response_lag,
+                market_elasticity=pw.market_elasticity,
+            )
         except ValueError as exc:
             error_box(exc)
             return
         summary = eco.summarise_responses(paths)
         best = summary.loc[summary["total_margin"].idxmax(), "response"]
         m = st.columns(3)
-        for col, row in zip(m, summary.itertuples()):
-            col.metric(t(f"calc.resp_{row.response}"), fmt_money(row.total_margin),
-                       t("calc.final_share", v=f"{row.final_share:.0%}"), delta_color="off", delta_arrow="off",
-                       help=t("calc.margin_total_help"))
+        for col, row in zip(m, summary.itertuples(), strict=False):
+            col.metric(
+                t(f"calc.resp_{row.response}"),
+                fmt_money(row.total_margin),
+                t("calc.final_share", v=f"{row.final_share:.0%}"),
+                delta_color="off",
+                delta_arrow="off",
+                help=t("calc.margin_total_help"),
+            )
         st.success(t("calc.best_response", response=t(f"calc.resp_{best}")), icon=":material/emoji_events:")
         c1, c2 = st.columns(2)
         figures = {name: go.Figure() for name in ("price", "margin", "share")}
         for response, color in RESPONSE_COLORS.items():
             path = paths[paths["response"] == response]
             for name, column in (("price", "our_price"), ("margin", "cumulative_margin"), ("share", "share")):
-                figures[name].add_trace(go.Scatter(x=path["month"], y=path[column], name=t(f"calc.resp_{response}"),
-                                                   mode="lines", line=dict(color=color)))
+                figures[name].add_trace(
+                    go.Scatter(
+                        x=path["month"],
+                        y=path[column],
+                        name=t(f"calc.resp_{response}"),
+                        mode="lines",
+                        line=dict(color=color),
+                    )
+                )
         theirs = paths[paths["response"] == "hold"]
-        figures["price"].add_trace(go.Scatter(x=theirs["month"], y=theirs["competitor_price"], name=t("calc.competitor"),
-                                              mode="lines", line=dict(color="#6d4c41", dash="dash")))
-        for name, title, extra in (("price", "calc.price_chart", dict(yaxis_tickprefix="$")),
-                                   ("margin", "calc.margin_chart", dict(yaxis_tickprefix="$")),
-                                   ("share", "calc.share_chart", dict(yaxis_tickformat=".0%"))):
-            figures[name].update_layout(title=t(title), xaxis_title=t("calc.month"), legend=dict(orientation="h", y=-0.3),
-                                        **extra, **CHART)
+        figures["price"].add_trace(
+            go.Scatter(
+                x=theirs["month"],
+                y=theirs["competitor_price"],
+                name=t("calc.competitor"),
+                mode="lines",
+                line=dict(color="#6d4c41", dash="dash"),
+            )
+        )
+        for name, title, extra in (
+            ("price", "calc.price_chart", dict(yaxis_tickprefix="$")),
+            ("margin", "calc.margin_chart", dict(yaxis_tickprefix="$")),
+            ("share", "calc.share_chart", dict(yaxis_tickformat=".0%")),
+        ):
+            figures[name].update_layout(
+                title=t(title), xaxis_title=t("calc.month"), legend=dict(orientation="h", y=-0.3), **extra, **CHART
+            )
         c1.plotly_chart(figures["price"], width="stretch", key="chart-war-price")
         c2.plotly_chart(figures["margin"], width="stretch", key="chart-war-margin")
         st.plotly_chart(figures["share"], width="stretch", key="chart-war-share")
@@ -290,8 +478,9 @@ def market_tab() -> None:
     s = current_scenario()
     with right:
         try:
-            mk = eco.market_sizing(s.market.companies, s.market.spend_per_company_usd, s.market.serviceable_pct,
-                                   s.market.obtainable_pct)
+            mk = eco.market_sizing(
+                s.market.companies, s.market.spend_per_company_usd, s.market.serviceable_pct, s.market.obtainable_pct
+            )
             pnl = eco.monthly_pnl(s)
         except ValueError as exc:
             error_box(exc)
@@ -299,17 +488,31 @@ def market_tab() -> None:
         m = st.columns(3)
         m[0].metric("TAM", fmt_money(mk.tam_usd), t("calc.per_year"), delta_color="off", delta_arrow="off")
         m[1].metric("SAM", fmt_money(mk.sam_usd), t("calc.per_year"), delta_color="off", delta_arrow="off")
-        m[2].metric("SOM", fmt_money(mk.som_usd), t("calc.customers_n", n=fmt_num(mk.som_customers)), delta_color="off", delta_arrow="off")
-        fig = go.Figure(go.Funnel(y=["TAM", "SAM", "SOM"], x=[mk.tam_usd, mk.sam_usd, mk.som_usd],
-                                  texttemplate="$%{x:,.3s}", marker=dict(color=["#a5d6a7", "#66bb6a", "#2e7d32"])))
+        m[2].metric(
+            "SOM",
+            fmt_money(mk.som_usd),
+            t("calc.customers_n", n=fmt_num(mk.som_customers)),
+            delta_color="off",
+            delta_arrow="off",
+        )
+        fig = go.Figure(
+            go.Funnel(
+                y=["TAM", "SAM", "SOM"],
+                x=[mk.tam_usd, mk.sam_usd, mk.som_usd],
+                texttemplate="$%{x:,.3s}",
+                marker=dict(color=["#a5d6a7", "#66bb6a", "#2e7d32"]),
+            )
+        )
         fig.update_layout(title=t("calc.funnel"), **CHART)
         st.plotly_chart(fig, width="stretch", key="chart-market")
         for step in mk.steps:
             st.markdown(f"- `{error_text(step['formula'])}`")
         last_year = pnl["revenue"].tail(12).sum()
         if mk.som_usd > 0:
-            st.info(t("calc.plan_vs_som", revenue=fmt_money(last_year), pct=f"{last_year / mk.som_usd:.0%}"),
-                    icon=":material/insights:")
+            st.info(
+                t("calc.plan_vs_som", revenue=fmt_money(last_year), pct=f"{last_year / mk.som_usd:.0%}"),
+                icon=":material/insights:",
+            )
         show_how("market")
 
 
@@ -335,18 +538,36 @@ METRIC_KEYS = ["break_even_month", "payback_month", "cash_at_end"]
 def risk_tab() -> None:
     c1, c2, c3, c4 = st.columns(4)
     tr = run_t()
-    metric = c1.selectbox(t("calc.risk_metric"), METRIC_KEYS, format_func=lambda m: tr(f"calc.metric_{m}"),
-                          key="calc.risk_metric", help=t("calc.risk_metric_help"))
+    metric = c1.selectbox(
+        t("calc.risk_metric"),
+        METRIC_KEYS,
+        format_func=lambda m: tr(f"calc.metric_{m}"),
+        key="calc.risk_metric",
+        help=t("calc.risk_metric_help"),
+    )
     num("uncertainty.swing", t("calc.swing"), t("calc.swing_help"), container=c2, min_value=1.0, max_value=90.0)
     # "Within N months" asks about the plan, so N is at most its length (the engine refuses more).
     months = int(st.session_state.get(key("months")) or eco.Scenario().months)
     within = key("uncertainty.within_months")
     if (st.session_state.get(within) or 0) > months:
         st.session_state[within] = months
-    num("uncertainty.within_months", t("calc.within"), t("calc.within_help", n=months), container=c3, min_value=1,
-        max_value=months)
-    num("uncertainty.draws", t("calc.draws"), t("calc.draws_help"), container=c4, min_value=100, max_value=100_000,
-        step=1000)
+    num(
+        "uncertainty.within_months",
+        t("calc.within"),
+        t("calc.within_help", n=months),
+        container=c3,
+        min_value=1,
+        max_value=months,
+    )
+    num(
+        "uncertainty.draws",
+        t("calc.draws"),
+        t("calc.draws_help"),
+        container=c4,
+        min_value=100,
+        max_value=100_000,
+        step=1000,
+    )
     s = current_scenario()
     try:
         tor = eco.tornado(s, metric=metric, swing=s.uncertainty.swing)
@@ -362,12 +583,32 @@ def risk_tab() -> None:
             tor = tor.iloc[::-1]
             labels = [driver_label(p) for p in tor["driver"]]
             fig = go.Figure()
-            fig.add_trace(go.Bar(y=labels, x=tor["metric_low"] - base, base=base, orientation="h",
-                                 name=t("calc.input_low", pct=f"{s.uncertainty.swing:.0%}"), marker_color="#ef9a9a"))
-            fig.add_trace(go.Bar(y=labels, x=tor["metric_high"] - base, base=base, orientation="h",
-                                 name=t("calc.input_high", pct=f"{s.uncertainty.swing:.0%}"), marker_color="#a5d6a7"))
-            fig.update_layout(barmode="overlay", title=t("calc.tornado", metric=t(f"calc.metric_{metric}")),
-                              legend=dict(orientation="h", y=-0.2), **CHART)
+            fig.add_trace(
+                go.Bar(
+                    y=labels,
+                    x=tor["metric_low"] - base,
+                    base=base,
+                    orientation="h",
+                    name=t("calc.input_low", pct=f"{s.uncertainty.swing:.0%}"),
+                    marker_color="#ef9a9a",
+                )
+            )
+            fig.add_trace(
+                go.Bar(
+                    y=labels,
+                    x=tor["metric_high"] - base,
+                    base=base,
+                    orientation="h",
+                    name=t("calc.input_high", pct=f"{s.uncertainty.swing:.0%}"),
+                    marker_color="#a5d6a7",
+                )
+            )
+            fig.update_layout(
+                barmode="overlay",
+                title=t("calc.tornado", metric=t(f"calc.metric_{metric}")),
+                legend=dict(orientation="h", y=-0.2),
+                **CHART,
+            )
             st.plotly_chart(fig, width="stretch", key="chart-tornado")
             if metric != "cash_at_end":
                 st.caption(t("calc.censored", n=s.months + 1))
@@ -387,7 +628,11 @@ def risk_tab() -> None:
         counts = months.value_counts().sort_index()
         labels = [str(m) if m <= mc.months else t("calc.never_short") for m in counts.index]
         fig = go.Figure(go.Bar(x=labels, y=counts.values / mc.draws, marker_color="#66bb6a"))
-        fig.update_layout(title=t("calc.mc_chart", n=f"{mc.draws:,}"), xaxis_title=t("calc.break_even"),
-                          yaxis_tickformat=".0%", **CHART)
+        fig.update_layout(
+            title=t("calc.mc_chart", n=f"{mc.draws:,}"),
+            xaxis_title=t("calc.break_even"),
+            yaxis_tickformat=".0%",
+            **CHART,
+        )
         st.plotly_chart(fig, width="stretch", key="chart-mc")
     show_how("risk")

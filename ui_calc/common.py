@@ -8,16 +8,31 @@ import math
 import streamlit as st
 
 from core import economics as eco
-from core import i18n
-from core.scenarios import ScenarioStore
+from core.economics.scenarios import ScenarioStore
+from core.i18n import translate as i18n
 from ui import lang, settings, t
 
 # The page's state IS a core.economics.Scenario: one widget per input, keyed "calc:<dotted path>",
 # shown in friendlier units (billions of parameters, percentages) and converted back on read.
 SCALES = {"training.params": 1e9, "training.tokens": 1e9, "serving.params": 1e9, "serving.total_params": 1e9}
-PERCENT = {"mfu", "owned_utilisation", "target_utilisation", "churn_monthly", "growth_monthly",
-           "customer_growth_monthly", "team_growth_monthly", "growth_quarterly", "delivery_cost_pct",
-           "serviceable_pct", "obtainable_pct", "cut_pct", "base_share", "undercut_pct", "swing", "lora_fraction"}
+PERCENT = {
+    "mfu",
+    "owned_utilisation",
+    "target_utilisation",
+    "churn_monthly",
+    "growth_monthly",
+    "customer_growth_monthly",
+    "team_growth_monthly",
+    "growth_quarterly",
+    "delivery_cost_pct",
+    "serviceable_pct",
+    "obtainable_pct",
+    "cut_pct",
+    "base_share",
+    "undercut_pct",
+    "swing",
+    "lora_fraction",
+}
 ZERO_IS_NONE = {"serving.layers", "serving.kv_heads", "serving.head_dim"}
 # Allowed values for choice inputs (filled in by the tabs).
 OPTIONS: dict[str, list] = {}
@@ -209,7 +224,7 @@ def fmt_flops(value) -> str:
     if not _finite(value) or value <= 0:
         return "—"
     exponent = int(math.floor(math.log10(value)))
-    return f"{value / 10 ** exponent:.2f}e{exponent}"
+    return f"{value / 10**exponent:.2f}e{exponent}"
 
 
 def fmt_days(days) -> str:

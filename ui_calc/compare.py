@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import economics as eco
-from core.exports import safe_cells, to_xlsx
-from core.investor_summary import Summary, plan_figures, to_docx, to_markdown
+from core.economics.summary import Summary, plan_figures, to_docx, to_markdown
+from core.writer.exports import safe_cells, to_xlsx
 from ui import lang, t
 from ui_calc.business import cash_figure, monte_carlo
 from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
@@ -23,7 +23,7 @@ CURRENT = "\x00current"
 
 
 def key_numbers(s: eco.Scenario) -> dict:
-    """The headline numbers of one scenario (core.investor_summary.plan_figures, without Monte Carlo);
+    """The headline numbers of one scenario (core.economics.summary.plan_figures, without Monte Carlo);
     cached per set of inputs."""
     return _key_numbers(json.dumps(s.to_dict(), sort_keys=True))
 
@@ -42,34 +42,57 @@ def _runway(k: dict) -> str:
 
 
 def _row(name: str, k: dict) -> dict:
-    return {t("calc.col_scenario"): name, t("calc.break_even"): fmt_months(k["break_even"], k["months"]),
-            t("calc.payback"): fmt_months(k["payback"], k["months"]), t("calc.runway"): _runway(k),
-            t("calc.cash_end"): fmt_money(k["cash_end"]), t("calc.revenue_last"): fmt_money(k["revenue_last_month"]),
-            t("calc.sum_gross_margin"): _pct(k["gross_margin_last_month"]),
-            "LTV / CAC": "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×",
-            t("calc.training_cost"): fmt_money(k["training_cost"]),
-            t("calc.col_serving_estimate"): fmt_money(k["serving_estimate_per_million_output"], cents=True)}
+    return {
+        t("calc.col_scenario"): name,
+        t("calc.break_even"): fmt_months(k["break_even"], k["months"]),
+        t("calc.payback"): fmt_months(k["payback"], k["months"]),
+        t("calc.runway"): _runway(k),
+        t("calc.cash_end"): fmt_money(k["cash_end"]),
+        t("calc.revenue_last"): fmt_money(k["revenue_last_month"]),
+        t("calc.sum_gross_margin"): _pct(k["gross_margin_last_month"]),
+        "LTV / CAC": "—" if k["ltv_to_cac"] is None else f"{k['ltv_to_cac']:.1f}×",
+        t("calc.training_cost"): fmt_money(k["training_cost"]),
+        t("calc.col_serving_estimate"): fmt_money(k["serving_estimate_per_million_output"], cents=True),
+    }
 
 
 def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
     """The investor summary: every cost it names is the one the P&L deducts; the Training and Serving
     tabs' estimates are listed apart, labelled as estimates. `mc`: the Risk tab's Monte Carlo result."""
     pnl = k["pnl"]
-    frame = pd.DataFrame({"month": pnl["month"], "revenue": pnl["revenue"], "costs": pnl["revenue"] - pnl["net"],
-                          "net": pnl["net"], "cumulative_cash": pnl["cash"]})
-    models = [t(f"calc.model_{m}") for m, on in (("subscription", s.subscription.enabled), ("api", s.api.enabled),
-                                                 ("services", s.services.enabled)) if on]
-    headline = [(t("calc.break_even"), fmt_months(k["break_even"], k["months"])),
-                (t("calc.payback"), fmt_months(k["payback"], k["months"])),
-                (t("calc.runway"), _runway(k)),
-                (t("calc.cash_end"), fmt_money(k["cash_end"])),
-                (t("calc.revenue_last"), fmt_money(k["revenue_last_month"])),
-                (t("calc.sum_gross_margin"), _pct(k["gross_margin_last_month"]))]
+    frame = pd.DataFrame(
+        {
+            "month": pnl["month"],
+            "revenue": pnl["revenue"],
+            "costs": pnl["revenue"] - pnl["net"],
+            "net": pnl["net"],
+            "cumulative_cash": pnl["cash"],
+        }
+    )
+    models = [
+        t(f"calc.model_{m}")
+        for m, on in (
+            ("subscription", s.subscription.enabled),
+            ("api", s.api.enabled),
+            ("services", s.services.enabled),
+        )
+        if on
+    ]
+    headline = [
+        (t("calc.break_even"), fmt_months(k["break_even"], k["months"])),
+        (t("calc.payback"), fmt_months(k["payback"], k["months"])),
+        (t("calc.runway"), _runway(k)),
+        (t("calc.cash_end"), fmt_money(k["cash_end"])),
+        (t("calc.revenue_last"), fmt_money(k["revenue_last_month"])),
+        (t("calc.sum_gross_margin"), _pct(k["gross_margin_last_month"])),
+    ]
     if k["ltv_to_cac"] is not None:
         headline.append(("LTV / CAC", f"{k['ltv_to_cac']:.1f}×"))
     if mc is not None:
-        headline += [(t("calc.sum_mc_p50", n=f"{mc.draws:,}"), fmt_months(mc.p50, mc.months)),
-                     (t("calc.p_within", n=mc.within_months), f"{mc.probability_within:.0%}")]
+        headline += [
+            (t("calc.sum_mc_p50", n=f"{mc.draws:,}"), fmt_months(mc.p50, mc.months)),
+            (t("calc.p_within", n=mc.within_months), f"{mc.probability_within:.0%}"),
+        ]
     if k["tam"] is not None:
         headline += [(t("calc.sum_tam"), fmt_money(k["tam"])), (t("calc.sum_som"), fmt_money(k["som"]))]
     headline.append((t("calc.sum_training_pnl"), fmt_money(k["training_cost"])))
@@ -77,22 +100,49 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
         headline.append((t("calc.sum_serving_seat"), fmt_money(k["serving_cost_per_seat"], cents=True)))
     if k["serving_cost_per_million_tokens"] is not None:
         headline.append((t("calc.sum_serving_tokens"), fmt_money(k["serving_cost_per_million_tokens"], cents=True)))
-    estimates = [(t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
-                 (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True))]
-    assumptions = [(t("calc.models_on"), ", ".join(models) or "—"),
-                   (t("calc.cash"), fmt_money(s.costs.starting_cash)),
-                   (t("calc.team"), fmt_money(s.costs.team_monthly)),
-                   (t("calc.seat_price"), fmt_money(s.subscription.price_per_seat_month)),
-                   (t("calc.churn"), f"{s.subscription.churn_monthly:.1%}"),
-                   (t("calc.api_price"), fmt_money(s.api.price_per_million_tokens, cents=True)),
-                   (t("calc.gpu"), f"{s.serving.gpu}, {s.serving.params / 1e9:g}B, {s.serving.precision}"),
-                   (t("calc.months"), str(s.months))]
-    labels = {k2: t(f"calc.sum_{k2}") for k2 in ("key_numbers", "assumptions", "by_quarter", "quarter", "revenue",
-                                                 "costs", "net", "cumulative_cash", "monthly", "cash_curve", "month",
-                                                 "estimates", "break_even_at")}
-    return Summary(title=t("calc.sum_title", name=name), subtitle=t("calc.sum_subtitle"), key_numbers=headline,
-                   assumptions=assumptions, pnl=frame, labels=labels, notes=[t("calc.sum_note")],
-                   estimates=estimates, break_even=k["break_even"])
+    estimates = [
+        (t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
+        (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True)),
+    ]
+    assumptions = [
+        (t("calc.models_on"), ", ".join(models) or "—"),
+        (t("calc.cash"), fmt_money(s.costs.starting_cash)),
+        (t("calc.team"), fmt_money(s.costs.team_monthly)),
+        (t("calc.seat_price"), fmt_money(s.subscription.price_per_seat_month)),
+        (t("calc.churn"), f"{s.subscription.churn_monthly:.1%}"),
+        (t("calc.api_price"), fmt_money(s.api.price_per_million_tokens, cents=True)),
+        (t("calc.gpu"), f"{s.serving.gpu}, {s.serving.params / 1e9:g}B, {s.serving.precision}"),
+        (t("calc.months"), str(s.months)),
+    ]
+    labels = {
+        k2: t(f"calc.sum_{k2}")
+        for k2 in (
+            "key_numbers",
+            "assumptions",
+            "by_quarter",
+            "quarter",
+            "revenue",
+            "costs",
+            "net",
+            "cumulative_cash",
+            "monthly",
+            "cash_curve",
+            "month",
+            "estimates",
+            "break_even_at",
+        )
+    }
+    return Summary(
+        title=t("calc.sum_title", name=name),
+        subtitle=t("calc.sum_subtitle"),
+        key_numbers=headline,
+        assumptions=assumptions,
+        pnl=frame,
+        labels=labels,
+        notes=[t("calc.sum_note")],
+        estimates=estimates,
+        break_even=k["break_even"],
+    )
 
 
 def _labels(chosen: list[str]) -> dict[str, str]:
@@ -110,15 +160,21 @@ def _labels(chosen: list[str]) -> dict[str, str]:
 
 def compare_tab() -> None:
     saved = store().names()
-    chosen = st.multiselect(t("calc.compare_pick"), [CURRENT, *saved], default=[CURRENT, *saved[:2]],
-                            format_func=lambda o, tr=run_t(): tr("calc.current_inputs") if o == CURRENT else o,
-                            key="calc.compare", help=t("calc.compare_help"))
+    chosen = st.multiselect(
+        t("calc.compare_pick"),
+        [CURRENT, *saved],
+        default=[CURRENT, *saved[:2]],
+        format_func=lambda o, tr=run_t(): tr("calc.current_inputs") if o == CURRENT else o,
+        key="calc.compare",
+        help=t("calc.compare_help"),
+    )
     labels = _labels(chosen)
     scenarios: dict[str, eco.Scenario] = {}
     for option in chosen:
         try:
-            scenarios[labels[option]] = (current_scenario() if option == CURRENT
-                                         else eco.Scenario.from_dict(store().load(option)))
+            scenarios[labels[option]] = (
+                current_scenario() if option == CURRENT else eco.Scenario.from_dict(store().load(option))
+            )
         except ValueError as exc:
             st.warning(t("calc.bad_saved", name=option, error=error_text(exc)), icon=":material/warning:")
     numbers = {}
@@ -134,13 +190,24 @@ def compare_tab() -> None:
         c1, c2 = st.columns(2)
         pnls = pd.concat([k["pnl"].assign(scenario=n) for n, k in numbers.items()], ignore_index=True)
         # Files are built when clicked (callables), not on every rerun.
-        c1.download_button(t("calc.dl_csv"), lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
-                           "scenarios-pnl.csv", "text/csv", icon=":material/download:", width="stretch")
+        c1.download_button(
+            t("calc.dl_csv"),
+            lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
+            "scenarios-pnl.csv",
+            "text/csv",
+            icon=":material/download:",
+            width="stretch",
+        )
         # The comparison sheet comes first, so it keeps its name; scenario sheets get valid, distinct names.
         sheets = [(t("calc.sheet_compare"), table), *((n, k["pnl"]) for n, k in numbers.items())]
-        c2.download_button(t("calc.dl_xlsx"), lambda: to_xlsx(sheets), "scenarios.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           icon=":material/table_view:", width="stretch")
+        c2.download_button(
+            t("calc.dl_xlsx"),
+            lambda: to_xlsx(sheets),
+            "scenarios.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/table_view:",
+            width="stretch",
+        )
 
     st.subheader(t("calc.investor"))
     st.caption(t("calc.investor_help"))
@@ -158,38 +225,80 @@ def compare_tab() -> None:
     summary = summary_for(name, s, k, mc)
     c1, c2 = st.columns(2)
     markdown = to_markdown(summary)
-    c1.download_button(t("calc.dl_md"), markdown.encode("utf-8"), "investor-summary.md", "text/markdown",
-                       icon=":material/description:", width="stretch", key="dl-summary-md")
-    c2.download_button(t("calc.dl_docx"), lambda: to_docx(summary), "investor-summary.docx",
-                       "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                       icon=":material/article:", width="stretch", key="dl-summary-docx")
+    c1.download_button(
+        t("calc.dl_md"),
+        markdown.encode("utf-8"),
+        "investor-summary.md",
+        "text/markdown",
+        icon=":material/description:",
+        width="stretch",
+        key="dl-summary-md",
+    )
+    c2.download_button(
+        t("calc.dl_docx"),
+        lambda: to_docx(summary),
+        "investor-summary.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        icon=":material/article:",
+        width="stretch",
+        key="dl-summary-docx",
+    )
     with st.expander(t("calc.preview")):
         st.markdown(markdown.replace("$", "\\$"))
 
 
 def calibration_tab() -> None:
     st.caption(t("calc.calibration_help"))
-    mfu = st.slider(t("calc.mfu"), 1.0, 100.0, eco.DEFAULT_MFU * 100, step=1.0, format="%.0f%%", key="calc.calib_mfu",
-                    help=t("calc.mfu_help"))
+    mfu = st.slider(
+        t("calc.mfu"),
+        1.0,
+        100.0,
+        eco.DEFAULT_MFU * 100,
+        step=1.0,
+        format="%.0f%%",
+        key="calc.calib_mfu",
+        help=t("calc.mfu_help"),
+    )
     try:
         table = eco.calibration_table(mfu / 100)
     except ValueError as exc:
         error_box(exc)
         return
-    shown = pd.DataFrame({
-        t("calc.col_model"): table["model"], "GPU": table["gpu"],
-        t("calc.col_reported_h"): table["reported_gpu_hours"], t("calc.col_estimated_h"): table["estimated_gpu_hours"],
-        t("calc.col_ratio"): table["ratio"], t("calc.col_implied"): table["implied_mfu"],
-        t("calc.col_source"): table["source"]})
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
-        t("calc.col_reported_h"): st.column_config.NumberColumn(format="%,.0f"),
-        t("calc.col_estimated_h"): st.column_config.NumberColumn(format="%,.0f"),
-        t("calc.col_ratio"): st.column_config.NumberColumn(format="%.2f×"),
-        t("calc.col_implied"): st.column_config.NumberColumn(format="percent")})
-    fig = go.Figure(go.Bar(x=table["model"], y=table["implied_mfu"], text=table["gpu"], marker_color="#66bb6a",
-                           hovertemplate="%{x} (%{text}): %{y:.0%}<extra></extra>"))
+    shown = pd.DataFrame(
+        {
+            t("calc.col_model"): table["model"],
+            "GPU": table["gpu"],
+            t("calc.col_reported_h"): table["reported_gpu_hours"],
+            t("calc.col_estimated_h"): table["estimated_gpu_hours"],
+            t("calc.col_ratio"): table["ratio"],
+            t("calc.col_implied"): table["implied_mfu"],
+            t("calc.col_source"): table["source"],
+        }
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("calc.col_reported_h"): st.column_config.NumberColumn(format="%,.0f"),
+            t("calc.col_estimated_h"): st.column_config.NumberColumn(format="%,.0f"),
+            t("calc.col_ratio"): st.column_config.NumberColumn(format="%.2f×"),
+            t("calc.col_implied"): st.column_config.NumberColumn(format="percent"),
+        },
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=table["model"],
+            y=table["implied_mfu"],
+            text=table["gpu"],
+            marker_color="#66bb6a",
+            hovertemplate="%{x} (%{text}): %{y:.0%}<extra></extra>",
+        )
+    )
     fig.update_layout(title=t("calc.implied_chart"))
-    fig.add_hline(y=mfu / 100, line=dict(color="#c62828", dash="dot"), annotation_text=t("calc.assumed", v=f"{mfu:.0f}%"))
+    fig.add_hline(
+        y=mfu / 100, line=dict(color="#c62828", dash="dot"), annotation_text=t("calc.assumed", v=f"{mfu:.0f}%")
+    )
     fig.update_layout(yaxis_tickformat=".0%", **CHART)
     st.plotly_chart(fig, width="stretch", key="chart-calibration")
     st.caption(t("calc.calibration_note"))

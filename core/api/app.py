@@ -35,13 +35,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.api.keys import ApiKey, KeyStore, RateLimiter, normalise_origin
 from core.config import Settings, load_settings
-from core.i18n import to_traditional
-from core.kb import KnowledgeBase, load_sample
+from core.kb.store import KnowledgeBase, load_sample
 from core.llm import EngineError, GenerationOptions, ModelUnavailable, load_llm
 from core.llm.adapters import adapter_key
 from core.personas import load_personas, system_prompt
-from core.support import answer, from_suggestion
-from core.support_log import SupportLog
+from core.support.log import SupportLog
+from core.support.policy import answer, from_suggestion
+from core.text.language import to_traditional
 
 MAX_BODY = 1_000_000
 STATIC = Path(__file__).resolve().parent / "static"
@@ -84,8 +84,13 @@ class BodyLimit:
 
 async def too_large(send):
     body = json.dumps({"error": f"The request body is over {MAX_BODY // 1_000_000} MB"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -192,8 +197,11 @@ class Services:
 
 def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase | None = None) -> FastAPI:
     services = Services(settings or load_settings(), llm, kb)
-    app = FastAPI(title="AI Business Studio API", version="1",
-                  description="Customer service from the company's knowledge base, and chat with its model.")
+    app = FastAPI(
+        title="AI Business Studio API",
+        version="1",
+        description="Customer service from the company's knowledge base, and chat with its model.",
+    )
     app.state.services = services
 
     # -- errors: always {"error": "..."} -----------------------------------------------------------
@@ -230,9 +238,13 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             if not allowed:
                 return JSONResponse({"error": f"Origin {origin} is not allowed by any API key"}, status_code=403)
             response = Response(status_code=204)
-            response.headers.update({"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                                     "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Studio-Channel",
-                                     "Access-Control-Max-Age": "600"})
+            response.headers.update(
+                {
+                    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Studio-Channel",
+                    "Access-Control-Max-Age": "600",
+                }
+            )
         else:
             response = await call_next(request)
         if allowed:
@@ -261,8 +273,9 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             raise ApiError(403, "This API key is for customer service only")
         wait = services.limiter.check(key.id, key.rpm)
         if wait:
-            raise ApiError(429, f"Over this key's limit of {key.rpm} requests per minute",
-                           {"Retry-After": str(math.ceil(wait))})
+            raise ApiError(
+                429, f"Over this key's limit of {key.rpm} requests per minute", {"Retry-After": str(math.ceil(wait))}
+            )
         return key
 
     def support_key(request: Request) -> ApiKey:
@@ -277,11 +290,18 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
 
     # -- customer service ------------------------------------------------------------------------------
     def final_payload(result, qid: int, conversation_id: str) -> dict:
-        return {"tier": result.tier, "text": result.text, "handover": result.tier == 3,
-                "sources": result.sources_as_dicts() if result.tier != 3 else [],
-                "suggestions": result.suggestions_as_dicts() if result.tier != 1 else [],
-                "latency_ms": round(result.latency_ms, 1), "question_id": qid, "conversation_id": conversation_id,
-                "language": result.language, "reason": result.reason}
+        return {
+            "tier": result.tier,
+            "text": result.text,
+            "handover": result.tier == 3,
+            "sources": result.sources_as_dicts() if result.tier != 3 else [],
+            "suggestions": result.suggestions_as_dicts() if result.tier != 1 else [],
+            "latency_ms": round(result.latency_ms, 1),
+            "question_id": qid,
+            "conversation_id": conversation_id,
+            "language": result.language,
+            "reason": result.reason,
+        }
 
     def in_asked_script(text: str, language: str) -> str:
         return to_traditional(text) if language == "zh-Hant" else text
@@ -298,17 +318,32 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             llm = services.llm
         except ModelUnavailable:
             llm = None  # FAQ answers and hand-overs still work
-        result = answer(body.question, services.kb, llm, services.conversations.history(memory),
-                        thresholds=s.thresholds, company=s.company_name)
+        result = answer(
+            body.question,
+            services.kb,
+            llm,
+            services.conversations.history(memory),
+            thresholds=s.thresholds,
+            company=s.company_name,
+        )
         via = channel(request)
 
         def finish(text: str) -> dict:
             result.finish(text)
             result.text = in_asked_script(result.text, body.language)
-            qid = services.log.record(services.kb.name, body.question, result.language, result.tier, result.text,
-                                      result.sources_as_dicts() if result.tier != 3 else [], result.confidence,
-                                      result.latency_ms, offered=len(result.suggestions) if result.tier != 1 else 0,
-                                      channel=via, api_key=key.name)
+            qid = services.log.record(
+                services.kb.name,
+                body.question,
+                result.language,
+                result.tier,
+                result.text,
+                result.sources_as_dicts() if result.tier != 3 else [],
+                result.confidence,
+                result.latency_ms,
+                offered=len(result.suggestions) if result.tier != 1 else 0,
+                channel=via,
+                api_key=key.name,
+            )
             services.conversations.add(memory, body.question, result.text)
             return final_payload(result, qid, conversation_id)
 
@@ -326,8 +361,9 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
                 yield sse("delta", {"text": in_asked_script(chunk, body.language)})
             yield sse("final", finish(text))
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
     @app.post("/api/v1/support/suggestion", tags=["customer service"])
     def suggestion(body: SuggestionIn, request: Request, key: ApiKey = Depends(support_key)):
@@ -338,9 +374,19 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             raise ApiError(404, str(exc)) from None
         if body.question_id is not None and not services.log.asked_with(body.question_id, key.name):
             raise ApiError(404, f"No question {body.question_id} was asked with this key")
-        qid = services.log.record(services.kb.name, result.question, result.language, 1, result.text,
-                                  result.sources_as_dicts(), None, result.latency_ms, suggested_from=body.question_id,
-                                  channel=channel(request), api_key=key.name)
+        qid = services.log.record(
+            services.kb.name,
+            result.question,
+            result.language,
+            1,
+            result.text,
+            result.sources_as_dicts(),
+            None,
+            result.latency_ms,
+            suggested_from=body.question_id,
+            channel=channel(request),
+            api_key=key.name,
+        )
         conversation_id = body.conversation_id or uuid.uuid4().hex
         services.conversations.add(f"{key.id}:{conversation_id}", result.question, result.text)
         return final_payload(result, qid, conversation_id)
@@ -368,8 +414,10 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
     # -- OpenAI-compatible chat -------------------------------------------------------------------------
     @app.get("/v1/models", tags=["chat"])
     def models(key: ApiKey = Depends(chat_key)):
-        return {"object": "list", "data": [{"id": p, "object": "model", "owned_by": "studio", "created": 0}
-                                           for p in load_personas()]}
+        return {
+            "object": "list",
+            "data": [{"id": p, "object": "model", "owned_by": "studio", "created": 0} for p in load_personas()],
+        }
 
     @app.post("/v1/chat/completions", tags=["chat"])
     def chat(body: ChatIn, key: ApiKey = Depends(chat_key)):
@@ -382,8 +430,12 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
         if persona and not any(m["role"] == "system" for m in messages):
             lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in messages[-1]["content"]) else "en"
             messages.insert(0, {"role": "system", "content": system_prompt(persona, lang)})
-        options = GenerationOptions(max_new_tokens=body.max_tokens or services.settings.max_new_tokens,
-                                    temperature=body.temperature, top_p=body.top_p, seed=body.seed)
+        options = GenerationOptions(
+            max_new_tokens=body.max_tokens or services.settings.max_new_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            seed=body.seed,
+        )
         try:
             gen = services.llm.stream(messages, options)
         except ValueError as exc:
@@ -400,17 +452,34 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
                 text = gen.result()
             except EngineError as exc:
                 raise ApiError(503, str(exc)) from None
-            return {"id": ident, "object": "chat.completion", "created": created, "model": model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                 "finish_reason": reason()}],
-                    "usage": {"prompt_tokens": gen.stats.prompt_tokens, "completion_tokens": gen.stats.new_tokens,
-                              "total_tokens": gen.stats.prompt_tokens + gen.stats.new_tokens}}
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": reason()}],
+                "usage": {
+                    "prompt_tokens": gen.stats.prompt_tokens,
+                    "completion_tokens": gen.stats.new_tokens,
+                    "total_tokens": gen.stats.prompt_tokens + gen.stats.new_tokens,
+                },
+            }
 
         def chunk(delta: dict, finish: str | None = None) -> str:
-            return "data: " + json.dumps({"id": ident, "object": "chat.completion.chunk", "created": created,
-                                          "model": model, "choices": [{"index": 0, "delta": delta,
-                                                                       "finish_reason": finish}]},
-                                         ensure_ascii=False) + "\n\n"
+            return (
+                "data: "
+                + json.dumps(
+                    {
+                        "id": ident,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": model,
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n\n"
+            )
 
         def events():
             yield chunk({"role": "assistant", "content": ""})
@@ -436,15 +505,21 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
 
     @app.get("/widget.js", include_in_schema=False)
     def widget_js():
-        return Response((STATIC / "widget.js").read_text(encoding="utf-8"), media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=300"})
+        return Response(
+            (STATIC / "widget.js").read_text(encoding="utf-8"),
+            media_type="application/javascript",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
 
     @app.get("/widget/demo", include_in_schema=False)
     def widget_demo(request: Request, key: str = ""):
         page = (STATIC / "demo.html").read_text(encoding="utf-8")
         safe = "".join(c for c in key if c.isalnum() or c in "-_")[:200]  # a key has no other characters
         base = html.escape(str(request.base_url).rstrip("/"), quote=True)
-        return HTMLResponse(page.replace("{{KEY}}", safe).replace("{{BASE}}", base)
-                            .replace("{{COMPANY}}", html.escape(services.settings.company_name)))
+        return HTMLResponse(
+            page.replace("{{KEY}}", safe)
+            .replace("{{BASE}}", base)
+            .replace("{{COMPANY}}", html.escape(services.settings.company_name))
+        )
 
     return app

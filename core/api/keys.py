@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.db import connect
+from core.storage.db import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -60,8 +60,21 @@ class ApiKey:
         return self.revoked_at is None
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("id", "name", "prefix", "origins", "rpm", "scope", "created_at",
-                                              "revoked_at", "uses", "last_used_at")} | {"active": self.active}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "id",
+                "name",
+                "prefix",
+                "origins",
+                "rpm",
+                "scope",
+                "created_at",
+                "revoked_at",
+                "uses",
+                "last_used_at",
+            )
+        } | {"active": self.active}
 
 
 def digest(key: str) -> str:
@@ -79,8 +92,18 @@ def normalise_origin(origin: str) -> str:
 
 
 def _row(r) -> ApiKey:
-    return ApiKey(r["id"], r["name"], r["prefix"], json.loads(r["origins"]), r["rpm"], r["scope"], r["created_at"],
-                  r["revoked_at"], r["uses"], r["last_used_at"])
+    return ApiKey(
+        r["id"],
+        r["name"],
+        r["prefix"],
+        json.loads(r["origins"]),
+        r["rpm"],
+        r["scope"],
+        r["created_at"],
+        r["revoked_at"],
+        r["uses"],
+        r["last_used_at"],
+    )
 
 
 class KeyStore:
@@ -89,7 +112,9 @@ class KeyStore:
         with connect(db_path) as conn:
             conn.executescript(SCHEMA)
 
-    def add(self, name: str, origins: list[str] | None = None, rpm: int = 60, scope: str = "support") -> tuple[ApiKey, str]:
+    def add(
+        self, name: str, origins: list[str] | None = None, rpm: int = 60, scope: str = "support"
+    ) -> tuple[ApiKey, str]:
         """A new key: (its record, the key itself — shown once, never stored)."""
         name = (name or "").strip()
         if not NAME.match(name):
@@ -105,7 +130,8 @@ class KeyStore:
                 raise ValueError(f"A key called {name!r} exists already")
             cur = conn.execute(
                 "INSERT INTO api_keys (name, key_hash, prefix, origins, rpm, scope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, digest(key), key[: len(PREFIX) + 4], json.dumps(allowed), int(rpm), scope, time.time()))
+                (name, digest(key), key[: len(PREFIX) + 4], json.dumps(allowed), int(rpm), scope, time.time()),
+            )
             row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _row(row), key
 
@@ -115,8 +141,9 @@ class KeyStore:
 
     def revoke(self, name_or_id: str) -> ApiKey:
         with connect(self.db_path) as conn:
-            row = conn.execute("SELECT * FROM api_keys WHERE name = ? OR CAST(id AS TEXT) = ?",
-                               (str(name_or_id), str(name_or_id))).fetchone()
+            row = conn.execute(
+                "SELECT * FROM api_keys WHERE name = ? OR CAST(id AS TEXT) = ?", (str(name_or_id), str(name_or_id))
+            ).fetchone()
             if row is None:
                 raise ValueError(f"No API key called {name_or_id!r}")
             if row["revoked_at"] is None:
@@ -128,8 +155,9 @@ class KeyStore:
         if not key or not key.startswith(PREFIX) or len(key) > 200:
             return None
         with connect(self.db_path) as conn:
-            row = conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
-                               (digest(key),)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest(key),)
+            ).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE api_keys SET uses = uses + 1, last_used_at = ? WHERE id = ?", (time.time(), row["id"]))

@@ -24,6 +24,7 @@ MAX_MONTHS = 120
 
 # ---------------------------------------------------------------------------------------------- inputs
 
+
 @dataclass
 class ApiPricing:
     """Selling tokens: customers pay per 1M tokens they use."""
@@ -132,7 +133,9 @@ class MarketInputs:
 
 @dataclass
 class UncertaintyInputs:
-    ranges: dict[str, list[float]] = field(default_factory=dict)  # {"subscription.churn_monthly": [0.02, 0.06]}; empty: +/- swing
+    ranges: dict[str, list[float]] = field(
+        default_factory=dict
+    )  # {"subscription.churn_monthly": [0.02, 0.06]}; empty: +/- swing
     swing: float = 0.2
     draws: int = 10_000
     seed: int = 0
@@ -167,7 +170,7 @@ class Scenario:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "Scenario":
+    def from_dict(cls, data: dict | None) -> Scenario:
         """Build from a saved dict: missing keys take defaults, unknown keys are ignored (so scenarios
         saved by older or newer versions still load); values that are not numbers where numbers are
         expected raise ValueError naming the field."""
@@ -182,7 +185,7 @@ class Scenario:
             obj = getattr(obj, part)
         return obj
 
-    def replace(self, path: str, value) -> "Scenario":
+    def replace(self, path: str, value) -> Scenario:
         """A copy with one input changed (dotted path)."""
         self.get(path)
         new = copy.deepcopy(self)
@@ -240,8 +243,9 @@ def _from_dict(cls, data: dict, prefix: str):
 
 # ------------------------------------------------------------------------------------------ validation
 
+
 def _nonneg(value, what: str) -> None:
-    """`what` is a field key (core.i18n_cost "calc.field.<what>"): the message names it in any language."""
+    """`what` is a field key (core.i18n.calc "calc.field.<what>"): the message names it in any language."""
     if value is None or not math.isfinite(value):
         raise InputError("not_number", what=what)
     if value < 0:
@@ -258,15 +262,27 @@ def validate_business(s: Scenario) -> None:
     if not 1 <= s.months <= MAX_MONTHS or int(s.months) != s.months:
         raise InputError("plan_months", max=MAX_MONTHS)
     a, b, c, k = s.api, s.subscription, s.services, s.costs
-    for v, w in ((a.price_per_million_tokens, "api_price"), (a.customers_start, "api_customers"),
-                 (a.customer_growth_monthly, "api_growth"), (a.tokens_per_customer_month, "tokens_per_customer"),
-                 (a.cac_per_customer, "api_cac"), (a.serving_cost_per_million_tokens, "api_serving_cost"),
-                 (b.seats_start, "seats"), (b.price_per_seat_month, "seat_price"), (b.growth_monthly, "seat_growth"),
-                 (b.cac_per_seat, "seat_cac"), (b.serving_cost_per_seat_month, "seat_serving_cost"),
-                 (c.contracts_per_quarter, "contracts"), (c.contract_value, "contract_value"),
-                 (c.growth_quarterly, "contract_growth"), (k.team_monthly, "team"),
-                 (k.team_growth_monthly, "team_growth"), (k.other_fixed_monthly, "other_fixed"),
-                 (k.training_one_off, "training_cost"), (k.starting_cash, "starting_cash")):
+    for v, w in (
+        (a.price_per_million_tokens, "api_price"),
+        (a.customers_start, "api_customers"),
+        (a.customer_growth_monthly, "api_growth"),
+        (a.tokens_per_customer_month, "tokens_per_customer"),
+        (a.cac_per_customer, "api_cac"),
+        (a.serving_cost_per_million_tokens, "api_serving_cost"),
+        (b.seats_start, "seats"),
+        (b.price_per_seat_month, "seat_price"),
+        (b.growth_monthly, "seat_growth"),
+        (b.cac_per_seat, "seat_cac"),
+        (b.serving_cost_per_seat_month, "seat_serving_cost"),
+        (c.contracts_per_quarter, "contracts"),
+        (c.contract_value, "contract_value"),
+        (c.growth_quarterly, "contract_growth"),
+        (k.team_monthly, "team"),
+        (k.team_growth_monthly, "team_growth"),
+        (k.other_fixed_monthly, "other_fixed"),
+        (k.training_one_off, "training_cost"),
+        (k.starting_cash, "starting_cash"),
+    ):
         _nonneg(v, w)
     _share(a.churn_monthly, "api_churn")
     _share(b.churn_monthly, "seat_churn")
@@ -276,10 +292,28 @@ def validate_business(s: Scenario) -> None:
 # ------------------------------------------------------------------------------------------- the P&L
 
 PNL_COLUMNS = [
-    "month", "seats", "new_seats", "api_customers", "new_api_customers", "contracts_per_quarter",
-    "revenue_subscription", "revenue_api", "revenue_services", "revenue",
-    "serving_cost", "delivery_cost", "gross_profit", "gross_margin",
-    "team", "other_fixed", "acquisition", "training", "opex", "net", "cumulative_net", "cash",
+    "month",
+    "seats",
+    "new_seats",
+    "api_customers",
+    "new_api_customers",
+    "contracts_per_quarter",
+    "revenue_subscription",
+    "revenue_api",
+    "revenue_services",
+    "revenue",
+    "serving_cost",
+    "delivery_cost",
+    "gross_profit",
+    "gross_margin",
+    "team",
+    "other_fixed",
+    "acquisition",
+    "training",
+    "opex",
+    "net",
+    "cumulative_net",
+    "cash",
 ]
 
 
@@ -330,9 +364,32 @@ def monthly_pnl(inputs: Scenario, months: int | None = None) -> pd.DataFrame:
         opex = team + k.other_fixed_monthly + acquisition + training
         net = gross - opex
         cumulative += net
-        rows.append([t, seats, new_seats, customers, new_customers, contracts, rev_sub, rev_api, rev_srv, revenue,
-                     serving, delivery, gross, gross / revenue if revenue > 0 else None, team, k.other_fixed_monthly,
-                     acquisition, training, opex, net, cumulative, k.starting_cash + cumulative])
+        rows.append(
+            [
+                t,
+                seats,
+                new_seats,
+                customers,
+                new_customers,
+                contracts,
+                rev_sub,
+                rev_api,
+                rev_srv,
+                revenue,
+                serving,
+                delivery,
+                gross,
+                gross / revenue if revenue > 0 else None,
+                team,
+                k.other_fixed_monthly,
+                acquisition,
+                training,
+                opex,
+                net,
+                cumulative,
+                k.starting_cash + cumulative,
+            ]
+        )
     return pd.DataFrame(rows, columns=PNL_COLUMNS)
 
 
@@ -390,8 +447,10 @@ def subscription_metrics(sub: Subscription) -> dict:
 
 # ------------------------------------------------------------------- the same P&L, many paths at once
 
-def pnl_arrays(scenario: Scenario, overrides: dict[str, np.ndarray] | None = None,
-               months: int | None = None) -> dict[str, np.ndarray]:
+
+def pnl_arrays(
+    scenario: Scenario, overrides: dict[str, np.ndarray] | None = None, months: int | None = None
+) -> dict[str, np.ndarray]:
     """monthly_pnl for many variants at once (Monte Carlo, tornado), vectorised with numpy.
 
     `overrides` maps dotted input paths (e.g. "subscription.churn_monthly") to arrays of equal
@@ -416,13 +475,15 @@ def pnl_arrays(scenario: Scenario, overrides: dict[str, np.ndarray] | None = Non
         return level, new
 
     if scenario.subscription.enabled:
-        seats, new_seats = cohort(v("subscription.seats_start"), v("subscription.growth_monthly"),
-                                  v("subscription.churn_monthly"))
+        seats, new_seats = cohort(
+            v("subscription.seats_start"), v("subscription.growth_monthly"), v("subscription.churn_monthly")
+        )
     else:
         seats = new_seats = zero
     if scenario.api.enabled:
-        customers, new_customers = cohort(v("api.customers_start"), v("api.customer_growth_monthly"),
-                                          v("api.churn_monthly"))
+        customers, new_customers = cohort(
+            v("api.customers_start"), v("api.customer_growth_monthly"), v("api.churn_monthly")
+        )
     else:
         customers = new_customers = zero
     if scenario.services.enabled:
@@ -432,18 +493,32 @@ def pnl_arrays(scenario: Scenario, overrides: dict[str, np.ndarray] | None = Non
 
     api_m_tokens = customers * v("api.tokens_per_customer_month") / 1e6
     rev_srv = contracts * v("services.contract_value") / 3
-    revenue = seats * v("subscription.price_per_seat_month") + api_m_tokens * v("api.price_per_million_tokens") + rev_srv
-    cost_of_revenue = (seats * v("subscription.serving_cost_per_seat_month")
-                       + api_m_tokens * v("api.serving_cost_per_million_tokens")
-                       + rev_srv * v("services.delivery_cost_pct"))
+    revenue = (
+        seats * v("subscription.price_per_seat_month") + api_m_tokens * v("api.price_per_million_tokens") + rev_srv
+    )
+    cost_of_revenue = (
+        seats * v("subscription.serving_cost_per_seat_month")
+        + api_m_tokens * v("api.serving_cost_per_million_tokens")
+        + rev_srv * v("services.delivery_cost_pct")
+    )
     gross = revenue - cost_of_revenue
-    opex = (v("costs.team_monthly") * (1 + v("costs.team_growth_monthly")) ** (t - 1) + v("costs.other_fixed_monthly")
-            + new_seats * v("subscription.cac_per_seat") + new_customers * v("api.cac_per_customer")
-            + np.where(t == 1, v("costs.training_one_off"), 0.0))
+    opex = (
+        v("costs.team_monthly") * (1 + v("costs.team_growth_monthly")) ** (t - 1)
+        + v("costs.other_fixed_monthly")
+        + new_seats * v("subscription.cac_per_seat")
+        + new_customers * v("api.cac_per_customer")
+        + np.where(t == 1, v("costs.training_one_off"), 0.0)
+    )
     net = gross - opex
     cumulative = np.cumsum(net, axis=1)
-    return {"revenue": revenue, "gross_profit": gross, "opex": opex, "net": net, "cumulative_net": cumulative,
-            "cash": v("costs.starting_cash") + cumulative}
+    return {
+        "revenue": revenue,
+        "gross_profit": gross,
+        "opex": opex,
+        "net": net,
+        "cumulative_net": cumulative,
+        "cash": v("costs.starting_cash") + cumulative,
+    }
 
 
 def first_month(mask: np.ndarray, never: int) -> np.ndarray:
@@ -453,6 +528,7 @@ def first_month(mask: np.ndarray, never: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the Training and Serving tabs' estimates
+
 
 def scenario_training(s: Scenario, gpu: str | None = None):
     """The Training tab's estimate for a scenario: pre-training or a fine-tune (full, LoRA, QLoRA), on
@@ -464,12 +540,16 @@ def scenario_training(s: Scenario, gpu: str | None = None):
 
     tr = s.training
     gpu = gpu or tr.gpu
-    owned = OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh,
-                          tr.owned_utilisation) if tr.owned else None
+    owned = (
+        OwnedHardware(tr.purchase_usd_per_gpu, tr.amortisation_years, tr.pue, tr.usd_per_kwh, tr.owned_utilisation)
+        if tr.owned
+        else None
+    )
     if tr.method == "pretrain":
         return estimate_training(tr.params, tr.tokens, gpu, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned)
-    return estimate_finetune(tr.params, tr.tokens, gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu,
-                             tr.usd_per_gpu_hour, owned=owned)
+    return estimate_finetune(
+        tr.params, tr.tokens, gpu, tr.method, tr.lora_fraction, tr.gpus, tr.mfu, tr.usd_per_gpu_hour, owned=owned
+    )
 
 
 def scenario_serving(s: Scenario, batch: int | None = None):
@@ -481,13 +561,25 @@ def scenario_serving(s: Scenario, batch: int | None = None):
     sv = s.serving
     prompt = s.usage.input_tokens
     prompt = max(1, min(int(prompt), sv.context)) if prompt is not None and math.isfinite(prompt) else None
-    return estimate_serving(sv.params, sv.gpu, sv.precision, batch=batch or sv.batch, context=sv.context,
-                            layers=sv.layers, kv_heads=sv.kv_heads, head_dim=sv.head_dim, prompt_tokens=prompt,
-                            utilisation=sv.target_utilisation, usd_per_gpu_hour=sv.usd_per_gpu_hour,
-                            kv_precision=sv.kv_precision, total_params=sv.total_params)
+    return estimate_serving(
+        sv.params,
+        sv.gpu,
+        sv.precision,
+        batch=batch or sv.batch,
+        context=sv.context,
+        layers=sv.layers,
+        kv_heads=sv.kv_heads,
+        head_dim=sv.head_dim,
+        prompt_tokens=prompt,
+        utilisation=sv.target_utilisation,
+        usd_per_gpu_hour=sv.usd_per_gpu_hour,
+        kv_precision=sv.kv_precision,
+        total_params=sv.total_params,
+    )
 
 
 # --------------------------------------------------------------------------------- every tab at once
+
 
 def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     """Every number the calculator's tabs show, recomputed from the scenario's inputs.
@@ -518,32 +610,53 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
         except ValueError as exc:
             values = [None] * len(names) if len(names) > 1 else None
             out["errors"][names[0]] = str(exc)
-        out.update(zip(names, values) if len(names) > 1 else {names[0]: values})
+        out.update(zip(names, values, strict=False) if len(names) > 1 else {names[0]: values})
 
     def unit():
         est = out["serving"]
         if est is None or est.usd_per_gpu_hour is None:
             return None, None, compare_with_api(None, None, s.usage.input_tokens, s.usage.output_tokens)
-        return (serving_plan(s.usage, est, sv.target_utilisation),
-                unit_cost_curve(s, est),
-                compare_with_api(est.usd_per_million_input_tokens, est.usd_per_million_output_tokens,
-                                 s.usage.input_tokens, s.usage.output_tokens))
+        return (
+            serving_plan(s.usage, est, sv.target_utilisation),
+            unit_cost_curve(s, est),
+            compare_with_api(
+                est.usd_per_million_input_tokens,
+                est.usd_per_million_output_tokens,
+                s.usage.input_tokens,
+                s.usage.output_tokens,
+            ),
+        )
 
     def business():
         pnl = monthly_pnl(s)
-        return (pnl, break_even_month(pnl), payback_month(pnl), runway_months(pnl),
-                subscription_metrics(s.subscription))
+        return (
+            pnl,
+            break_even_month(pnl),
+            payback_month(pnl),
+            runway_months(pnl),
+            subscription_metrics(s.subscription),
+        )
 
     part("training", lambda: scenario_training(s))
     part("serving", lambda: scenario_serving(s))
     part("plan curve api_comparison", unit)
     part("pnl break_even_month payback_month runway_months subscription_metrics", business)
-    part("price_war", lambda: compare_responses(
-        pw.our_price, CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start), pw.elasticity, pw.market_size,
-        pw.base_share, pw.unit_cost, months=s.months, undercut_pct=pw.undercut_pct, response_lag=pw.response_lag,
-        market_elasticity=pw.market_elasticity))
-    part("market", lambda: market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct,
-                                         mk.obtainable_pct))
+    part(
+        "price_war",
+        lambda: compare_responses(
+            pw.our_price,
+            CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start),
+            pw.elasticity,
+            pw.market_size,
+            pw.base_share,
+            pw.unit_cost,
+            months=s.months,
+            undercut_pct=pw.undercut_pct,
+            response_lag=pw.response_lag,
+            market_elasticity=pw.market_elasticity,
+        ),
+    )
+    part("market", lambda: market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct, mk.obtainable_pct))
     part("tornado", lambda: tornado(s, swing=u.swing))
     if monte_carlo_draws:
         part("monte_carlo", lambda: scenario_monte_carlo(s, monte_carlo_draws))
@@ -561,6 +674,12 @@ def unit_cost_curve(s: Scenario, serving, max_users: float | None = None, points
 
     top = s.serving.curve_max_users if max_users is None else max_users
     users = np.unique(np.round(np.geomspace(10, max(top, 20), points)))
-    return cost_per_user_curve(users, s.usage, serving, s.serving.target_utilisation,
-                               s.costs.team_monthly + s.costs.other_fixed_monthly, s.costs.training_one_off,
-                               TRAINING_AMORTISATION_MONTHS)
+    return cost_per_user_curve(
+        users,
+        s.usage,
+        serving,
+        s.serving.target_utilisation,
+        s.costs.team_monthly + s.costs.other_fixed_monthly,
+        s.costs.training_one_off,
+        TRAINING_AMORTISATION_MONTHS,
+    )

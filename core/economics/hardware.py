@@ -23,11 +23,24 @@ PRECISIONS = ("bf16", "fp16", "fp8", "int8", "int4")
 
 # Short names people type; the catalogue's own names (any case, with or without dashes) work too.
 ALIASES = {
-    "a100": "A100-80GB", "a10080": "A100-80GB", "a100sxm": "A100-80GB", "a10040": "A100-40GB",
-    "h100": "H100-SXM", "h100sxm5": "H100-SXM", "h100pcie": "H100-PCIe",
-    "h200sxm": "H200", "h800sxm": "H800", "h800sxm5": "H800",
-    "4090": "RTX-4090", "rtx4090": "RTX-4090", "geforcertx4090": "RTX-4090",
-    "teslat4": "T4", "v100sxm2": "V100", "teslav100": "V100", "mi300": "MI300X", "amdmi300x": "MI300X",
+    "a100": "A100-80GB",
+    "a10080": "A100-80GB",
+    "a100sxm": "A100-80GB",
+    "a10040": "A100-40GB",
+    "h100": "H100-SXM",
+    "h100sxm5": "H100-SXM",
+    "h100pcie": "H100-PCIe",
+    "h200sxm": "H200",
+    "h800sxm": "H800",
+    "h800sxm5": "H800",
+    "4090": "RTX-4090",
+    "rtx4090": "RTX-4090",
+    "geforcertx4090": "RTX-4090",
+    "teslat4": "T4",
+    "v100sxm2": "V100",
+    "teslav100": "V100",
+    "mi300": "MI300X",
+    "amdmi300x": "MI300X",
 }
 
 
@@ -101,14 +114,26 @@ def _catalogue() -> tuple[GPU, ...]:
         rows = list(csv.DictReader(f))
     gpus = []
     for r in rows:
-        gpus.append(GPU(
-            name=r["name"], display_name=r["display_name"], vendor=r["vendor"],
-            bf16_tflops=float(r["bf16_tflops"]), fp8_tflops=_num(r["fp8_tflops"]), int8_tops=_num(r["int8_tops"]),
-            memory_gb=float(r["memory_gb"]), bandwidth_gbs=float(r["bandwidth_gbs"]), tdp_w=_num(r["tdp_w"]),
-            usd_per_hour=_num(r["usd_per_hour"]), price_date=r["price_date"] or None,
-            purchase_usd=_num(r["purchase_usd"]), purchase_date=r["purchase_date"] or None,
-            spec_source=r["spec_source"], price_source=r["price_source"], notes=r["notes"],
-        ))
+        gpus.append(
+            GPU(
+                name=r["name"],
+                display_name=r["display_name"],
+                vendor=r["vendor"],
+                bf16_tflops=float(r["bf16_tflops"]),
+                fp8_tflops=_num(r["fp8_tflops"]),
+                int8_tops=_num(r["int8_tops"]),
+                memory_gb=float(r["memory_gb"]),
+                bandwidth_gbs=float(r["bandwidth_gbs"]),
+                tdp_w=_num(r["tdp_w"]),
+                usd_per_hour=_num(r["usd_per_hour"]),
+                price_date=r["price_date"] or None,
+                purchase_usd=_num(r["purchase_usd"]),
+                purchase_date=r["purchase_date"] or None,
+                spec_source=r["spec_source"],
+                price_source=r["price_source"],
+                notes=r["notes"],
+            )
+        )
     return tuple(gpus)
 
 

@@ -32,8 +32,9 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
-def market_sizing(companies: float, spend_per_company_usd: float, serviceable_pct: float,
-                  obtainable_pct: float) -> MarketSizing:
+def market_sizing(
+    companies: float, spend_per_company_usd: float, serviceable_pct: float, obtainable_pct: float
+) -> MarketSizing:
     """TAM = number of potential customer companies x what each spends a year on this kind of product.
     SAM = TAM x serviceable % (the segments, regions and languages we can actually sell to).
     SOM = SAM x obtainable % (the share we can win: competition, sales capacity).
@@ -50,13 +51,27 @@ def market_sizing(companies: float, spend_per_company_usd: float, serviceable_pc
     reach = companies * serviceable_pct
     won = reach * obtainable_pct
     steps = [
-        {"step": "TAM", "value_usd": tam, "customers": companies,
-         "formula": Message("tam_formula", companies=f"{companies:,.0f}", spend=_money(spend_per_company_usd),
-                            tam=_money(tam))},
-        {"step": "SAM", "value_usd": sam, "customers": reach,
-         "formula": Message("sam_formula", tam=_money(tam), pct=f"{serviceable_pct:.1%}", sam=_money(sam))},
-        {"step": "SOM", "value_usd": som, "customers": won,
-         "formula": Message("som_formula", sam=_money(sam), pct=f"{obtainable_pct:.1%}", som=_money(som),
-                            customers=f"{won:,.0f}")},
+        {
+            "step": "TAM",
+            "value_usd": tam,
+            "customers": companies,
+            "formula": Message(
+                "tam_formula", companies=f"{companies:,.0f}", spend=_money(spend_per_company_usd), tam=_money(tam)
+            ),
+        },
+        {
+            "step": "SAM",
+            "value_usd": sam,
+            "customers": reach,
+            "formula": Message("sam_formula", tam=_money(tam), pct=f"{serviceable_pct:.1%}", sam=_money(sam)),
+        },
+        {
+            "step": "SOM",
+            "value_usd": som,
+            "customers": won,
+            "formula": Message(
+                "som_formula", sam=_money(sam), pct=f"{obtainable_pct:.1%}", som=_money(som), customers=f"{won:,.0f}"
+            ),
+        },
     ]
     return MarketSizing(tam_usd=tam, sam_usd=sam, som_usd=som, som_customers=won, steps=steps)

@@ -61,10 +61,20 @@ def _competitor_prices(competitor_path, months: int, our_price: float) -> tuple[
     return prices, float(start)
 
 
-def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.0, market_size: float = 10_000.0,
-                       base_share: float = 0.2, unit_cost: float = 0.0, response: str = "match", months: int = 36,
-                       undercut_pct: float = 0.10, response_lag: int = 1, market_elasticity: float = 0.0,
-                       floor: float | None = None) -> pd.DataFrame:
+def simulate_price_war(
+    our_price: float,
+    competitor_path,
+    elasticity: float = 2.0,
+    market_size: float = 10_000.0,
+    base_share: float = 0.2,
+    unit_cost: float = 0.0,
+    response: str = "match",
+    months: int = 36,
+    undercut_pct: float = 0.10,
+    response_lag: int = 1,
+    market_elasticity: float = 0.0,
+    floor: float | None = None,
+) -> pd.DataFrame:
     """One path of a price war, month by month.
 
     competitor_path: a list of the competitor's monthly prices (its first price is taken as the
@@ -111,26 +121,58 @@ def simulate_price_war(our_price: float, competitor_path, elasticity: float = 2.
     market = market_size * (avg / avg0) ** (-market_elasticity)
     volume = market * share
     margin = volume * (ours - unit_cost)
-    return pd.DataFrame({
-        "month": np.arange(1, months + 1), "our_price": ours, "competitor_price": theirs, "share": share,
-        "market_volume": market, "volume": volume, "revenue": volume * ours, "margin": margin,
-        "cumulative_margin": np.cumsum(margin),
-    })
+    return pd.DataFrame(
+        {
+            "month": np.arange(1, months + 1),
+            "our_price": ours,
+            "competitor_price": theirs,
+            "share": share,
+            "market_volume": market,
+            "volume": volume,
+            "revenue": volume * ours,
+            "margin": margin,
+            "cumulative_margin": np.cumsum(margin),
+        }
+    )
 
 
-def compare_responses(our_price: float, competitor_path, elasticity: float = 2.0, market_size: float = 10_000.0,
-                      base_share: float = 0.2, unit_cost: float = 0.0, months: int = 36,
-                      responses=RESPONSES, **kwargs) -> pd.DataFrame:
+def compare_responses(
+    our_price: float,
+    competitor_path,
+    elasticity: float = 2.0,
+    market_size: float = 10_000.0,
+    base_share: float = 0.2,
+    unit_cost: float = 0.0,
+    months: int = 36,
+    responses=RESPONSES,
+    **kwargs,
+) -> pd.DataFrame:
     """simulate_price_war for each response, stacked with a `response` column (long format for charts)."""
-    frames = [simulate_price_war(our_price, competitor_path, elasticity, market_size, base_share, unit_cost,
-                                 response=r, months=months, **kwargs).assign(response=r) for r in responses]
+    frames = [
+        simulate_price_war(
+            our_price,
+            competitor_path,
+            elasticity,
+            market_size,
+            base_share,
+            unit_cost,
+            response=r,
+            months=months,
+            **kwargs,
+        ).assign(response=r)
+        for r in responses
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
 def summarise_responses(paths: pd.DataFrame) -> pd.DataFrame:
     """One row per response: total revenue and margin over the plan, final price and share."""
     g = paths.groupby("response", sort=False)
-    return pd.DataFrame({
-        "total_revenue": g["revenue"].sum(), "total_margin": g["margin"].sum(),
-        "final_price": g["our_price"].last(), "final_share": g["share"].last(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "total_revenue": g["revenue"].sum(),
+            "total_margin": g["margin"].sum(),
+            "final_price": g["our_price"].last(),
+            "final_share": g["share"].last(),
+        }
+    ).reset_index()

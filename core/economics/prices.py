@@ -34,16 +34,29 @@ def blended_usd_per_million(input_usd_per_1m, output_usd_per_1m, input_tokens: f
     return (input_tokens * input_usd_per_1m + output_tokens * output_usd_per_1m) / total
 
 
-def compare_with_api(self_hosted_input_usd_per_1m: float | None, self_hosted_output_usd_per_1m: float | None,
-                     input_tokens: float, output_tokens: float) -> pd.DataFrame:
+def compare_with_api(
+    self_hosted_input_usd_per_1m: float | None,
+    self_hosted_output_usd_per_1m: float | None,
+    input_tokens: float,
+    output_tokens: float,
+) -> pd.DataFrame:
     """The API table plus a "Self-hosted" row, with the cost per 1,000 requests of your request shape:
     (input tokens x input price + output tokens x output price) / 1M x 1,000. Cheapest first."""
     df = load_api_prices()[["model", "provider", "input_usd_per_1m", "output_usd_per_1m"]]
     if self_hosted_input_usd_per_1m is not None and self_hosted_output_usd_per_1m is not None:
-        own = pd.DataFrame([{"model": "Self-hosted", "provider": "you", "input_usd_per_1m": self_hosted_input_usd_per_1m,
-                             "output_usd_per_1m": self_hosted_output_usd_per_1m}])
+        own = pd.DataFrame(
+            [
+                {
+                    "model": "Self-hosted",
+                    "provider": "you",
+                    "input_usd_per_1m": self_hosted_input_usd_per_1m,
+                    "output_usd_per_1m": self_hosted_output_usd_per_1m,
+                }
+            ]
+        )
         df = pd.concat([own, df], ignore_index=True)
-    df["blended_usd_per_1m"] = blended_usd_per_million(df["input_usd_per_1m"], df["output_usd_per_1m"],
-                                                       input_tokens, output_tokens)
+    df["blended_usd_per_1m"] = blended_usd_per_million(
+        df["input_usd_per_1m"], df["output_usd_per_1m"], input_tokens, output_tokens
+    )
     df["usd_per_1k_requests"] = (input_tokens * df["input_usd_per_1m"] + output_tokens * df["output_usd_per_1m"]) / 1e3
     return df.sort_values("usd_per_1k_requests", kind="stable").reset_index(drop=True)

@@ -83,8 +83,9 @@ def weights_gb(params: float, precision: str = "bf16") -> float:
     return params * PRECISION_BYTES[check_precision(precision)] / 1e9
 
 
-def kv_cache_gb(layers: int, kv_heads: int, head_dim: int, context: int, batch: int = 1,
-                kv_precision: str = "bf16") -> float:
+def kv_cache_gb(
+    layers: int, kv_heads: int, head_dim: int, context: int, batch: int = 1, kv_precision: str = "bf16"
+) -> float:
     """KV cache = 2 (a key and a value) x layers x KV heads x head dim x tokens x sequences x bytes.
 
     Every token kept in context stores one key and one value vector per layer and KV head
@@ -105,13 +106,23 @@ def _share(value: float, what: str) -> float:
     return float(value)
 
 
-def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", batch: int = 1, context: int = 4096,
-                     layers: int | None = None, kv_heads: int | None = None, head_dim: int | None = None,
-                     prompt_tokens: int | None = None, utilisation: float = 1.0,
-                     usd_per_gpu_hour: float | None = None, kv_precision: str = "bf16",
-                     total_params: float | None = None,
-                     bandwidth_efficiency: float = DEFAULT_BANDWIDTH_EFFICIENCY,
-                     compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY) -> ServingEstimate:
+def estimate_serving(
+    params: float,
+    gpu: str | GPU,
+    precision: str = "bf16",
+    batch: int = 1,
+    context: int = 4096,
+    layers: int | None = None,
+    kv_heads: int | None = None,
+    head_dim: int | None = None,
+    prompt_tokens: int | None = None,
+    utilisation: float = 1.0,
+    usd_per_gpu_hour: float | None = None,
+    kv_precision: str = "bf16",
+    total_params: float | None = None,
+    bandwidth_efficiency: float = DEFAULT_BANDWIDTH_EFFICIENCY,
+    compute_efficiency: float = DEFAULT_COMPUTE_EFFICIENCY,
+) -> ServingEstimate:
     """Memory, speed and cost of serving a model on one kind of GPU.
 
     Memory: weights (total parameters x bytes) + KV cache (2 x layers x KV heads x head dim x context x
@@ -145,7 +156,9 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
 
     given = (layers, kv_heads, head_dim)
     if all(v is not None for v in given):
-        layers, kv_heads, head_dim = (_positive_int(v, w) for v, w in zip(given, ("layers", "kv_heads", "head_dim")))
+        layers, kv_heads, head_dim = (
+            _positive_int(v, w) for v, w in zip(given, ("layers", "kv_heads", "head_dim"), strict=False)
+        )
         shape_estimated, shape_source = False, "given"
     elif any(v is not None for v in given):
         raise InputError("shape_partial")
@@ -180,33 +193,88 @@ def estimate_serving(params: float, gpu: str | GPU, precision: str = "bf16", bat
 
     # The working, line by line: English strings that carry a code and values (see core.economics.messages).
     lines = [
-        Message("work_memory_fits" if n == 1 else "work_memory_split", weights=f"{w_gb:,.1f}",
-                weight_params=f"{weight_params / 1e9:,.1f}", bytes=f"{PRECISION_BYTES[precision]:g}",
-                kv=f"{kv_gb:,.2f}", layers=layers, kv_heads=kv_heads, head_dim=head_dim, context=f"{context:,}",
-                batch=batch, kv_bytes=f"{PRECISION_BYTES[kv_precision]:g}", total=f"{total:,.1f}", gpu=g.name,
-                usable=f"{usable:,.1f}", n=n),
-        Message("work_decode", total=f"{total:,.1f}", bandwidth=f"{g.bandwidth_gbs * bandwidth_efficiency * n:,.0f}",
-                bandwidth_pct=f"{bandwidth_efficiency:.0%}", memory_ms=f"{memory_s * 1000:,.1f}", batch=batch,
-                compute_ms=f"{compute_s * 1000:,.2f}", compute_pct=f"{compute_efficiency:.0%}", bound=bound,
-                decode=f"{decode:,.0f}", per_sequence=f"{1 / step_s:,.1f}"),
-        Message("work_prefill", prefill=f"{prefill:,.0f}", prompt=f"{prompt_tokens:,}",
-                ttft=f"{prompt_tokens / (prefill * n):,.2f}"),
+        Message(
+            "work_memory_fits" if n == 1 else "work_memory_split",
+            weights=f"{w_gb:,.1f}",
+            weight_params=f"{weight_params / 1e9:,.1f}",
+            bytes=f"{PRECISION_BYTES[precision]:g}",
+            kv=f"{kv_gb:,.2f}",
+            layers=layers,
+            kv_heads=kv_heads,
+            head_dim=head_dim,
+            context=f"{context:,}",
+            batch=batch,
+            kv_bytes=f"{PRECISION_BYTES[kv_precision]:g}",
+            total=f"{total:,.1f}",
+            gpu=g.name,
+            usable=f"{usable:,.1f}",
+            n=n,
+        ),
+        Message(
+            "work_decode",
+            total=f"{total:,.1f}",
+            bandwidth=f"{g.bandwidth_gbs * bandwidth_efficiency * n:,.0f}",
+            bandwidth_pct=f"{bandwidth_efficiency:.0%}",
+            memory_ms=f"{memory_s * 1000:,.1f}",
+            batch=batch,
+            compute_ms=f"{compute_s * 1000:,.2f}",
+            compute_pct=f"{compute_efficiency:.0%}",
+            bound=bound,
+            decode=f"{decode:,.0f}",
+            per_sequence=f"{1 / step_s:,.1f}",
+        ),
+        Message(
+            "work_prefill",
+            prefill=f"{prefill:,.0f}",
+            prompt=f"{prompt_tokens:,}",
+            ttft=f"{prompt_tokens / (prefill * n):,.2f}",
+        ),
     ]
     if shape_estimated:
         lines.append(Message("work_shape", model=shape_source))
     if rate is None:
         lines.append(Message("work_no_price", gpu=g.name))
     else:
-        lines.append(Message("work_cost", rate=f"{rate:,.2f}", utilisation=f"{utilisation:.0%}",
-                             per_m_out=f"{per_m_out:,.3f}", per_m_in=f"{per_m_in:,.3f}"))
+        lines.append(
+            Message(
+                "work_cost",
+                rate=f"{rate:,.2f}",
+                utilisation=f"{utilisation:.0%}",
+                per_m_out=f"{per_m_out:,.3f}",
+                per_m_in=f"{per_m_in:,.3f}",
+            )
+        )
 
     return ServingEstimate(
-        params=float(params), weight_params=weight_params, gpu=g.name, precision=precision, kv_precision=kv_precision,
-        batch=batch, context=context, layers=layers, kv_heads=kv_heads, head_dim=head_dim,
-        shape_estimated=shape_estimated, shape_source=shape_source, weights_gb=w_gb, kv_gb_per_token=kv_tok,
-        kv_cache_gb=kv_gb, total_gb=total, usable_gb_per_gpu=usable, fits=n == 1, gpus_needed=n,
-        prefill_tok_s=prefill, decode_tok_s=decode, decode_tok_s_per_sequence=1 / step_s, bound=bound,
-        step_ms=step_s * 1000, ttft_s=prompt_tokens / (prefill * n), prompt_tokens=prompt_tokens,
-        utilisation=utilisation, usd_per_gpu_hour=rate, usd_per_million_output_tokens=per_m_out,
-        usd_per_million_input_tokens=per_m_in, explanation=lines,
+        params=float(params),
+        weight_params=weight_params,
+        gpu=g.name,
+        precision=precision,
+        kv_precision=kv_precision,
+        batch=batch,
+        context=context,
+        layers=layers,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        shape_estimated=shape_estimated,
+        shape_source=shape_source,
+        weights_gb=w_gb,
+        kv_gb_per_token=kv_tok,
+        kv_cache_gb=kv_gb,
+        total_gb=total,
+        usable_gb_per_gpu=usable,
+        fits=n == 1,
+        gpus_needed=n,
+        prefill_tok_s=prefill,
+        decode_tok_s=decode,
+        decode_tok_s_per_sequence=1 / step_s,
+        bound=bound,
+        step_ms=step_s * 1000,
+        ttft_s=prompt_tokens / (prefill * n),
+        prompt_tokens=prompt_tokens,
+        utilisation=utilisation,
+        usd_per_gpu_hour=rate,
+        usd_per_million_output_tokens=per_m_out,
+        usd_per_million_input_tokens=per_m_in,
+        explanation=lines,
     )

@@ -45,10 +45,14 @@ class OwnedHardware:
     usd_per_kwh: float = 0.10
     utilisation: float = 0.70
 
-    def validate(self) -> "OwnedHardware":
+    def validate(self) -> OwnedHardware:
         if self.purchase_usd_per_gpu is not None:
             check_rate(self.purchase_usd_per_gpu, "purchase")
-        if self.amortisation_years is None or not math.isfinite(self.amortisation_years) or self.amortisation_years <= 0:
+        if (
+            self.amortisation_years is None
+            or not math.isfinite(self.amortisation_years)
+            or self.amortisation_years <= 0
+        ):
             raise InputError("amortisation_years")
         if self.pue is None or not math.isfinite(self.pue) or self.pue < 1:
             raise InputError("pue")
@@ -152,9 +156,16 @@ def _price_and_energy(gpu: GPU, gpu_hours: float, usd_per_gpu_hour: float | None
     return rate, rate * gpu_hours, energy_kwh, "cloud", {"GPU rental": rate * gpu_hours}
 
 
-def estimate_training(params: float, tokens: float, gpu: str | GPU, gpus: int = 1, mfu: float = DEFAULT_MFU,
-                      usd_per_gpu_hour: float | None = None, precision: str = "bf16",
-                      owned: OwnedHardware | None = None) -> TrainingEstimate:
+def estimate_training(
+    params: float,
+    tokens: float,
+    gpu: str | GPU,
+    gpus: int = 1,
+    mfu: float = DEFAULT_MFU,
+    usd_per_gpu_hour: float | None = None,
+    precision: str = "bf16",
+    owned: OwnedHardware | None = None,
+) -> TrainingEstimate:
     """Time and money to train a model from scratch.
 
     FLOPs = 6 x N x D.  GPU-hours = FLOPs / (peak FLOP/s per GPU x MFU) / 3,600.
@@ -175,10 +186,26 @@ def _estimate(g: GPU, flops, params, tokens, gpus, mfu, usd_per_gpu_hour, precis
     notes = []
     if cost is None:
         notes.append(Message("note_no_price", gpu=g.name))
-    return cls(params=float(params), tokens=float(tokens), gpu=g.name, gpus=gpus, mfu=mfu, precision=precision,
-               flops=flops, peak_flops_per_gpu=peak, gpu_hours=gpu_hours, wall_days=gpu_hours / gpus / 24,
-               usd_per_gpu_hour=rate, cost_usd=cost, energy_kwh=energy_kwh, pricing=pricing,
-               cost_breakdown=breakdown, compute_optimal_tokens=compute_optimal_tokens(params), notes=notes, **extra)
+    return cls(
+        params=float(params),
+        tokens=float(tokens),
+        gpu=g.name,
+        gpus=gpus,
+        mfu=mfu,
+        precision=precision,
+        flops=flops,
+        peak_flops_per_gpu=peak,
+        gpu_hours=gpu_hours,
+        wall_days=gpu_hours / gpus / 24,
+        usd_per_gpu_hour=rate,
+        cost_usd=cost,
+        energy_kwh=energy_kwh,
+        pricing=pricing,
+        cost_breakdown=breakdown,
+        compute_optimal_tokens=compute_optimal_tokens(params),
+        notes=notes,
+        **extra,
+    )
 
 
 def finetune_flops(params: float, tokens: float, method: str = "full", lora_fraction: float = 0.01) -> float:
@@ -221,10 +248,18 @@ def _check_fraction(f: float) -> float:
     return float(f)
 
 
-def estimate_finetune(params: float, tokens: float, gpu: str | GPU, method: str = "full",
-                      lora_fraction: float = 0.01, gpus: int = 1, mfu: float = DEFAULT_MFU,
-                      usd_per_gpu_hour: float | None = None, precision: str = "bf16",
-                      owned: OwnedHardware | None = None) -> FinetuneEstimate:
+def estimate_finetune(
+    params: float,
+    tokens: float,
+    gpu: str | GPU,
+    method: str = "full",
+    lora_fraction: float = 0.01,
+    gpus: int = 1,
+    mfu: float = DEFAULT_MFU,
+    usd_per_gpu_hour: float | None = None,
+    precision: str = "bf16",
+    owned: OwnedHardware | None = None,
+) -> FinetuneEstimate:
     """Time, money and memory to fine-tune on `tokens` tokens (dataset tokens x epochs).
 
     FLOPs from finetune_flops, then GPU-hours, days and cost exactly as for training. Memory from
@@ -238,13 +273,30 @@ def estimate_finetune(params: float, tokens: float, gpu: str | GPU, method: str 
     usable = g.memory_gb * MEMORY_HEADROOM
     n_gpus = check_gpus(gpus)
     trainable = params if method == "full" else params * lora_fraction
-    est = _estimate(g, flops, params, tokens, n_gpus, mfu, usd_per_gpu_hour, precision, owned, FinetuneEstimate,
-                    method=method, trainable_params=float(trainable), memory_gb=memory,
-                    memory_per_gpu_gb=memory / n_gpus, fits=memory / n_gpus <= usable,
-                    gpus_for_memory=max(1, ceil_div(memory, usable)))
+    est = _estimate(
+        g,
+        flops,
+        params,
+        tokens,
+        n_gpus,
+        mfu,
+        usd_per_gpu_hour,
+        precision,
+        owned,
+        FinetuneEstimate,
+        method=method,
+        trainable_params=float(trainable),
+        memory_gb=memory,
+        memory_per_gpu_gb=memory / n_gpus,
+        fits=memory / n_gpus <= usable,
+        gpus_for_memory=max(1, ceil_div(memory, usable)),
+    )
     if not est.fits:
-        est.notes.append(Message("note_ft_memory", memory=f"{memory:,.0f}", n=est.gpus_for_memory, gpu=g.name,
-                                 gpu_gb=f"{g.memory_gb:g}"))
+        est.notes.append(
+            Message(
+                "note_ft_memory", memory=f"{memory:,.0f}", n=est.gpus_for_memory, gpu=g.name, gpu_gb=f"{g.memory_gb:g}"
+            )
+        )
     return est
 
 
@@ -272,12 +324,19 @@ def calibration_table(mfu: float = DEFAULT_MFU):
     rows = []
     for r in load_training_runs():
         est = estimate_training(r["params_active"], r["tokens"], r["gpu"], mfu=mfu)
-        rows.append({
-            "model": r["model"], "gpu": r["gpu"], "params_active": r["params_active"], "tokens": r["tokens"],
-            "flops": est.flops, "reported_flops": r["reported_flops"],
-            "reported_gpu_hours": r["gpu_hours"], "estimated_gpu_hours": est.gpu_hours,
-            "ratio": est.gpu_hours / r["gpu_hours"],
-            "implied_mfu": implied_mfu(r["params_active"], r["tokens"], r["gpu"], r["gpu_hours"]),
-            "source": r["source"],
-        })
+        rows.append(
+            {
+                "model": r["model"],
+                "gpu": r["gpu"],
+                "params_active": r["params_active"],
+                "tokens": r["tokens"],
+                "flops": est.flops,
+                "reported_flops": r["reported_flops"],
+                "reported_gpu_hours": r["gpu_hours"],
+                "estimated_gpu_hours": est.gpu_hours,
+                "ratio": est.gpu_hours / r["gpu_hours"],
+                "implied_mfu": implied_mfu(r["params_active"], r["tokens"], r["gpu"], r["gpu_hours"]),
+                "source": r["source"],
+            }
+        )
     return pd.DataFrame(rows)

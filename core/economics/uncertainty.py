@@ -9,30 +9,12 @@ import numpy as np
 import pandas as pd
 
 from core.economics.business import Scenario, first_month, pnl_arrays, validate_business
-from core.economics.messages import InputError
+from core.economics.messages import ENGLISH, InputError
 
 # Inputs that move the P&L, with labels for charts. Shares (churn, %) stay within 0..1 when swung.
+# The inputs the tornado and Monte Carlo move, with their English labels (core.economics.messages).
 DRIVERS: dict[str, str] = {
-    "subscription.price_per_seat_month": "Seat price",
-    "subscription.seats_start": "Starting seats",
-    "subscription.growth_monthly": "Seat growth per month",
-    "subscription.churn_monthly": "Seat churn per month",
-    "subscription.cac_per_seat": "Acquisition cost per seat",
-    "subscription.serving_cost_per_seat_month": "Serving cost per seat",
-    "api.price_per_million_tokens": "API price per 1M tokens",
-    "api.customers_start": "Starting API customers",
-    "api.customer_growth_monthly": "API customer growth",
-    "api.churn_monthly": "API customer churn",
-    "api.tokens_per_customer_month": "Tokens per API customer",
-    "api.cac_per_customer": "Acquisition cost per API customer",
-    "api.serving_cost_per_million_tokens": "Serving cost per 1M tokens",
-    "services.contracts_per_quarter": "Contracts per quarter",
-    "services.contract_value": "Contract value",
-    "services.delivery_cost_pct": "Delivery cost %",
-    "costs.team_monthly": "Team cost per month",
-    "costs.other_fixed_monthly": "Other fixed costs",
-    "costs.training_one_off": "Training cost",
-    "costs.starting_cash": "Starting cash",
+    key.removeprefix("calc.driver."): text for key, text in ENGLISH.items() if key.startswith("calc.driver.")
 }
 SHARES = {"subscription.churn_monthly", "api.churn_monthly", "services.delivery_cost_pct"}
 METRICS = ("break_even_month", "payback_month", "runway_months", "cash_at_end", "min_cash")
@@ -81,8 +63,21 @@ def tornado(scenario: Scenario, metric: str = "break_even_month", swing: float =
     drivers = [d for d in _active_drivers(scenario) if scenario.get(d) != 0]
     months = scenario.months
     if not drivers:
-        return pd.DataFrame(columns=["driver", "label", "base_input", "low_input", "high_input", "metric_low",
-                                     "metric_high", "base_metric", "spread", "low_censored", "high_censored"])
+        return pd.DataFrame(
+            columns=[
+                "driver",
+                "label",
+                "base_input",
+                "low_input",
+                "high_input",
+                "metric_low",
+                "metric_high",
+                "base_metric",
+                "spread",
+                "low_censored",
+                "high_censored",
+            ]
+        )
     # Row 0 is the base case; then low and high for each driver, all in one vectorised run.
     overrides = {}
     n = 1 + 2 * len(drivers)
@@ -97,14 +92,21 @@ def tornado(scenario: Scenario, metric: str = "break_even_month", swing: float =
     rows = []
     for i, d in enumerate(drivers):
         lo, hi = values[1 + 2 * i], values[2 + 2 * i]
-        rows.append({
-            "driver": d, "label": DRIVERS[d], "base_input": float(scenario.get(d)),
-            "low_input": overrides[d][1 + 2 * i], "high_input": overrides[d][2 + 2 * i],
-            "metric_low": float(lo), "metric_high": float(hi), "base_metric": float(values[0]),
-            "spread": float(abs(hi - lo)),
-            "low_censored": bool(metric in MONTH_METRICS and lo >= censor),
-            "high_censored": bool(metric in MONTH_METRICS and hi >= censor),
-        })
+        rows.append(
+            {
+                "driver": d,
+                "label": DRIVERS[d],
+                "base_input": float(scenario.get(d)),
+                "low_input": overrides[d][1 + 2 * i],
+                "high_input": overrides[d][2 + 2 * i],
+                "metric_low": float(lo),
+                "metric_high": float(hi),
+                "base_metric": float(values[0]),
+                "spread": float(abs(hi - lo)),
+                "low_censored": bool(metric in MONTH_METRICS and lo >= censor),
+                "high_censored": bool(metric in MONTH_METRICS and hi >= censor),
+            }
+        )
     df = pd.DataFrame(rows).sort_values("spread", ascending=False, kind="stable")
     return df.head(top).reset_index(drop=True)
 
@@ -150,8 +152,13 @@ def _quantile_month(values: np.ndarray, q: float, months: int) -> int | None:
     return v if v <= months else None
 
 
-def monte_carlo(scenario: Scenario, ranges: dict[str, tuple[float, float]] | None = None, draws: int = 10_000,
-                seed: int = 0, within_months: int = 24) -> MonteCarloResult:
+def monte_carlo(
+    scenario: Scenario,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    draws: int = 10_000,
+    seed: int = 0,
+    within_months: int = 24,
+) -> MonteCarloResult:
     """Break-even under uncertainty: each draw picks every uncertain input from its range, runs the
     36-month P&L, and records the break-even month.
 
@@ -193,15 +200,23 @@ def monte_carlo(scenario: Scenario, ranges: dict[str, tuple[float, float]] | Non
     cash_end = paths["cash"][:, -1]
     c10, c50, c90 = (float(x) for x in np.quantile(cash_end, [0.1, 0.5, 0.9]))
     return MonteCarloResult(
-        draws=int(draws), seed=seed, within_months=int(within_months), months=months,
-        break_even_months=be, payback_months=pb, cash_at_end=cash_end,
-        p10=_quantile_month(be, 0.1, months), p50=_quantile_month(be, 0.5, months),
+        draws=int(draws),
+        seed=seed,
+        within_months=int(within_months),
+        months=months,
+        break_even_months=be,
+        payback_months=pb,
+        cash_at_end=cash_end,
+        p10=_quantile_month(be, 0.1, months),
+        p50=_quantile_month(be, 0.5, months),
         p90=_quantile_month(be, 0.9, months),
         probability_within=float(((be <= within_months) & (be <= months)).mean()),
         probability_never=float((be > months).mean()),
         probability_cash_runs_out=float((paths["cash"] < 0).any(axis=1).mean()),
         payback_p50=_quantile_month(pb, 0.5, months),
-        cash_at_end_p10=c10, cash_at_end_p50=c50, cash_at_end_p90=c90,
+        cash_at_end_p10=c10,
+        cash_at_end_p50=c50,
+        cash_at_end_p90=c90,
         ranges={k: (float(v[0]), float(v[1])) for k, v in ranges.items()},
     )
 

@@ -27,9 +27,13 @@ class Usage:
     input_tokens: float = 500.0
     output_tokens: float = 300.0
 
-    def validate(self) -> "Usage":
-        for value, what in ((self.users, "users"), (self.requests_per_user_per_day, "requests_per_day"),
-                            (self.input_tokens, "input_tokens"), (self.output_tokens, "output_tokens")):
+    def validate(self) -> Usage:
+        for value, what in (
+            (self.users, "users"),
+            (self.requests_per_user_per_day, "requests_per_day"),
+            (self.input_tokens, "input_tokens"),
+            (self.output_tokens, "output_tokens"),
+        ):
             if value is None or not math.isfinite(value) or value < 0:
                 raise InputError("negative", what=what)
         return self
@@ -80,8 +84,13 @@ def _check(serving: ServingEstimate, target_utilisation: float, usd_per_gpu_hour
     return rate
 
 
-def serving_plan(usage: Usage, serving: ServingEstimate, target_utilisation: float = DEFAULT_TARGET_UTILISATION,
-                 usd_per_gpu_hour: float | None = None, always_on: bool = True) -> ServingPlan:
+def serving_plan(
+    usage: Usage,
+    serving: ServingEstimate,
+    target_utilisation: float = DEFAULT_TARGET_UTILISATION,
+    usd_per_gpu_hour: float | None = None,
+    always_on: bool = True,
+) -> ServingPlan:
     """GPUs and monthly serving cost for this usage.
 
     Busy GPUs = (monthly prompt tokens / prefill tokens/s + monthly output tokens / decode tokens/s)
@@ -100,18 +109,29 @@ def serving_plan(usage: Usage, serving: ServingEstimate, target_utilisation: flo
     gpus = replicas * per_replica
     cost = gpus * HOURS_PER_MONTH * rate
     return ServingPlan(
-        gpus=gpus, replicas=replicas, busy_gpus=busy, utilisation=busy / gpus if gpus else 0.0,
-        monthly_gpu_hours=gpus * HOURS_PER_MONTH, monthly_cost_usd=cost,
+        gpus=gpus,
+        replicas=replicas,
+        busy_gpus=busy,
+        utilisation=busy / gpus if gpus else 0.0,
+        monthly_gpu_hours=gpus * HOURS_PER_MONTH,
+        monthly_cost_usd=cost,
         cost_per_user_usd=cost / usage.users if usage.users > 0 else None,
         cost_per_1k_requests_usd=cost / usage.monthly_requests * 1000 if usage.monthly_requests > 0 else None,
-        monthly_input_tokens=usage.monthly_input_tokens, monthly_output_tokens=usage.monthly_output_tokens,
+        monthly_input_tokens=usage.monthly_input_tokens,
+        monthly_output_tokens=usage.monthly_output_tokens,
     )
 
 
-def cost_per_user_curve(users_list, usage: Usage, serving: ServingEstimate,
-                        target_utilisation: float = DEFAULT_TARGET_UTILISATION, fixed_monthly_usd: float = 0.0,
-                        training_usd: float = 0.0, amortise_months: int = 24,
-                        usd_per_gpu_hour: float | None = None) -> pd.DataFrame:
+def cost_per_user_curve(
+    users_list,
+    usage: Usage,
+    serving: ServingEstimate,
+    target_utilisation: float = DEFAULT_TARGET_UTILISATION,
+    fixed_monthly_usd: float = 0.0,
+    training_usd: float = 0.0,
+    amortise_months: int = 24,
+    usd_per_gpu_hour: float | None = None,
+) -> pd.DataFrame:
     """Monthly cost per user as the user count grows (usage per user from `usage`; its `users` is ignored).
 
     Cost per user = (serving cost + fixed costs + training cost / amortisation months) / users.
@@ -138,11 +158,18 @@ def cost_per_user_curve(users_list, usage: Usage, serving: ServingEstimate,
     training_monthly = training_usd / amortise_months
     total = serving_usd + fixed_monthly_usd + training_monthly
     safe = np.where(users > 0, users, 1.0)
-    df = pd.DataFrame({
-        "users": users, "gpus": gpus.astype(int), "serving_usd": serving_usd,
-        "fixed_usd": float(fixed_monthly_usd), "training_amortised_usd": training_monthly, "total_usd": total,
-        "cost_per_user": total / safe, "serving_cost_per_user": serving_usd / safe,
-    })
+    df = pd.DataFrame(
+        {
+            "users": users,
+            "gpus": gpus.astype(int),
+            "serving_usd": serving_usd,
+            "fixed_usd": float(fixed_monthly_usd),
+            "training_amortised_usd": training_monthly,
+            "total_usd": total,
+            "cost_per_user": total / safe,
+            "serving_cost_per_user": serving_usd / safe,
+        }
+    )
     # Per-user cost is undefined with no users: None, never inf/NaN.
     zero = users <= 0
     if zero.any():

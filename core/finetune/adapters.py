@@ -17,7 +17,7 @@ from pathlib import Path
 from core.config import Settings
 from core.finetune.card import read_card
 from core.llm.adapters import BASE, SHIPPED_ADAPTER, is_complete, resolve_adapter
-from core.locking import exchange_paths, file_lock, fsync_dir, fsync_tree
+from core.storage.locking import exchange_paths, file_lock, fsync_dir, fsync_tree
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 RESERVED = {"active", "default", "none"}
@@ -67,8 +67,10 @@ def validate_name(settings: Settings, name: str) -> Path:
     """The folder for a new adapter called `name` (checked, not created)."""
     name = (name or "").strip()
     if not NAME.match(name) or name in RESERVED:
-        raise ValueError("An adapter name needs 1–40 characters: a–z, 0–9, '-' or '_', starting with a letter or "
-                         "digit (not 'active', 'default' or 'none')")
+        raise ValueError(
+            "An adapter name needs 1–40 characters: a–z, 0–9, '-' or '_', starting with a letter or "
+            "digit (not 'active', 'default' or 'none')"
+        )
     path = settings.adapters_dir / name
     if path.exists():
         raise ValueError(f"An adapter called {name!r} already exists; choose another name")

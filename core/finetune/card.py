@@ -68,18 +68,33 @@ def render_markdown(card: dict) -> str:
         "",
     ]
     lines += [f"- {item}" for item in d.get("inputs", [])]
-    lines += ["", "Examples by kind/language — training: " + ", ".join(f"{k} {v}" for k, v in d.get("train", {}).items())
-              + "; validation: " + ", ".join(f"{k} {v}" for k, v in d.get("val", {}).items()) + ".", ""]
+    lines += [
+        "",
+        "Examples by kind/language — training: "
+        + ", ".join(f"{k} {v}" for k, v in d.get("train", {}).items())
+        + "; validation: "
+        + ", ".join(f"{k} {v}" for k, v in d.get("val", {}).items())
+        + ".",
+        "",
+    ]
     if d.get("heldout_faq"):
-        lines += [f"Held-out FAQ entries (never trained on; the answer-quality test set): "
-                  f"{', '.join(x.split('#')[-1] for x in d['heldout_faq'])}.", ""]
+        lines += [
+            f"Held-out FAQ entries (never trained on; the answer-quality test set): "
+            f"{', '.join(x.split('#')[-1] for x in d['heldout_faq'])}.",
+            "",
+        ]
     ev = card.get("evaluation")
     if ev:
-        lines += ["## Evaluation: base model vs this adapter", "",
-                  f"Held-out FAQ questions answered from sources (the customer-service tier-2 prompt), greedy, "
-                  f"{ev.get('examples', {}).get('faq', '?')} answers and {ev.get('examples', {}).get('no-answer', '?')} "
-                  "questions whose sources do not answer them.", "",
-                  "| Metric | Base | Adapter |", "|---|---|---|"]
+        lines += [
+            "## Evaluation: base model vs this adapter",
+            "",
+            f"Held-out FAQ questions answered from sources (the customer-service tier-2 prompt), greedy, "
+            f"{ev.get('examples', {}).get('faq', '?')} answers and {ev.get('examples', {}).get('no-answer', '?')} "
+            "questions whose sources do not answer them.",
+            "",
+            "| Metric | Base | Adapter |",
+            "|---|---|---|",
+        ]
         for key, label in METRIC_LABELS.items():
             base, adapter = ev.get("base", {}).get(key), ev.get("adapter", {}).get(key)
             if base is not None or adapter is not None:

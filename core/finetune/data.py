@@ -4,7 +4,7 @@ Every example is a chat (system, user, assistant) that the trainer renders with 
 chat template and trains on the assistant's part only.
 
 FAQ entries become *grounded* examples in exactly the format the customer-service page uses for
-tier-2 answers (`core.support.GROUNDED`): numbered sources plus the question in the user message,
+tier-2 answers (`core.support.policy.GROUNDED`): numbered sources plus the question in the user message,
 and the curated answer with a citation after each sentence as the target. About one entry in four
 also gets sources that do not answer it, with NO_ANSWER as the target. The fine-tune therefore
 teaches the company's answers *and* the hand-over contract; training question → answer without
@@ -31,8 +31,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from core.citations import words
 from core.config import PROJECT_ROOT
+from core.support.citations import words
 
 SAMPLE_FAQ = PROJECT_ROOT / "data" / "kb" / "sample" / "faq.csv"
 VAL_FRACTION = 0.15  # of each language's FAQ entries
@@ -80,23 +80,32 @@ class TrainingData:
 
     @property
     def sha256(self) -> str:
-        canon = json.dumps({"train": [e.as_dict() for e in self.train], "val": [e.as_dict() for e in self.val]},
-                           ensure_ascii=False, sort_keys=True)
+        canon = json.dumps(
+            {"train": [e.as_dict() for e in self.train], "val": [e.as_dict() for e in self.val]},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
         return hashlib.sha256(canon.encode("utf-8")).hexdigest()
 
     def summary(self) -> dict:
         def count(rows):
             return dict(sorted(Counter(f"{e.kind}/{e.language}" for e in rows).items()))
 
-        return {"sha256": self.sha256, "train_examples": len(self.train), "val_examples": len(self.val),
-                "train": count(self.train), "val": count(self.val), "inputs": self.inputs,
-                "heldout_faq": sorted({e.source for e in self.val if e.kind == "faq"})}
+        return {
+            "sha256": self.sha256,
+            "train_examples": len(self.train),
+            "val_examples": len(self.val),
+            "train": count(self.train),
+            "val": count(self.val),
+            "inputs": self.inputs,
+            "heldout_faq": sorted({e.source for e in self.val if e.kind == "faq"}),
+        }
 
 
 # -- reading inputs --------------------------------------------------------------------------
 def faq_from_table(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[FaqEntry]:
     """FAQ rows from a CSV/TSV/XLSX table (same columns as the knowledge base accepts)."""
-    from core.ingest import FAQ_EXTENSIONS, parse_file, safe_name
+    from core.kb.ingest import FAQ_EXTENSIONS, parse_file, safe_name
 
     name = safe_name(name)
     if Path(name).suffix.lower() not in FAQ_EXTENSIONS:
@@ -120,13 +129,15 @@ def docs_from_kb(kb) -> list[Passage]:
     out = []
     for src in kb.sources():
         if src["kind"] == "doc":
-            out += [Passage(r["text"], r["language"], src["source"]) for r in kb.preview(src["source"], limit=1_000_000)]
+            out += [
+                Passage(r["text"], r["language"], src["source"]) for r in kb.preview(src["source"], limit=1_000_000)
+            ]
     return out
 
 
 def docs_from_files(paths: list[Path], max_bytes: int = 50_000_000) -> list[Passage]:
     """Document chunks, split exactly as the knowledge base splits them."""
-    from core.ingest import FAQ_EXTENSIONS, parse_file
+    from core.kb.ingest import FAQ_EXTENSIONS, parse_file
 
     out = []
     for path in map(Path, paths):
@@ -221,7 +232,7 @@ def read_upload(name: str, data: bytes, max_bytes: int = 50_000_000) -> tuple[li
 
 # -- examples ----------------------------------------------------------------------------------
 def _has_cjk(text: str) -> bool:
-    from core.embeddings import has_cjk
+    from core.text.language import has_cjk
 
     return has_cjk(text)
 
@@ -246,7 +257,7 @@ def strip_citations(text: str) -> str:
 
 
 def render_source(n: int, item, as_passage: bool = False) -> str:
-    """One numbered source as core.support writes it: FAQ records as Q/A, document chunks as text.
+    """One numbered source as core.support.policy writes it: FAQ records as Q/A, document chunks as text.
     as_passage shows a FAQ answer the way a document chunk about its topic would look."""
     if isinstance(item, Passage):
         return f"[{n}] ({item.source}) {item.text}"
@@ -258,11 +269,18 @@ def render_source(n: int, item, as_passage: bool = False) -> str:
 
 
 def grounded_messages(question: str, sources: list[str], language: str, company: str) -> list[dict]:
-    """System and user messages exactly as core.support builds them for a tier-2 answer."""
-    from core.support import GROUNDED, NO_ANSWER
+    """System and user messages exactly as core.support.policy builds them for a tier-2 answer."""
+    from core.support.policy import GROUNDED, NO_ANSWER
 
-    prompt = GROUNDED.invoke({"company": company, "no_answer": NO_ANSWER, "sources": "\n\n".join(sources),
-                              "question": question, "language": "Chinese" if language == "zh" else "English"})
+    prompt = GROUNDED.invoke(
+        {
+            "company": company,
+            "no_answer": NO_ANSWER,
+            "sources": "\n\n".join(sources),
+            "question": question,
+            "language": "Chinese" if language == "zh" else "English",
+        }
+    )
     roles = {"system": "system", "human": "user", "ai": "assistant"}
     return [{"role": roles[m.type], "content": m.content} for m in prompt.to_messages()]
 
@@ -279,14 +297,23 @@ def _neighbours(entry: FaqEntry, pool: list) -> list:
         theirs = words(_text(other))
         return len(mine & theirs) / max(1, len(mine | theirs))
 
-    others = [e for e in pool if e.language == entry.language and e is not entry and
-              not (isinstance(e, FaqEntry) and e.id == entry.id)]
+    others = [
+        e
+        for e in pool
+        if e.language == entry.language and e is not entry and not (isinstance(e, FaqEntry) and e.id == entry.id)
+    ]
     return sorted(others, key=lambda e: (-similarity(e), _text(e)))
 
 
-def faq_examples(entry: FaqEntry, pool: list[FaqEntry], rng: random.Random, company: str,
-                 negative: bool, docs: list[Passage] | None = None) -> list[Example]:
-    from core.support import NO_ANSWER
+def faq_examples(
+    entry: FaqEntry,
+    pool: list[FaqEntry],
+    rng: random.Random,
+    company: str,
+    negative: bool,
+    docs: list[Passage] | None = None,
+) -> list[Example]:
+    from core.support.policy import NO_ANSWER
 
     near = _neighbours(entry, pool)
     if not near:
@@ -300,21 +327,35 @@ def faq_examples(entry: FaqEntry, pool: list[FaqEntry], rng: random.Random, comp
     as_passage = rng.random() < 0.5
     rendered = [render_source(i + 1, s, as_passage and s is entry) for i, s in enumerate(sources)]
     tag = f"{entry.source}#{entry.id}"
-    out = [Example(grounded_messages(entry.question, rendered, entry.language, company)
-                   + [{"role": "assistant", "content": cite(entry.answer, n, entry.language)}],
-                   "faq", entry.language, tag, reference=entry.answer)]
+    out = [
+        Example(
+            grounded_messages(entry.question, rendered, entry.language, company)
+            + [{"role": "assistant", "content": cite(entry.answer, n, entry.language)}],
+            "faq",
+            entry.language,
+            tag,
+            reference=entry.answer,
+        )
+    ]
     if negative:
         # Sources that do not answer the question: other topics when categories are known, else
         # entries further down the similarity list (the nearest ones may half-answer it); and
         # document chunks from the least similar half.
         unrelated = [e for e in near if e.category != entry.category] if entry.category else near[3:]
-        far_docs = near_docs[len(near_docs) // 2:]
+        far_docs = near_docs[len(near_docs) // 2 :]
         candidates = unrelated[:8] + (far_docs[:4] if far_docs else [])
         if len(candidates) >= 2:
             picked = rng.sample(candidates, 2)
             rendered = [render_source(i + 1, s) for i, s in enumerate(picked)]
-            out.append(Example(grounded_messages(entry.question, rendered, entry.language, company)
-                               + [{"role": "assistant", "content": NO_ANSWER}], "no-answer", entry.language, tag))
+            out.append(
+                Example(
+                    grounded_messages(entry.question, rendered, entry.language, company)
+                    + [{"role": "assistant", "content": NO_ANSWER}],
+                    "no-answer",
+                    entry.language,
+                    tag,
+                )
+            )
     return out
 
 
@@ -326,25 +367,47 @@ def voice_examples(voices: dict, company: str) -> list[Example]:
             if not sample.strip():
                 continue
             zh = _has_cjk(sample)
-            system = ("你是一名资深营销文案，文字具体、生动、真实。" if zh else
-                      "You are an experienced marketing copywriter: concrete, vivid and truthful.")
+            system = (
+                "你是一名资深营销文案，文字具体、生动、真实。"
+                if zh
+                else "You are an experienced marketing copywriter: concrete, vivid and truthful."
+            )
             parts = [f"{'品牌调性' if zh else 'Brand voice'} “{voice.name}”: {voice.description}".strip()]
             if voice.do:
                 parts.append(("要：" if zh else "Do: ") + "; ".join(voice.do))
             if voice.dont:
                 parts.append(("不要：" if zh else "Don't: ") + "; ".join(voice.dont))
-            user = (f"请用这个品牌调性为{company}写一段营销文案。只输出正文。" if zh else
-                    f"Write a piece of marketing copy for {company} in this brand voice. Output only the text.")
-            out.append(Example([{"role": "system", "content": system + "\n" + "\n".join(parts)},
-                                {"role": "user", "content": user},
-                                {"role": "assistant", "content": sample.strip()}],
-                               "voice", "zh" if zh else "en", f"voice:{voice.name}#{i}"))
+            user = (
+                f"请用这个品牌调性为{company}写一段营销文案。只输出正文。"
+                if zh
+                else f"Write a piece of marketing copy for {company} in this brand voice. Output only the text."
+            )
+            out.append(
+                Example(
+                    [
+                        {"role": "system", "content": system + "\n" + "\n".join(parts)},
+                        {"role": "user", "content": user},
+                        {"role": "assistant", "content": sample.strip()},
+                    ],
+                    "voice",
+                    "zh" if zh else "en",
+                    f"voice:{voice.name}#{i}",
+                )
+            )
     return out
 
 
-def build(faq: list[FaqEntry], voices: dict | None = None, extra: list[Example] | None = None, *,
-          docs: list[Passage] | None = None, company: str = "our company", seed: int = 0,
-          val_fraction: float = VAL_FRACTION, inputs: list[str] | None = None) -> TrainingData:
+def build(
+    faq: list[FaqEntry],
+    voices: dict | None = None,
+    extra: list[Example] | None = None,
+    *,
+    docs: list[Passage] | None = None,
+    company: str = "our company",
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+    inputs: list[str] | None = None,
+) -> TrainingData:
     """Examples from all inputs, split into train and validation with a fixed seed. docs: document
     chunks shown among the sources (never as the answer)."""
     rng = random.Random(seed)
@@ -380,16 +443,26 @@ def _dedupe(faq: list[FaqEntry]) -> list[FaqEntry]:
         if key in seen:
             continue
         seen.add(key)
-        entry = e if (e.language, e.id) not in ids else FaqEntry(f"{e.source}:{e.id}", e.question, e.answer,
-                                                                  e.language, e.category, e.source)
+        entry = (
+            e
+            if (e.language, e.id) not in ids
+            else FaqEntry(f"{e.source}:{e.id}", e.question, e.answer, e.language, e.category, e.source)
+        )
         ids.add((entry.language, entry.id))
         out.append(entry)
     return out
 
 
-def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voices: bool = True,
-            uploads: list[tuple[str, bytes]] | None = None, seed: int = 0, kb=None,
-            doc_files: list[Path] | None = None) -> TrainingData:
+def collect(
+    settings,
+    faq: str = "kb",
+    data_files: list[Path] | None = None,
+    voices: bool = True,
+    uploads: list[tuple[str, bytes]] | None = None,
+    seed: int = 0,
+    kb=None,
+    doc_files: list[Path] | None = None,
+) -> TrainingData:
     """Gather every input the CLI and the page offer, then `build`.
 
     faq: "kb" (the knowledge base's FAQ entries; the sample FAQ when it holds none), "none", or a
@@ -399,7 +472,7 @@ def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voi
     entries, inputs, docs = [], [], []
     if faq == "kb":
         if kb is None:
-            from core.kb import KnowledgeBase
+            from core.kb.store import KnowledgeBase
 
             kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
         entries = faq_from_kb(kb)
@@ -408,8 +481,10 @@ def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voi
         if not entries:
             entries = faq_from_table(SAMPLE_FAQ.name, SAMPLE_FAQ.read_bytes())
             docs = docs_from_files(sorted(SAMPLE_FAQ.parent.glob("*.md")))
-            inputs[-1] = (f"sample company {SAMPLE_FAQ.parent.relative_to(PROJECT_ROOT)}: {len(entries)} FAQ entries, "
-                          f"{len(docs)} document chunks (knowledge base empty)")
+            inputs[-1] = (
+                f"sample company {SAMPLE_FAQ.parent.relative_to(PROJECT_ROOT)}: {len(entries)} FAQ entries, "
+                f"{len(docs)} document chunks (knowledge base empty)"
+            )
     elif faq != "none":
         path = Path(faq)
         if not path.is_file():
@@ -434,7 +509,7 @@ def collect(settings, faq: str = "kb", data_files: list[Path] | None = None, voi
         inputs.append(f"{name}: {len(rows)} FAQ entries, {len(chats)} chat examples")
     saved = {}
     if voices:
-        from core.writer import WriterStore
+        from core.writer.drafts import WriterStore
 
         saved = WriterStore(settings.db_path).voices()
         samples = sum(len(v.examples) for v in saved.values())

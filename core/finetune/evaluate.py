@@ -97,17 +97,26 @@ def _generate(model, tokenizer, messages: list[dict], max_new_tokens: int, eos: 
 
     ids = torch.tensor([chat_ids(tokenizer, messages, True)], device=model.device)
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
-                             do_sample=False, temperature=None, top_p=None, top_k=None,
-                             repetition_penalty=1.05,  # as core.support generates tier-2 answers
-                             eos_token_id=eos, pad_token_id=tokenizer.pad_token_id or eos[0],
-                             stop_strings=["NO_ANSWER"], tokenizer=tokenizer)
-    return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            repetition_penalty=1.05,  # as core.support.policy generates tier-2 answers
+            eos_token_id=eos,
+            pad_token_id=tokenizer.pad_token_id or eos[0],
+            stop_strings=["NO_ANSWER"],
+            tokenizer=tokenizer,
+        )
+    return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
 
 
 def score(rows: list[dict], who: str) -> dict:
     """Aggregate metrics for one model ("base" or "adapter") over per-example rows."""
-    from core.support import NO_ANSWER
+    from core.support.policy import NO_ANSWER
 
     out = {}
     positives = [r for r in rows if r["kind"] == "faq"]
@@ -126,8 +135,17 @@ def score(rows: list[dict], who: str) -> dict:
     return out
 
 
-def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: int = 300, limit: int | None = None,
-                     progress=None, stop: threading.Event | None = None, save: bool = True, log=print) -> dict:
+def evaluate_adapter(
+    settings: Settings,
+    adapter_dir: Path,
+    *,
+    max_new_tokens: int = 300,
+    limit: int | None = None,
+    progress=None,
+    stop: threading.Event | None = None,
+    save: bool = True,
+    log=print,
+) -> dict:
     """Base vs adapter on the adapter's held-out validation set. `limit`: at most this many
     examples per kind and language (quick checks). Saves eval.json and updates the model card."""
     import torch
@@ -181,9 +199,15 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
         report("generate", 2 * i + 1, 2 * len(answers))
         adapter_text = _generate(model, tokenizer, prompt, max_new_tokens, eos)
         report("generate", 2 * i + 2, 2 * len(answers))
-        row = {"source": example.source, "kind": example.kind, "language": example.language,
-               "question": _question(example), "reference": example.reference or example.messages[-1]["content"],
-               "base": base_text, "adapter": adapter_text}
+        row = {
+            "source": example.source,
+            "kind": example.kind,
+            "language": example.language,
+            "question": _question(example),
+            "reference": example.reference or example.messages[-1]["content"],
+            "base": base_text,
+            "adapter": adapter_text,
+        }
         if example.kind == "faq":
             for who, text in (("base", base_text), ("adapter", adapter_text)):
                 row[f"rouge_{who}"] = round(rouge_l(text, example.reference), 4)
@@ -196,8 +220,11 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
 
     result = {
         "adapter_dir": str(adapter_dir),
-        "examples": {"val_loss": len(items), "faq": sum(1 for r in rows if r["kind"] == "faq"),
-                     "no-answer": sum(1 for r in rows if r["kind"] == "no-answer")},
+        "examples": {
+            "val_loss": len(items),
+            "faq": sum(1 for r in rows if r["kind"] == "faq"),
+            "no-answer": sum(1 for r in rows if r["kind"] == "no-answer"),
+        },
         "base": metrics("base", loss_base),
         "adapter": metrics("adapter", loss_adapter),
         "max_new_tokens": max_new_tokens,
@@ -205,8 +232,9 @@ def evaluate_adapter(settings: Settings, adapter_dir: Path, *, max_new_tokens: i
         "device": device,
     }
     if save:
-        (adapter_dir / "eval.json").write_text(json.dumps(result | {"answers": rows}, ensure_ascii=False, indent=1),
-                                               encoding="utf-8")
+        (adapter_dir / "eval.json").write_text(
+            json.dumps(result | {"answers": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         if card:
             card["evaluation"] = {k: v for k, v in result.items() if k != "adapter_dir"} | {"limit": limit}
             write_card(adapter_dir, card)

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 
 _LOCK = threading.Lock()
-_CURRENT: "Job | None" = None
+_CURRENT: Job | None = None
 
 
 @dataclass
@@ -99,8 +99,17 @@ def start_training(settings, name: str, data, config) -> Job:
     out_dir = validate_name(settings, name)
 
     def work(job):
-        result = train(settings, data, out_dir, config, progress=job.on_train, stop=job.stop_event,
-                       log=lambda *_: None, name=name, command="Model page")
+        result = train(
+            settings,
+            data,
+            out_dir,
+            config,
+            progress=job.on_train,
+            stop=job.stop_event,
+            log=lambda *_: None,
+            name=name,
+            command="Model page",
+        )
         return result.as_json() | {"stopped": result.stopped}
 
     return _start(Job("train", name), work)
@@ -110,7 +119,8 @@ def start_evaluation(settings, name: str, adapter_dir, limit: int | None = None)
     from core.finetune.evaluate import evaluate_adapter
 
     def work(job):
-        return evaluate_adapter(settings, adapter_dir, limit=limit, progress=job.on_eval, stop=job.stop_event,
-                                log=lambda *_: None)
+        return evaluate_adapter(
+            settings, adapter_dir, limit=limit, progress=job.on_eval, stop=job.stop_event, log=lambda *_: None
+        )
 
     return _start(Job("eval", name), work)

@@ -25,7 +25,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -52,7 +52,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 10  # steps
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         if not 0 < self.epochs <= 100:
             raise ValueError("--epochs must be above 0 and at most 100")
         if self.max_steps is not None and self.max_steps < 1:
@@ -102,8 +102,16 @@ class TrainResult:
     log: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        keys = ("adapter_dir", "steps", "train_loss_first", "train_loss_last", "val_loss_before", "val_loss_after",
-                "seconds", "device")
+        keys = (
+            "adapter_dir",
+            "steps",
+            "train_loss_first",
+            "train_loss_last",
+            "val_loss_before",
+            "val_loss_after",
+            "seconds",
+            "device",
+        )
         return {k: getattr(self, k) for k in keys}
 
 
@@ -145,9 +153,11 @@ def encode(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
         prompt = chat_ids(tokenizer, messages[:i], True)
         full = chat_ids(tokenizer, messages[: i + 1], False)
         if prompt[: len(ids)] != ids or full[: len(prompt)] != prompt:
-            raise ValueError("The model's chat template does not render a conversation as a prefix of its "
-                             "continuation; cannot mask prompts")
-        labels += [-100] * (len(prompt) - len(ids)) + full[len(prompt):]
+            raise ValueError(
+                "The model's chat template does not render a conversation as a prefix of its "
+                "continuation; cannot mask prompts"
+            )
+        labels += [-100] * (len(prompt) - len(ids)) + full[len(prompt) :]
         ids = full
     return ids, labels
 
@@ -223,8 +233,11 @@ def load_base(settings: Settings, log=print):
         model = AutoModelForCausalLM.from_pretrained(**kwargs, dtype=dtype)
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
-    return model.to(device), tokenizer, {"name": name, "source": source, "device": device,
-                                         "dtype": str(dtype).removeprefix("torch.")}
+    return (
+        model.to(device),
+        tokenizer,
+        {"name": name, "source": source, "device": device, "dtype": str(dtype).removeprefix("torch.")},
+    )
 
 
 def base_model_name(settings: Settings) -> str:
@@ -236,15 +249,26 @@ def base_model_name(settings: Settings) -> str:
 # -- training ------------------------------------------------------------------------------------
 def prepare_out_dir(out_dir: Path) -> Path:
     out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and
-                                                       not (out_dir / "adapter_config.json").is_file())):
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / "adapter_config.json").is_file())
+    ):
         raise ValueError(f"{out_dir} exists and is not an adapter folder; choose a new --out")
     return out_dir
 
 
-def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainConfig | None = None, *,
-          progress=None, stop: threading.Event | None = None, bar: bool = False, log=print,
-          name: str | None = None, command: str | None = None) -> TrainResult:
+def train(
+    settings: Settings,
+    data: TrainingData,
+    out_dir: Path,
+    config: TrainConfig | None = None,
+    *,
+    progress=None,
+    stop: threading.Event | None = None,
+    bar: bool = False,
+    log=print,
+    name: str | None = None,
+    command: str | None = None,
+) -> TrainResult:
     """Fine-tune the configured base model on `data` and write the adapter folder `out_dir`:
     adapter weights, training_log.json, val.jsonl (for `evaluate`), model_card.json/.md.
 
@@ -281,8 +305,13 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
 
         torch.manual_seed(config.seed)
         random.seed(config.seed)
-        lora = LoraConfig(r=config.lora_r, lora_alpha=config.alpha, lora_dropout=config.lora_dropout,
-                          target_modules=list(config.target_modules), task_type="CAUSAL_LM")
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=list(config.target_modules),
+            task_type="CAUSAL_LM",
+        )
         with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
             warnings.simplefilter("ignore", FutureWarning)
             model = get_peft_model(model, lora)
@@ -326,9 +355,14 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
                 schedule.step()
                 optimizer.zero_grad(set_to_none=True)
                 step += 1
-                row = {"step": step, "loss": round(total / tokens, 4), "lr": schedule.get_last_lr()[0],
-                       "seconds": round(time.perf_counter() - step_start, 2), "answer_tokens": tokens,
-                       "tokens": sum(int(i.input_ids.numel()) for i in batch)}
+                row = {
+                    "step": step,
+                    "loss": round(total / tokens, 4),
+                    "lr": schedule.get_last_lr()[0],
+                    "seconds": round(time.perf_counter() - step_start, 2),
+                    "answer_tokens": tokens,
+                    "tokens": sum(int(i.input_ids.numel()) for i in batch),
+                }
                 log_rows.append(row)
                 bar_.update(1)
                 bar_.set_postfix(loss=f"{row['loss']:.3f}")
@@ -348,12 +382,29 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
         report("save", step, planned)
         _save(model, partial)
         seconds = round(time.perf_counter() - started, 1)
-        result = TrainResult(str(out_dir), step, log_rows[0]["loss"] if log_rows else None,
-                             log_rows[-1]["loss"] if log_rows else None, val_before, val_after, seconds, device,
-                             stopped, planned, log_rows)
-        (partial / "training_log.json").write_text(json.dumps(
-            {"steps": log_rows, "val": [{"step": 0, "loss": val_before}]
-             + ([{"step": step, "loss": val_after}] if val_after is not None else [])}, indent=1))
+        result = TrainResult(
+            str(out_dir),
+            step,
+            log_rows[0]["loss"] if log_rows else None,
+            log_rows[-1]["loss"] if log_rows else None,
+            val_before,
+            val_after,
+            seconds,
+            device,
+            stopped,
+            planned,
+            log_rows,
+        )
+        (partial / "training_log.json").write_text(
+            json.dumps(
+                {
+                    "steps": log_rows,
+                    "val": [{"step": 0, "loss": val_before}]
+                    + ([{"step": step, "loss": val_after}] if val_after is not None else []),
+                },
+                indent=1,
+            )
+        )
         with (partial / "val.jsonl").open("w", encoding="utf-8") as fh:
             for example in data.val:
                 fh.write(json.dumps(example.as_dict(), ensure_ascii=False) + "\n")
@@ -361,22 +412,44 @@ def train(settings: Settings, data: TrainingData, out_dir: Path, config: TrainCo
             "name": name or out_dir.name,
             "base_model": base_model_name(settings),
             "base_model_source": base["source"],
-            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "method": {"type": "LoRA", "r": config.lora_r, "alpha": config.alpha, "dropout": config.lora_dropout,
-                       "target_modules": list(config.target_modules),
-                       "trainable_parameters": sum(p.numel() for p in params)},
-            "hyperparameters": {"epochs": config.epochs, "max_steps": config.max_steps,
-                                "batch_size": config.batch_size, "learning_rate": config.learning_rate,
-                                "schedule": "linear, warm-up " + f"{config.warmup:.0%}", "optimizer": "AdamW",
-                                "max_tokens": config.max_tokens, "seed": config.seed},
+            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "method": {
+                "type": "LoRA",
+                "r": config.lora_r,
+                "alpha": config.alpha,
+                "dropout": config.lora_dropout,
+                "target_modules": list(config.target_modules),
+                "trainable_parameters": sum(p.numel() for p in params),
+            },
+            "hyperparameters": {
+                "epochs": config.epochs,
+                "max_steps": config.max_steps,
+                "batch_size": config.batch_size,
+                "learning_rate": config.learning_rate,
+                "schedule": "linear, warm-up " + f"{config.warmup:.0%}",
+                "optimizer": "AdamW",
+                "max_tokens": config.max_tokens,
+                "seed": config.seed,
+            },
             "data": data.summary() | {"skipped_too_long": skipped + skipped_val},
-            "training": {"steps": step, "planned_steps": planned, "stopped": stopped, "seconds": seconds,
-                         "seconds_per_step": round(sum(r["seconds"] for r in log_rows) / max(1, len(log_rows)), 2),
-                         "device": device, "dtype": base["dtype"],
-                         "threads": torch.get_num_threads() if device == "cpu" else None,
-                         "tokens_seen": sum(r["tokens"] for r in log_rows), "command": command},
-            "metrics": {"train_loss_first": result.train_loss_first, "train_loss_last": result.train_loss_last,
-                        "val_loss_before": val_before, "val_loss_after": val_after},
+            "training": {
+                "steps": step,
+                "planned_steps": planned,
+                "stopped": stopped,
+                "seconds": seconds,
+                "seconds_per_step": round(sum(r["seconds"] for r in log_rows) / max(1, len(log_rows)), 2),
+                "device": device,
+                "dtype": base["dtype"],
+                "threads": torch.get_num_threads() if device == "cpu" else None,
+                "tokens_seen": sum(r["tokens"] for r in log_rows),
+                "command": command,
+            },
+            "metrics": {
+                "train_loss_first": result.train_loss_first,
+                "train_loss_last": result.train_loss_last,
+                "val_loss_before": val_before,
+                "val_loss_after": val_after,
+            },
             "versions": versions(),
         }
         cards.write_card(partial, card)
@@ -396,5 +469,9 @@ def versions() -> dict:
     import peft
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "peft": peft.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+    }

@@ -8,9 +8,28 @@ Pages and the rest of `core` call `load_llm(settings)` and then only the interfa
 `complete`, `count_tokens`, `fit`, `info`, `busy`, `warm_up`.
 """
 
-from core.llm.base import (Engine, EngineError, FittedPrompt, Generation, GenerationOptions, GenerationStats,
-                           ModelInfo, ModelUnavailable)
+from core.llm.base import (
+    Engine,
+    EngineError,
+    FittedPrompt,
+    Generation,
+    GenerationOptions,
+    GenerationStats,
+    ModelInfo,
+    ModelUnavailable,
+)
 from core.llm.loader import choose_engine, describe, load_llm
 
-__all__ = ["Engine", "EngineError", "FittedPrompt", "Generation", "GenerationOptions", "GenerationStats",
-           "ModelInfo", "ModelUnavailable", "choose_engine", "describe", "load_llm"]
+__all__ = [
+    "Engine",
+    "EngineError",
+    "FittedPrompt",
+    "Generation",
+    "GenerationOptions",
+    "GenerationStats",
+    "ModelInfo",
+    "ModelUnavailable",
+    "choose_engine",
+    "describe",
+    "load_llm",
+]

@@ -64,8 +64,6 @@ def resolve_adapter(settings: Settings) -> Path | None:
     return path
 
 
-
-
 def adapter_key(settings: Settings):
     """What identifies the adapter that would be applied now: its folder and its files' newest
     mtime (None for the base model). A changed key means: load the engine afresh (another adapter

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 
-from core.locking import FairLock
+from core.storage.locking import FairLock
 
 
 class ModelUnavailable(RuntimeError):
@@ -38,7 +38,7 @@ class GenerationOptions:
     repetition_penalty: float = 1.05
     seed: int | None = None
 
-    def validate(self) -> "GenerationOptions":
+    def validate(self) -> GenerationOptions:
         if not 1 <= self.max_new_tokens <= 8192:
             raise ValueError("max_new_tokens must be between 1 and 8192")
         if not 0 <= self.temperature <= 2:
@@ -76,9 +76,12 @@ class GenerationStats:
         return asdict(self)
 
     @classmethod
-    def for_prompt(cls, prompt: FittedPrompt) -> "GenerationStats":
-        return cls(prompt_tokens=prompt.prompt_tokens, dropped_messages=prompt.dropped_messages,
-                   truncated_chars=prompt.truncated_chars)
+    def for_prompt(cls, prompt: FittedPrompt) -> GenerationStats:
+        return cls(
+            prompt_tokens=prompt.prompt_tokens,
+            dropped_messages=prompt.dropped_messages,
+            truncated_chars=prompt.truncated_chars,
+        )
 
     def timed(self, started: float, first: float | None, last: float | None, new_tokens: int) -> None:
         """Fill the timings from perf_counter stamps: request start, first and last new token."""
@@ -115,7 +118,7 @@ _END = object()
 class Generation:
     """A streamed reply, the same for every engine. Iterate for text chunks."""
 
-    def __init__(self, engine: "Engine", prompt: FittedPrompt, options: GenerationOptions):
+    def __init__(self, engine: Engine, prompt: FittedPrompt, options: GenerationOptions):
         self.engine = engine
         self.prompt = prompt
         self.options = options
@@ -250,8 +253,9 @@ class Engine:
         """The prompt as the model sees it: chat template applied; with a prefill, the assistant's
         turn is left open after it so the model continues the reply."""
         if prefill:
-            ids = self.tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": prefill}],
-                                                     continue_final_message=True, tokenize=True)
+            ids = self.tokenizer.apply_chat_template(
+                [*messages, {"role": "assistant", "content": prefill}], continue_final_message=True, tokenize=True
+            )
         else:
             ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if hasattr(ids, "keys"):  # BatchEncoding in newer transformers
@@ -317,7 +321,9 @@ class Engine:
         probabilities override it."""
         scores = []
         for messages in prompts:
-            text, _ = self.complete(messages, GenerationOptions(max_new_tokens=2, temperature=0, repetition_penalty=1.0))
+            text, _ = self.complete(
+                messages, GenerationOptions(max_new_tokens=2, temperature=0, repetition_penalty=1.0)
+            )
             scores.append(word_verdict(text))
         return scores
 

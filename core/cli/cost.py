@@ -1,0 +1,186 @@
+"""`python -m core cost ...`: training, serving and GPU catalogue estimates.
+
+Bad values are reported like every other error (one {"error": ...} object under --json, exit status
+2). A negative size is parsed, then refused with a plain "must be positive": `--params -7B` and
+`--params=-7B` both reach that check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+
+from core.cli.common import add_command, print_result
+from core.economics import DEFAULT_MFU, DEFAULT_TARGET_UTILISATION, estimate_serving, estimate_training, load_gpus
+
+_SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
+# argparse takes "-7B" for an option unless it looks like a negative number to the parser.
+_NEGATIVE = re.compile(
+    r"^-(?:(?:[0-9][0-9,_]*\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?[kmbgt]?|inf(?:inity)?|nan)$", re.IGNORECASE
+)
+
+
+def parse_quantity(text: str, option: str | None = None) -> float:
+    """'7e9', '7B', '70b', '2T', '1.5M', '500k', '1,000' -> a float (B = billion, T = trillion).
+    Zero or negative: "must be positive" (naming `option` when given)."""
+    raw = str(text).strip().replace(",", "").replace("_", "")
+    m = re.fullmatch(r"([+-]?[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)", raw, flags=re.IGNORECASE)
+    if not m:
+        raise ValueError(f"Not a number: {text!r} (examples: 7e9, 7B, 70b, 2T, 1.5M)")
+    value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
+    if not math.isfinite(value):
+        raise ValueError(
+            f"{option} must be a finite number, not {text!r}" if option else f"{text!r} must be a finite number"
+        )
+    if value <= 0:
+        raise ValueError(f"{option} must be positive, not {text!r}" if option else f"{text!r} must be positive")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite float ("inf" and "nan" are refused: "must be a finite number")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def _accept_negative_sizes(parser: argparse.ArgumentParser) -> None:
+    """Let `--params -7B` reach parse_quantity (and its "must be positive") instead of argparse's
+    "expected one argument": values like -7B, -1.5e9, -70b (and -inf) count as negative numbers here. The
+    cost commands have no option that starts with a digit, so nothing else is affected."""
+    parser._negative_number_matcher = _NEGATIVE  # argparse's own hook (CPython 3.8-3.13)
+
+
+def cmd_cost_train(args, settings):
+    # --params/--tokens are parsed here (sizes like 7B), so a bad value gets a plain message.
+    est = estimate_training(
+        parse_quantity(args.params, "--params"),
+        parse_quantity(args.tokens, "--tokens"),
+        args.gpu,
+        gpus=args.gpus,
+        mfu=DEFAULT_MFU if args.mfu is None else args.mfu,
+        usd_per_gpu_hour=args.usd_per_gpu_hour,
+        precision=args.precision,
+    )
+    payload = {
+        "flops": est.flops,
+        "gpu_hours": est.gpu_hours,
+        "wall_days": est.wall_days,
+        "cost_usd": est.cost_usd,
+        "mfu": est.mfu,
+        "gpu": est.gpu,
+        "gpus": est.gpus,
+        "usd_per_gpu_hour": est.usd_per_gpu_hour,
+        "energy_kwh": est.energy_kwh,
+        "compute_optimal_tokens": est.compute_optimal_tokens,
+        "notes": est.notes,
+    }
+    cost = f"${est.cost_usd:,.0f}" if est.cost_usd is not None else "unknown (no price: pass --usd-per-gpu-hour)"
+    text = (
+        f"{est.flops:.3g} FLOPs = {est.gpu_hours:,.0f} {est.gpu} GPU-hours at {est.mfu:.0%} MFU"
+        f" = {est.wall_days:,.1f} days on {est.gpus} GPU(s); cost {cost}"
+    )
+    print_result(args, payload, text)
+
+
+def cmd_cost_serve(args, settings):
+    total = parse_quantity(args.total_params, "--total-params") if args.total_params else None
+    utilisation = DEFAULT_TARGET_UTILISATION if args.utilisation is None else args.utilisation
+    est = estimate_serving(
+        parse_quantity(args.params, "--params"),
+        args.gpu,
+        precision=args.precision,
+        batch=args.batch,
+        context=args.context,
+        layers=args.layers,
+        kv_heads=args.kv_heads,
+        head_dim=args.head_dim,
+        utilisation=utilisation,
+        usd_per_gpu_hour=args.usd_per_gpu_hour,
+        total_params=total,
+    )
+    keys = (
+        "weights_gb",
+        "kv_cache_gb",
+        "total_gb",
+        "fits",
+        "gpus_needed",
+        "prefill_tok_s",
+        "decode_tok_s",
+        "decode_tok_s_per_sequence",
+        "bound",
+        "utilisation",
+        "usd_per_gpu_hour",
+        "usd_per_million_output_tokens",
+        "usd_per_million_input_tokens",
+        "gpu",
+        "precision",
+        "batch",
+        "context",
+        "layers",
+        "kv_heads",
+        "head_dim",
+        "shape_estimated",
+        "shape_source",
+        "explanation",
+    )
+    print_result(args, {k: getattr(est, k) for k in keys}, "\n".join(est.explanation))
+
+
+def cmd_cost_gpus(args, settings):
+    gpus = [g.to_dict() for g in load_gpus().values()]
+    lines = [
+        f"{g['name']:10} {g['bf16_tflops']:8g} TFLOPS bf16 {g['memory_gb']:6g} GB {g['bandwidth_gbs']:7g} GB/s  "
+        + (f"${g['usd_per_hour']:.2f}/h" if g["usd_per_hour"] is not None else "no price")
+        for g in gpus
+    ]
+    print_result(args, {"gpus": gpus, "names": [g["name"] for g in gpus]}, "\n".join(lines))
+
+
+def register(sub) -> None:
+    """Add this module's sub-commands to the top-level parser."""
+    add = add_command
+    cost = sub.add_parser("cost", help="training, serving and GPU cost estimates").add_subparsers(
+        dest="action", required=True
+    )
+
+    train = add(cost, "train", cmd_cost_train, "FLOPs, GPU-hours, days and cost to train a model")
+    _accept_negative_sizes(train)
+    train.add_argument("--params", required=True, help="active parameters, e.g. 7B or 7e9")
+    train.add_argument("--tokens", required=True, help="training tokens, e.g. 2T")
+    train.add_argument("--gpu", required=True, help="a name from `cost gpus`, e.g. H100-SXM")
+    train.add_argument("--gpus", type=int, default=1, help="number of GPUs (a whole number)")
+    train.add_argument("--mfu", type=finite_float, default=None, help="model FLOPs utilisation, default 0.40")
+    train.add_argument(
+        "--usd-per-gpu-hour", type=finite_float, default=None, help="default: the catalogue's on-demand price"
+    )
+    train.add_argument("--precision", choices=["bf16", "fp8"], default="bf16")
+
+    serve = add(cost, "serve", cmd_cost_serve, "memory, tokens/s and $ per 1M tokens to serve a model")
+    _accept_negative_sizes(serve)
+    serve.add_argument("--params", required=True, help="active parameters, e.g. 8B")
+    serve.add_argument("--total-params", default=None, help="mixture-of-experts: all parameters")
+    serve.add_argument("--gpu", required=True)
+    serve.add_argument("--precision", choices=["bf16", "fp16", "fp8", "int8", "int4"], default="bf16")
+    serve.add_argument("--batch", type=int, default=1)
+    serve.add_argument("--context", type=int, default=4096)
+    serve.add_argument("--layers", type=int, default=None)
+    serve.add_argument("--kv-heads", type=int, default=None)
+    serve.add_argument("--head-dim", type=int, default=None)
+    serve.add_argument(
+        "--usd-per-gpu-hour", type=finite_float, default=None, help="default: the catalogue's on-demand price"
+    )
+    serve.add_argument(
+        "--utilisation",
+        type=finite_float,
+        default=None,
+        help="share of paid GPU hours spent serving, for $ per 1M tokens; default 0.60 as on the "
+        "calculator page (headroom for peaks and quiet hours); 1 = busy all the time",
+    )
+
+    add(cost, "gpus", cmd_cost_gpus, "the GPU catalogue and the names --gpu accepts")

@@ -1,0 +1,191 @@
+"""The second look before answering: the chat model judges whether each candidate passage answers
+the question, and the answer policy decides on that judgement, not on one similarity number.
+
+No cross-encoder ships in a wheel on the package index (checked: FlashRank, swiftrank and the like
+download their models at run time), so the judge is the chat model itself: the probability that
+its next word is "yes" to "does this passage answer this question?" (`Engine.judge`), read by the
+base model (adapters never shift the scale). The passage comes first in the prompt and the
+question last, so llama.cpp's prompt cache keeps each passage's reading for the next customer who
+asks about it: a judgement of a passage seen before costs only the question's tokens.
+
+`decide` turns retrieval confidences and judgements into the tier: a FAQ entry whose question the
+customer asked almost word for word is answered at once (the fast path: no judgement needed, it
+keeps tier-1 answers quick); otherwise the curated answer needs the judge to agree, tier 2 orders
+its sources by the judgement, and below that the customer is handed over, with the closest FAQ
+questions offered as "did you mean". Thresholds were calibrated with bench/support_thresholds.py
+on the labelled sets in data/kb/eval/ and the StackFAQ dev queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from core.kb.store import Hit
+
+JUDGE_SYSTEM = (
+    "You check a company's help-centre answers. Given a passage and a customer's question, say whether "
+    "the passage contains the answer to that exact question. Reply with one word: yes or no."
+)
+
+
+def passage_text(hit: Hit, limit: int = 900) -> str:
+    text = f"Q: {hit.text}\nA: {hit.answer}" if hit.kind == "faq" else hit.text
+    return text[:limit]
+
+
+def judge_prompt(question: str, hit: Hit) -> list[dict]:
+    """Passage first, question last: the passage's part of the prompt is the same for every
+    question about it, so the engine's prompt cache serves it again."""
+    return [
+        {"role": "system", "content": JUDGE_SYSTEM},
+        {
+            "role": "user",
+            "content": f"Passage:\n{passage_text(hit)}\n\nCustomer question: {question}\n\n"
+            "Does the passage answer this question? Answer yes or no.",
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per question language. `fast`: retrieval confidence at which a FAQ entry is taken without a
+    judgement; `tier1`: judgement a FAQ entry needs for its curated answer; `tier2`: judgement the
+    best passage needs for a written answer; `keep`: judgement another passage needs to be among
+    the sources; `suggest`: judgement a FAQ question needs to be offered as "did you mean"."""
+
+    fast: float = 0.92
+    tier1: float = 0.70
+    tier2: float = 0.50
+    keep: float = 0.30
+    suggest: float = 0.15
+
+
+THRESHOLDS = {"en": Thresholds(), "zh": Thresholds()}
+JUDGED = 4  # candidates judged per question (the top of the hybrid ranking)
+
+
+class JudgeCache:
+    """Judgements already made: (question, passage) -> P(yes). A customer asking what others asked
+    before gets the same decision without the model; bounded, least recently used first out."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._items: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model: str, question: str, hit: Hit) -> str:
+        raw = "\x00".join([model, " ".join(question.lower().split()), passage_text(hit)])
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+    def get(self, key: str) -> float | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: str, value: float) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+CACHE = JudgeCache()
+
+
+def judge(llm, question: str, hits: list[Hit], cache: JudgeCache = CACHE) -> list[float | None]:
+    """P(yes) per hit (None: the model cannot judge): from the cache, else from the model."""
+    model = getattr(getattr(llm, "info", None), "model", "") or ""
+    keys = [cache.key(model, question, h) for h in hits]
+    scores = [cache.get(k) for k in keys]
+    todo = [i for i, s in enumerate(scores) if s is None]
+    if todo:
+        fresh = llm.judge([judge_prompt(question, hits[i]) for i in todo])
+        for i, p in zip(todo, fresh, strict=False):
+            scores[i] = p
+            if p is not None:
+                cache.put(keys[i], p)
+    return scores
+
+
+@dataclass
+class Decision:
+    tier: int
+    chosen: list[Hit] = field(default_factory=list)  # tier 1: the entry; tier 2: the sources, best first
+    suggestions: list[Hit] = field(default_factory=list)  # FAQ entries to offer as "did you mean"
+    judged: dict[str, float] = field(default_factory=dict)  # hit id -> P(yes)
+    reason: str = ""
+
+
+def fast_match(hits: list[Hit], t: Thresholds) -> Hit | None:
+    """A FAQ entry asked nearly word for word, clearly ahead of any other entry."""
+    if not hits or hits[0].kind != "faq" or hits[0].confidence < t.fast:
+        return None
+    return hits[0]
+
+
+def decide(
+    hits: list[Hit],
+    scores: list[float | None] | None,
+    t: Thresholds,
+    fallback: tuple[float, float] = (0.70, 0.40),
+    max_sources: int = 4,
+) -> Decision:
+    """The tier from the ranked hits and the judgements of the first len(scores) of them. Without
+    judgements (no model, or one that abstains), retrieval confidence decides alone, against
+    `fallback` = (tier-1, tier-2) confidence thresholds (APP_TIER1_EN …)."""
+    if not hits:
+        return Decision(3, reason="nothing relevant in the knowledge base")
+    if (quick := fast_match(hits, t)) is not None:
+        return Decision(1, [quick], reason=f"FAQ question matched (confidence {quick.confidence:.2f})")
+    judged = [(h, p) for h, p in zip(hits, scores or [], strict=False) if p is not None]
+    if not judged:
+        return by_confidence(hits, fallback, max_sources)
+    marks = {h.id: round(p, 3) for h, p in judged}
+    by_judgement = sorted(judged, key=lambda hp: hp[1], reverse=True)
+    faqs = [(h, p) for h, p in by_judgement if h.kind == "faq"]
+    suggestions = [h for h, p in faqs if p >= t.suggest][:3]
+    if faqs and faqs[0][1] >= t.tier1:
+        best, p = faqs[0]
+        return Decision(
+            1, [best], judged=marks, reason=f"FAQ entry answers it (judged {p:.2f}, confidence {best.confidence:.2f})"
+        )
+    if by_judgement and by_judgement[0][1] >= t.tier2:
+        sources = [h for h, p in by_judgement if p >= t.keep][:max_sources]
+        return Decision(
+            2,
+            sources,
+            suggestions,
+            marks,
+            reason=f"{len(sources)} passage(s) judged relevant (best {by_judgement[0][1]:.2f})",
+        )
+    return Decision(
+        3,
+        [],
+        suggestions,
+        marks,
+        reason="no passage judged to answer the question"
+        + (f" (best {by_judgement[0][1]:.2f})" if by_judgement else ""),
+    )
+
+
+def by_confidence(hits: list[Hit], fallback: tuple[float, float], max_sources: int = 4) -> Decision:
+    """Retrieval confidence alone (no judge): the policy before the relevance check."""
+    tier1, tier2 = fallback
+    top = hits[0]
+    suggestions = [h for h in hits if h.kind == "faq" and h.confidence >= tier2][:3]
+    if top.kind == "faq" and top.confidence >= tier1:
+        return Decision(1, [top], reason=f"FAQ match (confidence {top.confidence:.2f})")
+    if top.confidence >= tier2:
+        # The best few close to the top: the model answers more reliably with some context.
+        relevant = [h for h in hits if h.confidence >= min(tier2, top.confidence - 0.15)][:max_sources]
+        return Decision(
+            2, relevant, suggestions, reason=f"{len(relevant)} relevant passage(s) (best {top.confidence:.2f})"
+        )
+    return Decision(3, [], suggestions, reason="no passage above the relevance threshold")
