@@ -42,6 +42,9 @@ run: model
 	$(PY) -m core serve --host 127.0.0.1 --app-port 8501 --port 8502
 
 test: $(VENV)/.dev-installed engine
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: model

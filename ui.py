@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -15,7 +16,16 @@ from core.i18n import translate as i18n
 from core.llm import ModelUnavailable, load_llm
 from core.llm.adapters import adapter_key
 from core.storage import auth
+from core.storage.audit import LOCAL_USER, record
 from core.storage.conversations import ConversationStore
+from core.support.log import SupportLog
+from core.writer.drafts import WriterStore
+
+# each role's name on screen
+ROLE_KEYS = {
+    "admin": "auth.role_admin",
+    "staff": "auth.role_staff",
+}
 
 # Every browser session's page runs, the model's generation thread and the knowledge-base search
 # share one interpreter lock. A thread that drops it for a C call (each torch op of a generation
@@ -30,7 +40,7 @@ def page_setup() -> None:
     server treats `pages/` as a legacy multipage folder: /chat would run pages/chat.py alone,
     without app.py's navigation and language switch, and widget state from that first run is
     lost. Switch the legacy mode off and rerun through app.py instead."""
-    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.pages_manager import PagesManager  # Streamlit internals: only this check needs them
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
@@ -67,7 +77,6 @@ def _load_llm(settings, adapter_key=None):
 def get_llm(adapter: str | None = None):
     """The process-wide model (shared by every browser session), loaded on first use.
     adapter: override APP_ADAPTER ("none" gives the base model, e.g. to compare with)."""
-    from dataclasses import replace
 
     s = settings()
     if adapter is not None:
@@ -100,7 +109,7 @@ def conversations() -> ConversationStore:
 
 @st.cache_resource(show_spinner=False)
 def _knowledge_base(kb_dir, name, sample):
-    from core.kb.store import KnowledgeBase, load_sample
+    from core.kb.store import KnowledgeBase, load_sample  # chromadb: loaded with the knowledge base only
 
     kb = KnowledgeBase(kb_dir, name)
     if sample == "on":
@@ -124,7 +133,6 @@ def knowledge_base():
 
 @st.cache_resource(show_spinner=False)
 def _support_log(db_path):
-    from core.support.log import SupportLog
 
     return SupportLog(db_path)
 
@@ -135,7 +143,6 @@ def support_log():
 
 @st.cache_resource(show_spinner=False)
 def _writer_store(db_path):
-    from core.writer.drafts import WriterStore
 
     return WriterStore(db_path)
 
@@ -207,7 +214,6 @@ def sign_out() -> None:
 
 def audit(action: str, target: str, detail: dict | None = None) -> None:
     """Record an admin action under the signed-in user's name ("local" while sign-in is off)."""
-    from core.storage.audit import LOCAL_USER, record
 
     user = access().user
     record(settings().db_path, user.username if user else LOCAL_USER, action, target, detail)
@@ -221,7 +227,7 @@ def plain(text: str) -> str:
 def account_box(current: auth.Access) -> None:
     """Sidebar: who is signed in and a sign-out button, or why there is no sign-in."""
     if current.user is not None:
-        role = t(f"auth.role_{current.user.role}")
+        role = t(ROLE_KEYS[current.user.role])
         st.caption(":material/account_circle: " + t("auth.signed_in_as", name=plain(current.user.username), role=role))
         if st.button(t("auth.sign_out"), icon=":material/logout:", key="sign-out"):
             sign_out()

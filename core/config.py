@@ -1,7 +1,10 @@
 """Settings in one place: environment variables, then `.streamlit/secrets.toml`, then defaults.
 
 Every setting has an env var `APP_<NAME>`; the same key (lower case, without `APP_`) may be
-written at the top level of `.streamlit/secrets.toml`. Paths hang off `data_dir`
+written at the top level of `.streamlit/secrets.toml`. Each one declares, once, its default, its
+meaning and what values it takes (`setting(...)` below); `load_settings` checks values against
+that, and the README's configuration table is made from it (`python -m core settings
+--markdown`; tests/test_config.py keeps the two the same). Paths hang off `data_dir`
 (`APP_DATA_DIR`, default `data/runtime/`, git-ignored).
 """
 
@@ -9,56 +12,128 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = "default"  # the packaged Qwen2.5-Coder-0.5B-Instruct GGUF
+DEFAULT_MODEL = "default"  # the packaged Qwen2.5-Coder-1.5B-Instruct GGUF (core/llm/models.py)
+
+
+def setting(
+    default,
+    meaning: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    shown: str | None = None,
+    secret: bool = False,
+):
+    """A setting's default, what it means (a README line) and the values it takes. `shown` is how
+    the default reads in the README where it is computed (a path under the project)."""
+    meta = {"meaning": meaning, "minimum": minimum, "maximum": maximum, "choices": choices, "shown": shown}
+    return field(default=default, repr=not secret, metadata=meta)
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = PROJECT_ROOT / "data" / "runtime"
-    # "default" (packaged Qwen GGUF), a local transformers folder, or a hub model id.
-    model: str = DEFAULT_MODEL
-    # "auto" (a shipped/trained adapter if one exists), "none", or a LoRA adapter folder.
-    adapter: str = "auto"
-    device: str = "auto"  # auto | cpu | cuda | mps
-    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
-    # The engine: "auto" = transformers with a CUDA or MPS GPU, else llama.cpp (when built), else
-    # transformers; or "llamacpp", "transformers", "openai" (remote servers, docs/deploy.md).
-    engine: str = "auto"
-    threads: int = 2  # CPU threads for the model (llama.cpp's -t, torch's intra-op threads)
-    parallel: int = 2  # llama.cpp: requests generated at the same time (bench/load.py on 2 cores)
-    llama_cpp_dir: Path = PROJECT_ROOT / ".venv" / "llama.cpp"  # where `make` builds llama-server
-    context_tokens: int = 4096  # prompt + answer budget; history is trimmed to fit
-    max_new_tokens: int = 512
-    quantize: str = "none"  # none | int8 (weight-only int8 linear layers on CPU)
-    models_dir: Path | None = None  # where the assembled model is cached; default data_dir/models
-    company_name: str = "Jade Leaf Tea Co."
-    kb_name: str = "default"  # the knowledge base the support pages use
-    max_upload_mb: int = 50
-    sample_kb: str = "on"  # "off": do not load the sample company's FAQ into an empty knowledge base
-    # Support answer thresholds on retrieval confidence (0..1), per question language; measured
-    # with bench/support_thresholds.py. Tier 1 = curated FAQ answer, tier 2 = grounded generation.
-    tier1_en: float = 0.70
-    tier1_zh: float = 0.70
-    tier2_en: float = 0.40
-    tier2_zh: float = 0.58
-    # Beyond one machine (docs/deploy.md): "local" = the embedded transformers model; "openai" = any
-    # OpenAI-compatible server(s) (vLLM, llama.cpp, TGI, Ollama): comma-separated base URLs, tried
-    # round-robin with fail-over; the key is never logged or shown.
-    llm_backend: str = "local"
-    openai_base_urls: str = ""
-    openai_model: str = ""
-    openai_api_key: str = field(default="", repr=False)  # never in logs or tracebacks
-    chroma_host: str = ""  # empty: the embedded store under data_dir/kb; else a `chroma run` server
-    chroma_port: int = 8000
-    # Sign-in (core/auth.py): "auto" = required once a user exists, "required", or "off".
-    auth: str = "auto"
-    public_support: str = "off"  # "on": the customer-service page needs no sign-in
-    api: str = "on"  # "off": `make run` serves the app without the HTTP API and widget (port 8502)
-    session_minutes: int = 480  # a signed-in session lasts this long from sign-in
+    data_dir: Path = setting(
+        PROJECT_ROOT / "data" / "runtime",
+        "Where the app writes: database, model cache, adapters",
+        shown="data/runtime/",
+    )
+    model: str = setting(
+        DEFAULT_MODEL,
+        "`default` (Qwen2.5-Coder-1.5B-Instruct), `qwen2.5-coder-0.5b` (the smaller "
+        "packaged model), a `.gguf` file, a local transformers folder, or a hub id (needs internet)",
+    )
+    adapter: str = setting(
+        "auto",
+        "`auto` (the active adapter chosen on the Model page, else the shipped one, if made "
+        "for this model), `none`, or a LoRA adapter folder",
+    )
+    engine: str = setting(
+        "auto",
+        "`auto` (transformers with a CUDA or Apple GPU, else llama.cpp once built, else "
+        "transformers), `llamacpp`, `transformers`, or `openai` (servers elsewhere, docs/deploy.md)",
+        choices=("auto", "llamacpp", "transformers", "openai"),
+    )
+    device: str = setting(
+        "auto",
+        "transformers engine: `auto` (CUDA, else Apple MPS, else CPU), `cpu`, `cuda`, `mps`",
+        choices=("auto", "cpu", "cuda", "mps"),
+    )
+    dtype: str = setting(
+        "auto",
+        "transformers engine: `auto` (bf16 on CUDA, fp16 on MPS, fp32 on CPU), `float32`, `bfloat16`, `float16`",
+        choices=("auto", "float32", "bfloat16", "float16"),
+    )
+    threads: int = setting(2, "CPU threads for the model (llama.cpp's `-t`, torch's threads)", minimum=1, maximum=256)
+    parallel: int = setting(
+        2, "llama.cpp: answers generated at the same time; further requests wait in line", minimum=1, maximum=64
+    )
+    llama_cpp_dir: Path = setting(
+        PROJECT_ROOT / ".venv" / "llama.cpp", "Where `make` builds llama.cpp's server", shown=".venv/llama.cpp"
+    )
+    context_tokens: int = setting(
+        4096, "Prompt + answer budget; older turns are dropped beyond it", minimum=256, maximum=131072
+    )
+    max_new_tokens: int = setting(512, "Default answer length limit", minimum=1, maximum=8192)
+    quantize: str = setting(
+        "none", "transformers engine on a CPU: `int8` for weight-only int8 layers", choices=("none", "int8")
+    )
+    models_dir: Path | None = setting(None, "Where the assembled model is cached", shown="`$APP_DATA_DIR/models`")
+    company_name: str = setting("Jade Leaf Tea Co.", "The company the support assistant speaks for")
+    kb_name: str = setting("default", "The knowledge base the support pages use")
+    sample_kb: str = setting(
+        "on", "`off`: do not load the sample company into an empty knowledge base", choices=("on", "off")
+    )
+    max_upload_mb: int = setting(50, "Largest file accepted for the knowledge base", minimum=1, maximum=2000)
+    tier1_en: float = setting(
+        0.70,
+        "Retrieval confidence for a curated FAQ answer when no model judges relevance "
+        "(English; `bench/support_thresholds.py`)",
+        minimum=0,
+        maximum=1,
+    )
+    tier1_zh: float = setting(0.70, "The same, Chinese", minimum=0, maximum=1)
+    tier2_en: float = setting(
+        0.40,
+        "Retrieval confidence below which a question is handed over when no model judges relevance (English)",
+        minimum=0,
+        maximum=1,
+    )
+    tier2_zh: float = setting(0.58, "The same, Chinese", minimum=0, maximum=1)
+    llm_backend: str = setting("local", "Older name: `openai` means `APP_ENGINE=openai`", choices=("local", "openai"))
+    openai_base_urls: str = setting(
+        "",
+        "Comma-separated server URLs, e.g. `http://gpu1:8000/v1,http://gpu2:8000/v1`: "
+        "requests take turns; a server that is down is skipped",
+    )
+    openai_model: str = setting("", "The model name the servers serve")
+    openai_api_key: str = setting("", "The servers' API key (never shown or logged)", secret=True)
+    chroma_host: str = setting(
+        "",
+        "A Chroma server (`chroma run`) that several app processes share, instead of the "
+        "folder under `APP_DATA_DIR/kb`",
+    )
+    chroma_port: int = setting(8000, "Its port", minimum=1, maximum=65535)
+    auth: str = setting(
+        "auto",
+        "Sign-in: `auto` (required once a user exists), `required` (even before), `off` (never)",
+        choices=("auto", "required", "off"),
+    )
+    public_support: str = setting(
+        "off", "`on`: the customer-service page needs no sign-in (visitors see only that page)", choices=("on", "off")
+    )
+    api: str = setting(
+        "on",
+        "`off`: `make run` serves the app without the HTTP API and website widget on port 8502",
+        choices=("on", "off"),
+    )
+    session_minutes: int = setting(480, "How long a sign-in lasts, counted from signing in", minimum=1, maximum=525600)
 
     @property
     def runtime_models_dir(self) -> Path:
@@ -80,6 +155,9 @@ class Settings:
         return self.data_dir / "adapters"
 
 
+TYPES = typing.get_type_hints(Settings)
+
+
 def _secrets(path: Path) -> dict:
     if not path.is_file():
         return {}
@@ -90,38 +168,61 @@ def _secrets(path: Path) -> dict:
         raise ValueError(f"Cannot read {path}: {exc}") from exc
 
 
-def load_settings(env: dict | None = None, secrets_path: Path | None = None) -> Settings:
-    """Build Settings from env vars (APP_*), then secrets.toml, then the defaults above."""
-    env = os.environ if env is None else env
-    secrets_path = secrets_path or PROJECT_ROOT / ".streamlit" / "secrets.toml"
-    secrets = _secrets(secrets_path)
-    values = {}
+def parse(name: str, raw: typing.Any) -> typing.Any:
+    """A setting's value from its text (or a TOML value), checked against its declaration."""
+    f = next(f for f in fields(Settings) if f.name == name)
+    kind, meta, label = TYPES[name], f.metadata, f"Setting APP_{name.upper()}={raw!r}"
+    if kind in (int, float):
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+                raise ValueError
+            value = kind(raw)
+            if kind is int and isinstance(raw, float) and raw != value:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{label} must be a {'whole ' if kind is int else ''}number") from None
+        low, high = meta["minimum"], meta["maximum"]
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{label} must be from {low:g} to {high:g}")
+        return value
+    if not isinstance(raw, str):
+        raise ValueError(f"{label} must be text")
+    if kind in (Path, Path | None):
+        value = Path(raw).expanduser()
+        return value if value.is_absolute() else PROJECT_ROOT / value
+    if meta["choices"] and raw.strip().lower() not in meta["choices"]:
+        raise ValueError(f"{label}: choose one of {', '.join(meta['choices'])}")
+    return raw.strip().lower() if meta["choices"] else raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
+    """Build Settings from env vars (APP_*), then secrets.toml, then the declared defaults."""
+    source: Mapping[str, str] = os.environ if env is None else env
+    secrets = _secrets(secrets_path or PROJECT_ROOT / ".streamlit" / "secrets.toml")
+    values: dict[str, typing.Any] = {}
     for f in fields(Settings):
-        raw = env.get(f"APP_{f.name.upper()}")
+        raw = source.get(f"APP_{f.name.upper()}")
         if raw is None:
             raw = secrets.get(f.name)
         if raw is None or raw == "":
             continue
-        try:
-            if f.type == "int":
-                value = int(raw)
-                if value <= 0:
-                    raise ValueError
-            elif f.type == "float":
-                value = float(raw)
-                if not 0 <= value <= 1:
-                    raise ValueError
-            elif f.type in ("Path", "Path | None"):
-                value = Path(raw).expanduser()
-                if not value.is_absolute():
-                    value = PROJECT_ROOT / value
-            else:
-                value = str(raw)
-        except ValueError:
-            kind = "a number between 0 and 1" if f.type == "float" else "a positive whole number"
-            raise ValueError(f"Setting APP_{f.name.upper()}={raw!r} must be {kind}") from None
-        values[f.name] = value
+        values[f.name] = parse(f.name, raw)
     return Settings(**values)
+
+
+def markdown_table() -> str:
+    """The README's configuration table, from the declarations above."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        meta = f.metadata
+        default = meta["shown"] or ("–" if f.default in ("", None) else f"`{f.default}`")
+        if meta["shown"] and not meta["shown"].startswith("`"):
+            default = f"`{meta['shown']}`"
+        allowed = ""
+        if meta["minimum"] is not None:
+            allowed = f" ({meta['minimum']:g}–{meta['maximum']:g})"
+        rows.append(f"| `APP_{f.name.upper()}` | {default} | {meta['meaning']}{allowed} |")
+    return "\n".join(rows)
 
 
 def data_dir(settings: Settings | None = None) -> Path:

@@ -9,6 +9,19 @@ from ui import page_setup, require, t
 from ui_calc import business, compare, tech
 from ui_calc.common import init_state, scenario_bar
 
+# each tab's title
+TAB_KEYS = {
+    "business": "calc.tab_business",
+    "calibration": "calc.tab_calibration",
+    "compare": "calc.tab_compare",
+    "market": "calc.tab_market",
+    "risk": "calc.tab_risk",
+    "serve": "calc.tab_serve",
+    "train": "calc.tab_train",
+    "units": "calc.tab_units",
+    "war": "calc.tab_war",
+}
+
 page_setup()
 require("calculator")
 started = time.perf_counter()
@@ -29,7 +42,7 @@ parts = [
     ("calibration", compare.calibration_tab),
 ]
 timings = {}
-for tab, (name, render) in zip(st.tabs([t(f"calc.tab_{name}") for name, _ in parts]), parts, strict=False):
+for tab, (name, render) in zip(st.tabs([t(TAB_KEYS[name]) for name, _ in parts]), parts, strict=False):
     with tab:
         tab_started = time.perf_counter()
         render()

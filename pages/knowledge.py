@@ -13,6 +13,12 @@ from core.kb.store import KBBusy
 from core.support.evaluate import evaluate, read_cases
 from ui import audit, get_llm, knowledge_base, page_setup, plain, require, settings, support_log, t
 
+# what an API key may be used for, on screen
+SCOPE_KEYS = {
+    "all": "kb.key_scope_all",
+    "support": "kb.key_scope_support",
+}
+
 page_setup()
 account = require("knowledge")
 kb = knowledge_base()
@@ -242,7 +248,7 @@ with keys_tab:
         c1, c2, c3 = st.columns([2, 1, 1])
         key_name = c1.text_input(t("kb.key_name"), max_chars=60)
         rpm = c2.number_input(t("kb.key_rpm"), min_value=1, max_value=100_000, value=60)
-        scope = c3.selectbox(t("kb.key_scope"), ["support", "all"], format_func=lambda s: t(f"kb.key_scope_{s}"))
+        scope = c3.selectbox(t("kb.key_scope"), ["support", "all"], format_func=lambda s: t(SCOPE_KEYS[s]))
         origins = st.text_area(t("kb.key_origins"), placeholder="https://shop.example.com", max_chars=2000)
         create = st.form_submit_button(t("kb.key_create"), icon=":material/key:")
     if create:
@@ -267,7 +273,7 @@ with keys_tab:
                     {
                         t("kb.key_name"): k.name,
                         t("kb.key_prefix"): k.prefix + "…",
-                        t("kb.key_scope"): t(f"kb.key_scope_{k.scope}"),
+                        t("kb.key_scope"): t(SCOPE_KEYS[k.scope]),
                         t("kb.key_rpm"): k.rpm,
                         t("kb.key_origins"): ", ".join(k.origins) or "–",
                         t("kb.key_uses"): k.uses,

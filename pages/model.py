@@ -17,6 +17,29 @@ from core.llm.models import configured_model_name
 from core.text.language import stream_in_script
 from ui import audit, get_llm, knowledge_base, lang, page_setup, require, settings, t
 
+# what a running job is doing, on screen
+PHASE_KEYS = {
+    "done": "model.phase_done",
+    "generate": "model.phase_generate",
+    "load": "model.phase_load",
+    "save": "model.phase_save",
+    "train": "model.phase_train",
+    "val_after": "model.phase_val_after",
+    "val_before": "model.phase_val_before",
+    "val_loss": "model.phase_val_loss",
+}
+# the adapter metrics' names
+METRIC_KEYS = {
+    "answered": "model.m_answered",
+    "fact_hits_en": "model.m_fact_hits_en",
+    "fact_hits_zh": "model.m_fact_hits_zh",
+    "handed_over": "model.m_handed_over",
+    "perplexity": "model.m_perplexity",
+    "rouge_l_en": "model.m_rouge_l_en",
+    "rouge_l_zh": "model.m_rouge_l_zh",
+    "val_loss": "model.m_val_loss",
+}
+
 page_setup()
 require("model")
 config = settings()
@@ -59,7 +82,7 @@ def job_panel() -> None:
     title = t("model.job_train" if job.kind == "train" else "model.job_eval", name=job.name)
     if job.running:
         with st.status(title, state="running", expanded=True):
-            st.progress(job.fraction, text=t(f"model.phase_{job.phase}", step=job.step, total=job.total))
+            st.progress(job.fraction, text=t(PHASE_KEYS[job.phase], step=job.step, total=job.total))
             minutes, seconds = divmod(job.elapsed, 60)
             line = t("model.elapsed", minutes=minutes, seconds=seconds)
             if job.losses:
@@ -203,7 +226,7 @@ with adapters_tab:
             if ev:
                 table = [
                     {
-                        t("model.metric"): t(f"model.m_{k}"),
+                        t("model.metric"): t(METRIC_KEYS[k]),
                         t("model.col_base_model"): fmt(ev["base"].get(k)),
                         t("model.col_with_adapter"): fmt(ev["adapter"].get(k)),
                     }

@@ -24,6 +24,15 @@ from core.writer.drafts import (
 )
 from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
+# the lengths' names
+LENGTH_KEYS = {
+    "bad": "writer.length_bad",
+    "long": "writer.length_long",
+    "medium": "writer.length_medium",
+    "ok": "writer.length_ok",
+    "short": "writer.length_short",
+}
+
 page_setup()
 require("writer")
 config = settings()
@@ -46,7 +55,7 @@ with st.sidebar:
     ]
     tone = st.selectbox(t("writer.tone"), list(TONES), format_func=lambda k: TONES[k][0 if lang() == "en" else 1])
     length = st.select_slider(
-        t("writer.length"), list(LENGTHS), value="medium", format_func=lambda k: t(f"writer.length_{k}")
+        t("writer.length"), list(LENGTHS), value="medium", format_func=lambda k: t(LENGTH_KEYS[k])
     )
     audience = st.text_input(t("writer.audience"), max_chars=200)
     keywords = split_list(st.text_input(t("writer.keywords"), max_chars=500))

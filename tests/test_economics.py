@@ -565,7 +565,9 @@ def test_every_engine_message_has_both_languages_with_the_same_placeholders():
     import re
 
     root = pathlib.Path(__file__).resolve().parent.parent / "core"
-    source = "".join(p.read_text(encoding="utf-8") for p in (root / "economics").glob("*.py") if p.name != "messages.py")
+    source = "".join(
+        p.read_text(encoding="utf-8") for p in (root / "economics").glob("*.py") if p.name != "messages.py"
+    )
     assert "raise ValueError(" not in source  # every engine error has a code
     used = set(re.findall(r'(?:InputError|Message)\(\s*"([a-z0-9_]+)"', source))
     assert len(used) > 50

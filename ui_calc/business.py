@@ -27,6 +27,67 @@ from ui_calc.common import (
 )
 from ui_calc.tech import CHART
 
+# the sensitivity drivers' labels
+DRIVER_KEYS = {
+    "api.cac_per_customer": "calc.driver.api.cac_per_customer",
+    "api.churn_monthly": "calc.driver.api.churn_monthly",
+    "api.customer_growth_monthly": "calc.driver.api.customer_growth_monthly",
+    "api.customers_start": "calc.driver.api.customers_start",
+    "api.price_per_million_tokens": "calc.driver.api.price_per_million_tokens",
+    "api.serving_cost_per_million_tokens": "calc.driver.api.serving_cost_per_million_tokens",
+    "api.tokens_per_customer_month": "calc.driver.api.tokens_per_customer_month",
+    "costs.other_fixed_monthly": "calc.driver.costs.other_fixed_monthly",
+    "costs.starting_cash": "calc.driver.costs.starting_cash",
+    "costs.team_monthly": "calc.driver.costs.team_monthly",
+    "costs.training_one_off": "calc.driver.costs.training_one_off",
+    "services.contract_value": "calc.driver.services.contract_value",
+    "services.contracts_per_quarter": "calc.driver.services.contracts_per_quarter",
+    "services.delivery_cost_pct": "calc.driver.services.delivery_cost_pct",
+    "subscription.cac_per_seat": "calc.driver.subscription.cac_per_seat",
+    "subscription.churn_monthly": "calc.driver.subscription.churn_monthly",
+    "subscription.growth_monthly": "calc.driver.subscription.growth_monthly",
+    "subscription.price_per_seat_month": "calc.driver.subscription.price_per_seat_month",
+    "subscription.seats_start": "calc.driver.subscription.seats_start",
+    "subscription.serving_cost_per_seat_month": "calc.driver.subscription.serving_cost_per_seat_month",
+}
+# the P&L columns' labels
+PNL_KEYS = {
+    "acquisition": "calc.pnl.acquisition",
+    "api_customers": "calc.pnl.api_customers",
+    "cash": "calc.pnl.cash",
+    "contracts_per_quarter": "calc.pnl.contracts_per_quarter",
+    "cumulative_net": "calc.pnl.cumulative_net",
+    "delivery_cost": "calc.pnl.delivery_cost",
+    "gross_margin": "calc.pnl.gross_margin",
+    "gross_profit": "calc.pnl.gross_profit",
+    "month": "calc.pnl.month",
+    "net": "calc.pnl.net",
+    "new_api_customers": "calc.pnl.new_api_customers",
+    "new_seats": "calc.pnl.new_seats",
+    "opex": "calc.pnl.opex",
+    "other_fixed": "calc.pnl.other_fixed",
+    "revenue": "calc.pnl.revenue",
+    "revenue_api": "calc.pnl.revenue_api",
+    "revenue_services": "calc.pnl.revenue_services",
+    "revenue_subscription": "calc.pnl.revenue_subscription",
+    "seats": "calc.pnl.seats",
+    "serving_cost": "calc.pnl.serving_cost",
+    "team": "calc.pnl.team",
+    "training": "calc.pnl.training",
+}
+# the price-war responses' names
+RESPONSE_KEYS = {
+    "hold": "calc.resp_hold",
+    "match": "calc.resp_match",
+    "undercut": "calc.resp_undercut",
+}
+# the risk metrics' names
+METRIC_KEYS = {
+    "break_even_month": "calc.metric_break_even_month",
+    "cash_at_end": "calc.metric_cash_at_end",
+    "payback_month": "calc.metric_payback_month",
+}
+
 OPTIONS.update({"price_war.response": list(eco.RESPONSES)})
 RESPONSE_COLORS = {"hold": "#1565c0", "match": "#2e7d32", "undercut": "#c62828"}
 
@@ -46,8 +107,7 @@ def num(path: str, label: str, help: str | None = None, container=st, **kwargs):
 
 
 def driver_label(path: str) -> str:
-    text = t(f"calc.driver.{path}")
-    return eco.DRIVERS.get(path, path) if text == f"calc.driver.{path}" else text
+    return t(DRIVER_KEYS[path])
 
 
 # -- unit economics -----------------------------------------------------------------------------
@@ -326,7 +386,7 @@ def pnl_table(pnl: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     for column in COUNT_COLUMNS:
         shown[column] = shown[column].round().astype("int64")
     shown["gross_margin"] = [f"{m:.1%}" if m is not None and np.isfinite(m) else "—" for m in pnl["gross_margin"]]
-    labels = {column: t(f"calc.pnl.{column}") for column in shown.columns}
+    labels = {column: t(PNL_KEYS[column]) for column in shown.columns}
     config = {}
     for column, label in labels.items():
         if column in MONEY_COLUMNS:
@@ -421,14 +481,14 @@ def price_war_tab() -> None:
         m = st.columns(3)
         for col, row in zip(m, summary.itertuples(), strict=False):
             col.metric(
-                t(f"calc.resp_{row.response}"),
+                t(RESPONSE_KEYS[row.response]),
                 fmt_money(row.total_margin),
                 t("calc.final_share", v=f"{row.final_share:.0%}"),
                 delta_color="off",
                 delta_arrow="off",
                 help=t("calc.margin_total_help"),
             )
-        st.success(t("calc.best_response", response=t(f"calc.resp_{best}")), icon=":material/emoji_events:")
+        st.success(t("calc.best_response", response=t(RESPONSE_KEYS[best])), icon=":material/emoji_events:")
         c1, c2 = st.columns(2)
         figures = {name: go.Figure() for name in ("price", "margin", "share")}
         for response, color in RESPONSE_COLORS.items():
@@ -438,7 +498,7 @@ def price_war_tab() -> None:
                     go.Scatter(
                         x=path["month"],
                         y=path[column],
-                        name=t(f"calc.resp_{response}"),
+                        name=t(RESPONSE_KEYS[response]),
                         mode="lines",
                         line=dict(color=color),
                     )
@@ -541,7 +601,7 @@ def risk_tab() -> None:
     metric = c1.selectbox(
         t("calc.risk_metric"),
         METRIC_KEYS,
-        format_func=lambda m: tr(f"calc.metric_{m}"),
+        format_func=lambda m: tr(METRIC_KEYS[m]),
         key="calc.risk_metric",
         help=t("calc.risk_metric_help"),
     )
@@ -605,7 +665,7 @@ def risk_tab() -> None:
             )
             fig.update_layout(
                 barmode="overlay",
-                title=t("calc.tornado", metric=t(f"calc.metric_{metric}")),
+                title=t("calc.tornado", metric=t(METRIC_KEYS[metric])),
                 legend=dict(orientation="h", y=-0.2),
                 **CHART,
             )

@@ -12,6 +12,17 @@ from core.economics.scenarios import ScenarioStore
 from core.i18n import translate as i18n
 from ui import lang, settings, t
 
+# each tab's "How is this calculated?" text
+HOW_KEYS = {
+    "business": "calc.how_business",
+    "market": "calc.how_market",
+    "risk": "calc.how_risk",
+    "serve": "calc.how_serve",
+    "train": "calc.how_train",
+    "units": "calc.how_units",
+    "war": "calc.how_war",
+}
+
 # The page's state IS a core.economics.Scenario: one widget per input, keyed "calc:<dotted path>",
 # shown in friendlier units (billions of parameters, percentages) and converted back on read.
 SCALES = {"training.params": 1e9, "training.tokens": 1e9, "serving.params": 1e9, "serving.total_params": 1e9}
@@ -187,7 +198,7 @@ def use_value(path: str, value: float) -> None:
 
 def show_how(part: str) -> None:
     with st.expander(t("calc.how"), icon=":material/functions:"):
-        st.markdown(t(f"calc.how_{part}"))
+        st.markdown(t(HOW_KEYS[part]))
 
 
 def money_help(gpu) -> str:

@@ -17,6 +17,41 @@ from ui_calc.business import cash_figure, monte_carlo
 from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
 from ui_calc.tech import CHART
 
+# the business models' names
+MODEL_KEYS = {
+    "api": "calc.model_api",
+    "services": "calc.model_services",
+    "subscription": "calc.model_subscription",
+}
+# the investor summary's row labels
+SUMMARY_KEYS = {
+    "assumptions": "calc.sum_assumptions",
+    "break_even_at": "calc.sum_break_even_at",
+    "by_quarter": "calc.sum_by_quarter",
+    "cash_curve": "calc.sum_cash_curve",
+    "costs": "calc.sum_costs",
+    "cumulative_cash": "calc.sum_cumulative_cash",
+    "estimates": "calc.sum_estimates",
+    "gross_margin": "calc.sum_gross_margin",
+    "key_numbers": "calc.sum_key_numbers",
+    "mc_p50": "calc.sum_mc_p50",
+    "month": "calc.sum_month",
+    "monthly": "calc.sum_monthly",
+    "net": "calc.sum_net",
+    "note": "calc.sum_note",
+    "quarter": "calc.sum_quarter",
+    "revenue": "calc.sum_revenue",
+    "serving_estimate": "calc.sum_serving_estimate",
+    "serving_seat": "calc.sum_serving_seat",
+    "serving_tokens": "calc.sum_serving_tokens",
+    "som": "calc.sum_som",
+    "subtitle": "calc.sum_subtitle",
+    "tam": "calc.sum_tam",
+    "title": "calc.sum_title",
+    "training_estimate": "calc.sum_training_estimate",
+    "training_pnl": "calc.sum_training_pnl",
+}
+
 # The "current inputs" choice in the comparison: not a string a saved scenario can be called
 # (ScenarioStore refuses control characters), so a saved scenario is never mistaken for it.
 CURRENT = "\x00current"
@@ -70,7 +105,7 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
         }
     )
     models = [
-        t(f"calc.model_{m}")
+        t(MODEL_KEYS[m])
         for m, on in (
             ("subscription", s.subscription.enabled),
             ("api", s.api.enabled),
@@ -115,7 +150,7 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
         (t("calc.months"), str(s.months)),
     ]
     labels = {
-        k2: t(f"calc.sum_{k2}")
+        k2: t(SUMMARY_KEYS[k2])
         for k2 in (
             "key_numbers",
             "assumptions",

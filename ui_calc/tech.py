@@ -24,6 +24,14 @@ from ui_calc.common import (
     use_value,
 )
 
+# the training methods' names
+JOB_KEYS = {
+    "full": "calc.job_full",
+    "lora": "calc.job_lora",
+    "pretrain": "calc.job_pretrain",
+    "qlora": "calc.job_qlora",
+}
+
 GPUS = eco.load_gpus()
 GPU_NAMES = list(GPUS)
 METHODS = ["pretrain", *eco.FINETUNE_METHODS]
@@ -60,7 +68,7 @@ def training_tab() -> None:
             METHODS,
             key=key("training.method"),
             horizontal=True,
-            format_func=lambda m, tr=run_t(): tr(f"calc.job_{m}"),
+            format_func=lambda m, tr=run_t(): tr(JOB_KEYS[m]),
             help=t("calc.job_help"),
         )
         st.number_input(
@@ -147,7 +155,7 @@ def training_tab() -> None:
         except ValueError as exc:
             error_box(exc)
             return
-        st.subheader(t(f"calc.job_{tr.method}"))
+        st.subheader(t(JOB_KEYS[tr.method]))
         m = st.columns(4)
         m[0].metric(t("calc.flops"), fmt_flops(est.flops))
         m[1].metric(t("calc.gpu_hours"), fmt_num(est.gpu_hours))

@@ -247,7 +247,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             )
         else:
             response = await call_next(request)
-        if allowed:
+        if allowed and origin:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
         return response

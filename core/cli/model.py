@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
 
 from core.cli.common import add_command, print_result, progress_log
+from core.config import markdown_table
 from core.llm import GenerationOptions, load_llm
 from core.llm.benchmark import bench_generate
 from core.llm.llamacpp_build import build
@@ -85,7 +87,18 @@ def cmd_bench_generate(args, settings):
     print_result(args, bench_generate(settings, max_new_tokens=args.max_new_tokens, repeats=args.repeats))
 
 
+def cmd_settings(args, settings):
+    if args.markdown:
+        print(markdown_table())
+        return
+    shown = {f.name: (None if f.name == "openai_api_key" else str(getattr(settings, f.name))) for f in fields(settings)}
+    print_result(args, shown)
+
+
 def register(sub) -> None:
+    p = add_command(sub, "settings", cmd_settings, "the settings in effect (--markdown: the README's table)")
+    p.add_argument("--markdown", action="store_true", help="every setting with its default and meaning")
+
     model = sub.add_parser("model", help="the language model").add_subparsers(dest="action", required=True)
     add_command(model, "info", cmd_model_info, "load the configured model and describe it")
     add_command(model, "prepare", cmd_model_prepare, "assemble, verify and cache the configured model and adapter")

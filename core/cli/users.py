@@ -19,7 +19,7 @@ from datetime import datetime
 
 from core.cli.common import add_command, audit, print_result
 from core.storage.audit import recent
-from core.storage.auth import UserStore
+from core.storage.auth import UserStore, canonical_username
 
 
 def _read_password(args) -> str:
@@ -63,7 +63,6 @@ def cmd_users_list(args, settings):
 
 
 def cmd_users_remove(args, settings):
-    from core.storage.auth import canonical_username
 
     _store(settings).remove(args.name)
     name = canonical_username(args.name)
@@ -72,7 +71,6 @@ def cmd_users_remove(args, settings):
 
 
 def cmd_users_set_role(args, settings):
-    from core.storage.auth import canonical_username
 
     _store(settings).set_role(args.name, args.role)
     name = canonical_username(args.name)
@@ -81,7 +79,6 @@ def cmd_users_set_role(args, settings):
 
 
 def cmd_users_passwd(args, settings):
-    from core.storage.auth import canonical_username
 
     store = _store(settings)
     name = canonical_username(args.name)
@@ -93,7 +90,6 @@ def cmd_users_passwd(args, settings):
 
 
 def _set_disabled(args, settings, disabled: bool):
-    from core.storage.auth import canonical_username
 
     _store(settings).set_disabled(args.name, disabled)
     name = canonical_username(args.name)

@@ -1,8 +1,10 @@
 """The economics engine behind the Cost & market calculator: pure, typed functions, no UI.
 
 hardware (GPU catalogue) -> training / serving (FLOPs, memory, throughput, $) -> unit_economics
-(users -> GPUs -> $ per user) -> business (monthly P&L, break-even) -> price_war, market,
-uncertainty (tornado, Monte Carlo). Every formula's docstring says what it computes and from where.
+(users -> GPUs -> $ per user) -> business (the inputs, their validation, the monthly P&L,
+break-even) -> price_war, market, uncertainty (tornado, Monte Carlo) -> evaluation (every tab at
+once). scenarios saves inputs by name; summary writes the investor summary. Every formula's
+docstring says what it computes and from where.
 Impossible inputs raise InputError (a ValueError with a stable code; see messages).
 """
 
@@ -20,16 +22,18 @@ from core.economics.business import (
     TrainingInputs,
     UncertaintyInputs,
     break_even_month,
-    evaluate_scenario,
     monthly_pnl,
     payback_month,
     pnl_arrays,
     runway_months,
+    subscription_metrics,
+    validate_business,
+)
+from core.economics.evaluation import (
+    evaluate_scenario,
     scenario_serving,
     scenario_training,
-    subscription_metrics,
     unit_cost_curve,
-    validate_business,
 )
 from core.economics.hardware import GPU, get_gpu, load_gpus
 from core.economics.market import MarketSizing, market_sizing

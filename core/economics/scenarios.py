@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from core.economics.messages import InputError
+from core.i18n.translate import LANGUAGES, t
 from core.storage.db import connect
 
 SCHEMA = """
@@ -25,7 +26,6 @@ RESERVED_KEYS = ("calc.current_inputs", "calc.sheet_compare")
 
 def reserved_names() -> set[str]:
     """Those labels in every UI language, case-folded."""
-    from core.i18n.translate import LANGUAGES, t
 
     return {t(key, lang).casefold() for key in RESERVED_KEYS for lang in LANGUAGES}
 

@@ -165,7 +165,7 @@ def to_markdown(s: Summary) -> str:
 @lru_cache(maxsize=1)
 def _cjk_font() -> str | None:
     """A CJK font matplotlib can use, if the system has one (Noto CJK on Debian)."""
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # charts: loaded when a summary is exported
 
     names = sorted(
         {f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name},
@@ -181,10 +181,10 @@ def _has_cjk(text: str) -> bool:
 def chart_png(s: Summary) -> bytes:
     """Two panels: monthly revenue vs costs, and the cumulative cash curve; a dotted line at the
     break-even month (s.break_even) on both."""
-    import matplotlib
+    import matplotlib  # charts: loaded when a summary is exported
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # charts: loaded when a summary is exported
 
     texts = " ".join(map(str, s.labels.values()))
     font = _cjk_font() if _has_cjk(texts) else None
@@ -229,7 +229,7 @@ def chart_png(s: Summary) -> bytes:
 
 
 def to_docx(s: Summary) -> bytes:
-    import docx
+    import docx  # Word files: loaded when one is read or written
     from docx.shared import Inches, Pt
 
     document = docx.Document()

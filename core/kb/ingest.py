@@ -144,7 +144,7 @@ def _rows_from_table(name: str, ext: str, data: bytes) -> list[dict]:
     if ext == ".xlsx":
         if not data.startswith(b"PK"):
             raise IngestError(f"{name}: not a valid Excel .xlsx file")
-        import openpyxl
+        import openpyxl  # file readers: loaded for their file type only
 
         try:
             sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
@@ -211,7 +211,7 @@ def parse_faq_table(name: str, ext: str, data: bytes) -> list[Chunk]:
 # -- documents ------------------------------------------------------------------------------
 def extract_text(name: str, ext: str, data: bytes) -> str:
     if ext == ".pdf":
-        from pypdf import PdfReader
+        from pypdf import PdfReader  # file readers: loaded for their file type only
         from pypdf.errors import PdfReadError
 
         if not data.startswith(b"%PDF"):
@@ -222,7 +222,7 @@ def extract_text(name: str, ext: str, data: bytes) -> str:
         except (PdfReadError, ValueError, KeyError, TypeError) as exc:
             raise IngestError(f"{name}: the PDF is damaged and cannot be read ({exc})") from None
     if ext == ".docx":
-        import docx
+        import docx  # Word files: loaded when one is read or written
 
         try:
             document = docx.Document(io.BytesIO(data))
@@ -237,7 +237,7 @@ def extract_text(name: str, ext: str, data: bytes) -> str:
         return "\n\n".join(parts)
     text = decode_text(name, data)
     if ext in (".html", ".htm"):
-        import lxml.html
+        import lxml.html  # file readers: loaded for their file type only
 
         try:
             tree = lxml.html.fromstring(text)
@@ -255,6 +255,7 @@ def _heading_level(style_name: str) -> int:
 
 
 def split_document(text: str, markdown: bool = True) -> list[Chunk]:
+    # LangChain: loaded when a document is split
     from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import PROJECT_ROOT
+from core.config import PROJECT_ROOT, load_settings
 from core.kb.embeddings import e5_embedding, minilm_embedding
 from core.kb.ingest import Chunk, IngestError, ParsedSource, parse_file
 from core.storage.locking import atomic_write_text, file_lock
-from core.text.language import has_cjk, to_simplified
+from core.text.language import has_cjk, question_language, to_simplified
 
 EMBEDDERS = {"e5": e5_embedding, "minilm": minilm_embedding}
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
@@ -86,7 +86,7 @@ class IngestReport:
 
 
 def _tokens(text: str) -> list[str]:
-    import jieba
+    import jieba  # jieba: loads its dictionary (seconds) only for the keyword index
 
     text = to_simplified(text.lower())
     return [w for w in (t.strip() for t in jieba.lcut_for_search(text)) if w and re.search(r"\w", w)]
@@ -104,7 +104,7 @@ def chroma_client(root: Path, server: str | None = None):
     process per folder), or, when `server` ("host:port", APP_CHROMA_HOST/APP_CHROMA_PORT) is given,
     a Chroma server (`chroma run`) that any number of app processes on any hosts share. Embedding
     happens here, client-side, with our functions in both cases; the server only stores vectors."""
-    import chromadb
+    import chromadb  # chromadb: loaded with the knowledge base only
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
@@ -127,15 +127,13 @@ class KnowledgeBase:
         chroma_host/chroma_port: None = from the settings; chroma_host "" = the embedded store."""
         if not KB_NAME.match(name):
             raise ValueError("A knowledge base name needs 3–63 characters: a–z, 0–9, '-' or '_'")
-        import jieba
+        import jieba  # jieba: loads its dictionary (seconds) only for the keyword index
 
         jieba.setLogLevel(60)
         self.name = name
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         if chroma_host is None:
-            from core.config import load_settings
-
             configured = load_settings()
             chroma_host, chroma_port = configured.chroma_host, configured.chroma_port
         self.server = f"{chroma_host.strip()}:{chroma_port or 8000}" if chroma_host.strip() else None
@@ -275,7 +273,6 @@ class KnowledgeBase:
         question, answer = question.strip(), answer.strip()
         if not question or not answer:
             raise IngestError("A FAQ entry needs both a question and an answer")
-        from core.text.language import question_language
 
         rows = self.preview(source, limit=100_000)
         chunks = [Chunk("faq", r["text"], r["language"], answer=r["answer"], faq_id=r["faq_id"]) for r in rows]
@@ -381,7 +378,7 @@ class KnowledgeBase:
     def _bm25_index(self):
         version = self._version()
         if self._bm25 is None or self._bm25[0] != version:
-            import bm25s
+            import bm25s  # bm25s: loaded with the keyword index only
 
             got = self._e5.get(include=["documents", "metadatas"])
             ids, metas, corpus = [], [], []

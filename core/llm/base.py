@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from core.storage.locking import FairLock
 
@@ -133,7 +134,7 @@ class Generation:
         self._cancel_hooks: list = []
         self._hooks_lock = threading.Lock()
         self._queue = engine.queue
-        self._ticket = self._queue.take_ticket() if self._queue else None
+        self._ticket = self._queue.take_ticket() if self._queue else -1
         self._created = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="generation", daemon=True)
         self._thread.start()
@@ -146,7 +147,7 @@ class Generation:
 
     @property
     def waiting_ahead(self) -> int:
-        return self._queue.waiting_ahead(self._ticket) if self._queue and self.queued else 0
+        return self._queue.waiting_ahead(self._ticket) if self._queue is not None and self.queued else 0
 
     def wait_started(self, timeout: float | None = None) -> bool:
         return self._started.wait(timeout) or self._done.is_set()
@@ -222,7 +223,7 @@ class Generation:
             else:
                 self._error = exc
         finally:
-            if admitted:
+            if admitted and self._queue is not None:
                 self._queue.release(self._ticket)
             self._done.set()
             self._chunks.put(_END)
@@ -233,7 +234,7 @@ class Engine:
     engine's slots, or None where the server schedules requests itself) and implement `_produce`."""
 
     info: ModelInfo
-    tokenizer = None  # encode/decode/apply_chat_template, for counting and fitting the prompt
+    tokenizer: Any = None  # encode/decode/apply_chat_template, for counting and fitting the prompt
     queue: FairLock | None = None
 
     @property

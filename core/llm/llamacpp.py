@@ -33,6 +33,7 @@ from pathlib import Path
 import httpx
 
 from core.llm.base import Engine, EngineError, Generation, ModelInfo, ModelUnavailable, word_verdict, yes_share
+from core.llm.models import gguf_path, gguf_tokenizer, tokenizer_cache
 from core.storage.locking import FairLock
 
 START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
@@ -298,7 +299,7 @@ class LlamaCppEngine(Engine):
         self.lora = lora
 
     @property
-    def queue(self) -> FairLock:
+    def queue(self) -> FairLock:  # type: ignore[override]  # the server's, shared by every engine on it
         return self.server.queue
 
     def start(self) -> None:
@@ -430,7 +431,6 @@ def load_llamacpp(
     settings, choice, binary: Path, adapter_gguf: Path | None, adapter_name: str | None, log=print
 ) -> LlamaCppEngine:
     """The engine for `choice` (core.llm.models.ModelChoice), its server shared in this process."""
-    from core.llm.models import gguf_path, gguf_tokenizer, tokenizer_cache
 
     start = time.perf_counter()
     gguf = gguf_path(choice, settings)

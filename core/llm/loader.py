@@ -13,7 +13,9 @@ from pathlib import Path
 from core.config import Settings
 from core.llm.adapters import resolve_adapter
 from core.llm.base import Engine, ModelUnavailable
+from core.llm.llamacpp import load_llamacpp
 from core.llm.llamacpp_build import build_info, server_binary
+from core.llm.lora_gguf import adapter_gguf
 from core.llm.models import ModelChoice, choose_model, configured_model_name, display_path, gguf_path
 
 ENGINES = ("auto", "llamacpp", "transformers", "openai")
@@ -58,19 +60,17 @@ def choose_engine(settings: Settings, choice: ModelChoice | None = None) -> tupl
 
 def load_llm(settings: Settings, log=print) -> Engine:
     """The engine for the configured model and adapter. Raises ModelUnavailable with what to do."""
-    choice = None if engine_setting(settings) == "openai" else choose_model(settings)
-    engine, notice = choose_engine(settings, choice)
-    if engine == "openai":
-        from core.llm.openai_engine import load_remote
+    if engine_setting(settings) == "openai":
+        from core.llm.openai_engine import load_remote  # openai: only the remote engine needs it
 
         return load_remote(settings, log=log)
+    choice = choose_model(settings)
+    engine, notice = choose_engine(settings, choice)
     adapter = resolve_adapter(settings)
     if engine == "transformers":
         from core.llm.transformers_engine import load_transformers  # imports torch
 
         return load_transformers(settings, choice, adapter, log=log, notice=notice)
-    from core.llm.llamacpp import load_llamacpp
-    from core.llm.lora_gguf import adapter_gguf
 
     binary = server_binary(settings)
     if not binary.is_file():

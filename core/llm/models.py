@@ -145,6 +145,8 @@ def gguf_to_checkpoint(gguf_path: Path, out_dir: Path) -> Path:
     """
     import torch  # only the transformers engine and fine-tuning need a checkpoint
     from safetensors.torch import save_model
+
+    # transformers: loaded only where the model runs in this process
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tmp = out_dir.with_name(out_dir.name + f".tmp-{os.getpid()}")
@@ -184,6 +186,7 @@ def prepare_checkpoint(model: PackagedModel, models_dir: Path, log=print) -> Pat
 def gguf_tokenizer(gguf_path: Path, cache_dir: Path, log=print):
     """The model's own tokenizer and chat template, read out of the GGUF once (10-30 s for the
     packaged models) and cached as tokenizer.json beside the other cached files."""
+    # transformers: loaded only where the model runs in this process
     from transformers import AutoTokenizer
 
     if (cache_dir / "tokenizer.json").is_file():
@@ -274,6 +277,8 @@ def transformers_source(choice: ModelChoice, settings: Settings, log=print) -> d
         return {"pretrained_model_name_or_path": str(ckpt)}
     if choice.folder is not None:
         return {"pretrained_model_name_or_path": choice.folder}
+    if choice.gguf is None:
+        raise ModelUnavailable(f"{choice.source} has neither a transformers folder nor a GGUF file")
     return {"pretrained_model_name_or_path": str(choice.gguf.parent), "gguf_file": choice.gguf.name}
 
 

@@ -22,6 +22,7 @@ import itertools
 import re
 import threading
 import time
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import openai
@@ -192,7 +193,7 @@ class RemoteEngine(Engine):
                 try:
                     reply = ep.client.chat.completions.create(
                         model=self.model_name,
-                        messages=fitted.messages,
+                        messages=cast(Any, fitted.messages),  # plain role/content dicts
                         max_tokens=1,
                         temperature=0,
                         logprobs=True,
@@ -231,7 +232,7 @@ class RemoteEngine(Engine):
 
     def _request(self, gen: Generation) -> dict:
         o = gen.options
-        messages, extra = gen.prompt.messages, {}
+        messages, extra = gen.prompt.messages, dict[str, Any]()
         if gen.prompt.prefill:
             messages = [*messages, {"role": "assistant", "content": gen.prompt.prefill}]
             if self.exact_tokens:
@@ -349,8 +350,8 @@ class RemoteEngine(Engine):
             # token per chunk (a character split across tokens may merge two). Time to first
             # token runs from sending the request (fail-over included): what a user waits.
             stats.timed(started, first, last, int(getattr(usage, "completion_tokens", 0) or pieces))
-            if getattr(usage, "prompt_tokens", 0):
-                stats.prompt_tokens = int(usage.prompt_tokens)
+            if prompt_tokens := getattr(usage, "prompt_tokens", 0):
+                stats.prompt_tokens = int(prompt_tokens)
             return
         stats.seconds = time.perf_counter() - started
         if gen.cancelled:

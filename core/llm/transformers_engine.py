@@ -51,6 +51,8 @@ class _CancelCriteria(StoppingCriteria):
 
 
 class TransformersEngine(Engine):
+    queue: FairLock
+
     def __init__(self, model, tokenizer, info: ModelInfo):
         self.model = model
         self.tokenizer = tokenizer
@@ -157,7 +159,7 @@ def load_transformers(
 
         # Merged into the base weights: same answers, no per-token adapter overhead.
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-    model.to(device)
+    model.to(device)  # type: ignore[arg-type]  # transformers types .to() as taking a model
     model.eval()
     if settings.quantize == "int8":
         from core.llm.quantize import quantize_int8_weight_only  # opt-in; see bench/decode_options.py

@@ -35,6 +35,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 
 from core.config import Settings
@@ -259,7 +260,6 @@ def _add(tar: tarfile.TarFile, name: str, size: int, fh) -> None:
 
 
 def _versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         chroma = version("chromadb")

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import itertools
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -107,7 +108,7 @@ def file_lock(
 ):
     """An exclusive flock on `path` (created if missing), waited for up to `timeout` seconds; then
     `error(busy)`."""
-    import fcntl
+    import fcntl  # fcntl: POSIX only, and only the file lock needs it
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,8 +168,7 @@ def exchange_paths(a, b) -> bool:
     """Swap two existing paths in one atomic step (Linux renameat2 RENAME_EXCHANGE): used to replace
     a folder, where a plain rename cannot go over a non-empty one. False where the OS or the file
     system cannot (the caller then falls back to two renames and a recovery step)."""
-    import ctypes
-    import sys
+    import ctypes  # ctypes: only the Linux rename call needs it
 
     if not sys.platform.startswith("linux"):
         return False

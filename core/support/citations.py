@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from core.text.language import to_simplified
+
 MARKER = re.compile(r"\[\d+\]")
 # A sentence: up to 。！？ (Chinese), or . ! ? before a space or the end (so "4.95" stays whole),
 # or the end of its line. Whitespace between sentences is kept as it was.
@@ -40,7 +42,6 @@ def attach_citations(answer: str, sources: list[str], language: str, min_share: 
     source n (1-based, in the order given). Unchanged if it already has a marker."""
     if not sources or MARKER.search(answer):
         return answer
-    from core.text.language import to_simplified  # 繁體 answers, 简体 sources
 
     source_words = [words(to_simplified(s)) for s in sources]
 

@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from core.config import PROJECT_ROOT
+from core.kb.ingest import decode_text
 from core.llm import GenerationOptions
 from core.storage.db import connect
 from core.text.language import text_language
@@ -33,6 +36,7 @@ from core.writer.draft_text import (
     new_sentences,
     unsupported_numbers,
 )
+from core.writer.exports import safe_cell
 
 TEMPLATES_DIR = PROJECT_ROOT / "data" / "writer" / "templates"
 LANGS = ("en", "zh")
@@ -615,7 +619,7 @@ def to_markdown(title: str, texts: list[str]) -> str:
 
 
 def to_docx(title: str, texts: list[str]) -> bytes:
-    import docx
+    import docx  # Word files: loaded when one is read or written
 
     document = docx.Document()
     document.add_heading(title, level=1)
@@ -631,13 +635,10 @@ def to_docx(title: str, texts: list[str]) -> bytes:
 
 # -- batch ----------------------------------------------------------------------------------
 def read_rows(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[dict]:
-    from core.kb.ingest import decode_text
 
     if len(data) > max_bytes:
         raise ValueError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
     if name.lower().endswith(".xlsx"):
-        import pandas as pd
-
         frame = pd.read_excel(io.BytesIO(data), dtype=str).fillna("")
         return frame.to_dict("records")
     rows = list(csv.DictReader(io.StringIO(decode_text(name, data))))
@@ -660,7 +661,6 @@ def run_batch(
     a stopped or crashed run resumes where it ended. Cells that a spreadsheet would run as a
     formula (the uploaded fields or the model's text starting with = + - @) are neutralised.
     `facts_for(row)`, when given, grounds each row in its own facts (from the knowledge base)."""
-    from core.writer.exports import safe_cell
 
     out_path = Path(out_path)
     done = set()

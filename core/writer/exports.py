@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 
+import pandas as pd
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SHEET_MAX = 31  # Excel's limit on a sheet name's length
 SHEET_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")  # characters Excel (or its XML) refuses in a sheet name
@@ -56,7 +58,6 @@ def sheet_names(names) -> list[str]:
 def to_xlsx(sheets) -> bytes:
     """An .xlsx workbook from (name, DataFrame) pairs, in order: names made valid and unique with
     sheet_names, cells made safe with safe_cells, no index column."""
-    import pandas as pd
 
     sheets = list(sheets)
     out = io.BytesIO()
