@@ -246,8 +246,8 @@ def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(
         engines = [c for c in app.children(recursive=True) if c.name() == "llama-server"]
         assert len(engines) == 1
         procs[0].send_signal(signal.SIGINT)
-        procs[0].wait(20)
-    gone, alive = psutil.wait_procs(engines, timeout=15)
+        procs[0].wait(60)
+    gone, alive = psutil.wait_procs(engines, timeout=30)
     assert not alive, "the engine outlived the app"
 
 

@@ -82,7 +82,7 @@ RESPONSE_KEYS = {
     "undercut": "calc.resp_undercut",
 }
 # the risk metrics' names
-METRIC_KEYS = {
+METRIC_LABEL_KEYS = {
     "break_even_month": "calc.metric_break_even_month",
     "cash_at_end": "calc.metric_cash_at_end",
     "payback_month": "calc.metric_payback_month",
@@ -601,7 +601,7 @@ def risk_tab() -> None:
     metric = c1.selectbox(
         t("calc.risk_metric"),
         METRIC_KEYS,
-        format_func=lambda m: tr(METRIC_KEYS[m]),
+        format_func=lambda m: tr(METRIC_LABEL_KEYS[m]),
         key="calc.risk_metric",
         help=t("calc.risk_metric_help"),
     )
@@ -665,7 +665,7 @@ def risk_tab() -> None:
             )
             fig.update_layout(
                 barmode="overlay",
-                title=t("calc.tornado", metric=t(METRIC_KEYS[metric])),
+                title=t("calc.tornado", metric=t(METRIC_LABEL_KEYS[metric])),
                 legend=dict(orientation="h", y=-0.2),
                 **CHART,
             )
