@@ -41,7 +41,7 @@ from core.support.guard import (
     injection_in_question,
     strip_markup,
 )
-from core.support.relevance import JUDGED, THRESHOLDS, Decision, decide, fast_match, judge
+from core.support.relevance import THRESHOLDS, Decision, decide, fast_match, judge_in_order
 from core.text.language import (
     has_cjk,
     is_traditional,
@@ -416,7 +416,7 @@ def answer(
     scores = []
     if use_judge and hasattr(llm, "judge") and fast_match(hits, policy) is None:
         try:
-            scores = judge(llm, result.search_query, hits[:JUDGED])
+            scores = judge_in_order(llm, result.search_query, hits, policy)
         except (EngineError, ModelUnavailable):
             scores = []  # no judge right now: retrieval confidence decides, as before
     decision: Decision = decide(hits, scores, policy, fallback, max_sources)

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from core.kb.store import Hit
+from core.text.language import has_cjk
 
 JUDGE_SYSTEM = (
     "You check a company's help-centre answers. Given a passage and a customer's question, say whether "
@@ -31,9 +32,11 @@ JUDGE_SYSTEM = (
 )
 
 
-def passage_text(hit: Hit, limit: int = 900) -> str:
+def passage_text(hit: Hit) -> str:
+    """The passage as the judge reads it, cut to about 150 tokens (a Chinese character is about
+    one token, an English word about one): reading is what a judgement costs."""
     text = f"Q: {hit.text}\nA: {hit.answer}" if hit.kind == "faq" else hit.text
-    return text[:limit]
+    return text[: 300 if has_cjk(text) else 700]
 
 
 def judge_prompt(question: str, hit: Hit) -> list[dict]:
@@ -97,6 +100,18 @@ class JudgeCache:
 
 
 CACHE = JudgeCache()
+
+
+def judge_in_order(llm, question: str, hits: list[Hit], t: Thresholds, cache: JudgeCache | None = None) -> list:
+    """Judge the candidates one by one in ranking order and stop at the first FAQ entry judged to
+    answer (its curated answer is given): usually one judgement, not four."""
+    scores: list[float | None] = []
+    for hit in hits[:JUDGED]:
+        [p] = judge(llm, question, [hit], cache or CACHE)
+        scores.append(p)
+        if p is not None and hit.kind == "faq" and p >= t.tier1:
+            break
+    return scores
 
 
 def judge(llm, question: str, hits: list[Hit], cache: JudgeCache = CACHE) -> list[float | None]:
