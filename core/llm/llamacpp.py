@@ -107,8 +107,8 @@ class LlamaServer:
             str(self.context_tokens * (self.parallel + 1)),
             "--no-webui",
             "--cache-ram",
-            "256",
-        ]  # host-memory prompt cache: small, the slots cache too
+            "512",  # host-memory prompt cache: each passage is read once for judging, then reused
+        ]
         for lora in self.loras:
             cmd += ["--lora", str(lora)]
         if self.loras:
