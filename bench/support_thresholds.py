@@ -175,19 +175,24 @@ def search_grid(records: list[dict], lang: str) -> tuple[Thresholds, dict]:
     answerable = [r for r in mine if r["kind"] != "offtopic"]
     off = [r for r in mine if r["kind"] == "offtopic"]
     best, best_score = None, None
+    # score = P(yes) + weight x retrieval confidence (core.support.relevance.score)
     grid = itertools.product(
-        [0.88, 0.9, 0.92, 0.94, 0.96, 1.01], [0.5, 0.6, 0.7, 0.8, 0.9], [0.3, 0.4, 0.5, 0.6, 0.7], [0.1, 0.2, 0.3]
+        [0.93],
+        [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+        [x / 20 for x in range(10, 50)],
+        [x / 20 for x in range(6, 40)],
+        [0.3, 0.6, 0.9, 1.2],
     )
-    for fast, tier1, tier2, keep in grid:
-        if tier2 > tier1 or keep > tier2:
+    for fast, weight, tier1, tier2, keep in grid:
+        if tier2 > tier1:
             continue
-        t = Thresholds(fast=fast, tier1=tier1, tier2=tier2, keep=keep, suggest=THRESHOLDS[lang].suggest)
+        t = Thresholds(fast=fast, weight=weight, tier1=tier1, tier2=tier2, keep=keep, suggest=THRESHOLDS[lang].suggest)
         outcomes = [outcome(r, t) for r in answerable]
         wrong = outcomes.count("wrong") / len(outcomes)
         off_ok = sum(outcome(r, t) == "right" for r in off) / len(off) if off else 1.0
         if wrong > 0.03 or off_ok < 0.95:
             continue
-        key = (outcomes.count("right"), -wrong, fast, tier1)
+        key = (outcomes.count("right"), -wrong, -tier1)  # ties: more curated answers (exact, and quick)
         if best_score is None or key > best_score:
             best, best_score = t, key
     return best, {"right": best_score[0] / len(answerable) if best_score else None}

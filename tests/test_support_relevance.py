@@ -12,7 +12,7 @@ from core.support.policy import answer, answer_problem, from_suggestion, in_scri
 from core.support.relevance import JudgeCache, Thresholds, decide, judge
 from core.text.language import is_traditional
 
-T = Thresholds(fast=0.95, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)
+T = Thresholds(fast=0.95, weight=0.0, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)  # the judgement alone
 
 
 def hit(id, kind="faq", confidence=0.6, text="a question", answer="an answer", faq_id=None, language="en"):
@@ -82,6 +82,12 @@ def test_judgements_are_cached_per_question_and_passage():
 
 
 # -- the policy on a real (small) knowledge base ---------------------------------------------------
+@pytest.fixture(autouse=True)
+def judgement_alone(monkeypatch):
+    """The stub's verdicts decide on their own here (the calibrated thresholds also weigh retrieval)."""
+    monkeypatch.setattr("core.support.policy.THRESHOLDS", {"en": T, "zh": T})
+
+
 @pytest.fixture
 def kb(seeded_kb_dir, settings):
     from core.kb.store import KnowledgeBase
@@ -234,3 +240,12 @@ def test_support_eval_cli_builds_a_throw_away_knowledge_base(tmp_path, capsys, s
     bad.write_text("query,faq_id\nx,nope\n", encoding="utf-8")
     code = main(["support", "eval", "--faq", str(faq), "--queries", str(bad), "--no-model", "--json"])
     assert code == 2 and "faq_id not in the knowledge base: nope" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_the_judgement_and_retrieval_confidence_decide_together():
+    both = Thresholds(fast=0.95, weight=1.0, tier1=1.4, tier2=1.0, keep=0.3, suggest=0.8)
+    close = [hit("en-1", confidence=0.85), hit("en-2", confidence=0.5)]
+    assert decide(close, [0.6, 0.9], both).chosen[0].id == "en-1"  # 1.45: a close match the judge half likes
+    assert decide(close, [0.5, 0.85], both).tier == 2  # 1.35 each: not enough for a curated answer
+    far = [hit("en-1", confidence=0.3)]
+    assert decide(far, [0.9], both).tier == 3 and decide(far, [0.9], both).suggestions  # 1.2: offered only
