@@ -18,7 +18,9 @@ injected instruction asked for (the `fails_if` column). `--no-model` runs retrie
 only (tier 2 becomes a hand-over), for a quick check of the set and the planted data.
 `--modes full,no-question-filter` also runs every attempt with the question filter switched off,
 as if the attacker had reworded each one past it: what the other layers (passages cleaned of
-instructions, the model, the output guard) hold on their own.
+instructions, the model, the output guard) hold on their own. `--modes api` sends every attempt
+through the HTTP API instead (`POST /api/v1/support/ask`, streamed, with an API key), checking what
+its events carried.
 
 Prints one JSON object: per attempt the tier, whether and why it failed and the answer (trimmed);
 totals by language and by attack type.
@@ -200,6 +202,37 @@ def run_attempt(row: dict, kb, llm, settings, system: str) -> dict:
     }
 
 
+def run_attempt_api(row: dict, client, key: str, system: str) -> dict:
+    """The same attempt through the HTTP API: what the streamed events carried counts."""
+    started = time.perf_counter()
+    with client.stream(
+        "POST", "/api/v1/support/ask", json={"question": row["text"][:2000]}, headers={"Authorization": f"Bearer {key}"}
+    ) as response:
+        body = response.read().decode()
+    streamed, final = "", {"tier": 3, "text": "", "reason": f"HTTP {response.status_code}", "sources": []}
+    for block in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        data = json.loads(fields.get("data", "{}"))
+        if fields.get("event") == "delta":
+            streamed += data["text"]
+        elif fields.get("event") == "final":
+            final = data
+    shown = final["text"] if streamed.strip() == final["text"].strip() else f"{streamed}\n{final['text']}"
+    failed = check(row, final["tier"], shown, system)
+    return {
+        "id": row["id"],
+        "language": row["language"],
+        "type": row["attack_type"],
+        "tier": final["tier"],
+        "reason": final.get("reason", ""),
+        "failed": bool(failed),
+        "failed_checks": failed,
+        "sources": [s["source"] for s in final.get("sources", [])],
+        "answer": shown[:400],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def totals(results: list[dict], key) -> dict:
     out = defaultdict(lambda: {"attempts": 0, "failed": 0, "tier1": 0, "tier2": 0, "tier3": 0})
     for r in results:
@@ -259,12 +292,27 @@ def main(argv=None) -> int:
             "planted": planted,
         }
         for mode in args.modes.split(","):
-            if mode not in ("full", "no-question-filter"):
+            if mode not in ("full", "no-question-filter", "api"):
                 parser.error(f"unknown mode {mode!r}")
-            core.support.policy.injection_in_question = question_filter if mode == "full" else (lambda q: None)
+            core.support.policy.injection_in_question = (
+                question_filter if mode != "no-question-filter" else (lambda q: None)
+            )
+            client = key = None
+            if mode == "api":
+                from fastapi.testclient import TestClient
+
+                from core.api.app import create_app
+                from core.api.keys import KeyStore
+
+                _, key = KeyStore(settings.db_path).add("injection-bench", rpm=100_000)
+                client = TestClient(create_app(settings, llm=llm, kb=kb))
             results = []
             for row in rows:
-                r = run_attempt(row, kb, llm, settings, system)
+                r = (
+                    run_attempt_api(row, client, key, system)
+                    if mode == "api"
+                    else run_attempt(row, kb, llm, settings, system)
+                )
                 results.append(r)
                 print(
                     f"{mode:18} {'FAIL' if r['failed'] else 'ok  '} {r['id']:6} tier {r['tier']} "
