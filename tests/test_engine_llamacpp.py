@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.config import PROJECT_ROOT, load_settings
-from core.llm import EngineError, GenerationOptions, ModelUnavailable, load_llm
+from core.llm import EngineError, GenerationOptions, ModelUnavailable, llamacpp, load_llm
 from core.llm.llamacpp import LlamaServer, stop_all
 
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
@@ -124,6 +124,40 @@ def test_a_killed_engine_fails_the_reply_clearly_then_restarts(engine):
     assert first and gen.text.startswith(first)  # what was shown is kept
     reply, stats = engine.complete(ask("and now?"), GREEDY)  # waits for the restarted server
     assert stats.new_tokens >= 1 and engine.server.restarts == 1
+
+
+def test_a_wedged_engine_is_killed_by_the_watchdog_and_restarted(engine_settings, monkeypatch):
+    # A server that stops making progress mid-answer (seen with the 1.5B once in ~1,000 requests:
+    # 0% CPU, /health "ok", the stream silent for good), played here by SIGSTOP.
+    monkeypatch.setattr(llamacpp, "STALL_S", 2.0)
+    monkeypatch.setattr(llamacpp, "WATCH_EVERY_S", 0.3)
+    engine = load_llm(engine_settings, log=lambda *_: None)
+    engine.warm_up()
+    gen = engine.stream(ask(ENDLESS), LONG)
+    it = iter(gen)
+    first = next(it)
+    wedged = engine.server.pid
+    os.kill(wedged, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(EngineError, match="stopped in the middle of the answer"):
+        for _ in it:
+            pass
+    assert time.monotonic() - started < 30 and not pid_alive(wedged)
+    assert first and gen.text.startswith(first)
+    reply, stats = engine.complete(ask("and now?"), GREEDY)  # the restarted server answers
+    assert stats.new_tokens >= 1 and engine.server.stalls == 1 and engine.server.restarts == 1
+
+
+def test_a_busy_engine_is_not_taken_for_a_wedged_one(engine_settings, monkeypatch):
+    monkeypatch.setattr(llamacpp, "STALL_S", 1.0)
+    monkeypatch.setattr(llamacpp, "WATCH_EVERY_S", 0.2)
+    engine = load_llm(engine_settings, log=lambda *_: None)
+    engine.warm_up()
+    started = time.monotonic()
+    gen = engine.stream(ask(ENDLESS), GenerationOptions(max_new_tokens=6000, temperature=0))
+    assert gen.result() is not None and gen.stats.new_tokens == 6000
+    assert time.monotonic() - started > 2  # steady decoding, several watchdog windows long
+    assert engine.server.stalls == 0 and engine.server.restarts == 0
 
 
 def test_a_broken_model_file_is_refused_with_the_servers_words(engine_settings, tmp_path):

@@ -247,5 +247,5 @@ def test_the_judgement_and_retrieval_confidence_decide_together():
     close = [hit("en-1", confidence=0.85), hit("en-2", confidence=0.5)]
     assert decide(close, [0.6, 0.9], both).chosen[0].id == "en-1"  # 1.45: a close match the judge half likes
     assert decide(close, [0.5, 0.85], both).tier == 2  # 1.35 each: not enough for a curated answer
-    far = [hit("en-1", confidence=0.3)]
-    assert decide(far, [0.9], both).tier == 3 and decide(far, [0.9], both).suggestions  # 1.2: offered only
+    far = [hit("en-1", confidence=0.05)]
+    assert decide(far, [0.9], both).tier == 3 and decide(far, [0.9], both).suggestions  # 0.95: offered only

@@ -38,6 +38,11 @@ from core.storage.locking import FairLock
 
 START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
 HEALTH_POLL_S = 0.1
+# A server whose busy slots make no progress this long is wedged and is killed (the supervisor starts
+# it again). Seen here once in ~1,000 requests: decoding stopped mid-answer at 0% CPU, /health still
+# "ok", the stream silent for good. One prompt batch (512 tokens) takes ~5 s on 2 cores.
+STALL_S = 90.0
+WATCH_EVERY_S = 10.0
 
 
 def free_port() -> int:
@@ -71,6 +76,7 @@ class LlamaServer:
         self.loras: list[Path] = []
         self.url = ""
         self.restarts = 0  # unplanned: the process died and was started again
+        self.stalls = 0  # of which: killed by the watchdog, its slots making no progress
         self.meta: dict = {}
         self._proc: subprocess.Popen | None = None
         self._ready = threading.Event()
@@ -126,7 +132,12 @@ class LlamaServer:
         """The server's URL once it answers; starts it if needed. ModelUnavailable if it cannot start."""
         self.start()
         deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.2):
+        while True:
+            if self._ready.wait(0.2):
+                proc = self._proc
+                if proc is None or proc.poll() is None:
+                    return self.url
+                time.sleep(HEALTH_POLL_S)  # it died just now: the supervisor is about to start it again
             with self._state:
                 failure = self._failure
                 alive = self._supervisor is not None and self._supervisor.is_alive()
@@ -137,7 +148,6 @@ class LlamaServer:
                     f"The llama.cpp engine did not start within {timeout:.0f} s"
                     + (f": {failure}" if failure else f"; see {self.log_path}")
                 )
-        return self.url
 
     @property
     def running(self) -> bool:
@@ -230,6 +240,7 @@ class LlamaServer:
                     self._failure = f"Could not start the llama.cpp engine ({self.binary}): {exc}"
                 return
             self._proc = proc
+            stalled = False
             if self._wait_healthy(proc):
                 failures = 0
                 try:
@@ -240,7 +251,7 @@ class LlamaServer:
                     self._failure = ""
                     self._generation += 1
                 self._ready.set()
-                proc.wait()
+                stalled = self._watch(proc)
                 self._ready.clear()
             else:
                 if proc.poll() is None:
@@ -251,7 +262,9 @@ class LlamaServer:
                 if self._stopping:
                     return
                 planned = self._restart_wanted
-                if not planned:
+                if stalled:
+                    self._failure = f"The llama.cpp engine made no progress for {STALL_S:.0f} s and was restarted"
+                elif not planned:
                     self._failure = (
                         f"The llama.cpp engine stopped (exit code {proc.returncode}). "
                         f"Last lines of {self.log_path}:\n{self._log_tail()}"
@@ -261,6 +274,47 @@ class LlamaServer:
                 if failures >= 3:  # it cannot start (bad model file, say): stop trying, say why
                     return
                 time.sleep(min(8.0, 0.5 * 2**failures))
+
+    def _busy_slots(self):
+        """What each busy slot has done so far (task, prompt tokens read, tokens written); None when
+        no slot is busy, "no answer" when the server does not answer /slots."""
+        try:
+            slots = self.client.get(f"{self.url}/slots", timeout=min(10.0, STALL_S / 3)).json()
+            return (
+                tuple(
+                    (
+                        s.get("id"),
+                        s.get("id_task"),
+                        s.get("n_prompt_tokens_processed"),
+                        sum(t.get("n_decoded", 0) for t in s.get("next_token") or []),
+                    )
+                    for s in slots
+                    if s.get("is_processing")
+                )
+                or None
+            )
+        except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+            return "no answer"
+
+    def _watch(self, proc: subprocess.Popen) -> bool:
+        """Wait for the process to end; kill it when its busy slots have made no progress for
+        STALL_S (True then). The requests in flight fail with a clear message and the supervisor
+        starts the server again, instead of an answer that never comes."""
+        last, since = None, time.monotonic()
+        while True:
+            try:
+                proc.wait(timeout=WATCH_EVERY_S)
+                return False
+            except subprocess.TimeoutExpired:
+                pass
+            progress, now = self._busy_slots(), time.monotonic()
+            if progress is None or progress != last:
+                last, since = progress, now
+            elif now - since >= STALL_S and proc.poll() is None:
+                self.stalls += 1
+                proc.kill()
+                proc.wait()
+                return True
 
 
 _servers: dict[tuple, LlamaServer] = {}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core.kb.ingest import IngestError, ParsedSource, decode_text, parse_faq_table
 from core.kb.store import SAMPLE_DIR, KnowledgeBase
-from core.support.policy import answer, twin_ids
+from core.support.policy import ENGINE_FAILED, answer, twin_ids
 from core.text.language import is_traditional, question_language, to_simplified
 
 HANDOVER_LABEL = "HANDOVER"
@@ -182,12 +182,21 @@ def evaluate(
     check_gold(cases, kb)
     if limit is not None and limit < len(cases):
         cases = random.Random(seed).sample(cases, limit)
-    outcomes, times, tiers, by_tier_ms, failed = [], [], [], {1: [], 2: [], 3: []}, []
+    outcomes: list[str] = []
+    times: list[float] = []
+    tiers: list[int] = []
+    by_tier_ms: dict[int, list[float]] = {1: [], 2: [], 3: []}
+    failed: list[dict] = []
+    engine_failures = 0
     for i, case in enumerate(cases):
-        start = time.perf_counter()
-        result = answer(case.question, kb, llm, thresholds=thresholds, company=company, use_judge=use_judge)
-        result.finish("".join(result.stream()))
-        ms = (time.perf_counter() - start) * 1000
+        for _attempt in range(2):
+            start = time.perf_counter()
+            result = answer(case.question, kb, llm, thresholds=thresholds, company=company, use_judge=use_judge)
+            result.finish("".join(result.stream()))
+            ms = (time.perf_counter() - start) * 1000
+            if not result.reason.startswith(ENGINE_FAILED):
+                break
+            engine_failures += 1  # the engine died or was restarted mid-answer: ask once more
         outcome = score(case, result)
         outcomes.append(outcome)
         times.append(ms)
@@ -223,6 +232,7 @@ def evaluate(
                 for lang in sorted({c.language for c in cases})
             },
             "failures": failed,
+            "engine_failures": engine_failures,
         }
     )
     return report

@@ -52,6 +52,7 @@ from core.text.language import (
 )
 
 NO_ANSWER = "NO_ANSWER"
+ENGINE_FAILED = "the model failed"  # a hand-over's reason when the engine died mid-answer
 # The marker as the small model sometimes mangles it ("NO ANSWER", "无 ANSWER"): still a refusal.
 NO_ANSWER_LIKE = re.compile(r"(?<![A-Za-z])ANSWER(?![a-z])")
 SMALLTALK = re.compile(
@@ -202,7 +203,7 @@ class SupportAnswer:
         if self.generation is not None:
             if self.failure:
                 self.tier, self.generation = 3, None
-                return self.fixed(HANDOVER, f"the model failed: {self.failure[:200]}")
+                return self.fixed(HANDOVER, f"{ENGINE_FAILED}: {self.failure[:200]}")
             text = streamed_text.strip()
             blocked = (self.guard.blocked or self.guard.problem(text)) if self.guard else ""
             if blocked:
