@@ -56,8 +56,8 @@ def scenario_serving(s: Scenario, batch: int | None = None):
     $ per 1M tokens at the serving target utilisation (a GPU paid for all day is not busy all day).
     `batch` overrides the scenario's batch size."""
     sv = s.serving
-    prompt = s.usage.input_tokens
-    prompt = max(1, min(int(prompt), sv.context)) if prompt is not None and math.isfinite(prompt) else None
+    asked = s.usage.input_tokens
+    prompt = max(1, min(int(asked), sv.context)) if asked is not None and math.isfinite(asked) else None
     return estimate_serving(
         sv.params,
         sv.gpu,

@@ -66,7 +66,7 @@ class ServingEstimate:
     usd_per_gpu_hour: float | None
     usd_per_million_output_tokens: float | None
     usd_per_million_input_tokens: float | None
-    explanation: list[str] = field(default_factory=list)  # core.economics.messages.Message: English str + code
+    explanation: list = field(default_factory=list)  # core.economics.messages.Message: English str + code
 
     def to_dict(self) -> dict:
         return asdict(self)

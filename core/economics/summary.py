@@ -189,8 +189,10 @@ def chart_png(s: Summary) -> bytes:
     texts = " ".join(map(str, s.labels.values()))
     font = _cjk_font() if _has_cjk(texts) else None
     label = s.label if font or not _has_cjk(texts) else (lambda _k, default: default)  # no CJK font: English
-    rc = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    with plt.rc_context({"font.size": 8, **rc}):
+    rc: dict = {"font.size": 8}
+    if font:
+        rc["font.family"] = [font, "DejaVu Sans"]
+    with plt.rc_context(rc):
         fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 2.4), dpi=150)
         m = s.pnl["month"]
         left.plot(m, s.pnl["revenue"] / 1e3, label=label("revenue", "Revenue"), color="#2e7d32")

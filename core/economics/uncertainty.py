@@ -226,6 +226,8 @@ def scenario_monte_carlo(scenario: Scenario, draws: int | None = None) -> MonteC
     +/- its swing around each driver; "within N months" capped at the plan's length (a plan shortened
     after N was chosen asks about the whole plan)."""
     u = scenario.uncertainty
-    ranges = {k: tuple(v) for k, v in u.ranges.items()} if u.ranges else default_ranges(scenario, u.swing)
+    ranges = (
+        {k: (float(v[0]), float(v[1])) for k, v in u.ranges.items()} if u.ranges else default_ranges(scenario, u.swing)
+    )
     within = min(int(u.within_months), int(scenario.months)) if u.within_months is not None else None
     return monte_carlo(scenario, ranges, u.draws if draws is None else draws, u.seed, within)

@@ -414,7 +414,8 @@ def build(
     chunks shown among the sources (never as the answer)."""
     rng = random.Random(seed)
     faq = _dedupe(faq)
-    train, val = [], []
+    train: list = []
+    val: list = []
     for language in ("en", "zh"):
         entries = [e for e in faq if e.language == language]
         order = list(range(len(entries)))
@@ -429,9 +430,9 @@ def build(
     others = voice_examples(voices or {}, company) + list(extra or [])
     order = list(range(len(others)))
     rng.shuffle(order)
-    held = {order[i] for i in range(round(len(others) * 0.1) if len(others) >= 10 else 0)}
+    held_others = {order[i] for i in range(round(len(others) * 0.1) if len(others) >= 10 else 0)}
     for i, example in enumerate(others):
-        (val if i in held else train).append(example)
+        (val if i in held_others else train).append(example)
     if not train:
         raise ValueError("No training data: add FAQ entries to the knowledge base, brand voices, or a data file")
     return TrainingData(train, val, inputs or [])

@@ -168,7 +168,8 @@ def evaluate_adapter(
     card = read_card(adapter_dir) or {}
     examples = load_val(adapter_dir)
     if limit:
-        kept, counts = [], {}
+        kept: list = []
+        counts: dict[tuple[str, str], int] = {}
         for e in examples:
             key = (e.kind, e.language)
             if counts.get(key, 0) < limit:

@@ -237,7 +237,7 @@ def load_base(settings: Settings, log=print):
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
     return (
-        model.to(device),
+        model.to(device),  # type: ignore[arg-type]  # transformers' annotation of .to() takes the model
         tokenizer,
         {"name": name, "source": source, "device": device, "dtype": str(dtype).removeprefix("torch.")},
     )
@@ -340,7 +340,7 @@ def train(
         report("train", 0, planned)
         try:
             while step < planned:
-                batch = []
+                batch: list = []
                 while len(batch) < config.batch_size:
                     if not queue:
                         queue = list(range(len(train_items)))

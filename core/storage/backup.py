@@ -132,7 +132,8 @@ def backup(settings: Settings, out: Path) -> dict:
 
 
 def _backup(settings: Settings, data_dir: Path, out: Path, models_dir: Path, models_rel: str | None) -> dict:
-    members, skipped = [], {}
+    members: list[dict] = []
+    skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=out.parent) as tmp:
         staged = Path(tmp) / PREFIX
         with ExitStack() as locks:
@@ -304,12 +305,20 @@ def _member_rel(name: str) -> str:
     return "/".join(parts[1:])
 
 
+def _extracted(tar: tarfile.TarFile, info: tarfile.TarInfo):
+    """A regular member's contents (callers have checked it is one)."""
+    fh = tar.extractfile(info)
+    if fh is None:
+        raise BackupError(f"{info.name} is not a regular file; the archive is damaged")
+    return fh
+
+
 def _read_manifest(tar: tarfile.TarFile, label: str) -> tuple[dict, tarfile.TarInfo]:
     first = tar.next()
     if first is None or first.name != MANIFEST or not first.isreg() or first.size > 50_000_000:
         raise BackupError(f"{label} is not a backup made by `python -m core backup` (no manifest.json first)")
     try:
-        manifest = json.loads(tar.extractfile(first).read().decode("utf-8"))
+        manifest = json.loads(_extracted(tar, first).read().decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise BackupError(f"{label}: manifest.json is not valid JSON; the archive is damaged") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -369,7 +378,7 @@ def _unpack_verified(archive: Path, dest: Path) -> dict:
                     raise BackupError(f"Refusing archive member {info.name!r}: outside the data folder")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 h = hashlib.sha256()
-                with tar.extractfile(info) as src, open(target, "xb") as out:
+                with _extracted(tar, info) as src, open(target, "xb") as out:
                     for block in iter(lambda: src.read(1 << 20), b""):
                         h.update(block)
                         out.write(block)

@@ -152,7 +152,7 @@ def injection_in_question(question: str) -> str | None:
 def clean_passage(text: str) -> str:
     """A knowledge-base passage as data for the prompt and the sources list: lines that give the
     assistant instructions are cut (replaced by "[…]"), markup reduced to text, control tokens removed."""
-    lines = []
+    lines: list[str] = []
     for line in text.split("\n"):
         if SOURCE_INJECTION.search(line):
             if lines and lines[-1] == "[…]":

@@ -31,7 +31,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from core.config import Settings
 from core.kb.store import Hit, KnowledgeBase
-from core.llm import EngineError, Generation, GenerationOptions, ModelUnavailable
+from core.llm import Engine, EngineError, Generation, GenerationOptions, ModelUnavailable
 from core.support.citations import attach_citations, words
 from core.support.guard import (
     SOURCE_INJECTION,
@@ -141,7 +141,7 @@ class SupportAnswer:
     failure: str = ""  # tier 2: why the model stopped answering (its engine died, say)
     suggestions: list[Hit] = field(default_factory=list)  # "did you mean": FAQ entries to offer
     judged: dict[str, float] = field(default_factory=dict)  # hit id -> the relevance check's P(yes)
-    llm: object = None  # tier 2: the engine, for checking the written answer (and one retry)
+    llm: Engine | None = None  # tier 2: the engine, for checking the written answer (and one retry)
     messages: list[dict] = field(default_factory=list)  # tier 2: the prompt, for the retry
     source_text: str = ""  # tier 2: the numbered sources as the model saw them
     retried: bool = False
@@ -227,11 +227,12 @@ class SupportAnswer:
 
     def _retry(self, problem: str) -> SupportAnswer:
         """Write the answer once more (not streamed), told what was wrong; then check it again."""
+        assert self.llm is not None  # a written (tier-2) answer carries its engine
         self.retried = True
         self.reason += f"; written again ({problem})"
         messages = [
             *self.messages,
-            {"role": "assistant", "content": self.generation.text or ""},
+            {"role": "assistant", "content": (self.generation.text if self.generation else "") or ""},
             {"role": "user", "content": RETRY_NOTE.format(no_answer=NO_ANSWER)},
         ]
         try:

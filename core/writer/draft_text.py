@@ -118,7 +118,8 @@ CLAUSE_END = re.compile(r"(?<=[，,；;。！？!?])|(?<=\.)(?=\s+[A-Z\"“])")
 
 def _grams(text: str) -> set[str]:
     """Overlapping 4-character runs of Chinese and 3-word runs of English: how copying is spotted."""
-    grams, text = set(), to_simplified(text or "")
+    grams: set[str] = set()
+    text = to_simplified(text or "")
     for run in re.findall(r"[\u3400-\u9fff\uf900-\ufaff\w]+", text):
         if has_cjk(run):
             grams.update(run[i : i + 4] for i in range(max(1, len(run) - 3)))

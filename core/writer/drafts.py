@@ -131,9 +131,9 @@ def parse_template(path: Path) -> Template:
         raise TemplateError(f"Template {path.name}: id {template.id!r} must match the file name")
     names = {f.name for f in template.fields}
     for lang in LANGS:
-        for part in ("name", "prompt", "max_chars"):
-            if not getattr(template, part).get(lang):
-                raise TemplateError(f"Template {path.name}: '{part}' needs an '{lang}' text")
+        for attr in ("name", "prompt", "max_chars"):
+            if not getattr(template, attr).get(lang):
+                raise TemplateError(f"Template {path.name}: '{attr}' needs an '{lang}' text")
         try:
             unknown = _placeholders(template.prompt[lang]) - names
         except ValueError as exc:
@@ -152,7 +152,9 @@ def parse_template(path: Path) -> Template:
                     f"Template {path.name}: {where}{lang} example needs 'fields' (object) and 'output' (text)"
                 )
     for lang, parts in template.structure.items():
-        for part in parts if isinstance(parts, list) else [None]:
+        if not isinstance(parts, list):
+            raise TemplateError(f"Template {path.name}: {lang} structure must be a list of parts, not {parts!r}")
+        for part in parts:
             try:
                 re.compile(part["pattern"], re.MULTILINE)
                 ok = part["label"].get("en") and part["label"].get("zh") and int(part.get("min", 1)) >= 1
@@ -387,7 +389,8 @@ def write_one(
     missing after that is written into the draft from its first words (see `_complete_parts`)."""
     start = time.perf_counter()
     messages = build_messages(req)
-    best, tokens = None, 0
+    best: tuple[str, dict] | None = None
+    tokens = 0
     for attempt in range(max(1, attempts)):
         options = options_for(req, seed + 1000 * attempt)
         gen = llm.stream(messages, options)
@@ -402,6 +405,7 @@ def write_one(
             best = (text, checks)
         if problems(best[1]) == 0 or (cancel is not None and cancel.is_set()):
             break
+    assert best is not None  # at least one attempt ran
     text, checks = best
     if checks["structure_missing"] and not (cancel is not None and cancel.is_set()):
         text, checks, added = _complete_parts(llm, req, messages, text, seed, cancel)
