@@ -153,6 +153,7 @@ def test_answers_that_do_not_answer_are_caught():
         q, "Our cafe serves excellent croissants every morning.", sources
     )
     assert "repeats itself" in answer_problem(q, "Email a photo " + "you " * 40, sources)
+    assert "only citation marks" in answer_problem(q, "[2] [3]", sources)
     assert answer_problem(q, "Email a photo within 7 days and we send a replacement [1].", sources) == ""
 
     class Off:

@@ -352,6 +352,8 @@ def answer_problem(question: str, text: str, sources: list[Hit], llm=None) -> st
     """Why a written answer is not an answer ("" if it is one): it only repeats the question,
     takes nothing from its sources, or (judged by the model) answers another question."""
     plain = re.sub(r"\[\d+\]", "", text).strip()
+    if not re.search(r"\w", plain):
+        return "it holds only citation marks"  # seen: "[2] [3]" as the whole reply
     q = to_simplified(question.lower().strip(" ?？!！。."))
     a = to_simplified(plain.lower().strip(" ?？!！。."))
     if a and (a in q or difflib.SequenceMatcher(None, q, a).ratio() >= 0.8):
