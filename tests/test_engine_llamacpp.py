@@ -160,6 +160,24 @@ def test_a_busy_engine_is_not_taken_for_a_wedged_one(engine_settings, monkeypatc
     assert engine.server.stalls == 0 and engine.server.restarts == 0
 
 
+def test_a_question_waits_only_so_long_for_the_relevance_check(engine, monkeypatch):
+    """Under load the judge's one slot is taken: a question gives up after JUDGE_WAIT_S (the support
+    policy then decides from retrieval alone) instead of queueing behind every other question."""
+    monkeypatch.setattr(llamacpp, "JUDGE_WAIT_S", 0.3)
+    prompt = ask("Does this passage answer the question? Answer yes or no.")
+    queue = engine.server.judge_queue
+    held = queue.take_ticket()
+    assert queue.acquire(held)
+    try:
+        started = time.monotonic()
+        with pytest.raises(EngineError, match="relevance check is busy"):
+            engine.judge([prompt])
+        assert time.monotonic() - started < 2
+    finally:
+        queue.release(held)
+    assert len(engine.judge([prompt])) == 1  # its place in the line given up: the next one is served
+
+
 def test_a_broken_model_file_is_refused_with_the_servers_words(engine_settings, tmp_path):
     bad = tmp_path / "broken" / "model.gguf"
     bad.parent.mkdir()

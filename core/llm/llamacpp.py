@@ -42,6 +42,10 @@ HEALTH_POLL_S = 0.1
 # it again). Seen here once in ~1,000 requests: decoding stopped mid-answer at 0% CPU, /health still
 # "ok", the stream silent for good. One prompt batch (512 tokens) takes ~5 s on 2 cores.
 STALL_S = 90.0
+# Under load a question waits at most this long for the relevance check's slot; then it goes without
+# one (the support policy falls back to retrieval confidence) instead of queueing behind every other
+# question: at 16 sessions on 2 cores the judgements queued for minutes (bench/load.py).
+JUDGE_WAIT_S = 4.0
 WATCH_EVERY_S = 10.0
 
 
@@ -381,7 +385,15 @@ class LlamaCppEngine(Engine):
         self.start()
         queue = self.server.judge_queue
         ticket = queue.take_ticket()
-        queue.acquire(ticket)
+        waited_too_long = threading.Event()
+        timer = threading.Timer(JUDGE_WAIT_S, waited_too_long.set)
+        timer.start()
+        try:
+            admitted = queue.acquire(ticket, waited_too_long)
+        finally:
+            timer.cancel()
+        if not admitted:
+            raise EngineError(f"The relevance check is busy (waited {JUDGE_WAIT_S:.0f} s for its turn)")
         try:
             self.server.ensure_ready()
             scores = []
