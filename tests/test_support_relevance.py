@@ -7,8 +7,9 @@ import pytest
 
 from core.kb.ingest import IngestError
 from core.kb.store import Hit
+from core.llm import GenerationOptions
 from core.support.evaluate import Case, evaluate, read_cases, score
-from core.support.policy import answer, answer_problem, from_suggestion, in_script, twin_ids
+from core.support.policy import SupportAnswer, answer, answer_problem, from_suggestion, in_script, twin_ids
 from core.support.relevance import JudgeCache, Thresholds, decide, judge
 from core.text.language import is_traditional
 
@@ -163,6 +164,47 @@ def test_answers_that_do_not_answer_are_caught():
     assert "another question" in answer_problem(
         q, "Email a photo within 7 days and we send a replacement.", sources, Off()
     )
+
+
+class FakeGeneration:
+    def __init__(self, text):
+        self.text = text
+
+    def __iter__(self):
+        yield self.text
+
+
+class AdapterThatHandsOver:
+    """The fine-tuned adapter says NO_ANSWER; the base model (adapter=False) answers."""
+
+    info = type("Info", (), {"model": "stub", "adapter": "data/adapters/default"})()
+    adapter_per_request = True
+
+    def __init__(self):
+        self.asked = []
+
+    def stream(self, messages, options):
+        self.asked.append(options.adapter)
+        return FakeGeneration("NO_ANSWER" if options.adapter else "Email a photo within 7 days [1].")
+
+    def judge(self, prompts):
+        return [0.9 for _ in prompts]
+
+
+@pytest.mark.parametrize("judged, tier", [(0.8, 2), (0.3, 3)])
+def test_the_base_model_answers_where_the_adapter_hands_over_a_source_judged_to_answer(judged, tier):
+    llm = AdapterThatHandsOver()
+    sources = [hit("d", kind="doc", text="Damaged parcels: email a photo within 7 days and we send a replacement.")]
+    messages = [{"role": "system", "content": "rules"}, {"role": "user", "content": "What if it arrives damaged?"}]
+    r = SupportAnswer(tier=2, language="en", question="What if my parcel arrives damaged?", search_query="")
+    r.sources, r.llm, r.messages, r.judged = sources, llm, messages, {"d": judged}
+    r.generation = llm.stream(messages, GenerationOptions())
+    r.finish("".join(r.stream()))
+    assert r.tier == tier
+    if tier == 2:
+        assert "7 days" in r.text and "base model was asked" in r.reason and llm.asked == [True, False]
+    else:  # the judge was not sure: no second try, a person takes over
+        assert llm.asked == [True]
 
 
 # -- the evaluation ------------------------------------------------------------------------------

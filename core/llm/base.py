@@ -38,6 +38,7 @@ class GenerationOptions:
     top_p: float = 0.8
     repetition_penalty: float = 1.05
     seed: int | None = None
+    adapter: bool = True  # False: the base model alone, where the engine switches adapters per request (llama.cpp)
 
     def validate(self) -> GenerationOptions:
         if not 1 <= self.max_new_tokens <= 8192:
@@ -235,6 +236,7 @@ class Engine:
 
     info: ModelInfo
     tokenizer: Any = None  # encode/decode/apply_chat_template, for counting and fitting the prompt
+    adapter_per_request = False  # True: GenerationOptions(adapter=False) reaches the base model
     queue: FairLock | None = None
 
     @property

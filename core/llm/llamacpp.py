@@ -350,6 +350,8 @@ atexit.register(stop_all)
 class LlamaCppEngine(Engine):
     """Generation through a shared `LlamaServer`, with or without one LoRA adapter (GGUF)."""
 
+    adapter_per_request = True  # each request sets every adapter's scale
+
     def __init__(self, server: LlamaServer, tokenizer, info: ModelInfo, lora: Path | None = None):
         self.server = server
         self.tokenizer = tokenizer
@@ -444,7 +446,8 @@ class LlamaCppEngine(Engine):
             body.update(top_k=1, temperature=0.0)  # greedy
         if self.server.loras:
             body["lora"] = [
-                {"id": i, "scale": 1.0 if path == self.lora else 0.0} for i, path in enumerate(self.server.loras)
+                {"id": i, "scale": 1.0 if path == self.lora and o.adapter else 0.0}
+                for i, path in enumerate(self.server.loras)
             ]
         return body
 

@@ -52,6 +52,8 @@ from core.text.language import (
 )
 
 NO_ANSWER = "NO_ANSWER"
+# The judged P(yes) of the best source above which the base model is asked when the adapter says NO_ANSWER.
+BASE_MODEL_RETRY_JUDGED = 0.5
 ENGINE_FAILED = "the model failed"  # a hand-over's reason when the engine died mid-answer
 # The marker as the small model sometimes mangles it ("NO ANSWER", "无 ANSWER"): still a refusal.
 NO_ANSWER_LIKE = re.compile(r"(?<![A-Za-z])ANSWER(?![a-z])")
@@ -211,6 +213,8 @@ class SupportAnswer:
                 return self.fixed(HANDOVER, f"answer withheld: {blocked}")
             said = self.generation.text or ""
             if not text or NO_ANSWER in said or NO_ANSWER_LIKE.search(said) or NO_ANSWER_LIKE.search(text):
+                if self._base_model_may_answer():
+                    return self._retry("", base_model=True)
                 self.tier, self.generation = 3, None
                 return self.fixed(HANDOVER, "model found no answer in the sources")
             problem = answer_problem(self.question, text, self.sources, self.llm)
@@ -225,20 +229,33 @@ class SupportAnswer:
             )
         return self
 
-    def _retry(self, problem: str) -> SupportAnswer:
-        """Write the answer once more (not streamed), told what was wrong; then check it again."""
+    def _base_model_may_answer(self) -> bool:
+        """The fine-tuned adapter says NO_ANSWER more readily than the base model (README, fine-tuning):
+        where the relevance check judged a source to answer, the base model gets one try."""
+        adapter = getattr(getattr(self.llm, "info", None), "adapter", None)
+        switches = getattr(self.llm, "adapter_per_request", False)
+        best = max(self.judged.values(), default=0.0)
+        return bool(adapter) and switches and not self.retried and best >= BASE_MODEL_RETRY_JUDGED
+
+    def _retry(self, problem: str, base_model: bool = False) -> SupportAnswer:
+        """Write the answer once more (not streamed): told what was wrong, or (base_model) the same
+        prompt to the model without its adapter; then check it again."""
         assert self.llm is not None  # a written (tier-2) answer carries its engine
         self.retried = True
-        self.reason += f"; written again ({problem})"
-        messages = [
-            *self.messages,
-            {"role": "assistant", "content": (self.generation.text if self.generation else "") or ""},
-            {"role": "user", "content": RETRY_NOTE.format(no_answer=NO_ANSWER)},
-        ]
+        if base_model:
+            self.reason += "; the adapter found no answer, the base model was asked"
+            messages = self.messages
+            options = GenerationOptions(max_new_tokens=300, temperature=0, repetition_penalty=1.05, adapter=False)
+        else:
+            self.reason += f"; written again ({problem})"
+            messages = [
+                *self.messages,
+                {"role": "assistant", "content": (self.generation.text if self.generation else "") or ""},
+                {"role": "user", "content": RETRY_NOTE.format(no_answer=NO_ANSWER)},
+            ]
+            options = GenerationOptions(max_new_tokens=300, temperature=0.3, seed=1, repetition_penalty=1.05)
         try:
-            self.generation = self.llm.stream(
-                messages, GenerationOptions(max_new_tokens=300, temperature=0.3, seed=1, repetition_penalty=1.05)
-            )
+            self.generation = self.llm.stream(messages, options)
             self.guard = OutputGuard(self.messages[0]["content"], self.source_text, RULE_PHRASES)
             text = "".join(self._model_chunks())
         except (EngineError, ModelUnavailable) as exc:
