@@ -99,6 +99,25 @@ def test_cancel_stops_the_server_and_frees_the_slot(engine):
     assert engine.complete(ask("again"), GREEDY)[0] is not None
 
 
+def test_cancel_frees_the_slot_even_while_the_server_sends_nothing(engine):
+    """Cancelled while the server is silent (reading a long prompt; here SIGSTOP): the reading
+    thread must wake at once. Closing the stream from the consumer's thread did not wake it, so a
+    cancelled answer (support's NO_ANSWER) held its slot until the 600 s read timeout."""
+    gen = engine.stream(ask(ENDLESS), LONG)
+    it = iter(gen)
+    next(it)
+    pid = engine.server.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(0.3)  # the reader is now blocked on the silent socket
+        gen.cancel()
+        assert gen.wait(3), "the cancelled generation's thread is still reading"
+        assert gen.stats.stopped and engine.queue.active == 0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert engine.complete(ask("again"), GREEDY)[0] is not None
+
+
 def test_two_slots_generate_at_once_and_a_third_request_waits_its_turn(engine):
     first, second = engine.stream(ask(ENDLESS), LONG), engine.stream(ask(ENDLESS), LONG)
     assert first.wait_started(10) and second.wait_started(10)

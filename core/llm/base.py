@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import queue
+import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -228,6 +229,21 @@ class Generation:
                 self._queue.release(self._ticket)
             self._done.set()
             self._chunks.put(_END)
+
+
+def hang_up(response) -> None:
+    """End a streamed HTTP response (httpx) from another thread, waking the thread that reads it.
+    `close()` alone does not wake a thread blocked reading the socket (Linux): a cancelled answer
+    kept its slot until the read timed out. A socket shutdown wakes it, and the server sees the
+    hang-up and stops."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed
+            pass
+    response.close()
 
 
 class Engine:

@@ -32,7 +32,16 @@ from pathlib import Path
 
 import httpx
 
-from core.llm.base import Engine, EngineError, Generation, ModelInfo, ModelUnavailable, word_verdict, yes_share
+from core.llm.base import (
+    Engine,
+    EngineError,
+    Generation,
+    ModelInfo,
+    ModelUnavailable,
+    hang_up,
+    word_verdict,
+    yes_share,
+)
 from core.llm.models import gguf_path, gguf_tokenizer, tokenizer_cache
 from core.storage.locking import FairLock
 
@@ -461,7 +470,7 @@ class LlamaCppEngine(Engine):
             with self.server.client.stream(
                 "POST", f"{self.server.url}/completion", json=self._request(gen)
             ) as response:
-                gen.on_cancel(response.close)  # closing the stream makes the server stop this slot
+                gen.on_cancel(lambda: hang_up(response))  # the server stops this slot when we hang up
                 if response.status_code != 200:
                     response.read()
                     raise EngineError(

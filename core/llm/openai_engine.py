@@ -35,6 +35,7 @@ from core.llm.base import (
     GenerationOptions,
     ModelInfo,
     ModelUnavailable,
+    hang_up,
     word_verdict,
     yes_share,
 )
@@ -314,7 +315,7 @@ class RemoteEngine(Engine):
                 self._mark_down(ep)
                 failures.append(f"{ep.url} ({_reason(exc)})")
                 continue
-            gen.on_cancel(stream.close)  # closing the stream also stops the server's work
+            gen.on_cancel(lambda s=stream: hang_up(s.response))  # hanging up also stops the server's work
             pieces, first, last, usage = 0, None, None, None
             try:
                 for chunk in stream:
