@@ -12,6 +12,7 @@ kaleido and a Chrome it would download; text comes in already translated from th
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -162,6 +163,11 @@ def to_markdown(s: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
+# One chart at a time: pyplot keeps global state, and sessions importing matplotlib (and PIL) for
+# the first time at once failed with "partially initialized module 'PIL.Image'" (bench/load.py).
+_CHARTS = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _cjk_font() -> str | None:
     """A CJK font matplotlib can use, if the system has one (Noto CJK on Debian)."""
@@ -181,6 +187,11 @@ def _has_cjk(text: str) -> bool:
 def chart_png(s: Summary) -> bytes:
     """Two panels: monthly revenue vs costs, and the cumulative cash curve; a dotted line at the
     break-even month (s.break_even) on both."""
+    with _CHARTS:
+        return _draw_chart(s)
+
+
+def _draw_chart(s: Summary) -> bytes:
     import matplotlib  # charts: loaded when a summary is exported
 
     matplotlib.use("Agg")
