@@ -216,7 +216,8 @@ class SupportAnswer:
                 if self._base_model_may_answer():
                     return self._retry("", base_model=True)
                 self.tier, self.generation = 3, None
-                return self.fixed(HANDOVER, "model found no answer in the sources")
+                neither = " (nor did the base model)" if "base model was asked" in self.reason else ""
+                return self.fixed(HANDOVER, f"model found no answer in the sources{neither}")
             problem = answer_problem(self.question, text, self.sources, self.llm)
             if problem and not self.retried:
                 return self._retry(problem)
