@@ -39,7 +39,7 @@ model: engine-or-fallback
 # The app on :8501 and, in the same process (one model engine, one knowledge base), the HTTP API and
 # website widget on :8502 (APP_API=off: the app alone).
 run: model
-	$(PY) -m core serve --host 127.0.0.1 --app-port 8501 --port 8502
+	$(PY) serve.py --host 127.0.0.1 --app-port 8501 --port 8502
 
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .

@@ -1,62 +1,38 @@
-"""`python -m core serve` (the HTTP API, with the app) and `python -m core keys ...` (API keys).
+"""`python -m core serve` (the HTTP API) and `python -m core keys ...` (API keys).
 
-    python -m core serve [--host 127.0.0.1] [--port 8502] [--app-port 8501 | --no-app]
+    python -m core serve [--host 127.0.0.1] [--port 8502]
     python -m core keys add NAME [--origins URL,URL] [--rpm N] [--scope support|all] --json
     python -m core keys list | revoke NAME
 
-`serve` runs the API and, unless --no-app, the Streamlit app in the same process, so the two share
-one model engine, one knowledge base and one database (an embedded Chroma store takes one process).
+`serve` runs the API alone; `make run` starts it beside the Streamlit app in one process with the
+top-level `serve.py` (the UI layer), so the two share one model engine, knowledge base and database.
 Key changes are recorded in the audit log as `cli:<OS user>`.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from datetime import datetime
 
 from core.api.keys import KeyStore
 from core.cli.common import add_command, audit, print_result
-from core.config import PROJECT_ROOT
+
+
+def api_server(settings, host: str, port: int):
+    """The HTTP API as a uvicorn server, not started yet (`serve.py` runs it beside the app)."""
+    import uvicorn  # the web server: only serving needs it
+
+    from core.api.app import create_app  # loads the engine and knowledge-base code: only serving needs it
+
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30)
+    print(f"API: http://{host}:{port}/docs · widget demo http://{host}:{port}/widget/demo", file=sys.stderr)
+    return uvicorn.Server(config)
 
 
 def cmd_serve(args, settings):
-    import uvicorn  # the web server: only this command needs it
-
-    from core.api.app import create_app
-
-    run_api = settings.api != "off"
-    if not run_api and args.no_app:
-        raise ValueError("APP_API=off and --no-app: there is nothing to serve")
-    if run_api:
-        config = uvicorn.Config(
-            create_app(settings), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=30
-        )
-        server = uvicorn.Server(config)
-        print(
-            f"API: http://{args.host}:{args.port}/docs · widget demo http://{args.host}:{args.port}/widget/demo",
-            file=sys.stderr,
-        )
-        if args.no_app:
-            server.run()
-            return
-        threading.Thread(target=server.run, name="api", daemon=True).start()
-    from streamlit.web.cli import main as streamlit_main
-
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(PROJECT_ROOT / "app.py"),
-        "--server.address",
-        args.host,
-        "--server.port",
-        str(args.app_port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    streamlit_main()
+    if settings.api == "off":
+        raise ValueError("APP_API=off: the HTTP API is switched off, there is nothing to serve")
+    api_server(settings, args.host, args.port).run()
 
 
 def _keys(settings):
@@ -96,11 +72,10 @@ def cmd_keys_revoke(args, settings):
 
 def register(sub) -> None:
     add = add_command
-    p = add(sub, "serve", cmd_serve, "serve the HTTP API and the website widget (and the app)")
+    p = add(sub, "serve", cmd_serve, "serve the HTTP API and the website widget (make run adds the app)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8502, help="the API's port")
-    p.add_argument("--app-port", type=int, default=8501, help="the Streamlit app's port")
-    p.add_argument("--no-app", action="store_true", help="the API alone")
+    p.add_argument("--no-app", action="store_true", help="accepted for older scripts: serve is the API alone")
     keys = sub.add_parser("keys", help="API keys for the HTTP API and the widget").add_subparsers(
         dest="action", required=True
     )
