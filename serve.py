@@ -20,6 +20,20 @@ from core.cli.api import api_server
 from core.config import load_settings
 
 
+def start_warm_up() -> None:
+    """The knowledge base's models load in the background while the server starts."""
+
+    def run() -> None:
+        try:
+            from core.kb.store import warm_up  # chromadb: loaded in the background, after start
+
+            warm_up()
+        except Exception as exc:  # only a head start: a question still loads what it needs
+            print(f"warm-up skipped: {exc}", file=sys.stderr)
+
+    threading.Thread(target=run, name="warm-up", daemon=True).start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -27,6 +41,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8502, help="the HTTP API's port")
     args = parser.parse_args()
     settings = load_settings()
+    start_warm_up()
     if settings.api != "off":
         server = api_server(settings, args.host, args.port)
         threading.Thread(target=server.run, name="api", daemon=True).start()

@@ -235,8 +235,12 @@ def install_trace(path: Path) -> None:
 
 
 def serve(trace: Path, port: int) -> None:
-    """Run the app in this process (so its PID is the server's), with generation and page runs traced."""
+    """Run the app in this process (so its PID is the server's), with generation and page runs traced,
+    and the knowledge base's models loading in the background as `make run` (serve.py) does."""
+    from serve import start_warm_up
+
     install_trace(trace)
+    start_warm_up()
     sys.argv = [
         "streamlit",
         "run",

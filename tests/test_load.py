@@ -38,14 +38,18 @@ def test_six_sessions_chat_support_and_calculator_at_once(tiny_model_dir, kb_see
         order="cycle",
         think=0.2,
         ramp=1,
-        ui_timeout=45,
-        gen_timeout=60,
-        warmup_timeout=90,
+        # Generous: on 2 shared cores six Chromium tabs opening pages at once took 15 s here and over
+        # 90 s on a busier CI machine. This test is about errors, order and memory; bench/load.py
+        # measures the speed.
+        ui_timeout=120,
+        gen_timeout=120,
+        warmup_timeout=240,
         warmup=False,
         progress=lambda *_: None,
     )
-    summary = {k: out[k] for k in ("run", "actions", "errors", "fairness", "memory", "cpu")}
-    assert out["errors"]["count"] == 0, summary
+    # errors first: pytest cuts long messages, and they say what went wrong
+    summary = {k: out[k] for k in ("errors", "run", "actions", "fairness", "memory", "cpu")}
+    assert out["errors"]["count"] == 0, out["errors"]["messages"]
     assert out["run"]["sessions_open"] == sessions, summary
     assert all(n >= 1 for n in out["run"]["actions_per_session"]), summary
     for action in ("chat", "support_faq", "support_model", "calc"):

