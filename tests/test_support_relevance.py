@@ -191,20 +191,52 @@ class AdapterThatHandsOver:
         return [0.9 for _ in prompts]
 
 
-@pytest.mark.parametrize("judged, tier", [(0.8, 2), (0.3, 3)])
-def test_the_base_model_answers_where_the_adapter_hands_over_a_source_judged_to_answer(judged, tier):
-    llm = AdapterThatHandsOver()
+class RefusesWhenAllowed(AdapterThatHandsOver):
+    """One model, no adapter: NO_ANSWER whenever the prompt offers it (the small model's habit)."""
+
+    info = type("Info", (), {"model": "stub", "adapter": None})()
+    adapter_per_request = False
+
+    def stream(self, messages, options):
+        self.asked.append(messages[0]["content"])
+        offered = "NO_ANSWER" in messages[0]["content"]
+        return FakeGeneration("NO_ANSWER" if offered else "Email a photo within 7 days [1].")
+
+
+def damaged_parcel_answer(llm, judged):
     sources = [hit("d", kind="doc", text="Damaged parcels: email a photo within 7 days and we send a replacement.")]
-    messages = [{"role": "system", "content": "rules"}, {"role": "user", "content": "What if it arrives damaged?"}]
+    messages = [{"role": "system", "content": "rules, or NO_ANSWER"}, {"role": "user", "content": "damaged?"}]
     r = SupportAnswer(tier=2, language="en", question="What if my parcel arrives damaged?", search_query="")
     r.sources, r.llm, r.messages, r.judged = sources, llm, messages, {"d": judged}
+    r.second_try = [{"role": "system", "content": "answer from the sources"}, messages[1]]
     r.generation = llm.stream(messages, GenerationOptions())
-    r.finish("".join(r.stream()))
+    return r.finish("".join(r.stream()))
+
+
+@pytest.mark.parametrize("judged, tier", [(0.8, 2), (0.3, 3)])
+def test_the_base_model_takes_a_second_try_where_the_adapter_hands_over_a_source_judged_to_answer(judged, tier):
+    llm = AdapterThatHandsOver()
+    r = damaged_parcel_answer(llm, judged)
     assert r.tier == tier
     if tier == 2:
-        assert "7 days" in r.text and "base model was asked" in r.reason and llm.asked == [True, False]
+        assert "7 days" in r.text and "second try by the base model" in r.reason and llm.asked == [True, False]
     else:  # the judge was not sure: no second try, a person takes over
         assert llm.asked == [True] and r.reason == "model found no answer in the sources"
+
+
+def test_a_second_try_without_the_no_answer_option_where_the_engine_has_no_adapter():
+    """ "Do you deliver to Canada?" beside "we don't deliver to the Americas": NO_ANSWER at first."""
+    llm = RefusesWhenAllowed()
+    r = damaged_parcel_answer(llm, 0.6)
+    assert r.tier == 2 and "7 days" in r.text and r.reason.endswith("; a second try")
+    assert llm.asked == ["rules, or NO_ANSWER", "answer from the sources"]
+
+
+def test_a_second_try_that_still_finds_nothing_hands_over():
+    llm = AdapterThatHandsOver()
+    llm.stream = lambda messages, options: FakeGeneration("NO_ANSWER")
+    r = damaged_parcel_answer(llm, 0.9)
+    assert r.tier == 3 and r.reason.endswith("model found no answer in the sources (nor on a second try)")
 
 
 # -- the evaluation ------------------------------------------------------------------------------
