@@ -232,6 +232,17 @@ def test_a_second_try_without_the_no_answer_option_where_the_engine_has_no_adapt
     assert llm.asked == ["rules, or NO_ANSWER", "answer from the sources"]
 
 
+def test_a_second_try_that_makes_something_up_is_handed_over():
+    """Seen on a bank's FAQ: "信義分行的經理是誰？" -> "信義分行的經理是張三" (two words added, both made up)."""
+    llm = AdapterThatHandsOver()
+    llm.stream = lambda messages, options: FakeGeneration("NO_ANSWER" if options.adapter else "Zhang San [1].")
+    r = damaged_parcel_answer(llm, 0.9)
+    assert r.tier == 3 and "too little from its sources" in r.reason
+    # the same words written at the first try pass the (looser) first check
+    q, sources = "What if my parcel arrives damaged?", r.sources
+    assert answer_problem(q, "Zhang San [1].", sources) == ""
+
+
 def test_a_second_try_that_still_finds_nothing_hands_over():
     llm = AdapterThatHandsOver()
     llm.stream = lambda messages, options: FakeGeneration("NO_ANSWER")

@@ -164,6 +164,7 @@ class SupportAnswer:
     second_try: list[dict] = field(default_factory=list)  # tier 2: the prompt without NO_ANSWER (SECOND_TRY)
     source_text: str = ""  # tier 2: the numbered sources as the model saw them
     retried: bool = False
+    second_tried: bool = False  # the retry was SECOND_TRY: its answer is checked more strictly
 
     def stream(self):
         """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
@@ -233,9 +234,9 @@ class SupportAnswer:
                 if self._second_try_may_answer():
                     return self._retry("", second_try=True)
                 self.tier, self.generation = 3, None
-                again = " (nor on a second try)" if "second try" in self.reason else ""
+                again = " (nor on a second try)" if self.second_tried else ""
                 return self.fixed(HANDOVER, f"model found no answer in the sources{again}")
-            problem = answer_problem(self.question, text, self.sources, self.llm)
+            problem = answer_problem(self.question, text, self.sources, self.llm, strict=self.second_tried)
             if problem and not self.retried:
                 return self._retry(problem)
             if problem:
@@ -257,6 +258,7 @@ class SupportAnswer:
         SECOND_TRY prompt; then check it again."""
         assert self.llm is not None  # a written (tier-2) answer carries its engine
         self.retried = True
+        self.second_tried = second_try
         if second_try:
             # The base model, where the engine switches adapters per request: the fine-tuned adapter was
             # trained to say NO_ANSWER and copies a source verbatim more often (README, fine-tuning).
@@ -385,9 +387,12 @@ def in_language(kb: KnowledgeBase, hit: Hit, lang: str) -> Hit:
     return hit
 
 
-def answer_problem(question: str, text: str, sources: list[Hit], llm=None) -> str:
+def answer_problem(question: str, text: str, sources: list[Hit], llm=None, strict: bool = False) -> str:
     """Why a written answer is not an answer ("" if it is one): it only repeats the question,
-    takes nothing from its sources, or (judged by the model) answers another question."""
+    takes nothing from its sources, or (judged by the model) answers another question. strict (a
+    second try, which had no NO_ANSWER way out): at least half of what it adds to the question must
+    come from its sources; its made-up answers ("the branch manager is Zhang San") add few words,
+    none from the sources, where its right ones took 0.73 or more."""
     plain = re.sub(r"\[\d+\]", "", text).strip()
     if not re.search(r"\w", plain):
         return "it holds only citation marks"  # seen: "[2] [3]" as the whole reply
@@ -402,6 +407,8 @@ def answer_problem(question: str, text: str, sources: list[Hit], llm=None) -> st
     theirs = set().union(*(words(to_simplified(f"{h.text} {h.answer}")) for h in sources)) if sources else set()
     if len(mine) >= 3 and len(mine & theirs) / len(mine) < 0.2:
         return "it holds nothing from its sources"
+    if strict and mine and len(mine & theirs) / len(mine) < 0.5:
+        return "it holds too little from its sources"
     if llm is not None and hasattr(llm, "judge"):
         check = [
             {"role": "system", "content": CHECK_SYSTEM},
