@@ -317,6 +317,7 @@ class LlamaServer:
         while True:
             try:
                 proc.wait(timeout=WATCH_EVERY_S)
+                self._ready.clear()
                 return False
             except subprocess.TimeoutExpired:
                 pass
@@ -325,6 +326,9 @@ class LlamaServer:
                 last, since = progress, now
             elif now - since >= STALL_S and proc.poll() is None:
                 self.stalls += 1
+                # Not ready before the kill: a request sent right after the failed one waits for the
+                # new process instead of finding nothing listening (seen on a busy machine).
+                self._ready.clear()
                 proc.kill()
                 proc.wait()
                 return True
