@@ -209,11 +209,12 @@ def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-calculator.png"), full_page=True)
     page.get_by_role("tab", name="Compare & export").click()
-    with page.expect_download() as download:
+    with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download summary (Markdown)").click()
     summary = Path(download.value.path()).read_text(encoding="utf-8")
     assert "Break-even" in summary and "$60.00" in summary
-    with page.expect_download() as download:
+    # The Word file is made on the click, its charts drawn then: over 30 s on a busy 2-core machine.
+    with page.expect_download(timeout=120_000) as download:
         page.get_by_role("button", name="Download summary (Word)").click()
     assert download.value.suggested_filename == "investor-summary.docx"
     assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a zip container: a real .docx

@@ -163,6 +163,23 @@ class LlamaServer:
                 )
 
     @property
+    def generation(self) -> int:
+        """How many times a process became ready: a new number means a new process."""
+        with self._state:
+            return self._generation
+
+    def wait_replaced(self, generation: int, timeout: float = START_TIMEOUT_S) -> None:
+        """Wait until a process newer than `generation` is ready, or the supervisor gave up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._state:
+                newer = self._generation > generation and self._ready.is_set()
+                gave_up = self._supervisor is None or not self._supervisor.is_alive()
+            if newer or gave_up:
+                return
+            time.sleep(HEALTH_POLL_S)
+
+    @property
     def running(self) -> bool:
         return self._ready.is_set()
 
@@ -464,8 +481,9 @@ class LlamaCppEngine(Engine):
             ]
         return body
 
-    def _produce(self, gen: Generation) -> None:
+    def _produce(self, gen: Generation, retried: bool = False) -> None:
         self.server.ensure_ready()  # after a crash, the restarted server
+        process = self.server.generation
         stats = gen.stats
         started = time.perf_counter()
         first = last = None
@@ -499,6 +517,11 @@ class LlamaCppEngine(Engine):
         except httpx.HTTPError as exc:
             if gen.cancelled:
                 return
+            if isinstance(exc, httpx.ConnectError) and not pieces and not retried:
+                # Nothing reached a server: it died a moment ago and its supervisor had not noticed
+                # yet (seen on a busy machine right after a crash). Wait for the new one, send again.
+                self.server.wait_replaced(process)
+                return self._produce(gen, retried=True)
             raise EngineError(
                 "The model engine stopped in the middle of the answer "
                 f"({type(exc).__name__}); it is restarting. The text so far is kept: "
