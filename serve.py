@@ -21,13 +21,18 @@ from core.config import load_settings
 
 
 def start_warm_up() -> None:
-    """The knowledge base's models load in the background while the server starts."""
+    """The knowledge base's models load in the background while the server starts; then the
+    relevance check reads the knowledge base ahead (APP_SUPPORT_WARM, core/support/warm.py)."""
 
     def run() -> None:
         try:
             from core.kb.store import warm_up  # chromadb: loaded in the background, after start
+            from core.support.warm import warm_up_when_ready
 
             warm_up()
+            done = warm_up_when_ready(load_settings())
+            if done:
+                print(f"support: {done['passages']} passages read ahead in {done['s']} s", file=sys.stderr)
         except Exception as exc:  # only a head start: a question still loads what it needs
             print(f"warm-up skipped: {exc}", file=sys.stderr)
 

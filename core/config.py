@@ -77,6 +77,13 @@ class Settings:
     llama_cpp_dir: Path = setting(
         PROJECT_ROOT / ".venv" / "llama.cpp", "Where `make` builds llama.cpp's server", shown=".venv/llama.cpp"
     )
+    llama_cache_mb: int = setting(
+        1024,
+        "llama.cpp: memory for prompts kept for reuse (each knowledge-base passage read for the "
+        "relevance check takes 3-8 MB; the sample company's 175 take about 800)",
+        minimum=0,
+        maximum=65536,
+    )
     context_tokens: int = setting(
         4096, "Prompt + answer budget; older turns are dropped beyond it", minimum=256, maximum=131072
     )
@@ -89,6 +96,13 @@ class Settings:
     kb_name: str = setting("default", "The knowledge base the support pages use")
     sample_kb: str = setting(
         "on", "`off`: do not load the sample company into an empty knowledge base", choices=("on", "off")
+    )
+    support_warm: str = setting(
+        "on",
+        "`off`: the app does not read the knowledge base ahead for the relevance check when it "
+        "starts (llama.cpp; about 6 minutes of CPU in the background for the sample company's 175 "
+        "passages on 2 cores; without it a first question about a passage takes 1-2 s longer)",
+        choices=("on", "off"),
     )
     max_upload_mb: int = setting(50, "Largest file accepted for the knowledge base", minimum=1, maximum=2000)
     tier1_en: float = setting(

@@ -10,7 +10,7 @@ from core.kb.store import Hit
 from core.llm import GenerationOptions
 from core.support.evaluate import Case, evaluate, read_cases, score
 from core.support.policy import SupportAnswer, answer, answer_problem, from_suggestion, in_script, twin_ids
-from core.support.relevance import JudgeCache, Thresholds, decide, judge
+from core.support.relevance import JudgeCache, Thresholds, decide, judge, judge_prompt, warm_judge
 from core.text.language import is_traditional
 
 T = Thresholds(fast=0.95, weight=0.0, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)  # the judgement alone
@@ -80,6 +80,89 @@ def test_judgements_are_cached_per_question_and_passage():
     hits = [hit("a", answer="We ship to Norway."), hit("b", answer="Returns in 30 days.")]
     assert judge(stub, "Norway?", hits, cache) == [0.95, 0.02]
     assert judge(stub, "  norway? ", hits, cache) == [0.95, 0.02] and stub.calls == 1
+
+
+class KeepsPrompts(StubJudge):
+    keeps_prompts = True
+
+    def __init__(self):
+        super().__init__("-")
+        self.prompts = []
+
+    def judge(self, prompts):
+        self.prompts += prompts
+        return super().judge(prompts)
+
+
+def test_reading_ahead_reads_documents_first_and_faq_entries_last_twice():
+    faq, doc = hit("f", text="How long is delivery?"), hit("d", kind="doc", text="Delivery: 2-4 days.")
+    stub = KeepsPrompts()
+    assert warm_judge(stub, [faq, doc]) == 4
+    assert stub.prompts == [judge_prompt("", doc), judge_prompt("", faq)] * 2
+    assert warm_judge(StubJudge("-"), [faq, doc]) == 0  # an engine that keeps no prompts: nothing to gain
+
+
+def test_a_question_shares_the_passage_part_of_the_prompt_read_ahead():
+    a, b = hit("a", text="How do I return a teapot?"), hit("b", text="How do I return tea?")
+    ahead, asked = judge_prompt("", a)[-1]["content"], judge_prompt("can I send it back", a)[-1]["content"]
+    shared = ahead.index("Customer question:") + len("Customer question:")
+    assert asked[:shared] == ahead[:shared] and judge_prompt("", a)[0] == judge_prompt("x", b)[0]
+    # Passages that begin alike differ from their first word on (their tags): see passage_tag.
+    other = judge_prompt("", b)[-1]["content"]
+    assert ahead.split(":")[0] != other.split(":")[0] and ahead.startswith("Passage ")
+
+
+def test_passages_are_each_entry_once_as_search_shows_them(kb):
+    passages = kb.passages()
+    faq = sum(p.kind == "faq" for p in passages)
+    assert len({p.id for p in passages}) == len(passages)
+    assert kb.count() == len(passages) + faq  # a FAQ entry has two records
+    by_id = {p.id: p for p in passages}
+    for found in kb.search("How long does delivery take?", k=5) + kb.search("退货政策", k=5):
+        known = by_id[found.id]
+        assert (known.text, known.answer, known.kind) == (found.text, found.answer, found.kind)
+
+
+def test_support_warm_reads_the_knowledge_base_ahead_where_the_engine_keeps_prompts(kb, capsys, monkeypatch, settings):
+    from core.cli.main import main
+
+    stub = KeepsPrompts()
+    stub.info = type("Info", (), {"model": "stub", "engine": "llamacpp"})()
+    monkeypatch.setattr("core.cli.support.load_llm", lambda *a, **k: stub)
+    assert main(["support", "warm", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["passages"] == len(kb.passages()) > 0 and out["prompts"] == 2 * out["passages"]
+    stub.keeps_prompts = False
+    assert main(["support", "warm", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["prompts"] == 0 and "keeps no prompts" in out["note"]
+
+
+def test_the_app_reads_ahead_only_with_llama_cpp_and_when_asked(kb, monkeypatch):
+    from core.config import load_settings
+    from core.support.warm import warm_up_when_ready
+
+    read = []
+    monkeypatch.setattr("core.support.warm.read_ahead", lambda kb, llm, stop=None: read.append(kb) or {"passages": 1})
+    monkeypatch.setattr("core.support.warm.load_llm", lambda *a, **k: KeepsPrompts())
+    monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
+    monkeypatch.setenv("APP_SUPPORT_WARM", "off")
+    assert warm_up_when_ready(load_settings()) is None and not read
+    monkeypatch.setenv("APP_SUPPORT_WARM", "on")
+    assert warm_up_when_ready(load_settings()) == {"passages": 1} and read[0].count() == kb.count()
+    monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: False)
+    assert warm_up_when_ready(load_settings()) is None and len(read) == 1
+
+
+def test_the_app_waits_for_a_knowledge_base_with_entries(settings, monkeypatch):
+    import threading
+
+    from core.support.warm import warm_up_when_ready
+
+    monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
+    stop = threading.Event()
+    stop.set()  # the server is stopping: give up waiting at once
+    assert warm_up_when_ready(settings, stop=stop) is None
 
 
 # -- the policy on a real (small) knowledge base ---------------------------------------------------

@@ -44,6 +44,7 @@ def cmd_ask(args, settings):
 def cmd_support_eval(args, settings):
     """End to end on a labelled file: a throw-away knowledge base unless --kb names one."""
     from core.support.evaluate import build_kb, evaluate, read_queries, read_questions  # chromadb, as above
+    from core.support.warm import read_ahead  # chromadb, as above
 
     if bool(args.queries) == bool(args.questions):
         raise ValueError("Give either --queries Q.csv (query, faq_id) or --questions Q.csv (question, expect_any)")
@@ -64,6 +65,11 @@ def cmd_support_eval(args, settings):
             faq = (Path(args.faq).name, Path(args.faq).read_bytes()) if args.faq else None
             kb = build_kb(Path(tmp), faq, [Path(d) for d in args.docs])
             where = "throw-away: " + (", ".join(filter(None, [args.faq, *args.docs])) or "the sample company")
+        warm = {"passages": 0, "prompts": 0, "s": 0.0}
+        if llm is not None and not (args.cold or args.no_judge):
+            # As the running app does after it starts (serve.py): the relevance check has read
+            # every passage once, so the latencies are those customers get, not a cold start's.
+            warm = read_ahead(kb, llm)
         report = evaluate(
             cases,
             kb,
@@ -81,6 +87,7 @@ def cmd_support_eval(args, settings):
         "relevance_check": not args.no_judge,
         "model": None if llm is None else llm.info.model,
         "adapter": None if llm is None else llm.info.adapter,
+        "warm_up": warm,
         **report,
     }
     if args.json:
@@ -93,6 +100,18 @@ def cmd_support_eval(args, settings):
             print(f"- [{f['outcome']}] {f['question']} -> tier {f['tier']} {f['sources']} ({f['reason']})")
 
 
+def cmd_support_warm(args, settings):
+    """Read every passage of the knowledge base for the relevance check now (what `make run` does
+    in the background when it starts), so that the first questions about them are quick."""
+    from core.support.warm import read_ahead  # chromadb, as above
+
+    llm = load_llm(settings, log=progress_log(args))
+    report = {"knowledge_base": args.kb or settings.kb_name, **read_ahead(knowledge_base(args, settings), llm)}
+    if not report["prompts"]:
+        report["note"] = f"the {llm.info.engine} engine keeps no prompts between requests: nothing to read ahead"
+    print_result(args, report, f"{report['passages']} passages read for the relevance check in {report['s']} s")
+
+
 def register(sub) -> None:
     ask = add_command(sub, "ask", cmd_ask, "answer a customer question (tier 1 FAQ, tier 2 grounded, tier 3 hand-over)")
     ask.add_argument("question")
@@ -100,6 +119,10 @@ def register(sub) -> None:
     ask.add_argument("--no-model", action="store_true", help="retrieval only: tiers 1 and 3")
 
     support = sub.add_parser("support", help="customer service").add_subparsers(dest="action", required=True)
+    warm = add_command(
+        support, "warm", cmd_support_warm, "read every passage for the relevance check now (quick first answers)"
+    )
+    warm.add_argument("--kb", default=None)
     ev = add_command(support, "eval", cmd_support_eval, "end-to-end evaluation on labelled questions")
     ev.add_argument("--faq", help="FAQ table for a throw-away knowledge base")
     ev.add_argument("--docs", nargs="*", default=[], help="documents for the throw-away knowledge base")
@@ -109,6 +132,11 @@ def register(sub) -> None:
     ev.add_argument("--limit", type=int, default=None, help="a seeded random sample of N questions")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--no-model", action="store_true", help="retrieval only (no relevance check, no written answers)")
+    ev.add_argument(
+        "--cold",
+        action="store_true",
+        help="skip reading the passages ahead (latencies of a freshly started engine)",
+    )
     ev.add_argument(
         "--no-judge",
         action="store_true",

@@ -364,6 +364,32 @@ class KnowledgeBase:
             if rid.endswith(":q") and meta["kind"] == "faq"
         ]
 
+    def passages(self) -> list[Hit]:
+        """Every entry once, with the text a search shows for it (a FAQ entry's question), without
+        scores: what the relevance check reads."""
+        got = self._e5.get(include=["documents", "metadatas"])
+        passages: dict[str, Hit] = {}
+        for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False):
+            if meta["kind"] == "faq" and not rid.endswith(":q"):
+                continue  # the ":qa" record: same entry, its question is the ":q" record
+            passages.setdefault(
+                meta["entry"],
+                Hit(
+                    meta["entry"],
+                    doc,
+                    0.0,
+                    0.0,
+                    meta["source"],
+                    meta["kind"],
+                    meta["language"],
+                    meta["answer"],
+                    meta["faq_id"],
+                    meta["category"],
+                    meta["section"],
+                ),
+            )
+        return sorted(passages.values(), key=lambda h: (h.kind != "faq", h.source, h.id))
+
     def version(self) -> str:
         """Changes whenever the knowledge base does (in this process or another)."""
         return self._version()

@@ -253,6 +253,9 @@ class Engine:
     info: ModelInfo
     tokenizer: Any = None  # encode/decode/apply_chat_template, for counting and fitting the prompt
     adapter_per_request = False  # True: GenerationOptions(adapter=False) reaches the base model
+    # True: prompts read once are kept (llama.cpp's --cache-ram), so reading known passages ahead
+    # of time (core.support.relevance.warm_judge) makes later judgements of them fast.
+    keeps_prompts = False
     queue: FairLock | None = None
 
     @property

@@ -77,10 +77,20 @@ class LlamaServer:
     """One llama-server process, kept running by a supervisor thread."""
 
     def __init__(
-        self, binary: Path, model: Path, *, alias: str, threads: int, parallel: int, context_tokens: int, log_path: Path
+        self,
+        binary: Path,
+        model: Path,
+        *,
+        alias: str,
+        threads: int,
+        parallel: int,
+        context_tokens: int,
+        log_path: Path,
+        cache_mb: int = 1024,
     ):
         self.binary, self.model, self.alias = Path(binary), Path(model), alias
         self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
+        self.cache_mb = cache_mb
         self.log_path = log_path
         self.queue = FairLock(parallel)  # our slots: one ticket per request, in arrival order
         # One more slot on the server for short yes/no judgements (the support relevance check):
@@ -125,8 +135,8 @@ class LlamaServer:
             "-c",
             str(self.context_tokens * (self.parallel + 1)),
             "--no-webui",
-            "--cache-ram",
-            "512",  # host-memory prompt cache: each passage is read once for judging, then reused
+            "--cache-ram",  # host-memory prompt cache: each passage is read once for judging, then reused
+            str(self.cache_mb),
         ]
         for lora in self.loras:
             cmd += ["--lora", str(lora)]
@@ -381,6 +391,7 @@ class LlamaCppEngine(Engine):
     """Generation through a shared `LlamaServer`, with or without one LoRA adapter (GGUF)."""
 
     adapter_per_request = True  # each request sets every adapter's scale
+    keeps_prompts = True  # --cache-ram
 
     def __init__(self, server: LlamaServer, tokenizer, info: ModelInfo, lora: Path | None = None):
         self.server = server
@@ -548,6 +559,7 @@ def load_llamacpp(
         parallel=settings.parallel,
         context_tokens=settings.context_tokens,
         log_path=settings.data_dir / "logs" / "llama-server.log",
+        cache_mb=settings.llama_cache_mb,
     )
     info = ModelInfo(
         model=choice.name,

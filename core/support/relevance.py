@@ -41,14 +41,25 @@ def passage_text(hit: Hit) -> str:
     return text[: 300 if has_cjk(text) else 700]
 
 
+def passage_tag(text: str) -> str:
+    """Four letters that name a passage in its judge prompt. llama.cpp's prompt cache hands a kept
+    prompt to a new one that shares more of its start than the slot's own prompt does, and the kept
+    one is then overwritten: without the tag, passages that begin alike ("Q: How do I") took each
+    other's place and a quarter of the passages read ahead were lost (20 read, 5 lost here). After
+    the tag two passages share their first differing token in 0.6 % of pairs."""
+    digest = hashlib.sha1(text.encode("utf-8")).digest()
+    return "".join(chr(ord("a") + b % 26) for b in digest[:4])
+
+
 def judge_prompt(question: str, hit: Hit) -> list[dict]:
     """Passage first, question last: the passage's part of the prompt is the same for every
     question about it, so the engine's prompt cache serves it again."""
+    text = passage_text(hit)
     return [
         {"role": "system", "content": JUDGE_SYSTEM},
         {
             "role": "user",
-            "content": f"Passage:\n{passage_text(hit)}\n\nCustomer question: {question}\n\n"
+            "content": f"Passage {passage_tag(text)}:\n{text}\n\nCustomer question: {question}\n\n"
             "Does the passage answer this question? Answer yes or no.",
         },
     ]
@@ -111,6 +122,26 @@ class JudgeCache:
 
 
 CACHE = JudgeCache()
+
+
+def warm_judge(llm, passages: list[Hit], stop: threading.Event | None = None, passes: int = 2) -> int:
+    """Read each passage once for the relevance check, ahead of any question: an engine that keeps
+    prompts (llama.cpp's host-memory cache) then judges a customer's first question about it by
+    reading only the question (0.35 s instead of 1-2 s here). Documents first, FAQ entries last:
+    when the cache is full its oldest prompts go first, and FAQ entries make the quick answers.
+    A second pass costs little for what was kept and reads again the few that another passage
+    displaced (see `passage_tag`). Returns the prompts sent; stops early when `stop` is set."""
+    if not getattr(llm, "keeps_prompts", False):
+        return 0
+    done = 0
+    ordered = sorted(passages, key=lambda h: h.kind == "faq")
+    for _ in range(passes):
+        for hit in ordered:
+            if stop is not None and stop.is_set():
+                return done
+            llm.judge([judge_prompt("", hit)])  # the verdict means nothing: reading is the point
+            done += 1
+    return done
 
 
 def judge_in_order(llm, question: str, hits: list[Hit], t: Thresholds, cache: JudgeCache | None = None) -> list:
