@@ -9,7 +9,15 @@ from core.kb.ingest import IngestError
 from core.kb.store import Hit
 from core.llm import GenerationOptions
 from core.support.evaluate import Case, evaluate, read_cases, score
-from core.support.policy import SupportAnswer, answer, answer_problem, from_suggestion, in_script, twin_ids
+from core.support.policy import (
+    SupportAnswer,
+    answer,
+    answer_problem,
+    from_suggestion,
+    in_script,
+    rewrite_for_search,
+    twin_ids,
+)
 from core.support.relevance import JudgeCache, Thresholds, decide, judge, judge_prompt, warm_judge
 from core.text.language import is_traditional
 
@@ -219,6 +227,42 @@ def test_unsure_gives_suggestions_and_a_click_gives_the_curated_answer(kb, setti
     assert is_traditional(zh.text) and is_traditional(zh.question)
     with pytest.raises(ValueError, match="No FAQ entry"):
         from_suggestion(kb, "nope-999", "x")
+
+
+class SpellsOut(StubJudge):
+    """Judges yes to passages about Singapore; rewrites what it is asked as a question about it."""
+
+    def __init__(self, rewrite="Do you deliver to Singapore, and how much does it cost?"):
+        super().__init__("Singapore")
+        self.rewrite, self.rewrites, self.judged_for = rewrite, 0, set()
+
+    def judge(self, prompts):
+        self.judged_for |= {p[-1]["content"].split("Customer question:")[1].split("\n")[0].strip() for p in prompts}
+        return super().judge(prompts)
+
+    def complete(self, messages, options=None):
+        self.rewrites += 1
+        assert options.adapter is False  # the base model: adapters are tuned to answer, not to rewrite
+        return self.rewrite, None
+
+
+def test_a_short_question_is_spelled_out_and_searched_again_before_a_hand_over(kb, settings):
+    llm = SpellsOut()
+    r = answer("zq?", kb, llm, thresholds=settings.thresholds)
+    assert r.tier == 1 and "Singapore" in r.text and "found by searching for 'Do you deliver to Singapore" in r.reason
+    assert r.reason.startswith("FAQ entry answers it (judged")  # judged, never the word-for-word fast path
+    assert llm.judged_for == {"zq?"}  # the rewrite widens the search; the customer's words are judged
+
+
+def test_a_spelled_out_question_that_finds_nothing_better_still_hands_over(kb, settings):
+    llm = SpellsOut(rewrite="Can I zq?")
+    llm.yes_if = "nothing in this knowledge base"
+    r = answer("zq?", kb, llm, thresholds=settings.thresholds)
+    assert r.tier == 3 and "searching for" not in r.reason and llm.rewrites == 1
+    for slip in ("能寄到新加坡吗？", "", "x" * 500):  # another language, nothing, a ramble: the question stands
+        assert rewrite_for_search(SpellsOut(rewrite=slip), "zq?") == "zq?"
+    assert rewrite_for_search(SpellsOut(rewrite="What is the price of a white牡丹?"), "白牡丹多少钱") == "白牡丹多少钱"
+    assert rewrite_for_search(SpellsOut(rewrite="白牡丹茶多少钱？"), "白牡丹多少钱") == "白牡丹茶多少钱？"
 
 
 def test_twin_ids_and_scripts():

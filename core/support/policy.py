@@ -47,6 +47,7 @@ from core.text.language import (
     is_traditional,
     question_language,
     stream_in_script,
+    text_language,
     to_simplified,
     to_traditional,
 )
@@ -140,6 +141,22 @@ REWRITE = ChatPromptTemplate.from_messages(
         ("user", "Conversation:\n{history}\n\nLast message: {question}"),
     ]
 )
+
+# Before a hand-over: the question spelled out for search. Short questions far from any FAQ wording
+# ("Do you take Amex?", "能寄澳洲吗") find nothing the relevance check accepts; the model knows that
+# Amex is American Express and 澳洲 is 澳大利亚, retrieval does not.
+SEARCH_REWRITE = ChatPromptTemplate.from_messages(
+    [
+        (
+            "system",
+            "You help search a shop's help centre. Rewrite the customer's message as one complete, explicit "
+            "question: spell out abbreviations and short or colloquial names, keep every detail the customer "
+            "gave, add nothing else. Keep its language and script. Output only the question.",
+        ),
+        ("user", "{question}"),
+    ]
+)
+REWRITE_MAX_WORDS = 25  # longer questions are explicit enough already
 
 
 @dataclass
@@ -358,6 +375,23 @@ def rewrite_follow_up(llm, question: str, history: list[dict]) -> str:
     return rewritten
 
 
+def rewrite_for_search(llm, question: str) -> str:
+    """The question spelled out for search (see SEARCH_REWRITE); the question itself where the
+    rewrite is a slip (another language, empty, far too long) or changes nothing."""
+    size = len(question.split()) if not has_cjk(question) else len(question) / 2.5
+    if size > REWRITE_MAX_WORDS:
+        return question
+    rewritten, _ = llm.complete(
+        _messages(SEARCH_REWRITE.invoke({"question": question})),
+        GenerationOptions(max_new_tokens=60, temperature=0, adapter=False),
+    )
+    lines = rewritten.strip().splitlines()
+    rewritten = lines[0].strip().strip('"“”') if lines else ""
+    if not 3 <= len(rewritten) <= max(120, 3 * len(question)) or text_language(rewritten) != text_language(question):
+        return question  # a slip: empty, a ramble, another language (text_language: "white牡丹" is English)
+    return rewritten
+
+
 def in_script(text: str, question: str, language: str) -> str:
     """Chinese text in the script the question was asked in (繁體 or 简体); other text as it is."""
     if language != "zh" or not has_cjk(question):
@@ -468,6 +502,8 @@ def answer(
         except (EngineError, ModelUnavailable):
             scores = []  # no judge right now: retrieval confidence decides, as before
     decision: Decision = decide(hits, scores, policy, fallback, max_sources)
+    if decision.tier == 3 and any(p is not None for p in scores) and hasattr(llm, "complete"):
+        decision = search_again(kb, llm, result, decision, policy, fallback, max_sources)
     result.suggestions, result.judged, result.reason = decision.suggestions, decision.judged, decision.reason
     if decision.tier == 1:
         entry = in_language(kb, decision.chosen[0], lang)
@@ -496,6 +532,28 @@ def answer(
         messages, GenerationOptions(max_new_tokens=300, temperature=0, repetition_penalty=1.05)
     )
     return result
+
+
+def search_again(kb, llm, result, decision: Decision, policy, fallback, max_sources) -> Decision:
+    """Before a hand-over the relevance check has decided: search once more with the question
+    spelled out (rewrite_for_search). The rewrite only widens the search: the new candidates are
+    judged against the customer's own words (a small model's rewrite sometimes changes the question:
+    "do you sell my data" -> "can you provide me with your data?"), and never on the fast path. The
+    first decision stands where this finds nothing better, or the model fails."""
+    asked = result.search_query
+    try:
+        rewritten = rewrite_for_search(llm, asked)
+        if rewritten == asked:
+            return decision
+        hits = as_data(kb.search(rewritten, k=8))
+        strict = replace(policy, fast=1.01)
+        again = decide(hits, judge_in_order(llm, asked, hits, strict), strict, fallback, max_sources)
+    except (EngineError, ModelUnavailable):
+        return decision
+    if again.tier == 3:
+        return decision
+    again.reason += f"; found by searching for {rewritten!r}"
+    return again
 
 
 def from_suggestion(kb: KnowledgeBase, faq_id: str, asked: str) -> SupportAnswer:
