@@ -11,6 +11,7 @@ from core.api.keys import KeyStore
 from core.kb.ingest import SUPPORTED, IngestError
 from core.kb.store import KBBusy
 from core.support.evaluate import evaluate, read_cases
+from core.support.warm import read_source_ahead
 from ui import audit, get_llm, knowledge_base, page_setup, plain, require, settings, support_log, t
 
 # what an API key may be used for, on screen
@@ -65,6 +66,7 @@ with docs_tab:
                         {"kb": kb.name, "entries": r.entries, "added": r.added, "removed": r.removed},
                     )
                     st.success(t("kb.imported", source=r.source, entries=r.entries, added=r.added, removed=r.removed))
+                    read_source_ahead(config, kb, r.source)  # quick first answers about it (llama.cpp)
             except (IngestError, KBBusy) as exc:
                 st.error(str(exc))
         bar.empty()

@@ -162,6 +162,19 @@ def test_the_app_reads_ahead_only_with_llama_cpp_and_when_asked(kb, monkeypatch)
     assert warm_up_when_ready(load_settings()) is None and len(read) == 1
 
 
+def test_an_imported_source_is_read_ahead_in_the_background(kb, monkeypatch, settings):
+    from core.support.warm import read_source_ahead
+
+    stub = KeepsPrompts()
+    monkeypatch.setattr("core.support.warm.load_llm", lambda *a, **k: stub)
+    monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
+    source = next(p.source for p in kb.passages() if p.kind == "doc")
+    read_source_ahead(settings, kb, source).join(timeout=60)
+    assert stub.prompts == [judge_prompt("", p) for p in kb.passages() if p.source == source] * 2
+    monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: False)
+    assert read_source_ahead(settings, kb, source) is None
+
+
 def test_the_app_waits_for_a_knowledge_base_with_entries(settings, monkeypatch):
     import threading
 

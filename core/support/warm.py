@@ -52,3 +52,20 @@ def warm_up_when_ready(
         if time.monotonic() > deadline or stop.wait(poll_s):
             return None
     return read_ahead(kb, load_llm(settings, log=lambda *_: None), stop)
+
+
+def read_source_ahead(settings: Settings, kb: KnowledgeBase, source: str) -> threading.Thread | None:
+    """After an import (the Knowledge base page): the new source's passages read ahead in the
+    background, as the whole knowledge base is at start. None where there is nothing to gain."""
+    if settings.support_warm != "on" or not engine_keeps_prompts(settings):
+        return None
+
+    def run() -> None:
+        try:
+            warm_judge(load_llm(settings, log=lambda *_: None), [p for p in kb.passages() if p.source == source])
+        except Exception:  # only a head start: the first question about it reads it then
+            pass
+
+    thread = threading.Thread(target=run, name=f"read-ahead {source}", daemon=True)
+    thread.start()
+    return thread
