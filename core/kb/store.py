@@ -345,7 +345,16 @@ class KnowledgeBase:
         faq_ids = [f for f in dict.fromkeys(faq_ids) if f]
         if not faq_ids:
             return []
-        got = self._e5.get(where={"faq_id": {"$in": faq_ids}}, include=["documents", "metadatas"])
+        return self._stored(where={"faq_id": {"$in": faq_ids}})
+
+    def passages(self) -> list[Hit]:
+        """Every entry once, with the text a search shows for it (a FAQ entry's question), without
+        scores: what the relevance check reads."""
+        return sorted(self._stored(), key=lambda h: (h.kind != "faq", h.source, h.id))
+
+    def _stored(self, where: dict | None = None) -> list[Hit]:
+        """Entries as hits without scores: a FAQ entry by its question record (":q"), once."""
+        got = self._e5.get(where=where, include=["documents", "metadatas"])
         return [
             Hit(
                 meta["entry"],
@@ -361,34 +370,8 @@ class KnowledgeBase:
                 meta["section"],
             )
             for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False)
-            if rid.endswith(":q") and meta["kind"] == "faq"
+            if rid.endswith(":q") or meta["kind"] != "faq"
         ]
-
-    def passages(self) -> list[Hit]:
-        """Every entry once, with the text a search shows for it (a FAQ entry's question), without
-        scores: what the relevance check reads."""
-        got = self._e5.get(include=["documents", "metadatas"])
-        passages: dict[str, Hit] = {}
-        for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False):
-            if meta["kind"] == "faq" and not rid.endswith(":q"):
-                continue  # the ":qa" record: same entry, its question is the ":q" record
-            passages.setdefault(
-                meta["entry"],
-                Hit(
-                    meta["entry"],
-                    doc,
-                    0.0,
-                    0.0,
-                    meta["source"],
-                    meta["kind"],
-                    meta["language"],
-                    meta["answer"],
-                    meta["faq_id"],
-                    meta["category"],
-                    meta["section"],
-                ),
-            )
-        return sorted(passages.values(), key=lambda h: (h.kind != "faq", h.source, h.id))
 
     def version(self) -> str:
         """Changes whenever the knowledge base does (in this process or another)."""
