@@ -78,9 +78,10 @@ class Settings:
         PROJECT_ROOT / ".venv" / "llama.cpp", "Where `make` builds llama.cpp's server", shown=".venv/llama.cpp"
     )
     llama_cache_mb: int = setting(
-        1024,
-        "llama.cpp: memory for prompts kept for reuse (each knowledge-base passage read for the "
-        "relevance check takes 3-8 MB; the sample company's 175 take about 800)",
+        4096,
+        "llama.cpp: memory for prompts kept for reuse, least recently used out (a knowledge-base "
+        "passage read for the relevance check takes 3-8 MB, the sample company's 175 about 800; a "
+        "written answer's prompt 15-30 MB)",
         minimum=0,
         maximum=65536,
     )

@@ -86,7 +86,7 @@ class LlamaServer:
         parallel: int,
         context_tokens: int,
         log_path: Path,
-        cache_mb: int = 1024,
+        cache_mb: int = 4096,
     ):
         self.binary, self.model, self.alias = Path(binary), Path(model), alias
         self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
