@@ -377,7 +377,7 @@ def test_a_second_try_that_makes_something_up_is_handed_over():
     llm = AdapterThatHandsOver()
     llm.stream = lambda messages, options: FakeGeneration("NO_ANSWER" if options.adapter else "Zhang San [1].")
     r = damaged_parcel_answer(llm, 0.9)
-    assert r.tier == 3 and "too little from its sources" in r.reason
+    assert r.tier == 3 and "too little from its sources" in r.reason and r.withheld == "Zhang San [1]."
     # the same words written at the first try pass the (looser) first check
     q, sources = "What if my parcel arrives damaged?", r.sources
     assert answer_problem(q, "Zhang San [1].", sources) == ""

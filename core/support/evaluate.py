@@ -214,6 +214,7 @@ def evaluate(
                     "sources": [h.faq_id or h.source for h in result.sources],
                     "reason": result.reason,
                     "suggestions": [h.faq_id for h in result.suggestions],
+                    "withheld": result.withheld[:400],  # what the model wrote, where it was not shown
                 }
             )
         if progress:

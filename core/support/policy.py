@@ -182,6 +182,7 @@ class SupportAnswer:
     source_text: str = ""  # tier 2: the numbered sources as the model saw them
     retried: bool = False
     second_tried: bool = False  # the retry was SECOND_TRY: its answer is checked more strictly
+    withheld: str = ""  # a written answer handed over instead of shown (for staff and evaluations)
 
     def stream(self):
         """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
@@ -244,7 +245,7 @@ class SupportAnswer:
             text = streamed_text.strip()
             blocked = (self.guard.blocked or self.guard.problem(text)) if self.guard else ""
             if blocked:
-                self.tier, self.generation = 3, None
+                self.tier, self.generation, self.withheld = 3, None, text
                 return self.fixed(HANDOVER, f"answer withheld: {blocked}")
             said = self.generation.text or ""
             if not text or NO_ANSWER in said or NO_ANSWER_LIKE.search(said) or NO_ANSWER_LIKE.search(text):
@@ -257,7 +258,7 @@ class SupportAnswer:
             if problem and not self.retried:
                 return self._retry(problem)
             if problem:
-                self.tier, self.generation = 3, None
+                self.tier, self.generation, self.withheld = 3, None, text
                 return self.fixed(HANDOVER, f"the written answer did not answer: {problem}")
             # The small model often cites nothing: mark each sentence with the source it came from.
             self.text = attach_citations(
