@@ -53,6 +53,7 @@ HEAVY_CORE = (
     "core.kb.evaluate",
     "core.support.policy",
     "core.support.evaluate",
+    "core.support.warm",
     "core.finetune.train",
     "core.finetune.evaluate",
     "core.finetune.data",
