@@ -101,7 +101,7 @@ class Settings:
     support_warm: str = setting(
         "on",
         "`off`: the app does not read the knowledge base ahead for the relevance check when it "
-        "starts (llama.cpp; about 6 minutes of CPU in the background for the sample company's 175 "
+        "starts (llama.cpp; 5-9 minutes of CPU in the background for the sample company's 175 "
         "passages on 2 cores; without it a first question about a passage takes 1-2 s longer)",
         choices=("on", "off"),
     )
