@@ -353,9 +353,14 @@ def as_data(hits: list[Hit]) -> list[Hit]:
     return out
 
 
+def word_count(question: str) -> float:
+    """English words, or Chinese characters / 2.5 (about as many words)."""
+    return len(question.split()) if not has_cjk(question) else len(question) / 2.5
+
+
 def looks_like_follow_up(question: str) -> bool:
     """Short and leaning on what came before: 'and to Taiwan?', 'how long does it take?', '那台湾呢？'."""
-    size = len(question.split()) if not has_cjk(question) else len(question) / 2.5
+    size = word_count(question)
     return size <= 3 or (size <= 7 and bool(FOLLOW_UP.search(question)))
 
 
@@ -379,7 +384,7 @@ def rewrite_follow_up(llm, question: str, history: list[dict]) -> str:
 def rewrite_for_search(llm, question: str) -> str:
     """The question spelled out for search (see SEARCH_REWRITE); the question itself where the
     rewrite is a slip (another language, empty, far too long) or changes nothing."""
-    size = len(question.split()) if not has_cjk(question) else len(question) / 2.5
+    size = word_count(question)
     if size > REWRITE_MAX_WORDS:
         return question
     rewritten, _ = llm.complete(
