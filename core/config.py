@@ -74,6 +74,13 @@ class Settings:
     parallel: int = setting(
         2, "llama.cpp: answers generated at the same time; further requests wait in line", minimum=1, maximum=64
     )
+    staff_slots: int = setting(
+        1,
+        "llama.cpp: more slots only staff take (the Chat page, the API's chat with an `all` key): their "
+        "replies start at once however many customers wait; customers' answers wait behind staff ones",
+        minimum=0,
+        maximum=8,
+    )
     llama_cpp_dir: Path = setting(
         PROJECT_ROOT / ".venv" / "llama.cpp", "Where `make` builds llama.cpp's server", shown=".venv/llama.cpp"
     )
@@ -147,6 +154,31 @@ class Settings:
         "on",
         "`off`: `make run` serves the app without the HTTP API and website widget on port 8502",
         choices=("on", "off"),
+    )
+    api_docs: str = setting(
+        "on", "`off` (production): no `/docs`, `/redoc` or `/openapi.json` on the API", choices=("on", "off")
+    )
+    api_max_waiting: int = setting(
+        8,
+        "API questions that may wait for a busy model beyond those being answered; more are refused at once "
+        "(503 with Retry-After)",
+        minimum=0,
+        maximum=1000,
+    )
+    api_visitor_rpm: int = setting(
+        20,
+        "API questions and clicks per minute from one visitor (client address; and one conversation) per key, "
+        "besides the key's own limit",
+        minimum=1,
+        maximum=100000,
+    )
+    api_visitor_asks: int = setting(
+        2, "API questions one client address may have in progress at once, per key", minimum=1, maximum=1000
+    )
+    api_trusted_proxies: str = setting(
+        "",
+        "Comma-separated addresses or networks (`10.0.0.0/8`) of reverse proxies in front of the API whose "
+        "`X-Forwarded-For` is believed for the client's address; none: the connection's address",
     )
     session_minutes: int = setting(480, "How long a sign-in lasts, counted from signing in", minimum=1, maximum=525600)
 
