@@ -1,13 +1,19 @@
-"""Customer service: answers from the knowledge base with sources, feedback and hand-over."""
+"""Customer service: answers from the knowledge base with sources, feedback and hand-over.
+
+A question is stored the moment it is asked and completed when its answer ends (core/support/ask.py,
+the same flow as the HTTP API's): a visitor who leaves mid-answer leaves it abandoned, not lost."""
+
+import contextlib
 
 import streamlit as st
 
-from core.support.policy import answer, from_suggestion
+from core.support.ask import ask
+from core.support.policy import from_suggestion
 from core.text.language import stream_in_script
 from ui import get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
 
 page_setup()
-require("support")
+visitor = require("support").role is None  # the public page without sign-in: a customer, not staff
 kb = knowledge_base()
 log = support_log()
 config = settings()
@@ -91,45 +97,58 @@ for msg in history:
         if msg["role"] == "assistant":
             show_answer_extras(msg)
 
+
+def in_page_script(text: str) -> str:
+    return "".join(stream_in_script([text], lang()))
+
+
 question = st.chat_input(t("support.input"), max_chars=2000, submit_mode="disable")
 if question and question.strip():
     with st.chat_message("user"):
         st.markdown(question)
     with st.chat_message("assistant"):
-        with st.spinner(t("support.thinking")):
-            llm = get_llm()
-            past = [{"role": m["role"], "content": m["content"]} for m in history[-6:]]
-            result = answer(question, kb, llm, past, thresholds=config.thresholds, company=config.company_name)
-        if result.generation is not None and result.generation.queued:  # say so, as the chat page does
-            with st.spinner(t("chat.waiting", ahead=max(1, result.generation.waiting_ahead))):
-                result.generation.wait_started()
-        text = st.write_stream(stream_in_script(result.stream(), lang()))
-        if result.tier == 2:
-            with st.spinner(t("support.checking")):  # the written answer is checked (and may be written again)
-                result.finish(text if isinstance(text, str) else "".join(map(str, text)))
-    sources = result.sources_as_dicts() if result.tier != 3 else []
-    suggestions = result.suggestions_as_dicts() if result.tier != 1 else []
-    qid = log.record(
-        kb.name,
-        question,
-        result.language,
-        result.tier,
-        result.text,
-        sources,
-        result.confidence,
-        result.latency_ms,
-        offered=len(suggestions),
-    )
+        past = [{"role": m["role"], "content": m["content"]} for m in history[-6:]]
+        flow = ask(
+            log,
+            kb,
+            question,
+            get_llm,
+            past,
+            thresholds=config.thresholds,
+            company=config.company_name,
+            public=visitor,  # a customer's answer waits behind staff's (the Chat page) for the model
+            present=in_page_script,
+        )
+        with contextlib.closing(flow):  # the script stopped (the visitor left): the question is abandoned
+            with st.spinner(t("support.thinking")):
+                _, turn = next(flow)  # stored now, before any work
+                event = next(flow)
+            if event[0] == "queue":  # say so, as the chat page does
+                with st.spinner(t("chat.waiting", ahead=max(1, event[1]))):
+                    while event[0] == "queue":
+                        event = next(flow)
+            now = {"event": event}
+
+            def pieces():
+                while now["event"][0] == "delta":
+                    yield now["event"][1]
+                    now["event"] = next(flow)
+
+            st.write_stream(stream_in_script(pieces(), lang()))
+            if now["event"][0] == "checking":
+                with st.spinner(t("support.checking")):  # the written answer is checked (and may be written again)
+                    now["event"] = next(flow)
+    result = turn.result
     history += [
         {"role": "user", "content": question},
         {
             "role": "assistant",
             "content": result.text,
             "tier": result.tier,
-            "sources": sources,
-            "question_id": qid,
+            "sources": turn.sources,
+            "question_id": turn.question_id,
             "asked": question,
-            "suggestions": suggestions,
+            "suggestions": turn.suggestions,
         },
     ]
     st.rerun()

@@ -164,7 +164,7 @@ def test_handover_ticket_and_feedback_land_in_the_store(api, key, settings):
             "name": "Ann",
             "contact": "ann@example.com",
             "question": "stock tips",
-            "question_id": handed["question_id"],
+            "answer_token": handed["answer_token"],  # an answer is named by its token (ids can be guessed)
         },
     )
     assert ticket.status_code == 201
@@ -172,14 +172,16 @@ def test_handover_ticket_and_feedback_land_in_the_store(api, key, settings):
     assert log.tickets()[0]["question_id"] == handed["question_id"]
     assert (
         api.post(
-            "/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": False}, headers=auth(key)
+            "/api/v1/support/feedback",
+            json={"answer_token": handed["answer_token"], "helpful": False},
+            headers=auth(key),
         ).status_code
         == 200
     )
     assert log.unanswered()[0]["feedback"] == 0
     _, other = KeyStore(settings.db_path).add("other")
     foreign = api.post(
-        "/api/v1/support/feedback", json={"question_id": handed["question_id"], "helpful": True}, headers=auth(other)
+        "/api/v1/support/feedback", json={"answer_token": handed["answer_token"], "helpful": True}, headers=auth(other)
     )
     assert foreign.status_code == 404  # a key only touches its own questions
     missing = api.post(
@@ -193,7 +195,7 @@ def test_a_suggestion_click_gives_the_curated_answer(api, key, settings):
     r = api.post(
         "/api/v1/support/suggestion",
         headers=auth(key),
-        json={"faq_id": "zh-002", "asked": "運費多少？", "question_id": asked["question_id"]},
+        json={"faq_id": "zh-002", "asked": "運費多少？", "answer_token": asked["answer_token"]},
     )
     body = r.json()
     assert r.status_code == 200 and body["tier"] == 1 and "運費" in body["text"]

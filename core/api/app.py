@@ -13,39 +13,60 @@ OpenAI-compatible chat endpoint for the company's model.
 Every request but health, docs and the widget's files needs `Authorization: Bearer KEY`
 (core/api/keys.py): a wrong key is 401, over the key's rate limit 429 with Retry-After, a browser
 origin the key does not allow 403. Bodies over 1 MB are refused (413) before they are read whole.
+
+A website key is public (it is in the page's HTML), so its limits also hold per visitor (client
+address, and conversation): requests per minute, questions in progress at once (429). Past
+`APP_API_MAX_WAITING` questions waiting for the model, a question is refused at once, before any
+work, with 503 and Retry-After. Customers' answers are PUBLIC generations: staff (the Chat page,
+this API's chat with an `all` key) go first and have a slot of their own (core/llm/base.py).
+
+Each answer comes with `answer_token`, random: thumbs, a "did you mean" click and a ticket name
+their answer by it (`question_id`, sequential, is still returned but links nothing on its own).
+Every question is stored when it arrives and completed when its answer ends; a stream cut short
+stores it as abandoned (core/support/ask.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import math
+import secrets
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from pathlib import Path
 from typing import Literal
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import iterate_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.api.keys import ApiKey, KeyStore, RateLimiter, normalise_origin
+from core.api.keys import ApiKey, InFlight, KeyStore, RateLimiter, client_address, normalise_origin, trusted_networks
 from core.config import Settings, load_settings
 from core.kb.store import KnowledgeBase, load_sample
 from core.llm import EngineError, GenerationOptions, ModelUnavailable, load_llm
 from core.llm.adapters import adapter_key
+from core.llm.base import PUBLIC
 from core.personas import load_personas, system_prompt
+from core.support.ask import Turn, ask
 from core.support.log import SupportLog
-from core.support.policy import answer, from_suggestion
+from core.support.policy import from_suggestion
 from core.text.language import to_traditional
 
 MAX_BODY = 1_000_000
 STATIC = Path(__file__).resolve().parent / "static"
 CHANNELS = ("widget", "api")
+TICKETS_PER_VISITOR_HOUR = 10  # hand-over tickets from one client address per key
+NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class ApiError(Exception):
@@ -88,10 +109,65 @@ async def too_large(send):
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                NOSNIFF,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class EdgeHeaders:
+    """ASGI middleware: CORS per key (a preflight is answered for the origins some active key allows;
+    a response gets Access-Control-Allow-Origin where its origin is allowed, and may show the browser
+    Retry-After), and `X-Content-Type-Options: nosniff` on every response."""
+
+    def __init__(self, app, keys: KeyStore):
+        self.app, self.keys = app, keys
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        allowed = False
+        if origin:
+            try:
+                allowed = normalise_origin(origin) in self.keys.allowed_origins()
+            except ValueError:
+                allowed = False
+        if scope["method"] == "OPTIONS" and origin and headers.get("access-control-request-method"):
+            if not allowed:
+                response: Response = JSONResponse(
+                    {"error": f"Origin {origin} is not allowed by any API key"}, status_code=403
+                )
+            else:
+                response = Response(
+                    status_code=204,
+                    headers={
+                        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                        "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Studio-Channel",
+                        "Access-Control-Max-Age": "600",
+                    },
+                )
+            return await response(scope, receive, self._sending(send, origin if allowed else None))
+        return await self.app(scope, receive, self._sending(send, origin if allowed else None))
+
+    @staticmethod
+    def _sending(send, origin: str | None):
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                out["X-Content-Type-Options"] = "nosniff"
+                if origin:
+                    out["Access-Control-Allow-Origin"] = origin
+                    out["Access-Control-Expose-Headers"] = "Retry-After"
+                    out.add_vary_header("Origin")
+            await send(message)
+
+        return sending
 
 
 # -- request bodies ---------------------------------------------------------------------------------
@@ -101,15 +177,20 @@ class AskIn(BaseModel):
     language: Literal["auto", "en", "zh-Hans", "zh-Hant"] = "auto"
 
 
+TOKEN = Field(None, min_length=1, max_length=200, description="the answer_token that came with the answer")
+
+
 class SuggestionIn(BaseModel):
     faq_id: str = Field(min_length=1, max_length=200)
     asked: str = Field(min_length=1, max_length=2000)
-    question_id: int | None = None
+    answer_token: str | None = TOKEN
+    question_id: int | None = Field(None, description="older widgets: links nothing without answer_token")
     conversation_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class FeedbackIn(BaseModel):
-    question_id: int
+    answer_token: str = Field(min_length=1, max_length=200, description="the answer_token that came with the answer")
+    question_id: int | None = Field(None, description="optional; must be the answer's if given")
     helpful: bool | None
 
 
@@ -117,7 +198,8 @@ class TicketIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     contact: str = Field(min_length=1, max_length=200)
     question: str = Field(min_length=1, max_length=5000)
-    question_id: int | None = None
+    answer_token: str | None = TOKEN
+    question_id: int | None = Field(None, description="older widgets: links nothing without answer_token")
 
 
 class ChatMessage(BaseModel):
@@ -166,9 +248,12 @@ class Services:
 
     def __init__(self, settings: Settings, llm=None, kb: KnowledgeBase | None = None):
         self.settings = settings
-        self.log = SupportLog(settings.db_path)
+        self.log = SupportLog(settings.db_path)  # opening it marks what a dead process left answering abandoned
         self.keys = KeyStore(settings.db_path)
         self.limiter = RateLimiter()
+        self.in_flight = InFlight()
+        self.trusted = trusted_networks(settings.api_trusted_proxies)
+        self.answer_s = 10.0  # how long a question takes, recent average: the Retry-After of a refusal
         self.conversations = Conversations()
         self._llm, self._kb = llm, kb
         self._fixed_llm = llm is not None  # given (tests): never reloaded
@@ -185,6 +270,22 @@ class Services:
                 self._kb = kb
             return self._kb
 
+    def public_slots(self) -> tuple[int, int]:
+        """(slots customers' answers may take, how many of theirs wait now), from the loaded engine's
+        queue; nothing is loaded for this."""
+        queue = getattr(self._llm, "queue", None)
+        if queue is None:
+            return self.settings.parallel, 0
+        waiting = queue.waiting(PUBLIC) if hasattr(queue, "waiting") else 0
+        return queue.slots, waiting
+
+    def took(self, seconds: float) -> None:
+        with self._lock:
+            self.answer_s = 0.8 * self.answer_s + 0.2 * seconds
+
+    def retry_after(self) -> int:
+        return int(min(120, max(1, math.ceil(self.answer_s))))
+
     @property
     def llm(self):
         """The engine, reloaded when the active adapter changes (the Model page), as the app does."""
@@ -195,12 +296,42 @@ class Services:
             return self._llm
 
 
+class Admitted:
+    """A question let in (counted in `InFlight`) until `leave()`, called once whatever happens:
+    the answer ends, the stream is cut, or the response is dropped before it started."""
+
+    def __init__(self, services: Services, visitor):
+        self.services, self.visitor = services, visitor
+        self.started = time.monotonic()
+        self._left = False
+
+    def leave(self, answered: bool = True) -> None:
+        if not self._left:
+            self._left = True
+            self.services.in_flight.leave(self.visitor)
+            if answered:
+                self.services.took(time.monotonic() - self.started)
+
+
 def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase | None = None) -> FastAPI:
     services = Services(settings or load_settings(), llm, kb)
+    docs = services.settings.api_docs == "on"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        # Streamed answers read the model on worker threads; questions in progress are bounded by
+        # the admission limits, so this is plenty, and health never needs one (it is async).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 100
+        yield
+
     app = FastAPI(
         title="AI Business Studio API",
         version="1",
         description="Customer service from the company's knowledge base, and chat with its model.",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        lifespan=lifespan,
     )
     app.state.services = services
 
@@ -224,34 +355,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
     async def http_error(request: Request, exc: StarletteHTTPException):
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
-    # -- CORS, per key -------------------------------------------------------------------------------
-    @app.middleware("http")
-    async def cors(request: Request, call_next):
-        origin = request.headers.get("origin")
-        allowed = None
-        if origin:
-            try:
-                allowed = normalise_origin(origin) in services.keys.allowed_origins() and origin
-            except ValueError:
-                allowed = None
-        if request.method == "OPTIONS" and origin and request.headers.get("access-control-request-method"):
-            if not allowed:
-                return JSONResponse({"error": f"Origin {origin} is not allowed by any API key"}, status_code=403)
-            response = Response(status_code=204)
-            response.headers.update(
-                {
-                    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                    "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Studio-Channel",
-                    "Access-Control-Max-Age": "600",
-                }
-            )
-        else:
-            response = await call_next(request)
-        if allowed and origin:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-        return response
-
+    app.add_middleware(EdgeHeaders, keys=services.keys)
     app.add_middleware(BodyLimit)
 
     def authenticate(request: Request, scope: str) -> ApiKey:
@@ -271,12 +375,48 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
                 raise ApiError(403, f"This API key may not be used from {origin}")
         if scope == "all" and key.scope != "all":
             raise ApiError(403, "This API key is for customer service only")
+        request.state.visitor = (key.id, visitor_address(request))
+        if key.origins:  # a website key, public: each visitor has limits of their own, checked first
+            rpm = services.settings.api_visitor_rpm
+            if wait := services.limiter.check(("visitor", *request.state.visitor), rpm):
+                raise ApiError(429, f"Over the limit of {rpm} requests per minute from one visitor", retry_header(wait))
         wait = services.limiter.check(key.id, key.rpm)
         if wait:
             raise ApiError(
                 429, f"Over this key's limit of {key.rpm} requests per minute", {"Retry-After": str(math.ceil(wait))}
             )
         return key
+
+    def visitor_address(request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return client_address(peer, request.headers.get("x-forwarded-for"), services.trusted)
+
+    def retry_header(wait: float) -> dict:
+        return {"Retry-After": str(max(1, math.ceil(wait)))}
+
+    def admit(request: Request, key: ApiKey) -> Admitted:
+        """Let a question in, or refuse it at once (nothing done yet): 429 when this visitor has
+        questions in progress already, 503 when too many are in progress or wait for the model."""
+        s = services.settings
+        slots, _ = services.public_slots()
+        retry = {"Retry-After": str(services.retry_after())}
+        busy = f"Many questions are being answered right now; try again in {services.retry_after()} s"
+        per_visitor = s.api_visitor_asks if key.origins else 1_000_000
+        why = services.in_flight.enter(request.state.visitor, per_visitor, slots + s.api_max_waiting)
+        if why == "visitor":
+            raise ApiError(
+                429, f"{per_visitor} of your questions are being answered; ask again when one is done", retry
+            )
+        if why:
+            raise ApiError(503, busy, retry)
+        admitted = Admitted(services, request.state.visitor)
+        if services.public_slots()[1] >= s.api_max_waiting:  # the page's customers wait too
+            admitted.leave(answered=False)
+            raise ApiError(503, busy, retry)
+        return admitted
+
+    def linked_question(token: str | None, key: ApiKey) -> int | None:
+        return services.log.question_for(token, key.name) if token else None
 
     def support_key(request: Request) -> ApiKey:
         return authenticate(request, "support")
@@ -289,7 +429,12 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
         return asked if asked in CHANNELS else "api"
 
     # -- customer service ------------------------------------------------------------------------------
-    def final_payload(result, qid: int, conversation_id: str) -> dict:
+    def final_payload(turn_or_result, conversation_id: str) -> dict:
+        """The answer as the API returns it; a Turn (a question asked) or a suggestion's answer."""
+        if isinstance(turn_or_result, Turn):
+            result, qid, token = turn_or_result.result, turn_or_result.question_id, turn_or_result.token
+        else:
+            result, qid, token = turn_or_result
         return {
             "tier": result.tier,
             "text": result.text,
@@ -298,6 +443,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             "suggestions": result.suggestions_as_dicts() if result.tier != 1 else [],
             "latency_ms": round(result.latency_ms, 1),
             "question_id": qid,
+            "answer_token": token,
             "conversation_id": conversation_id,
             "language": result.language,
             "reason": result.reason,
@@ -306,63 +452,91 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
     def in_asked_script(text: str, language: str) -> str:
         return to_traditional(text) if language == "zh-Hant" else text
 
+    def engine():
+        try:
+            return services.llm
+        except ModelUnavailable:
+            return None  # FAQ answers and hand-overs still work
+
     @app.post("/api/v1/support/ask", tags=["customer service"])
-    def ask(body: AskIn, request: Request, stream: bool = True, key: ApiKey = Depends(support_key)):
+    def ask_question(body: AskIn, request: Request, stream: bool = True, key: ApiKey = Depends(support_key)):
         """Answer a customer's question: curated FAQ answer, written answer with sources, or hand-over."""
         if not body.question.strip():
             raise ApiError(422, "question: the question is empty")
-        conversation_id = body.conversation_id or uuid.uuid4().hex
-        memory = f"{key.id}:{conversation_id}"
         s = services.settings
-        try:
-            llm = services.llm
-        except ModelUnavailable:
-            llm = None  # FAQ answers and hand-overs still work
-        result = answer(
-            body.question,
-            services.kb,
-            llm,
-            services.conversations.history(memory),
-            thresholds=s.thresholds,
-            company=s.company_name,
-        )
-        via = channel(request)
-
-        def finish(text: str) -> dict:
-            result.finish(text)
-            result.text = in_asked_script(result.text, body.language)
-            qid = services.log.record(
-                services.kb.name,
-                body.question,
-                result.language,
-                result.tier,
-                result.text,
-                result.sources_as_dicts() if result.tier != 3 else [],
-                result.confidence,
-                result.latency_ms,
-                offered=len(result.suggestions) if result.tier != 1 else 0,
-                channel=via,
-                api_key=key.name,
+        if body.conversation_id and (
+            wait := services.limiter.check(("conversation", key.id, body.conversation_id), s.api_visitor_rpm)
+        ):
+            raise ApiError(
+                429,
+                f"Over the limit of {s.api_visitor_rpm} questions per minute in one conversation",
+                retry_header(wait),
             )
-            services.conversations.add(memory, body.question, result.text)
-            return final_payload(result, qid, conversation_id)
+        admitted = admit(request, key)
+        try:
+            conversation_id = body.conversation_id or uuid.uuid4().hex
+            memory = f"{key.id}:{conversation_id}"
+            flow = ask(
+                services.log,
+                services.kb,
+                body.question,
+                engine,
+                services.conversations.history(memory),
+                thresholds=s.thresholds,
+                company=s.company_name,
+                channel=channel(request),
+                api_key=key.name,
+                token=secrets.token_urlsafe(24),
+                present=lambda text: in_asked_script(text, body.language),
+            )
 
+            def answered(turn: Turn) -> dict:
+                assert turn.result is not None
+                services.conversations.add(memory, body.question, turn.result.text)
+                return final_payload(turn, conversation_id)
+
+        except BaseException:
+            admitted.leave()
+            raise
         if not stream:
-            return finish("".join(result.stream()))
+            try:
+                with contextlib.closing(flow):
+                    for kind, data in flow:
+                        if kind == "final":
+                            return answered(data)
+                raise ApiError(500, "The answer ended without a result")
+            finally:
+                admitted.leave()
 
-        def events():
-            yield sse("start", {"conversation_id": conversation_id})
-            gen = result.generation
-            while gen is not None and gen.queued and not gen.wait_started(0.5):
-                yield sse("queue", {"ahead": gen.waiting_ahead})
-            text = ""
-            for chunk in result.stream():
-                text += chunk
-                yield sse("delta", {"text": in_asked_script(chunk, body.language)})
-            yield sse("final", finish(text))
+        async def events():
+            turn: Turn | None = None
+            try:
+                async for kind, data in iterate_in_threadpool(flow):
+                    if kind == "start":
+                        turn = data
+                        yield sse("start", {"conversation_id": conversation_id, "question_id": data.question_id})
+                    elif kind == "queue":
+                        yield sse("queue", {"ahead": data})
+                    elif kind == "delta":
+                        yield sse("delta", {"text": in_asked_script(data, body.language)})
+                    elif kind == "final":
+                        yield sse("final", answered(data))
+            finally:
+                # The stream ended or was cut (the customer left): a question not answered yet is
+                # stored as abandoned and its generation stopped (GeneratorExit in the flow).
+                try:
+                    flow.close()
+                except ValueError:  # still running on its thread (cannot happen with anyio's default)
+                    if turn is not None:
+                        turn.abandon()
+                admitted.leave()
 
+        body_iterator = events()
+        weakref.finalize(body_iterator, admitted.leave)  # a response dropped before it started streaming
         return StreamingResponse(
-            events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            body_iterator,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     @app.post("/api/v1/support/suggestion", tags=["customer service"])
@@ -372,8 +546,10 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             result = from_suggestion(services.kb, body.faq_id, body.asked)
         except ValueError as exc:
             raise ApiError(404, str(exc)) from None
-        if body.question_id is not None and not services.log.asked_with(body.question_id, key.name):
-            raise ApiError(404, f"No question {body.question_id} was asked with this key")
+        suggested_from = linked_question(body.answer_token, key)
+        if body.answer_token and suggested_from is None:
+            raise ApiError(404, "No answer with this answer_token was given with this key")
+        token = secrets.token_urlsafe(24)
         qid = services.log.record(
             services.kb.name,
             result.question,
@@ -383,28 +559,38 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             result.sources_as_dicts(),
             None,
             result.latency_ms,
-            suggested_from=body.question_id,
+            suggested_from=suggested_from,
             channel=channel(request),
             api_key=key.name,
+            token=token,
         )
         conversation_id = body.conversation_id or uuid.uuid4().hex
         services.conversations.add(f"{key.id}:{conversation_id}", result.question, result.text)
-        return final_payload(result, qid, conversation_id)
+        return final_payload((result, qid, token), conversation_id)
 
     @app.post("/api/v1/support/feedback", tags=["customer service"])
     def feedback(body: FeedbackIn, key: ApiKey = Depends(support_key)):
-        """Thumbs up (helpful=true), down (false) or taken back (null) for an answer."""
-        if not services.log.asked_with(body.question_id, key.name):
-            raise ApiError(404, f"No question {body.question_id} was asked with this key")
-        services.log.set_feedback(body.question_id, None if body.helpful is None else int(body.helpful))
-        return {"question_id": body.question_id, "helpful": body.helpful}
+        """Thumbs up (helpful=true), down (false) or taken back (null) for an answer, named by its answer_token."""
+        qid = linked_question(body.answer_token, key)
+        if qid is None or (body.question_id is not None and body.question_id != qid):
+            raise ApiError(404, "No answer with this answer_token was given with this key")
+        services.log.set_feedback(qid, None if body.helpful is None else int(body.helpful))
+        return {"question_id": qid, "helpful": body.helpful}
 
     @app.post("/api/v1/support/tickets", tags=["customer service"], status_code=201)
-    def ticket(body: TicketIn, key: ApiKey = Depends(support_key)):
+    def ticket(body: TicketIn, request: Request, key: ApiKey = Depends(support_key)):
         """The hand-over form: a ticket for a person, in the same list as the page's tickets."""
-        question_id = body.question_id
-        if question_id is not None and not services.log.asked_with(question_id, key.name):
-            question_id = None  # never link a ticket to another key's question
+        if key.origins and (
+            wait := services.limiter.check(("tickets", *request.state.visitor), TICKETS_PER_VISITOR_HOUR, window=3600.0)
+        ):
+            raise ApiError(
+                429,
+                f"Over the limit of {TICKETS_PER_VISITOR_HOUR} tickets per hour from one visitor",
+                retry_header(wait),
+            )
+        question_id = linked_question(body.answer_token, key)  # never another key's question, never a guessed one
+        if body.question_id is not None and body.question_id != question_id:
+            question_id = None
         try:
             number = services.log.open_ticket(body.name, body.contact, body.question, question_id)
         except ValueError as exc:
@@ -496,7 +682,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
 
     # -- health, widget --------------------------------------------------------------------------------
     @app.get("/api/v1/health", tags=["service"])
-    def health():
+    async def health():  # on the event loop: answers while every worker thread is busy
         info = {"status": "ok", "knowledge_base": services.settings.kb_name}
         llm = services._llm
         if llm is not None:
@@ -516,10 +702,25 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
         page = (STATIC / "demo.html").read_text(encoding="utf-8")
         safe = "".join(c for c in key if c.isalnum() or c in "-_")[:200]  # a key has no other characters
         base = html.escape(str(request.base_url).rstrip("/"), quote=True)
+        nonce = secrets.token_urlsafe(16)
+        # Scripts: this server's widget.js and the page's one inline script (its nonce); styles inline
+        # (the page's and the widget's); requests only to this server; never framed (clickjacking);
+        # the key in the address never sent on as a referrer.
+        policy = (
+            f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
         return HTMLResponse(
             page.replace("{{KEY}}", safe)
             .replace("{{BASE}}", base)
-            .replace("{{COMPANY}}", html.escape(services.settings.company_name))
+            .replace("{{NONCE}}", nonce)
+            .replace("{{COMPANY}}", html.escape(services.settings.company_name)),
+            headers={
+                "Content-Security-Policy": policy,
+                "X-Frame-Options": "DENY",
+                "Referrer-Policy": "no-referrer",
+                "Cache-Control": "no-store",
+            },
         )
 
     return app

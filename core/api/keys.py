@@ -5,17 +5,24 @@ needs no slow password hash: there is nothing to guess). Each key has a name, th
 allowed to use it from a browser (the CORS allowlist; none = servers only), a rate limit in
 requests per minute, and a scope: "support" (customer service only: what a public widget needs)
 or "all" (also the OpenAI-compatible chat endpoint). Every use is counted.
+
+A website key is public (it is in the page's HTML), so limits also hold per visitor: requests per
+minute per client address and per conversation (`RateLimiter`), and questions in progress per
+address and in all (`InFlight`). The client address is the connection's, or behind a trusted
+reverse proxy the one it forwards (`client_address`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -169,20 +176,101 @@ class KeyStore:
 
 
 class RateLimiter:
-    """Requests per minute per key, over a sliding minute, in this process."""
+    """Requests per window (a sliding minute unless said) per key, visitor or conversation (any
+    hashable), in this process. At most `tracked` of them are remembered (the least recently seen
+    go first), so a flood of new addresses cannot fill the memory."""
 
-    def __init__(self):
-        self._seen: dict[int, deque] = {}
+    def __init__(self, tracked: int = 100_000):
+        self.tracked = tracked
+        self._seen: OrderedDict[Hashable, deque] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, key_id: int, rpm: int, now: float | None = None) -> float:
+    def check(self, key: Hashable, limit: int, now: float | None = None, window: float = 60.0) -> float:
         """0 if the request may go ahead (and counts it), else the seconds until it may."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            seen = self._seen.setdefault(key_id, deque())
-            while seen and now - seen[0] >= 60:
+            seen = self._seen.get(key)
+            if seen is None:
+                seen = self._seen[key] = deque()
+                while len(self._seen) > self.tracked:
+                    self._seen.popitem(last=False)
+            self._seen.move_to_end(key)
+            while seen and now - seen[0] >= window:
                 seen.popleft()
-            if len(seen) >= rpm:
-                return max(0.001, 60 - (now - seen[0]))
+            if len(seen) >= limit:
+                return max(0.001, window - (now - seen[0]))
             seen.append(now)
             return 0.0
+
+
+class InFlight:
+    """Questions in progress, per visitor and in all: what lets the API refuse at once (before any
+    work) a question it could not start soon, instead of queueing it behind everyone else's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._per: dict[Hashable, int] = {}
+        self.total = 0
+
+    def enter(self, visitor: Hashable, per_visitor: int, total: int) -> str:
+        """ "" when admitted (and counted: call `leave` once done); "visitor" when this visitor has
+        `per_visitor` questions in progress; "full" when `total` are in progress."""
+        with self._lock:
+            if self._per.get(visitor, 0) >= per_visitor:
+                return "visitor"
+            if self.total >= total:
+                return "full"
+            self._per[visitor] = self._per.get(visitor, 0) + 1
+            self.total += 1
+            return ""
+
+    def leave(self, visitor: Hashable) -> None:
+        with self._lock:
+            left = self._per.get(visitor, 0) - 1
+            if left > 0:
+                self._per[visitor] = left
+            else:
+                self._per.pop(visitor, None)
+            self.total = max(0, self.total - 1)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(setting: str) -> list[Network]:
+    """APP_API_TRUSTED_PROXIES: comma-separated addresses or networks; ValueError for a wrong one."""
+    networks = []
+    for part in setting.split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"APP_API_TRUSTED_PROXIES: {part.strip()!r} is not an address or network") from None
+    return networks
+
+
+def _trusted(address: str, networks: list[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: list[Network]) -> str:
+    """The client's address: the connection's peer, unless the peer is a trusted proxy; then the
+    right-most address in X-Forwarded-For that is not a trusted proxy (what the outermost trusted
+    proxy saw; anything left of it the client may have written itself)."""
+    address = peer or "unknown"
+    if not trusted or not forwarded_for or not _trusted(address, trusted):
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")[-20:]]):
+        if not hop:
+            continue
+        if not _trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return "invalid"
+        address = hop
+    return address

@@ -24,15 +24,32 @@ def api_server(settings, host: str, port: int):
 
     from core.api.app import create_app  # loads the engine and knowledge-base code: only serving needs it
 
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning", timeout_keep_alive=30)
-    print(f"API: http://{host}:{port}/docs · widget demo http://{host}:{port}/widget/demo", file=sys.stderr)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (anyone on this
+    # machine); the app believes it only from APP_API_TRUSTED_PROXIES (core/api/keys.py client_address).
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=30,
+        proxy_headers=False,
+    )
+    docs = f"http://{host}:{port}/docs" if settings.api_docs == "on" else "docs off (APP_API_DOCS=off)"
+    print(f"API: {docs} · widget demo http://{host}:{port}/widget/demo", file=sys.stderr)
     return uvicorn.Server(config)
 
 
 def cmd_serve(args, settings):
     if settings.api == "off":
         raise ValueError("APP_API=off: the HTTP API is switched off, there is nothing to serve")
-    api_server(settings, args.host, args.port).run()
+    server = api_server(settings, args.host, args.port)
+    # The models load in the background while the server answers /api/v1/health: the first question
+    # then waits no longer than the next one (the warm-up serve.py runs too).
+    from core.support.warm import start_warm_up  # chromadb, which the API has loaded already
+
+    services = server.config.app.state.services
+    start_warm_up(settings, open_kb=lambda: services.kb, open_llm=lambda: services.llm)
+    server.run()
 
 
 def _keys(settings):

@@ -2,9 +2,10 @@
 
 A page or a `core` module holds an `Engine` and calls `stream(messages, options, prefill)`: chat
 messages in, a `Generation` out. Iterate it for text chunks; `cancel()` stops it; `stats` is
-complete once iteration ends. Requests beyond the engine's free slots wait in arrival order
-(`FairLock`), and a waiting generation reports `queued` and `waiting_ahead` so a page can say how
-many requests are ahead.
+complete once iteration ends. Requests beyond the engine's free slots wait in line (`SlotQueue`:
+staff requests, the default, before public ones, each in arrival order; llama.cpp keeps a slot
+only staff may take), and a waiting generation reports `queued` and `waiting_ahead` so a page can
+say how many requests are ahead.
 
 A backend implements `_produce(gen)`, which runs on the generation's worker thread: it calls
 `gen.emit(text)` for each piece, checks `gen.cancelled`, fills `gen.stats`, and registers
@@ -13,6 +14,8 @@ A backend implements `_produce(gen)`, which runs on the generation's worker thre
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 import queue
 import socket
@@ -32,6 +35,11 @@ class EngineError(RuntimeError):
     """The engine failed while answering (it stopped, the connection broke); the text so far is kept."""
 
 
+# Who is waiting for a generation: staff (the Chat page, the writer, the OpenAI-compatible API with
+# an `all` key; the default) go before the public (customer service for the website and the API).
+STAFF, PUBLIC = 0, 1
+
+
 @dataclass
 class GenerationOptions:
     max_new_tokens: int = 512
@@ -40,6 +48,8 @@ class GenerationOptions:
     repetition_penalty: float = 1.05
     seed: int | None = None
     adapter: bool = True  # False: the base model alone, where the engine switches adapters per request (llama.cpp)
+    # STAFF (default) or PUBLIC: public requests wait behind staff ones and never take a staff slot
+    priority: int = STAFF
 
     def validate(self) -> GenerationOptions:
         if not 1 <= self.max_new_tokens <= 8192:
@@ -50,7 +60,93 @@ class GenerationOptions:
             raise ValueError("top_p must be above 0 and at most 1")
         if not 0.5 <= self.repetition_penalty <= 2:
             raise ValueError("repetition_penalty must be between 0.5 and 2")
+        if self.priority not in (STAFF, PUBLIC):
+            raise ValueError("priority is STAFF (0) or PUBLIC (1)")
         return self
+
+
+class SlotQueue:
+    """The engine's generation slots and the line in front of them. `slots` may be taken by anyone;
+    `reserved` more only by staff. Waiting requests are admitted staff first, then public, each in
+    arrival order (a ticket is taken on arrival). Same interface as core.storage.locking.FairLock,
+    plus a priority per ticket.
+
+    Why both: priority alone still makes a staff request wait for a public answer to finish (20-30 s
+    for a 300-token answer on 2 cores); the reserved slot lets it start at once, read alongside the
+    public answers (continuous batching). Public throughput keeps all of `slots`."""
+
+    def __init__(self, slots: int = 1, reserved: int = 0) -> None:
+        self.slots = max(1, int(slots))
+        self.reserved = max(0, int(reserved))
+        self._cond = threading.Condition()
+        self._tickets = itertools.count()
+        self._waiting: dict[int, int] = {}  # ticket -> priority, not admitted yet
+        self._holders: dict[int, int] = {}  # ticket -> priority, generating
+
+    def take_ticket(self, priority: int = STAFF) -> int:
+        with self._cond:
+            ticket = next(self._tickets)
+            self._waiting[ticket] = priority
+            return ticket
+
+    def _before(self, ticket: int) -> tuple[int, int]:
+        return (self._waiting[ticket], ticket)
+
+    def _room(self, priority: int) -> bool:
+        taken = len(self._holders)
+        if priority == STAFF:
+            return taken < self.slots + self.reserved
+        public = sum(1 for p in self._holders.values() if p != STAFF)
+        return public < self.slots and taken < self.slots + self.reserved
+
+    def waiting_ahead(self, ticket: int) -> int:
+        """How many requests are ahead of this ticket: those being served and those waiting before it."""
+        with self._cond:
+            if ticket not in self._waiting:
+                return 0
+            mine = self._before(ticket)
+            return len(self._holders) + sum(1 for t in self._waiting if self._before(t) < mine)
+
+    def waiting(self, priority: int | None = None) -> int:
+        """Requests waiting for a slot (of this priority)."""
+        with self._cond:
+            return sum(1 for p in self._waiting.values() if priority is None or p == priority)
+
+    def acquire(self, ticket: int, cancelled: threading.Event | None = None) -> bool:
+        """Block until it is this ticket's turn and a slot it may take is free; False if `cancelled`
+        was set while waiting (the ticket then gives up its place in the line)."""
+        with self._cond:
+            while True:
+                if cancelled is not None and cancelled.is_set():
+                    self._waiting.pop(ticket, None)
+                    self._cond.notify_all()
+                    return False
+                priority = self._waiting[ticket]
+                if min(self._waiting, key=self._before) == ticket and self._room(priority):
+                    del self._waiting[ticket]
+                    self._holders[ticket] = priority
+                    self._cond.notify_all()
+                    return True
+                self._cond.wait(timeout=0.1)
+
+    def release(self, ticket: int | None = None) -> None:
+        with self._cond:
+            if ticket is None:
+                self._holders.clear()
+            else:
+                self._holders.pop(ticket, None)
+            self._cond.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        """True while every slot anyone may take is taken (a public request would wait)."""
+        with self._cond:
+            return len(self._holders) >= self.slots
+
+    @property
+    def active(self) -> int:
+        with self._cond:
+            return len(self._holders)
 
 
 @dataclass
@@ -136,7 +232,10 @@ class Generation:
         self._cancel_hooks: list = []
         self._hooks_lock = threading.Lock()
         self._queue = engine.queue
-        self._ticket = self._queue.take_ticket() if self._queue else -1
+        if isinstance(self._queue, SlotQueue):
+            self._ticket = self._queue.take_ticket(options.priority)
+        else:
+            self._ticket = self._queue.take_ticket() if self._queue else -1
         self._created = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="generation", daemon=True)
         self._thread.start()
@@ -256,7 +355,7 @@ class Engine:
     # True: prompts read once are kept (llama.cpp's --cache-ram), so reading known passages ahead
     # of time (core.support.relevance.warm_judge) makes later judgements of them fast.
     keeps_prompts = False
-    queue: FairLock | None = None
+    queue: FairLock | SlotQueue | None = None
 
     @property
     def busy(self) -> bool:
@@ -379,6 +478,26 @@ def word_verdict(text: str) -> float | None:
     if word.startswith(("no", "否", "不")):
         return 0.0
     return None
+
+
+class AtPriority:
+    """An engine whose every generation has this priority (customer service passes
+    `AtPriority(llm, PUBLIC)` to the support policy, which makes its own GenerationOptions);
+    everything else is the engine's."""
+
+    def __init__(self, engine: Engine, priority: int):
+        self.engine, self.priority = engine, priority
+
+    def __getattr__(self, name: str):
+        return getattr(self.engine, name)
+
+    def stream(self, messages: list[dict], options: GenerationOptions | None = None, prefill: str = "") -> Generation:
+        options = dataclasses.replace(options or GenerationOptions(), priority=self.priority)
+        return self.engine.stream(messages, options, prefill)
+
+    def complete(self, messages: list[dict], options: GenerationOptions | None = None):
+        gen = self.stream(messages, options)
+        return gen.result(), gen.stats
 
 
 def clean_message(message: dict) -> dict:

@@ -9,19 +9,26 @@ switched per request, and it decodes the 1.5B model 5x faster than transformers 
 `LlamaServer` owns the process: started from one long-lived supervisor thread on 127.0.0.1 and a
 free port, watched, restarted when it dies, stopped when the app stops (atexit, and on Linux the
 kernel sends it SIGTERM when the app dies, so there are no orphans even after kill -9). One
-server per model file and settings is shared by every `LlamaCppEngine` in the process.
+server per model file and settings is shared by every `LlamaCppEngine` in the process. Other
+users of the machine can reach 127.0.0.1 too: the server wants an API key made at random for each
+process (given in its environment, which only its own user can read; never on the command line,
+which `ps` shows everyone), and its slot-inspection endpoint is off.
 
 `LlamaCppEngine` is the `Engine`: prompts are rendered and counted with the model's own tokenizer
 and sent as token ids to `/completion`, so what is counted is exactly what the server reads.
-Requests beyond the free slots wait in our own first-come-first-served queue, which is how a page
-knows how many requests are ahead.
+Requests beyond the free slots wait in our own queue (`SlotQueue`: staff before public, then
+first come first served; `staff_slots` more slots only staff take), which is how a page knows how
+many requests are ahead.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import json
+import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,6 +45,7 @@ from core.llm.base import (
     Generation,
     ModelInfo,
     ModelUnavailable,
+    SlotQueue,
     hang_up,
     word_verdict,
     yes_share,
@@ -47,9 +55,11 @@ from core.storage.locking import FairLock
 
 START_TIMEOUT_S = 300  # loading a 1 GB model from a cold disk; normally a few seconds
 HEALTH_POLL_S = 0.1
-# A server whose busy slots make no progress this long is wedged and is killed (the supervisor starts
-# it again). Seen here once in ~1,000 requests: decoding stopped mid-answer at 0% CPU, /health still
-# "ok", the stream silent for good. One prompt batch (512 tokens) takes ~5 s on 2 cores.
+# A server whose requests in flight make no progress this long is wedged and is killed (the supervisor
+# starts it again). Seen here once in ~1,000 requests: decoding stopped mid-answer at 0% CPU, /health
+# still "ok", the stream silent for good. Progress is what our own requests receive (tokens, and the
+# prompt-reading progress the server streams): its /slots endpoint is off. One prompt batch (512
+# tokens) takes ~5 s on 2 cores.
 STALL_S = 90.0
 # Under load a question waits at most this long for the relevance check's slot; then it goes without
 # one (the support policy falls back to retrieval confidence) instead of queueing behind every other
@@ -87,12 +97,14 @@ class LlamaServer:
         context_tokens: int,
         log_path: Path,
         cache_mb: int = 4096,
+        staff_slots: int = 0,
     ):
         self.binary, self.model, self.alias = Path(binary), Path(model), alias
         self.threads, self.parallel, self.context_tokens = threads, parallel, context_tokens
         self.cache_mb = cache_mb
         self.log_path = log_path
-        self.queue = FairLock(parallel)  # our slots: one ticket per request, in arrival order
+        # Our slots: one ticket per request; staff first, then arrival order; `staff_slots` more for staff only.
+        self.queue = SlotQueue(parallel, reserved=staff_slots)
         # One more slot on the server for short yes/no judgements (the support relevance check):
         # they never wait behind long answers, and are read alongside them (continuous batching).
         self.judge_queue = FairLock(1)
@@ -109,10 +121,45 @@ class LlamaServer:
         self._stopping = False
         self._restart_wanted = False
         self._supervisor: threading.Thread | None = None
+        # Progress of the requests in flight, for the watchdog: how many, and when one last received something.
+        self._activity = threading.Lock()
+        self._in_flight = 0
+        self._progress_at = time.monotonic()
+        self.api_key = secrets.token_urlsafe(32)  # this process's; every request sends it
         self.client = httpx.Client(
             timeout=httpx.Timeout(connect=5.0, read=600.0, write=30.0, pool=30.0),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            headers={"Authorization": f"Bearer {self.api_key}"},
         )
+
+    @property
+    def slots(self) -> int:
+        """Server slots: the shared ones, the staff-only ones, and one for relevance judgements."""
+        return self.queue.slots + self.queue.reserved + 1
+
+    # -- progress, for the watchdog ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def request(self):
+        """Around a request to the server: counted as in flight; its start and end are progress."""
+        with self._activity:
+            self._in_flight += 1
+            self._progress_at = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._activity:
+                self._in_flight -= 1
+                self._progress_at = time.monotonic()
+
+    def progressed(self) -> None:
+        """A request in flight received something (a token, prompt-reading progress)."""
+        with self._activity:
+            self._progress_at = time.monotonic()
+
+    def stalled_for(self) -> float:
+        """Seconds since requests in flight last made progress (0 with none in flight)."""
+        with self._activity:
+            return time.monotonic() - self._progress_at if self._in_flight else 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def command(self, port: int) -> list[str]:
@@ -131,10 +178,11 @@ class LlamaServer:
             "-tb",
             str(self.threads),
             "-np",
-            str(self.parallel + 1),
+            str(self.slots),
             "-c",
-            str(self.context_tokens * (self.parallel + 1)),
+            str(self.context_tokens * self.slots),
             "--no-webui",
+            "--no-slots",  # no /slots: what others' prompts hold is nobody else's business
             "--cache-ram",  # host-memory prompt cache: each passage is read once for judging, then reused
             str(self.cache_mb),
         ]
@@ -200,7 +248,9 @@ class LlamaServer:
 
     def restart(self, loras: list[Path] | None = None) -> None:
         """Start again (with these LoRA adapters), once the requests in flight have finished."""
-        tickets = [(self.queue, self.queue.take_ticket()) for _ in range(self.parallel)]
+        tickets: list[tuple[SlotQueue | FairLock, int]] = [
+            (self.queue, self.queue.take_ticket()) for _ in range(self.queue.slots + self.queue.reserved)
+        ]
         tickets.append((self.judge_queue, self.judge_queue.take_ticket()))
         for queue, ticket in tickets:  # every slot: in-flight requests finish, new ones wait behind us
             queue.acquire(ticket)
@@ -244,6 +294,8 @@ class LlamaServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # The key in the environment (only this user can read it), not on the command line.
+                env={**os.environ, "LLAMA_API_KEY": self.api_key},
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         self.url = f"http://127.0.0.1:{port}"
@@ -315,32 +367,12 @@ class LlamaServer:
                     return
                 time.sleep(min(8.0, 0.5 * 2**failures))
 
-    def _busy_slots(self):
-        """What each busy slot has done so far (task, prompt tokens read, tokens written); None when
-        no slot is busy, "no answer" when the server does not answer /slots."""
-        try:
-            slots = self.client.get(f"{self.url}/slots", timeout=min(10.0, STALL_S / 3)).json()
-            return (
-                tuple(
-                    (
-                        s.get("id"),
-                        s.get("id_task"),
-                        s.get("n_prompt_tokens_processed"),
-                        sum(t.get("n_decoded", 0) for t in s.get("next_token") or []),
-                    )
-                    for s in slots
-                    if s.get("is_processing")
-                )
-                or None
-            )
-        except (httpx.HTTPError, ValueError, TypeError, AttributeError):
-            return "no answer"
-
     def _watch(self, proc: subprocess.Popen) -> bool:
-        """Wait for the process to end; kill it when its busy slots have made no progress for
+        """Wait for the process to end; kill it when its requests in flight have made no progress for
         STALL_S (True then). The requests in flight fail with a clear message and the supervisor
         starts the server again, instead of an answer that never comes."""
-        last, since = None, time.monotonic()
+        with self._activity:
+            self._progress_at = time.monotonic()  # a new process: nothing in flight has waited on it yet
         while True:
             try:
                 proc.wait(timeout=WATCH_EVERY_S)
@@ -348,10 +380,7 @@ class LlamaServer:
                 return False
             except subprocess.TimeoutExpired:
                 pass
-            progress, now = self._busy_slots(), time.monotonic()
-            if progress is None or progress != last:
-                last, since = progress, now
-            elif now - since >= STALL_S and proc.poll() is None:
+            if self.stalled_for() >= STALL_S and proc.poll() is None:
                 self.stalls += 1
                 # Not ready before the kill: a request sent right after the failed one waits for the
                 # new process instead of finding nothing listening (seen on a busy machine).
@@ -400,7 +429,7 @@ class LlamaCppEngine(Engine):
         self.lora = lora
 
     @property
-    def queue(self) -> FairLock:  # type: ignore[override]  # the server's, shared by every engine on it
+    def queue(self) -> SlotQueue:  # type: ignore[override]  # the server's, shared by every engine on it
         return self.server.queue
 
     def start(self) -> None:
@@ -452,7 +481,8 @@ class LlamaCppEngine(Engine):
                 if self.server.loras:
                     body["lora"] = [{"id": i, "scale": 0.0} for i in range(len(self.server.loras))]
                 try:
-                    response = self.server.client.post(f"{self.server.url}/completion", json=body)
+                    with self.server.request():
+                        response = self.server.client.post(f"{self.server.url}/completion", json=body)
                 except httpx.HTTPError as exc:
                     raise EngineError(
                         f"The model engine did not answer a relevance check ({type(exc).__name__})"
@@ -482,6 +512,7 @@ class LlamaCppEngine(Engine):
             "min_p": 0.0,
             "repeat_penalty": o.repetition_penalty,
             "seed": o.seed if o.seed is not None else -1,
+            "return_progress": True,  # prompt-reading progress while it reads: the watchdog sees it working
         }
         if o.temperature == 0:
             body.update(top_k=1, temperature=0.0)  # greedy
@@ -500,9 +531,10 @@ class LlamaCppEngine(Engine):
         first = last = None
         pieces, final = 0, {}
         try:
-            with self.server.client.stream(
-                "POST", f"{self.server.url}/completion", json=self._request(gen)
-            ) as response:
+            with (
+                self.server.request(),
+                self.server.client.stream("POST", f"{self.server.url}/completion", json=self._request(gen)) as response,
+            ):
                 gen.on_cancel(lambda: hang_up(response))  # the server stops this slot when we hang up
                 if response.status_code != 200:
                     response.read()
@@ -510,6 +542,7 @@ class LlamaCppEngine(Engine):
                         f"The llama.cpp engine refused the request (HTTP {response.status_code}): {response.text[:300]}"
                     )
                 for line in response.iter_lines():
+                    self.server.progressed()
                     if gen.cancelled:
                         break
                     if not line.startswith("data: "):
@@ -560,6 +593,7 @@ def load_llamacpp(
         context_tokens=settings.context_tokens,
         log_path=settings.data_dir / "logs" / "llama-server.log",
         cache_mb=settings.llama_cache_mb,
+        staff_slots=settings.staff_slots,
     )
     info = ModelInfo(
         model=choice.name,

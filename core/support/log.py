@@ -1,14 +1,25 @@
 """What the support assistant was asked and how it went: questions, feedback, hand-over tickets.
 
-The "unanswered" list is every question answered by tier 3 (nothing in the knowledge base) or
-thumbed down, until staff resolve it (usually by turning it into a new FAQ entry). A question
-answered by clicking a "did you mean" suggestion is recorded with the question it came from
-(`suggested_from`), so the analytics count how often suggestions are taken.
+Nothing asked is lost: a question is stored when it arrives (`arrive`, status 'answering'), and
+completed when its answer ends (`complete`, 'answered'). A stream cut short (the customer closed
+the tab) marks it 'abandoned' (`abandon`); so does the next opening of the log for a question whose
+process died (kill -9, a crash, a power cut): each 'answering' row names the process answering it.
+
+The "unanswered" list is every question answered by tier 3 (nothing in the knowledge base),
+thumbed down or abandoned, until staff resolve it (usually by turning it into a new FAQ entry). A
+question answered by clicking a "did you mean" suggestion is recorded with the question it came
+from (`suggested_from`), so the analytics count how often suggestions are taken.
+
+An answer given through the API comes with a random `answer_token`; only its sha256 is stored, and
+feedback, suggestion clicks and tickets name their answer by it (sequential ids can be guessed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -31,7 +42,10 @@ CREATE TABLE IF NOT EXISTS support_questions (
     suggested_from INTEGER,      -- answered by clicking a suggestion offered for that question
     offered INTEGER NOT NULL DEFAULT 0,  -- how many "did you mean" suggestions came with the answer
     channel TEXT NOT NULL DEFAULT 'page',  -- page | widget | api
-    api_key TEXT                 -- the API key's name, for the widget and the API
+    api_key TEXT,                -- the API key's name, for the widget and the API
+    status TEXT NOT NULL DEFAULT 'answered',  -- answering | answered | abandoned
+    token_hash TEXT,             -- sha256 of the answer's token (API answers)
+    owner TEXT                   -- while answering: the process answering (host|boot|pid|start)
 );
 CREATE INDEX IF NOT EXISTS support_questions_by_time ON support_questions(asked_at);
 CREATE TABLE IF NOT EXISTS tickets (
@@ -46,24 +60,190 @@ CREATE TABLE IF NOT EXISTS tickets (
 """
 
 
-# Columns added since the first version: a database made then gets them on first open.
+# Columns added since the first version: a database made then gets them on first open (its rows
+# were all answered: they were stored only once their answer ended).
 ADDED_COLUMNS = {
     "suggested_from": "INTEGER",
     "offered": "INTEGER NOT NULL DEFAULT 0",
     "channel": "TEXT NOT NULL DEFAULT 'page'",
     "api_key": "TEXT",
+    "status": "TEXT NOT NULL DEFAULT 'answered'",
+    "token_hash": "TEXT",
+    "owner": "TEXT",
 }
+INDEXES = """
+CREATE INDEX IF NOT EXISTS support_questions_by_token ON support_questions(token_hash) WHERE token_hash IS NOT NULL;
+CREATE INDEX IF NOT EXISTS support_questions_answering ON support_questions(status) WHERE status = 'answering';
+"""
+STATUSES = ("answering", "answered", "abandoned")
+# A question still 'answering' after this long is abandoned even if its process cannot be checked
+# (another host's): no answer takes half an hour (the engine's read timeout is 10 minutes).
+STALE_S = 1800.0
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    """When the process started (clock ticks since boot, Linux), so a reused pid is told apart."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def this_process() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}|{_boot_id()}|{pid}|{_start_time(pid)}"
+
+
+def process_alive(owner: str) -> bool | None:
+    """Whether the process that wrote `owner` still runs: None where this machine cannot tell."""
+    try:
+        host, boot, pid_text, started = owner.split("|")
+        pid = int(pid_text)
+    except ValueError:
+        return None
+    if host != socket.gethostname():
+        return None
+    if boot and boot != _boot_id():
+        return False  # the machine restarted since
+    if started:
+        return _start_time(pid) == started
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class SupportLog:
     def __init__(self, db_path: Path):
         self.db_path = db_path
+        self.owner = this_process()
         with connect(db_path) as conn:
             conn.executescript(SCHEMA)
             have = {row["name"] for row in conn.execute("PRAGMA table_info(support_questions)")}
             for column, kind in ADDED_COLUMNS.items():
                 if column not in have:
                     conn.execute(f"ALTER TABLE support_questions ADD COLUMN {column} {kind}")
+            conn.executescript(INDEXES)
+        self.abandon_orphans()
+
+    def abandon_orphans(self) -> list[int]:
+        """Mark abandoned the questions still 'answering' whose process is gone (or that are older
+        than STALE_S): what a crash or kill -9 left. Returns their ids."""
+        now = time.time()
+        with connect(self.db_path) as conn:
+            rows = conn.execute(
+                "SELECT id, owner, asked_at FROM support_questions WHERE status = 'answering'"
+            ).fetchall()
+            gone = [r["id"] for r in rows if now - r["asked_at"] > STALE_S or process_alive(r["owner"] or "") is False]
+            for qid in gone:
+                conn.execute(
+                    "UPDATE support_questions SET status = 'abandoned', owner = NULL WHERE id = ? AND status = 'answering'",
+                    (qid,),
+                )
+        return gone
+
+    # -- one question, from arrival to its end ----------------------------------------------------
+    def arrive(
+        self,
+        kb: str,
+        question: str,
+        language: str,
+        channel: str = "page",
+        api_key: str | None = None,
+        token: str | None = None,
+    ) -> int:
+        """Store a question the moment it arrives (status 'answering'); `complete` or `abandon` it later."""
+        with connect(self.db_path) as conn:
+            cur = conn.execute(
+                "INSERT INTO support_questions (asked_at, kb, question, language, tier, answer, channel, api_key,"
+                " status, token_hash, owner) VALUES (?, ?, ?, ?, 3, '', ?, ?, 'answering', ?, ?)",
+                (
+                    time.time(),
+                    kb,
+                    question,
+                    language,
+                    channel,
+                    api_key,
+                    token_hash(token) if token else None,
+                    self.owner,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def complete(
+        self,
+        question_id: int,
+        language: str,
+        tier: int,
+        answer: str,
+        sources: list[dict],
+        confidence: float | None,
+        latency_ms: float,
+        offered: int = 0,
+    ) -> None:
+        """The answer ended: store it (status 'answered')."""
+        with connect(self.db_path) as conn:
+            conn.execute(
+                "UPDATE support_questions SET language = ?, tier = ?, answer = ?, sources = ?, confidence = ?,"
+                " latency_ms = ?, offered = ?, status = 'answered', owner = NULL WHERE id = ?",
+                (
+                    language,
+                    tier,
+                    answer,
+                    json.dumps(sources, ensure_ascii=False),
+                    confidence,
+                    latency_ms,
+                    offered,
+                    question_id,
+                ),
+            )
+
+    def abandon(
+        self,
+        question_id: int,
+        tier: int | None = None,
+        answer: str | None = None,
+        latency_ms: float | None = None,
+        language: str | None = None,
+    ) -> None:
+        """The answer was cut short (the customer left, the stream broke): status 'abandoned', with
+        what is known so far (the tier, the text shown)."""
+        with connect(self.db_path) as conn:
+            conn.execute(
+                "UPDATE support_questions SET status = 'abandoned', owner = NULL, tier = COALESCE(?, tier),"
+                " answer = COALESCE(?, answer), latency_ms = COALESCE(?, latency_ms),"
+                " language = COALESCE(?, language) WHERE id = ? AND status = 'answering'",
+                (tier, answer, latency_ms, language or None, question_id),
+            )
+
+    def status(self, question_id: int) -> str | None:
+        with connect(self.db_path) as conn:
+            row = conn.execute("SELECT status FROM support_questions WHERE id = ?", (question_id,)).fetchone()
+            return row["status"] if row else None
+
+    def question_for(self, token: str, api_key: str) -> int | None:
+        """The question whose answer came with this token, through this API key; None for any other."""
+        if not token or len(token) > 200:
+            return None
+        with connect(self.db_path) as conn:
+            row = conn.execute(
+                "SELECT id FROM support_questions WHERE token_hash = ? AND api_key = ?", (token_hash(token), api_key)
+            ).fetchone()
+            return int(row["id"]) if row else None
 
     def record(
         self,
@@ -79,11 +259,14 @@ class SupportLog:
         offered: int = 0,
         channel: str = "page",
         api_key: str | None = None,
+        token: str | None = None,
     ) -> int:
+        """A question answered at once (a suggestion clicked): stored whole, status 'answered'."""
         with connect(self.db_path) as conn:
             cur = conn.execute(
                 "INSERT INTO support_questions (asked_at, kb, question, language, tier, answer, sources, confidence,"
-                " latency_ms, suggested_from, offered, channel, api_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " latency_ms, suggested_from, offered, channel, api_key, token_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time(),
                     kb,
@@ -98,9 +281,10 @@ class SupportLog:
                     offered,
                     channel,
                     api_key,
+                    token_hash(token) if token else None,
                 ),
             )
-            return cur.lastrowid
+            return int(cur.lastrowid or 0)
 
     def asked_with(self, question_id: int, api_key: str) -> bool:
         """Whether this question came through this API key (a key only touches its own questions)."""
@@ -119,8 +303,10 @@ class SupportLog:
             conn.execute("UPDATE support_questions SET feedback = ? WHERE id = ?", (feedback, question_id))
 
     def unanswered(self, kb: str | None = None) -> list[dict]:
+        """Questions for staff: handed over, thumbed down or abandoned, not resolved yet."""
         sql = (
-            "SELECT * FROM support_questions WHERE resolved = 0 AND (tier = 3 OR feedback = 0)"
+            "SELECT * FROM support_questions WHERE resolved = 0 AND status != 'answering'"
+            " AND (tier = 3 OR feedback = 0 OR status = 'abandoned')"
             + (" AND kb = ?" if kb else "")
             + " ORDER BY asked_at DESC"
         )

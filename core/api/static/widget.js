@@ -5,7 +5,9 @@
  * Plain JavaScript, no build step, nothing loaded from elsewhere. It adds a chat bubble; questions
  * go to this server's /api/v1/support/ask (answers stream in), with sources, "did you mean"
  * buttons, thumbs and a hand-over form. The conversation is kept in this browser (localStorage)
- * across page reloads. Every text from the server is inserted as text, never as HTML.
+ * across page reloads. Every text from the server is inserted as text, never as HTML. Thumbs, "did
+ * you mean" clicks and tickets name their answer by the answer_token that came with it. When the
+ * server is busy (429, 503) it says when to try again (Retry-After).
  * data-lang: auto (the browser's language), en, zh-Hans or zh-Hant.
  */
 (function () {
@@ -153,7 +155,9 @@
 
   function problem(response) {
     if (response.status === 401 || response.status === 403) { return t("badKey"); }
-    if (response.status === 429) { return t("busy", {s: response.headers.get("Retry-After") || "60"}); }
+    if (response.status === 429 || response.status === 503) {  // too many at once: the server says when to retry
+      return t("busy", {s: response.headers.get("Retry-After") || "30"});
+    }
     return t("error", {e: "HTTP " + response.status});
   }
 
@@ -185,7 +189,7 @@
         }}));
       });
     }
-    if (m.question_id) {
+    if (m.answer_token) {
       var up = el("button", {"type": "button", text: t("helpful"), "class": m.feedback === true ? "on" : ""});
       var down = el("button", {"type": "button", text: t("notHelpful"), "class": m.feedback === false ? "on" : ""});
       up.addEventListener("click", function () { feedback(m, true); });
@@ -216,7 +220,7 @@
         return;
       }
       post("/api/v1/support/tickets", {name: name.value, contact: contact.value, question: question.value,
-                                       question_id: m.question_id || null})
+                                       answer_token: m.answer_token || null})
         .then(function (r) {
           if (!r.ok) { note.textContent = problem(r); return null; }
           return r.json();
@@ -245,6 +249,7 @@
     m.suggestions = data.suggestions || [];
     m.handover = data.handover;
     m.question_id = data.question_id;
+    m.answer_token = data.answer_token;  // names this answer for thumbs, suggestions and tickets
     state.conversation_id = data.conversation_id || state.conversation_id;
   }
 
@@ -306,7 +311,7 @@
     state.messages.push(reply);
     render();
     post("/api/v1/support/suggestion", {faq_id: s.faq_id, asked: m.asked || s.question,
-                                        question_id: m.question_id || null, conversation_id: state.conversation_id || null})
+                                        answer_token: m.answer_token || null, conversation_id: state.conversation_id || null})
       .then(function (r) { if (!r.ok) { throw failure(r); } return r.json(); })
       .then(function (data) { applyFinal(reply, data); reply.asked = s.question; })
       .catch(function (e) { reply.pending = false; reply.text = e.friendly ? e.message : t("error", {e: e.message}); })
@@ -315,7 +320,7 @@
 
   function feedback(m, helpful) {
     var value = m.feedback === helpful ? null : helpful;
-    post("/api/v1/support/feedback", {question_id: m.question_id, helpful: value})
+    post("/api/v1/support/feedback", {answer_token: m.answer_token, helpful: value})
       .then(function (r) { if (r.ok) { m.feedback = value; save(); render(); } });
   }
 
