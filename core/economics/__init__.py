@@ -1,6 +1,8 @@
 """The economics engine behind the Cost & market calculator: pure, typed functions, no UI.
 
-hardware (GPU catalogue) -> training / serving (FLOPs, memory, throughput, $) -> unit_economics
+hardware (GPU catalogue) -> training / serving (FLOPs, memory, throughput, $) -> capacity (queueing:
+latency under load, machines for a target; capacity_sim checks it event by event) and resolution
+(cost per resolved conversation) -> unit_economics
 (users -> GPUs -> $ per user) -> business (the inputs, their validation, the monthly P&L,
 break-even) -> price_war, market, uncertainty (tornado, Monte Carlo) -> evaluation (every tab at
 once). scenarios saves inputs by name; summary writes the investor summary. Every formula's
@@ -12,13 +14,17 @@ from core.economics.business import (
     MAX_MONTHS,
     SCENARIO_VERSION,
     ApiPricing,
+    CapacityInputs,
     CommonCosts,
     MarketInputs,
+    PriceTrend,
     PriceWarInputs,
+    ResolutionPricing,
     Scenario,
     Services,
     ServingInputs,
     Subscription,
+    SupportInputs,
     TrainingInputs,
     UncertaintyInputs,
     break_even_month,
@@ -29,9 +35,32 @@ from core.economics.business import (
     subscription_metrics,
     validate_business,
 )
+from core.economics.capacity import (
+    CURVES,
+    DAILY_CURVES,
+    THIS_MACHINE,
+    CapacityPlan,
+    Latency,
+    Machine,
+    Traffic,
+    capacity_plan,
+    closed_loop,
+    gpu_machine,
+    latency,
+    latency_curve,
+    machine_from_bench,
+    machines_needed,
+    this_machine,
+)
+from core.economics.capacity_sim import Simulation, simulate
 from core.economics.evaluation import (
     evaluate_scenario,
+    scenario_capacity,
+    scenario_machine,
+    scenario_outcomes,
+    scenario_resolution,
     scenario_serving,
+    scenario_traffic,
     scenario_training,
     unit_cost_curve,
 )
@@ -46,6 +75,18 @@ from core.economics.price_war import (
     summarise_responses,
 )
 from core.economics.prices import PRICE_DATE, PRICE_SOURCE, blended_usd_per_million, compare_with_api, load_api_prices
+from core.economics.resolution import (
+    LLMFLATION_SOURCE,
+    LLMFLATION_YEARLY_DECLINE,
+    Outcomes,
+    ResolvedCost,
+    compare_resolution,
+    cost_per_resolved,
+    declined,
+    load_resolution_prices,
+    resolution_monte_carlo,
+    resolution_tornado,
+)
 from core.economics.serving import (
     KNOWN_SHAPES,
     PRECISION_BYTES,
@@ -89,6 +130,42 @@ from core.economics.unit_economics import (
 )
 
 __all__ = [
+    "CapacityInputs",
+    "PriceTrend",
+    "ResolutionPricing",
+    "SupportInputs",
+    "CURVES",
+    "DAILY_CURVES",
+    "THIS_MACHINE",
+    "CapacityPlan",
+    "Latency",
+    "Machine",
+    "Traffic",
+    "capacity_plan",
+    "closed_loop",
+    "gpu_machine",
+    "latency",
+    "latency_curve",
+    "machine_from_bench",
+    "machines_needed",
+    "this_machine",
+    "Simulation",
+    "simulate",
+    "scenario_capacity",
+    "scenario_machine",
+    "scenario_outcomes",
+    "scenario_resolution",
+    "scenario_traffic",
+    "LLMFLATION_SOURCE",
+    "LLMFLATION_YEARLY_DECLINE",
+    "Outcomes",
+    "ResolvedCost",
+    "compare_resolution",
+    "cost_per_resolved",
+    "declined",
+    "load_resolution_prices",
+    "resolution_monte_carlo",
+    "resolution_tornado",
     "MAX_MONTHS",
     "SCENARIO_VERSION",
     "ApiPricing",

@@ -64,6 +64,31 @@ class Services:
 
 
 @dataclass
+class ResolutionPricing:
+    """Selling resolved conversations (as Intercom Fin does): customer companies pay per
+    conversation the assistant resolves; hand-overs go to their own people, unbilled."""
+
+    enabled: bool = False
+    price_per_resolution: float = 0.99  # Intercom Fin's list price (core.economics.resolution)
+    customers_start: float = 10.0
+    customer_growth_monthly: float = 0.10
+    churn_monthly: float = 0.02
+    conversations_per_customer_month: float = 2000.0
+    resolution_rate: float = 0.833  # billed share of conversations: the support evaluation's "right"
+    serving_cost_per_conversation: float = 0.02  # our cost: see the Capacity tab
+    cac_per_customer: float = 2000.0
+
+
+@dataclass
+class PriceTrend:
+    """Usage prices and serving costs falling over time (a16z "LLMflation": ~10x a year for equal
+    capability, i.e. a decline of 0.9 a year; see core.economics.resolution)."""
+
+    price_decline_yearly: float = 0.0  # the API price per 1M tokens and the price per resolution
+    cost_decline_yearly: float = 0.0  # serving costs: per seat, per 1M tokens, per conversation
+
+
+@dataclass
 class CommonCosts:
     team_monthly: float = 60_000.0  # salaries and on-costs
     team_growth_monthly: float = 0.01
@@ -108,6 +133,43 @@ class ServingInputs:
 
 
 @dataclass
+class CapacityInputs:
+    """The Capacity tab: customer traffic, the answer tiers, and the machine that writes answers."""
+
+    conversations_per_day: float = 500.0
+    questions_per_conversation: float = 1.5
+    daily_curve: str = "office"  # core.economics.capacity.DAILY_CURVES
+    tier1_share: float = 0.5  # curated FAQ answers (illustrative split; tier 3 from the evaluation)
+    tier2_share: float = 0.417  # written by the model; the rest (0.083, the evaluation's) handed over
+    prompt_tokens: float = 750.0  # a written answer's prompt: question + sources
+    output_tokens: float = 110.0
+    tier1_s: float = 0.51  # README: a curated answer's median with the relevance check
+    tier3_s: float = 3.7  # README: a hand-over's median
+    overhead_s: float = 1.5  # a written answer before its prompt is read (retrieval, relevance check)
+    service_cv: float = 0.5
+    machine: str = "this"  # "this" (speeds below, as measured) or a GPU from the catalogue
+    prefill_tok_s: float = 100.0
+    decode_tok_s: float = 15.0
+    slots: int = 2
+    slot_scaling: float = 0.72
+    usd_per_machine_hour: float | None = 0.10  # this machine: illustrative (a 2-vCPU VM); GPUs: catalogue
+    target_p90_s: float = 15.0  # written answers' time to first word, p90, at the busiest hour
+
+
+@dataclass
+class SupportInputs:
+    """What one conversation costs besides serving: the support evaluation's outcome rates
+    (README: right 0.833, handed over 0.083, wrong 0.083) and what a hand-over and a wrong answer cost."""
+
+    right_rate: float = 0.833
+    handover_rate: float = 0.083
+    wrong_rate: float = 0.083
+    person_cost_per_conversation: float = 5.0  # illustrative: ~$25/h loaded, 5 conversations an hour
+    wrong_answer_cost: float = 10.0  # illustrative: a refund, a second contact, goodwill
+    bill_wrong_as_resolved: bool = True  # per-resolution services bill a wrong answer the customer accepts
+
+
+@dataclass
 class PriceWarInputs:
     our_price: float = 2.0  # $ per unit (e.g. per 1M tokens)
     competitor_start: float | None = None  # None: same as ours
@@ -121,6 +183,8 @@ class PriceWarInputs:
     response: str = "match"
     undercut_pct: float = 0.10
     response_lag: int = 1
+    decline_yearly: float = 0.0  # the competitor's price also falls this share a year (LLMflation: 0.9)
+    unit: str = "tokens"  # what a price is for: "tokens" (1M) or "resolution"
 
 
 @dataclass
@@ -159,10 +223,14 @@ class Scenario:
     api: ApiPricing = field(default_factory=ApiPricing)
     subscription: Subscription = field(default_factory=Subscription)
     services: Services = field(default_factory=Services)
+    resolution: ResolutionPricing = field(default_factory=ResolutionPricing)
+    trend: PriceTrend = field(default_factory=PriceTrend)
     costs: CommonCosts = field(default_factory=CommonCosts)
     price_war: PriceWarInputs = field(default_factory=PriceWarInputs)
     market: MarketInputs = field(default_factory=MarketInputs)
     uncertainty: UncertaintyInputs = field(default_factory=UncertaintyInputs)
+    capacity: CapacityInputs = field(default_factory=CapacityInputs)
+    support: SupportInputs = field(default_factory=SupportInputs)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -287,6 +355,21 @@ def validate_business(s: Scenario) -> None:
     _share(a.churn_monthly, "api_churn")
     _share(b.churn_monthly, "seat_churn")
     _share(c.delivery_cost_pct, "delivery")
+    r = s.resolution
+    for v, w in (
+        (r.price_per_resolution, "resolution_price"),
+        (r.customers_start, "resolution_customers"),
+        (r.customer_growth_monthly, "resolution_growth"),
+        (r.conversations_per_customer_month, "conversations_per_customer"),
+        (r.serving_cost_per_conversation, "conversation_serving_cost"),
+        (r.cac_per_customer, "resolution_cac"),
+    ):
+        _nonneg(v, w)
+    _share(r.churn_monthly, "resolution_churn")
+    _share(r.resolution_rate, "resolution_rate")
+    for v, w in ((s.trend.price_decline_yearly, "price_decline"), (s.trend.cost_decline_yearly, "cost_decline")):
+        if v is None or not math.isfinite(v) or not 0 <= v < 1:
+            raise InputError("decline_range", what=w)
 
 
 # ------------------------------------------------------------------------------------------- the P&L
@@ -298,9 +381,13 @@ PNL_COLUMNS = [
     "api_customers",
     "new_api_customers",
     "contracts_per_quarter",
+    "resolution_customers",
+    "new_resolution_customers",
+    "resolutions",
     "revenue_subscription",
     "revenue_api",
     "revenue_services",
+    "revenue_resolution",
     "revenue",
     "serving_cost",
     "delivery_cost",
@@ -320,14 +407,17 @@ PNL_COLUMNS = [
 def monthly_pnl(inputs: Scenario, months: int | None = None) -> pd.DataFrame:
     """Month-by-month profit and loss and cash.
 
-    Seats (and API customers): month 1 starts with the starting number, all newly acquired;
-    after that, new = last month x growth, and next = last month x (1 - churn) + new.
-    Revenue: seats x price; API customers x tokens per customer / 1M x price per 1M;
-    services: contracts per quarter (growing each quarter) x contract value / 3 each month.
-    Cost of revenue: serving (seats x serving cost per seat; API tokens x our cost per 1M) and
+    Seats (and API customers, per-resolution customers): month 1 starts with the starting number,
+    all newly acquired; after that, new = last month x growth, and next = last month x (1 - churn) + new.
+    Revenue: seats x price; API customers x tokens per customer / 1M x price per 1M; per-resolution
+    customers x conversations x resolution rate x price per resolution; services: contracts per
+    quarter (growing each quarter) x contract value / 3 each month. Usage prices (per 1M tokens,
+    per resolution) fall by the trend's yearly decline: x (1 - decline)^((month - 1) / 12).
+    Cost of revenue: serving (seats x serving cost per seat; API tokens x our cost per 1M;
+    conversations x our cost per conversation; all x (1 - cost decline)^((month - 1) / 12)) and
     services delivery (revenue x delivery %). Gross profit = revenue - cost of revenue.
-    Operating costs: team (growing monthly), other fixed, acquisition (new seats x CAC + new
-    customers x CAC), and the training cost in month 1. Net = gross profit - operating costs.
+    Operating costs: team (growing monthly), other fixed, acquisition (new seats and customers x
+    their CAC), and the training cost in month 1. Net = gross profit - operating costs.
     Cash = starting cash + the sum of net so far.
     """
     s = inputs
@@ -335,62 +425,78 @@ def monthly_pnl(inputs: Scenario, months: int | None = None) -> pd.DataFrame:
     months = s.months if months is None else months
     if not 1 <= months <= MAX_MONTHS:
         raise InputError("plan_months", max=MAX_MONTHS)
-    a, b, c, k = s.api, s.subscription, s.services, s.costs
-    rows, seats, customers, cumulative = [], 0.0, 0.0, 0.0
-    for t in range(1, months + 1):
-        if b.enabled:
-            new_seats = b.seats_start if t == 1 else seats * b.growth_monthly
-            seats = b.seats_start if t == 1 else seats * (1 - b.churn_monthly) + new_seats
-        else:
-            new_seats = seats = 0.0
-        if a.enabled:
-            new_customers = a.customers_start if t == 1 else customers * a.customer_growth_monthly
-            customers = a.customers_start if t == 1 else customers * (1 - a.churn_monthly) + new_customers
-        else:
-            new_customers = customers = 0.0
-        contracts = c.contracts_per_quarter * (1 + c.growth_quarterly) ** ((t - 1) // 3) if c.enabled else 0.0
+    state = {"seats": 0.0, "customers": 0.0, "res_customers": 0.0, "cumulative": 0.0}
+    return pd.DataFrame([_month(s, t, state) for t in range(1, months + 1)], columns=PNL_COLUMNS)
 
-        api_m_tokens = customers * a.tokens_per_customer_month / 1e6
-        rev_sub = seats * b.price_per_seat_month
-        rev_api = api_m_tokens * a.price_per_million_tokens
-        rev_srv = contracts * c.contract_value / 3
-        revenue = rev_sub + rev_api + rev_srv
-        serving = seats * b.serving_cost_per_seat_month + api_m_tokens * a.serving_cost_per_million_tokens
-        delivery = rev_srv * c.delivery_cost_pct
-        gross = revenue - serving - delivery
-        team = k.team_monthly * (1 + k.team_growth_monthly) ** (t - 1)
-        acquisition = new_seats * b.cac_per_seat + new_customers * a.cac_per_customer
-        training = k.training_one_off if t == 1 else 0.0
-        opex = team + k.other_fixed_monthly + acquisition + training
-        net = gross - opex
-        cumulative += net
-        rows.append(
-            [
-                t,
-                seats,
-                new_seats,
-                customers,
-                new_customers,
-                contracts,
-                rev_sub,
-                rev_api,
-                rev_srv,
-                revenue,
-                serving,
-                delivery,
-                gross,
-                gross / revenue if revenue > 0 else None,
-                team,
-                k.other_fixed_monthly,
-                acquisition,
-                training,
-                opex,
-                net,
-                cumulative,
-                k.starting_cash + cumulative,
-            ]
-        )
-    return pd.DataFrame(rows, columns=PNL_COLUMNS)
+
+def _grow(enabled: bool, start: float, growth: float, churn: float, t: int, level: float) -> tuple[float, float]:
+    """(new, level) of a cohort in month t, from last month's level."""
+    if not enabled:
+        return 0.0, 0.0
+    if t == 1:
+        return start, start
+    new = level * growth
+    return new, level * (1 - churn) + new
+
+
+def _month(s: Scenario, t: int, state: dict) -> dict:
+    """One month of monthly_pnl; `state` carries the cohorts and cumulative net to the next month."""
+    a, b, c, k, r = s.api, s.subscription, s.services, s.costs, s.resolution
+    new_seats, seats = _grow(b.enabled, b.seats_start, b.growth_monthly, b.churn_monthly, t, state["seats"])
+    new_customers, customers = _grow(
+        a.enabled, a.customers_start, a.customer_growth_monthly, a.churn_monthly, t, state["customers"]
+    )
+    new_res, res_customers = _grow(
+        r.enabled, r.customers_start, r.customer_growth_monthly, r.churn_monthly, t, state["res_customers"]
+    )
+    state.update(seats=seats, customers=customers, res_customers=res_customers)
+    contracts = c.contracts_per_quarter * (1 + c.growth_quarterly) ** ((t - 1) // 3) if c.enabled else 0.0
+    price_f = (1 - s.trend.price_decline_yearly) ** ((t - 1) / 12)
+    cost_f = (1 - s.trend.cost_decline_yearly) ** ((t - 1) / 12)
+
+    api_m_tokens = customers * a.tokens_per_customer_month / 1e6
+    conversations = res_customers * r.conversations_per_customer_month
+    resolutions = conversations * r.resolution_rate
+    row = {
+        "month": t,
+        "seats": seats,
+        "new_seats": new_seats,
+        "api_customers": customers,
+        "new_api_customers": new_customers,
+        "contracts_per_quarter": contracts,
+        "resolution_customers": res_customers,
+        "new_resolution_customers": new_res,
+        "resolutions": resolutions,
+        "revenue_subscription": seats * b.price_per_seat_month,
+        "revenue_api": api_m_tokens * a.price_per_million_tokens * price_f,
+        "revenue_services": contracts * c.contract_value / 3,
+        "revenue_resolution": resolutions * r.price_per_resolution * price_f,
+        "serving_cost": cost_f
+        * (
+            seats * b.serving_cost_per_seat_month
+            + api_m_tokens * a.serving_cost_per_million_tokens
+            + conversations * r.serving_cost_per_conversation
+        ),
+        "team": k.team_monthly * (1 + k.team_growth_monthly) ** (t - 1),
+        "other_fixed": k.other_fixed_monthly,
+        "acquisition": new_seats * b.cac_per_seat + new_customers * a.cac_per_customer + new_res * r.cac_per_customer,
+        "training": k.training_one_off if t == 1 else 0.0,
+    }
+    revenue = row["revenue_subscription"] + row["revenue_api"] + row["revenue_services"] + row["revenue_resolution"]
+    delivery = row["revenue_services"] * c.delivery_cost_pct
+    gross = revenue - row["serving_cost"] - delivery
+    opex = row["team"] + row["other_fixed"] + row["acquisition"] + row["training"]
+    state["cumulative"] += gross - opex
+    return row | {
+        "revenue": revenue,
+        "delivery_cost": delivery,
+        "gross_profit": gross,
+        "gross_margin": gross / revenue if revenue > 0 else None,
+        "opex": opex,
+        "net": gross - opex,
+        "cumulative_net": state["cumulative"],
+        "cash": k.starting_cash + state["cumulative"],
+    }
 
 
 def break_even_month(df: pd.DataFrame, kind: str = "operating") -> int | None:
@@ -474,39 +580,38 @@ def pnl_arrays(
         new = np.where(t == 1, start, growth * start * (1 + growth - churn) ** np.maximum(t - 2, 0))
         return level, new
 
-    if scenario.subscription.enabled:
-        seats, new_seats = cohort(
-            v("subscription.seats_start"), v("subscription.growth_monthly"), v("subscription.churn_monthly")
-        )
-    else:
-        seats = new_seats = zero
-    if scenario.api.enabled:
-        customers, new_customers = cohort(
-            v("api.customers_start"), v("api.customer_growth_monthly"), v("api.churn_monthly")
-        )
-    else:
-        customers = new_customers = zero
+    seats, new_seats, customers, new_customers, res_customers, new_res = _cohorts(scenario, v, cohort, zero)
     if scenario.services.enabled:
         contracts = v("services.contracts_per_quarter") * (1 + v("services.growth_quarterly")) ** ((t - 1) // 3)
     else:
         contracts = zero
+    price_f = (1 - v("trend.price_decline_yearly")) ** ((t - 1) / 12)
+    cost_f = (1 - v("trend.cost_decline_yearly")) ** ((t - 1) / 12)
 
     api_m_tokens = customers * v("api.tokens_per_customer_month") / 1e6
+    conversations = res_customers * v("resolution.conversations_per_customer_month")
     rev_srv = contracts * v("services.contract_value") / 3
     revenue = (
-        seats * v("subscription.price_per_seat_month") + api_m_tokens * v("api.price_per_million_tokens") + rev_srv
+        seats * v("subscription.price_per_seat_month")
+        + price_f
+        * (
+            api_m_tokens * v("api.price_per_million_tokens")
+            + conversations * v("resolution.resolution_rate") * v("resolution.price_per_resolution")
+        )
+        + rev_srv
     )
-    cost_of_revenue = (
+    cost_of_revenue = cost_f * (
         seats * v("subscription.serving_cost_per_seat_month")
         + api_m_tokens * v("api.serving_cost_per_million_tokens")
-        + rev_srv * v("services.delivery_cost_pct")
-    )
+        + conversations * v("resolution.serving_cost_per_conversation")
+    ) + rev_srv * v("services.delivery_cost_pct")
     gross = revenue - cost_of_revenue
     opex = (
         v("costs.team_monthly") * (1 + v("costs.team_growth_monthly")) ** (t - 1)
         + v("costs.other_fixed_monthly")
         + new_seats * v("subscription.cac_per_seat")
         + new_customers * v("api.cac_per_customer")
+        + new_res * v("resolution.cac_per_customer")
         + np.where(t == 1, v("costs.training_one_off"), 0.0)
     )
     net = gross - opex
@@ -519,6 +624,22 @@ def pnl_arrays(
         "cumulative_net": cumulative,
         "cash": v("costs.starting_cash") + cumulative,
     }
+
+
+def _cohorts(scenario: Scenario, v, cohort, zero) -> tuple[np.ndarray, ...]:
+    """(seats, new seats, API customers, new ones, per-resolution customers, new ones) for pnl_arrays."""
+    out = []
+    for on, prefix, growth in (
+        (scenario.subscription.enabled, "subscription", "growth_monthly"),
+        (scenario.api.enabled, "api", "customer_growth_monthly"),
+        (scenario.resolution.enabled, "resolution", "customer_growth_monthly"),
+    ):
+        start = "seats_start" if prefix == "subscription" else "customers_start"
+        if on:
+            out += cohort(v(f"{prefix}.{start}"), v(f"{prefix}.{growth}"), v(f"{prefix}.churn_monthly"))
+        else:
+            out += [zero, zero]
+    return tuple(out)
 
 
 def first_month(mask: np.ndarray, never: int) -> np.ndarray:

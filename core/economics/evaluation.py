@@ -20,9 +20,17 @@ from core.economics.business import (
     runway_months,
     subscription_metrics,
 )
+from core.economics.capacity import CapacityPlan, Machine, Traffic, capacity_plan, gpu_machine
 from core.economics.market import market_sizing
 from core.economics.price_war import CompetitorCut, compare_responses
 from core.economics.prices import compare_with_api
+from core.economics.resolution import (
+    Outcomes,
+    compare_resolution,
+    cost_per_resolved,
+    resolution_monte_carlo,
+    resolution_tornado,
+)
 from core.economics.serving import estimate_serving
 from core.economics.training import OwnedHardware, estimate_finetune, estimate_training
 from core.economics.uncertainty import scenario_monte_carlo, tornado
@@ -75,6 +83,97 @@ def scenario_serving(s: Scenario, batch: int | None = None):
     )
 
 
+# ------------------------------------------------------------------ the Capacity tab: machines and resolutions
+
+
+def scenario_machine(s: Scenario) -> Machine:
+    """The Capacity tab's machine: this one at its measured speeds (capacity.*), or a catalogue GPU
+    serving the Serving tab's model (its precision, context, shape and $ per GPU-hour) with
+    capacity.slots answers at once."""
+    cp, sv = s.capacity, s.serving
+    if cp.machine == "this":
+        return Machine(
+            "this machine",
+            cp.prefill_tok_s,
+            cp.decode_tok_s,
+            cp.slots,
+            cp.slot_scaling,
+            cp.usd_per_machine_hour,
+            "measured",
+        ).validate()
+    return gpu_machine(
+        cp.machine,
+        sv.params,
+        cp.slots,
+        sv.precision,
+        sv.context,
+        usd_per_gpu_hour=sv.usd_per_gpu_hour,
+        total_params=sv.total_params,
+        layers=sv.layers,
+        kv_heads=sv.kv_heads,
+        head_dim=sv.head_dim,
+        kv_precision=sv.kv_precision,
+    )
+
+
+def scenario_traffic(s: Scenario) -> Traffic:
+    cp = s.capacity
+    return Traffic(
+        cp.conversations_per_day,
+        cp.questions_per_conversation,
+        cp.daily_curve,
+        cp.tier1_share,
+        cp.tier2_share,
+        cp.prompt_tokens,
+        cp.output_tokens,
+        cp.tier1_s,
+        cp.tier3_s,
+        cp.overhead_s,
+        cp.service_cv,
+    ).validate()
+
+
+def scenario_capacity(s: Scenario) -> CapacityPlan:
+    """Machines for the p90 target at the busiest hour, the day's latencies and the serving cost."""
+    return capacity_plan(scenario_machine(s), scenario_traffic(s), s.capacity.target_p90_s)
+
+
+def scenario_outcomes(s: Scenario) -> Outcomes:
+    return Outcomes(s.support.right_rate, s.support.handover_rate, s.support.wrong_rate).validate()
+
+
+def scenario_resolution(s: Scenario, plan: CapacityPlan | None = None, draws: int = 2000) -> dict:
+    """Cost per resolved conversation from the capacity plan's serving cost (None without a machine
+    price), its comparison with per-resolution services and APIs, its tornado and Monte Carlo
+    (+/- the Risk tab's swing; p_cheaper: against the first per-resolution service)."""
+    plan = scenario_capacity(s) if plan is None else plan
+    sp, traffic = s.support, scenario_traffic(s)
+    outcomes = scenario_outcomes(s)
+    serving = plan.cost_per_conversation_usd
+    written = traffic.questions_per_conversation * traffic.tier2_share
+    table = compare_resolution(
+        serving,
+        outcomes,
+        sp.person_cost_per_conversation,
+        sp.wrong_answer_cost,
+        written,
+        traffic.prompt_tokens,
+        traffic.output_tokens,
+        sp.bill_wrong_as_resolved,
+    )
+    out: dict = {"comparison": table, "cost": None, "tornado": None, "monte_carlo": None}
+    if serving is not None:
+        args = (serving, outcomes, sp.person_cost_per_conversation, sp.wrong_answer_cost)
+        services = table[table["kind"] == "service"]
+        rival = float(services["per_resolved"].iloc[0]) if len(services) else None
+        out["cost"] = cost_per_resolved(*args)
+        out["tornado"] = resolution_tornado(*args, swing=s.uncertainty.swing)
+        out["monte_carlo"] = resolution_monte_carlo(
+            *args, swing=s.uncertainty.swing, draws=draws, seed=s.uncertainty.seed, compare_with=rival
+        )
+    return out
+
+
 # --------------------------------------------------------------------------------- every tab at once
 
 
@@ -82,7 +181,8 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     """Every number the calculator's tabs show, recomputed from the scenario's inputs.
 
     Keys: training, serving, plan, curve, api_comparison, pnl, break_even_month, payback_month,
-    runway_months, subscription_metrics, price_war, market, tornado, monte_carlo (when draws > 0),
+    runway_months, subscription_metrics, price_war, market, tornado, capacity (the Capacity tab's
+    plan), resolution (cost per resolved conversation and its comparison), monte_carlo (when draws > 0),
     and errors: {key: message} for each part whose inputs are impossible (that part is None; the
     others are still computed). The cost-per-user curve uses the P&L's costs: team + other fixed as
     the fixed monthly cost, and the P&L's training cost (costs.training_one_off) spread over 24 months.
@@ -135,7 +235,7 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
         "price_war",
         lambda: compare_responses(
             pw.our_price,
-            CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start),
+            CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start, pw.decline_yearly),
             pw.elasticity,
             pw.market_size,
             pw.base_share,
@@ -148,6 +248,11 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     )
     part("market", lambda: market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct, mk.obtainable_pct))
     part("tornado", lambda: tornado(s, swing=u.swing))
+    part("capacity", lambda: scenario_capacity(s))
+    if out["capacity"] is not None:
+        part("resolution", lambda: scenario_resolution(s, out["capacity"]))
+    else:
+        out["resolution"] = None
     if monte_carlo_draws:
         part("monte_carlo", lambda: scenario_monte_carlo(s, monte_carlo_draws))
     return out

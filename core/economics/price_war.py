@@ -26,20 +26,26 @@ RESPONSES = ("hold", "match", "undercut")
 
 @dataclass
 class CompetitorCut:
-    """A rule for the competitor's price: start price, cut by cut_pct from `month` on."""
+    """A rule for the competitor's price: start price, cut by cut_pct from `month` on; and, with
+    decline_yearly, falling steadily as well: x (1 - decline)^((month - 1) / 12) (prices of equal
+    capability fell ~10x a year, a decline of 0.9: a16z "LLMflation", Nov 2024)."""
 
     cut_pct: float = 0.5
     month: int = 6
     start_price: float | None = None  # None: the same as our starting price
+    decline_yearly: float = 0.0
 
     def path(self, months: int, our_price: float) -> np.ndarray:
         if not 0 <= self.cut_pct < 1:
             raise InputError("cut_range")
         if self.month < 1 or int(self.month) != self.month:
             raise InputError("cut_month")
+        if self.decline_yearly is None or not 0 <= self.decline_yearly < 1:
+            raise InputError("decline_range", what="competitor_decline")
         start = our_price if self.start_price is None else self.start_price
         t = np.arange(1, months + 1)
-        return np.where(t >= self.month, start * (1 - self.cut_pct), start).astype(float)
+        trend = (1 - self.decline_yearly) ** ((t - 1) / 12)
+        return (np.where(t >= self.month, start * (1 - self.cut_pct), start) * trend).astype(float)
 
 
 def _competitor_prices(competitor_path, months: int, our_price: float) -> tuple[np.ndarray, float]:

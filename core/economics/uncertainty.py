@@ -16,13 +16,27 @@ from core.economics.messages import ENGLISH, InputError
 DRIVERS: dict[str, str] = {
     key.removeprefix("calc.driver."): text for key, text in ENGLISH.items() if key.startswith("calc.driver.")
 }
-SHARES = {"subscription.churn_monthly", "api.churn_monthly", "services.delivery_cost_pct"}
+SHARES = {
+    "subscription.churn_monthly",
+    "api.churn_monthly",
+    "services.delivery_cost_pct",
+    "resolution.churn_monthly",
+    "resolution.resolution_rate",
+}
+BELOW_ONE = {"trend.price_decline_yearly", "trend.cost_decline_yearly"}  # a decline of 100% a year is no price
 METRICS = ("break_even_month", "payback_month", "runway_months", "cash_at_end", "min_cash")
 MONTH_METRICS = {"break_even_month", "payback_month", "runway_months"}
 
 
 def _active_drivers(s: Scenario) -> list[str]:
-    on = {"subscription": s.subscription.enabled, "api": s.api.enabled, "services": s.services.enabled, "costs": True}
+    on = {
+        "subscription": s.subscription.enabled,
+        "api": s.api.enabled,
+        "services": s.services.enabled,
+        "resolution": s.resolution.enabled,
+        "trend": True,
+        "costs": True,
+    }
     return [p for p in DRIVERS if on[p.split(".")[0]]]
 
 
@@ -44,6 +58,8 @@ def _metric(paths: dict[str, np.ndarray], metric: str, months: int) -> np.ndarra
 
 def _swung(path: str, value: float, factor: float) -> float:
     x = value * factor
+    if path in BELOW_ONE:
+        return min(max(x, 0.0), 0.99)
     return min(max(x, 0.0), 1.0) if path in SHARES else max(x, 0.0)
 
 
@@ -188,7 +204,7 @@ def monte_carlo(
         low, high = (float(x) for x in bounds)
         if not (math.isfinite(low) and math.isfinite(high)) or low > high:
             raise InputError("range_order", driver=path)
-        if low < 0 or (path in SHARES and high > 1):
+        if low < 0 or (path in SHARES and high > 1) or (path in BELOW_ONE and high >= 1):
             raise InputError("range_outside", driver=path)
         mode = min(max(float(scenario.get(path)), low), high)
         overrides[path] = rng.triangular(low, mode, high, draws) if high > low else np.full(draws, low)
