@@ -45,8 +45,10 @@ model: engine-or-fallback
 
 # The app on :8501 and, in the same process (one model engine, one knowledge base), the HTTP API and
 # website widget on :8502 (APP_API=off: the app alone).
+APP_PORT ?= 8501
+API_PORT ?= 8502
 run: model
-	$(PY) serve.py --host 127.0.0.1 --app-port 8501 --port 8502
+	$(PY) serve.py --host 127.0.0.1 --app-port $(APP_PORT) --port $(API_PORT)
 
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
