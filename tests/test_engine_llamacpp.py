@@ -12,15 +12,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.config import PROJECT_ROOT, load_settings
 from core.llm import EngineError, GenerationOptions, ModelUnavailable, llamacpp, load_llm
+from core.llm.base import PUBLIC
 from core.llm.llamacpp import LlamaServer, stop_all
 
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
 # Greedy, the random tiny model answers "hi" without ever ending: seconds of tokens to cancel or queue behind.
 LONG = GenerationOptions(max_new_tokens=8000, temperature=0)
+# Customers' (website, API) requests: they wait behind staff's and never take the staff slot.
+PUBLIC_GREEDY = replace(GREEDY, priority=PUBLIC)
+PUBLIC_LONG = replace(LONG, priority=PUBLIC)
 ENDLESS = "hi"
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 
@@ -119,17 +124,46 @@ def test_cancel_frees_the_slot_even_while_the_server_sends_nothing(engine):
 
 
 def test_two_slots_generate_at_once_and_a_third_request_waits_its_turn(engine):
-    first, second = engine.stream(ask(ENDLESS), LONG), engine.stream(ask(ENDLESS), LONG)
+    first, second = engine.stream(ask(ENDLESS), PUBLIC_LONG), engine.stream(ask(ENDLESS), PUBLIC_LONG)
     assert first.wait_started(10) and second.wait_started(10)
-    third = engine.stream(ask("three"), GREEDY)
+    third = engine.stream(ask("three"), PUBLIC_GREEDY)
     assert third.queued and third.waiting_ahead == 2 and engine.busy
-    fourth = engine.stream(ask("four"), GREEDY)
+    fourth = engine.stream(ask("four"), PUBLIC_GREEDY)
     assert fourth.waiting_ahead == 3
     first.cancel()
     assert third.wait_started(10) and not third.queued
     assert fourth.queued and fourth.waiting_ahead == 2  # the second and the third are ahead now
     second.cancel()
     assert third.result() is not None and fourth.result() is not None
+
+
+def test_staff_start_at_once_on_their_own_slot_while_customers_wait(engine):
+    """Staff (the Chat page; the default priority) are never starved by customers: with both
+    customer slots busy and a customer waiting, a staff reply starts at once on the staff slot."""
+    first, second = engine.stream(ask(ENDLESS), PUBLIC_LONG), engine.stream(ask(ENDLESS), PUBLIC_LONG)
+    assert first.wait_started(10) and second.wait_started(10)
+    customer = engine.stream(ask("three"), PUBLIC_GREEDY)
+    assert customer.queued
+    staff = engine.stream(ask("hello"), GREEDY)
+    assert staff.wait_started(5) and staff.stats.queued_ms < 1000
+    assert staff.result() is not None and 1 <= staff.stats.new_tokens <= 12
+    assert customer.queued  # the staff slot is never a customer's
+    first.cancel()
+    assert customer.result() is not None
+    second.cancel()
+
+
+def test_the_server_wants_this_processs_key_and_shows_no_slots(engine):
+    """Other users of the machine reach 127.0.0.1 too: without the random key the server refuses,
+    the key is never on the command line (`ps` shows it to everyone), and /slots is off."""
+    url, server = engine.server.url, engine.server
+    assert httpx.post(f"{url}/completion", json={"prompt": "hi", "n_predict": 1}, timeout=10).status_code == 401
+    assert httpx.get(f"{url}/slots", timeout=10).status_code == 401
+    with_key = {"Authorization": f"Bearer {server.api_key}"}
+    assert httpx.get(f"{url}/slots", headers=with_key, timeout=10).status_code in (404, 501)
+    cmdline = Path(f"/proc/{server.pid}/cmdline").read_bytes().decode()
+    assert server.api_key not in cmdline and "--no-slots" in cmdline
+    assert len(server.api_key) >= 40 and engine.complete(ask("hello"), GREEDY)[0] is not None
 
 
 def test_a_killed_engine_fails_the_reply_clearly_then_restarts(engine):

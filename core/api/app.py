@@ -55,7 +55,7 @@ from core.config import Settings, load_settings
 from core.kb.store import KnowledgeBase, load_sample
 from core.llm import EngineError, GenerationOptions, ModelUnavailable, load_llm
 from core.llm.adapters import adapter_key
-from core.llm.base import PUBLIC
+from core.llm.base import PUBLIC, SlotQueue
 from core.personas import load_personas, system_prompt
 from core.support.ask import Turn, ask
 from core.support.log import SupportLog
@@ -276,8 +276,9 @@ class Services:
         queue = getattr(self._llm, "queue", None)
         if queue is None:
             return self.settings.parallel, 0
-        waiting = queue.waiting(PUBLIC) if hasattr(queue, "waiting") else 0
-        return queue.slots, waiting
+        if isinstance(queue, SlotQueue):
+            return queue.slots, queue.waiting(PUBLIC)
+        return queue.slots, queue.waiting() if hasattr(queue, "waiting") else 0  # one line for everyone
 
     def took(self, seconds: float) -> None:
         with self._lock:
@@ -678,7 +679,16 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             yield chunk({}, reason())
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        async def cut_short_stops():
+            try:
+                async for part in iterate_in_threadpool(events()):
+                    yield part
+            finally:
+                gen.cancel()  # the client hung up: free the slot now, not after the whole reply
+
+        return StreamingResponse(
+            cut_short_stops(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     # -- health, widget --------------------------------------------------------------------------------
     @app.get("/api/v1/health", tags=["service"])
