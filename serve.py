@@ -20,23 +20,26 @@ from core.cli.api import api_server
 from core.config import load_settings
 
 
-def start_warm_up() -> None:
-    """The knowledge base's models load in the background while the server starts; then the
-    relevance check reads the knowledge base ahead (APP_SUPPORT_WARM, core/support/warm.py)."""
+def start_warm_up(server=None) -> None:
+    """Load the knowledge base's models and the chat model in the background while the server
+    starts, then read the knowledge base ahead for the relevance check (APP_SUPPORT_WARM): the
+    warm-up `python -m core serve` runs too (core/support/warm.py). With the API's `server`, its
+    own knowledge base and engine are the ones loaded, so its first question finds them ready."""
+    state = getattr(getattr(getattr(server, "config", None), "app", None), "state", None)
+    services = getattr(state, "services", None)
 
     def run() -> None:
         try:
-            from core.kb.store import warm_up  # chromadb: loaded in the background, after start
-            from core.support.warm import warm_up_when_ready
+            from core.support.warm import start_warm_up as start  # chromadb: imported here, after start
 
-            warm_up()
-            done = warm_up_when_ready(load_settings())
-            if done:
-                print(f"support: {done['passages']} passages read ahead in {done['s']} s", file=sys.stderr)
+            if services is None:
+                start(load_settings())
+            else:
+                start(services.settings, open_kb=lambda: services.kb, open_llm=lambda: services.llm)
         except Exception as exc:  # only a head start: a question still loads what it needs
-            print(f"warm-up skipped: {exc}", file=sys.stderr)
+            print(f"warm-up did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
 
-    threading.Thread(target=run, name="warm-up", daemon=True).start()
+    threading.Thread(target=run, name="warm-up start", daemon=True).start()
 
 
 def main() -> None:
@@ -46,9 +49,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8502, help="the HTTP API's port")
     args = parser.parse_args()
     settings = load_settings()
-    start_warm_up()
-    if settings.api != "off":
-        server = api_server(settings, args.host, args.port)
+    server = api_server(settings, args.host, args.port) if settings.api != "off" else None
+    start_warm_up(server)
+    if server is not None:
         threading.Thread(target=server.run, name="api", daemon=True).start()
     sys.argv = [
         "streamlit",

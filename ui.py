@@ -18,6 +18,7 @@ from core.llm.adapters import adapter_key
 from core.storage import auth
 from core.storage.audit import LOCAL_USER, record
 from core.storage.conversations import ConversationStore
+from core.storage.private import secure_data_dir
 from core.support.log import SupportLog
 from core.writer.drafts import WriterStore
 
@@ -45,6 +46,14 @@ def page_setup() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    _private_data_dir(settings().data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _private_data_dir(path):
+    """Once per process: the data folder, its database and logs for the app's user alone (0700/0600),
+    also where an older install or a loose umask left them open (core/storage/private.py)."""
+    return secure_data_dir(path)
 
 
 def lang() -> str:
@@ -201,9 +210,20 @@ def refuse(current: auth.Access | None = None) -> None:
         st.error(t("auth.refused"), icon=":material/block:")
 
 
+def client_address() -> str | None:
+    """The browser's address, which sign-in is throttled by: the connection's peer, or behind a
+    reverse proxy the client address it forwards (the server trusts X-Forwarded-For only from
+    FORWARDED_ALLOW_IPS: 127.0.0.1 by default; deploy/docker-compose.yml sets it for its Caddy).
+    None for a browser on the same machine."""
+    try:
+        return st.context.ip_address
+    except Exception:  # no browser session (a test harness): the shared unknown address
+        return None
+
+
 def sign_in(username: str, password: str) -> None:
     """Raises auth.SignInFailed. The password is only passed on, never stored or logged."""
-    user = user_store().authenticate(username, password)
+    user = user_store().authenticate(username, password, client_address())
     st.session_state[SESSION_KEY] = auth.start_session(user, time.time())
 
 

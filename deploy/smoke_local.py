@@ -3,8 +3,10 @@
 Starts on 127.0.0.1: a Chroma server (`chroma run`), two llama.cpp OpenAI-compatible servers on
 the packaged Qwen GGUF, two Streamlit replicas of the app configured like deploy/docker-compose.yml
 (APP_LLM_BACKEND=openai with both URLs, APP_CHROMA_HOST, one shared APP_DATA_DIR), and Caddy with
-deploy/Caddyfile (upstreams changed to the local ports). Then headless Chromium, through the proxy,
-asks the Chat page a question and the Customer service page a FAQ question, in several browser
+deploy/Caddyfile (upstreams changed to the local ports; HTTPS on localhost with Caddy's own CA, as
+the compose file's default). Sign-in is required as in the compose file: a first admin is made with
+`python -m core users add`. Then headless Chromium, through the proxy over HTTPS, signs in, asks
+the Chat page a question and the Customer service page a FAQ question, in several browser
 sessions. Everything is stopped at the end.
 
 Needs: `make test` done once (llama.cpp's server built into .venv/llama.cpp, Playwright),
@@ -19,6 +21,7 @@ import io
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 KEY = "smoke-test-key"
+ADMIN, ADMIN_PASSWORD = "admin", "smoke admin password"
 MODEL = "Qwen2.5-Coder-0.5B-Instruct"
 CHROMIUM_ARGS = [
     "--headless",
@@ -47,11 +51,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ok(url: str, timeout: float = 120, headers: dict | None = None) -> None:
+def wait_ok(url: str, timeout: float = 120, headers: dict | None = None, insecure: bool = False) -> None:
+    context = ssl._create_unverified_context() if insecure else None  # Caddy's own CA, not trusted here
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as r:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=2, context=context) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -144,6 +150,8 @@ def main() -> int:
             "APP_SAMPLE_KB": "off",
             "APP_MODELS_DIR": str(ROOT / "data" / "runtime" / "models"),
             "STREAMLIT_SERVER_COOKIE_SECRET": "smoke-cookie-secret",
+            "APP_AUTH": "required",
+            "APP_API_DOCS": "off",
             "HF_HUB_OFFLINE": "1",
         }
         # A few English FAQ entries are enough (the whole sample takes a minute to embed).
@@ -161,6 +169,16 @@ def main() -> int:
             text=True,
         )
         print("kb ingest into the Chroma server:", done.stdout.strip() or done.stderr[-500:])
+        # The first admin, as docs/deploy.md says (there: `docker compose exec app1 python -m core users add`).
+        done = subprocess.run(
+            [sys.executable, "-m", "core", "users", "add", ADMIN, "--role", "admin", "--password-stdin", "--json"],
+            cwd=ROOT,
+            env=env,
+            input=ADMIN_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+        )
+        print("first admin:", done.stdout.strip() or done.stderr[-500:])
 
         replicas = [free_port(), free_port()]
         for i, port in enumerate(replicas, 1):
@@ -188,11 +206,22 @@ def main() -> int:
         proxy_port = free_port()
         caddyfile = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
         caddyfile = caddyfile.replace("app1:8501 app2:8501 app3:8501", " ".join(f"127.0.0.1:{p}" for p in replicas))
-        (work / "Caddyfile").write_text(caddyfile.replace(":80 {", f":{proxy_port} {{"), encoding="utf-8")
-        start(["caddy", "run", "--config", str(work / "Caddyfile"), "--adapter", "caddyfile"], "caddy.log")
-        proxy = f"http://127.0.0.1:{proxy_port}"
+        # The compose file's defaults (STUDIO_DOMAIN=localhost, STUDIO_TLS=internal) on free ports, with
+        # Caddy's CA kept out of the system trust store (the browser is told to accept its certificate).
+        caddyfile = caddyfile.replace("admin off", f"admin off\n\tskip_install_trust\n\thttp_port {free_port()}")
+        caddyfile = caddyfile.replace("{$STUDIO_DOMAIN:localhost} {", f"localhost:{proxy_port} {{")
+        (work / "Caddyfile").write_text(caddyfile, encoding="utf-8")
+        caddy_env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(work / "caddy-data"),
+            "XDG_CONFIG_HOME": str(work / "caddy-config"),
+        }
+        start(
+            ["caddy", "run", "--config", str(work / "Caddyfile"), "--adapter", "caddyfile"], "caddy.log", env=caddy_env
+        )
+        proxy = f"https://localhost:{proxy_port}"
         time.sleep(1.5)
-        wait_ok(f"{proxy}/_stcore/health")
+        wait_ok(f"{proxy}/_stcore/health", insecure=True)
 
         from playwright.sync_api import expect, sync_playwright
 
@@ -200,10 +229,14 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for n in range(3):
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                context = browser.new_context(viewport={"width": 1400, "height": 900}, ignore_https_errors=True)
                 page = context.new_page()
                 started = time.monotonic()
-                page.goto(f"{proxy}/chat")
+                page.goto(f"{proxy}/chat")  # not signed in: the sign-in form at the page's address
+                expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=120_000)
+                page.get_by_label("User name").fill(ADMIN)
+                page.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
+                page.get_by_test_id("stBaseButton-primaryFormSubmit").click()
                 box = page.get_by_test_id("stChatInputTextArea")
                 expect(box).to_be_visible(timeout=120_000)
                 box.fill("What is the capital of France? Answer in one word.")

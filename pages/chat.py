@@ -57,7 +57,7 @@ if current and store.get(current) is None:  # deleted elsewhere
 # -- sidebar: saved conversations ----------------------------------------------------------
 with st.sidebar:
     st.subheader(t("chat.conversations"))
-    if st.button(t("chat.new"), icon=":material/add:", use_container_width=True):
+    if st.button(t("chat.new"), icon=":material/add:", width="stretch"):
         st.session_state["conversation"] = current = None
     saved = store.list()
     if saved:
@@ -84,13 +84,13 @@ conv = store.get(current) if current else None
 
 if conv is not None:
     with st.sidebar:
-        with st.popover(t("chat.rename"), icon=":material/edit:", use_container_width=True):
+        with st.popover(t("chat.rename"), icon=":material/edit:", width="stretch"):
             with st.form("rename"):
                 title = st.text_input(t("chat.rename_label"), value=conv.title, max_chars=80)
                 if st.form_submit_button(t("chat.save")) and title.strip():
                     store.rename(conv.id, title)
                     st.rerun()
-        with st.popover(t("chat.delete"), icon=":material/delete:", use_container_width=True):
+        with st.popover(t("chat.delete"), icon=":material/delete:", width="stretch"):
             st.write(t("chat.delete_confirm"))
             if st.button(t("chat.delete"), type="primary", key="confirm-delete"):
                 store.delete(conv.id)
@@ -103,7 +103,7 @@ if conv is not None:
             file_name=f"chat-{conv.id}.md",
             mime="text/markdown",
             icon=":material/download:",
-            use_container_width=True,
+            width="stretch",
         )
         st.download_button(
             t("chat.export_json"),
@@ -111,7 +111,7 @@ if conv is not None:
             file_name=f"chat-{conv.id}.json",
             mime="application/json",
             icon=":material/download:",
-            use_container_width=True,
+            width="stretch",
         )
 
 # -- header: persona and sampling ------------------------------------------------------------

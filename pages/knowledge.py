@@ -11,8 +11,15 @@ from core.api.keys import KeyStore
 from core.kb.ingest import SUPPORTED, IngestError
 from core.kb.store import KBBusy
 from core.support.evaluate import evaluate, read_cases
-from core.support.warm import read_source_ahead
-from ui import audit, get_llm, knowledge_base, page_setup, plain, require, settings, support_log, t
+from core.support.warm import read_ahead_status, read_source_ahead
+from ui import audit, get_llm, knowledge_base, page_setup, pick, plain, require, settings, support_log, t
+
+# The read-ahead's progress line (core/support/warm.py). TODO(i18n): move to the kb table of core/i18n.
+READ_AHEAD = {
+    "en": "Read ahead for quick answers: {done} of {total} ({state})",
+    "zh": "为快速回答预读知识库：{done} / {total}（{state}）",
+}
+READ_AHEAD_ERROR = {"en": "Last error, retried: {error}", "zh": "上次出错（会重试）：{error}"}
 
 # what an API key may be used for, on screen
 SCOPE_KEYS = {
@@ -71,6 +78,15 @@ with docs_tab:
                 st.error(str(exc))
         bar.empty()
 
+    ahead = read_ahead_status(config, kb.name)
+    if ahead.get("total"):
+        st.progress(
+            min(1.0, ahead["done"] / ahead["total"]),
+            text=pick(READ_AHEAD).format(done=ahead["done"], total=ahead["total"], state=ahead["state"]),
+        )
+        if ahead.get("error") and ahead["state"] == "retrying":
+            st.caption(pick(READ_AHEAD_ERROR).format(error=plain(ahead["error"])))
+
     st.subheader(t("kb.sources"))
     sources = kb.sources()
     if not sources:
@@ -78,10 +94,10 @@ with docs_tab:
     else:
         table = pd.DataFrame(sources)
         table["added_at"] = table["added_at"].map(when)
-        st.dataframe(table, hide_index=True, use_container_width=True)
+        st.dataframe(table, hide_index=True, width="stretch")
         picked = st.selectbox(t("kb.pick"), [s["source"] for s in sources])
         with st.expander(t("kb.preview"), icon=":material/visibility:"):
-            st.dataframe(pd.DataFrame(kb.preview(picked, limit=200)), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(kb.preview(picked, limit=200)), hide_index=True, width="stretch")
         if st.button(t("kb.delete"), icon=":material/delete:", key="delete-source"):
             removed = kb.delete_source(picked)
             audit("kb.delete", picked, {"kb": kb.name, "records": removed})
@@ -109,7 +125,7 @@ with test_tab:
                     ]
                 ),
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
             )
         else:
             st.info(t("kb.no_hits"))
@@ -157,11 +173,11 @@ with test_tab:
                 ]
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         if report["failures"]:
             st.caption(t("kb.eval_failures"))
-            st.dataframe(pd.DataFrame(report["failures"]), hide_index=True, use_container_width=True)
+            st.dataframe(pd.DataFrame(report["failures"]), hide_index=True, width="stretch")
 
 with unanswered_tab:
     rows = log.unanswered(kb.name)
@@ -195,7 +211,7 @@ with tickets_tab:
         st.dataframe(
             frame[["id", "created_at", "status", "name", "contact", "question"]],
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         for ticket in [x for x in tickets if x["status"] == "open"][:20]:
             if st.button(t("kb.close_ticket", id=ticket["id"]), key=f"close-{ticket['id']}"):
@@ -220,9 +236,7 @@ with analytics_tab:
         questions["day"] = pd.to_datetime(questions["asked_at"], unit="s").dt.date
         per_day = questions.groupby(["day", "tier"]).size().reset_index(name="questions")
         per_day["tier"] = per_day["tier"].map({1: "1 FAQ", 2: "2 grounded", 3: "3 hand-over"})
-        st.plotly_chart(
-            px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")), use_container_width=True
-        )
+        st.plotly_chart(px.bar(per_day, x="day", y="questions", color="tier", title=t("kb.per_day")), width="stretch")
         st.subheader(t("kb.by_channel"))
         questions["channel"] = questions["channel"].fillna("page")
         questions["api_key"] = questions["api_key"].fillna("–")
@@ -236,10 +250,10 @@ with analytics_tab:
             .reset_index()
             .rename(columns={"channel": t("kb.channel"), "api_key": t("kb.api_key")})
         )
-        st.dataframe(channels, hide_index=True, use_container_width=True)
+        st.dataframe(channels, hide_index=True, width="stretch")
         st.subheader(t("kb.top"))
         top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
-        st.dataframe(top, hide_index=True, use_container_width=True)
+        st.dataframe(top, hide_index=True, width="stretch")
 
 with keys_tab:
     keys = KeyStore(config.db_path)
@@ -285,7 +299,7 @@ with keys_tab:
                 ]
             ),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
         )
         active = [k.name for k in listed if k.active]
         if active:
@@ -321,5 +335,5 @@ with audit_tab:
                     ]
                 ),
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
             )

@@ -187,7 +187,7 @@ with adapters_tab:
                     t("model.col_size"): human_size(a.size_bytes),
                 }
             )
-        st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     options = [BASE] + [a.name for a in adapters]
     choice = st.radio(
@@ -220,7 +220,7 @@ with adapters_tab:
         with left:
             fig = loss_figure(picked.path)
             if fig is not None:
-                st.plotly_chart(fig, use_container_width=True, key=f"loss-{picked.name}")
+                st.plotly_chart(fig, width="stretch", key=f"loss-{picked.name}")
         with right:
             st.markdown(f"**{t('model.metrics')}**")
             if ev:
@@ -233,7 +233,7 @@ with adapters_tab:
                     for k in METRICS
                     if ev["base"].get(k) is not None or ev["adapter"].get(k) is not None
                 ]
-                st.dataframe(pd.DataFrame(table), hide_index=True, use_container_width=True)
+                st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
                 st.caption(
                     t(
                         "model.eval_note",
@@ -274,7 +274,7 @@ with adapters_tab:
                         ]
                     ),
                     hide_index=True,
-                    use_container_width=True,
+                    width="stretch",
                 )
         card_md = picked.path / "model_card.md"
         if card_md.is_file():

@@ -375,3 +375,73 @@ def test_cli_finetune_start_is_audited(capsys, monkeypatch, tmp_path):
     entry = out["entries"][0]
     assert (entry["action"], entry["target"]) == ("finetune.start", str(out_dir))
     assert entry["detail"]["max_steps"] == 1 and entry["detail"]["train_examples"] > 0
+
+
+# -- throttling per client address -------------------------------------------------------------
+def test_a_stranger_guessing_the_admins_password_locks_out_only_the_stranger(store, clock):
+    store.add("alice", PASSWORD, "admin")
+    stranger, office = "203.0.113.9", "198.51.100.7"
+    for _ in range(auth.MAX_FAILURES):
+        with pytest.raises(SignInFailed):
+            store.authenticate("alice", "guess", stranger)
+    with pytest.raises(SignInFailed) as caught:  # the name is locked, at the stranger's address
+        store.authenticate("alice", PASSWORD, stranger)
+    assert caught.value.retry_after == auth.LOCKOUT_SECONDS
+    assert store.authenticate("alice", PASSWORD, office).username == "alice"  # the admin is not
+
+
+def test_an_address_that_keeps_failing_waits_longer_each_time_up_to_a_cap(store, clock):
+    store.add("alice", PASSWORD, "admin")
+    address = "203.0.113.9"
+    names = (f"user{i}" for i in range(1000))  # a new name each time: the per-name lock never kicks in
+    for _ in range(auth.ADDRESS_FREE_FAILURES - 1):
+        with pytest.raises(SignInFailed) as caught:
+            store.authenticate(next(names), "guess", address)
+        assert caught.value.retry_after == 0
+    waits = []
+    for _ in range(14):
+        with pytest.raises(SignInFailed) as caught:
+            store.authenticate(next(names), "guess", address)
+        waits.append(caught.value.retry_after)
+        with pytest.raises(SignInFailed) as refused:  # while it waits: refused, without a password check
+            store.authenticate("alice", PASSWORD, address)
+        assert refused.value.retry_after == pytest.approx(caught.value.retry_after)
+        clock.now += caught.value.retry_after
+    assert waits[:5] == [1, 2, 4, 8, 16] and waits[-1] == auth.ADDRESS_MAX_WAIT_SECONDS
+    assert all(b >= a for a, b in zip(waits, waits[1:], strict=False))
+    assert store.authenticate("alice", PASSWORD, "198.51.100.7").username == "alice"  # others unaffected
+    # An hour without failures: the address starts afresh.
+    clock.now += auth.ADDRESS_WINDOW_SECONDS + 1
+    with pytest.raises(SignInFailed) as caught:
+        store.authenticate("alice", "guess", address)
+    assert caught.value.retry_after == 0
+    assert store.authenticate("alice", PASSWORD, address).username == "alice"
+
+
+def test_an_address_waiting_costs_no_bcrypt_check(store, clock, monkeypatch):
+    address = "203.0.113.9"
+    for i in range(auth.ADDRESS_FREE_FAILURES + 1):
+        with pytest.raises(SignInFailed):
+            store.authenticate(f"user{i}", "guess", address)
+    checks = []
+    monkeypatch.setattr(auth.bcrypt, "checkpw", lambda *a: checks.append(a) or False)
+    with pytest.raises(SignInFailed) as caught:
+        store.authenticate("anyone", "guess", address)
+    assert caught.value.retry_after > 0 and checks == []
+
+
+def test_sign_in_page_passes_the_client_address(monkeypatch):
+    import ui
+
+    seen = []
+
+    class Store:
+        def authenticate(self, username, password, address=None):
+            seen.append(address)
+            raise SignInFailed()
+
+    monkeypatch.setattr(ui, "user_store", lambda: Store())
+    monkeypatch.setattr(ui, "client_address", lambda: "203.0.113.9")
+    with pytest.raises(SignInFailed):
+        ui.sign_in("alice", "guess")
+    assert seen == ["203.0.113.9"]

@@ -151,7 +151,15 @@ def test_the_app_reads_ahead_only_with_llama_cpp_and_when_asked(kb, monkeypatch)
     from core.support.warm import warm_up_when_ready
 
     read = []
-    monkeypatch.setattr("core.support.warm.read_ahead", lambda kb, llm, stop=None: read.append(kb) or {"passages": 1})
+
+    class Job:  # the read-ahead itself: tests/test_warm_resume.py
+        def __init__(self, kb, llm, **options):
+            read.append(kb)
+
+        def run(self):
+            return {"passages": 1}
+
+    monkeypatch.setattr("core.support.warm.ReadAhead", Job)
     monkeypatch.setattr("core.support.warm.load_llm", lambda *a, **k: KeepsPrompts())
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
     monkeypatch.setenv("APP_SUPPORT_WARM", "off")

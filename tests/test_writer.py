@@ -561,3 +561,26 @@ def test_repeated_lines_and_lines_copied_from_the_worked_example_are_dropped():
     assert clean(text, example, task='a line "About Jade Leaf Tea Co."') == (
         "Opening day in Rotterdam with 40 seats.\n\nAbout Jade Leaf Tea Co.\n- short\n- short"
     )
+
+
+def test_batch_upload_has_the_knowledge_base_import_limits():
+    """The writer's batch reader refuses what the knowledge base import refuses: a file over the
+    upload limit, and an .xlsx zip bomb (a small file that unpacks to far more)."""
+    import io
+    import zipfile
+
+    from core.text.uploads import UploadRefused
+    from core.writer.drafts import read_rows
+
+    with pytest.raises(UploadRefused, match=r"big\.csv: 1\.0 MB is over the 1 MB limit"):
+        read_rows("big.csv", b"product\n" + b"a" * 1_000_000, max_bytes=1_000_000)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * 30_000_000)  # 30 MB of zeros: ~30 KB packed
+    bomb = out.getvalue()
+    assert len(bomb) < 100_000
+    with pytest.raises(UploadRefused, match=r"bomb\.xlsx: unpacks to 30 MB, over the 20 MB limit"):
+        read_rows("bomb.xlsx", bomb, max_bytes=1_000_000)
+    with pytest.raises(ValueError, match=r"broken\.xlsx: cannot read the workbook"):
+        read_rows("broken.xlsx", b"PK not really a workbook", max_bytes=1_000_000)
+    assert read_rows("ok.csv", b"product,price\ntea,5\n") == [{"product": "tea", "price": "5"}]

@@ -102,11 +102,20 @@ def cmd_support_eval(args, settings):
 
 def cmd_support_warm(args, settings):
     """Read every passage of the knowledge base for the relevance check now (what `make run` does
-    in the background when it starts), so that the first questions about them are quick."""
-    from core.support.warm import read_ahead  # chromadb, as above
+    in the background when it starts), so that the first questions about them are quick; with
+    --status, how far the running app's read-ahead has got instead."""
+    from core.support.warm import read_ahead, read_ahead_status  # chromadb, as above
 
+    name = args.kb or settings.kb_name
+    if args.status:
+        status = {"knowledge_base": name, **read_ahead_status(settings, name)}
+        line = f"read-ahead of {name}: {status['state']}, {status.get('done', 0)}/{status.get('total', 0)} read"
+        if status.get("error"):
+            line += f" (last error: {status['error']})"
+        print_result(args, status, line)
+        return
     llm = load_llm(settings, log=progress_log(args))
-    report = {"knowledge_base": args.kb or settings.kb_name, **read_ahead(knowledge_base(args, settings), llm)}
+    report = {"knowledge_base": name, **read_ahead(knowledge_base(args, settings), llm)}  # progress: stderr
     if not report["prompts"]:
         report["note"] = f"the {llm.info.engine} engine keeps no prompts between requests: nothing to read ahead"
     print_result(args, report, f"{report['passages']} passages read for the relevance check in {report['s']} s")
@@ -123,6 +132,9 @@ def register(sub) -> None:
         support, "warm", cmd_support_warm, "read every passage for the relevance check now (quick first answers)"
     )
     warm.add_argument("--kb", default=None)
+    warm.add_argument(
+        "--status", action="store_true", help="how far the running app's read-ahead has got (done/total, state)"
+    )
     ev = add_command(support, "eval", cmd_support_eval, "end-to-end evaluation on labelled questions")
     ev.add_argument("--faq", help="FAQ table for a throw-away knowledge base")
     ev.add_argument("--docs", nargs="*", default=[], help="documents for the throw-away knowledge base")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from core.text.language import has_cjk, question_language
+from core.text.uploads import UploadRefused, check_upload
 
 FAQ_EXTENSIONS = {".csv", ".tsv", ".xlsx"}
 DOC_EXTENSIONS = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
@@ -29,9 +29,6 @@ COLUMN_NAMES = {
     "category": {"category", "类别", "類別", "分类", "分類"},
     "language": {"language", "lang", "语言", "語言"},
 }
-ZIP_EXTENSIONS = {".xlsx", ".docx"}  # zip archives: their unpacked size is limited too (zip bombs)
-UNZIPPED_PER_BYTE = 20  # an Office file unpacks to at most this many times the upload limit
-ZIP_MAX_MEMBERS = 10_000
 CHUNK_SIZE = 500  # characters; a few sentences, so a citation points somewhere precise
 CHUNK_OVERLAP = 80
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", ". ", "! ", "? ", "；", "; ", "，", ", ", " ", ""]
@@ -108,35 +105,18 @@ def parse_file(name: str, data: bytes, max_bytes: int) -> ParsedSource:
     ext = PurePath(name).suffix.lower()
     if ext not in FAQ_EXTENSIONS | DOC_EXTENSIONS:
         raise IngestError(f"{name}: unsupported file type; use one of {', '.join(SUPPORTED)}")
-    if len(data) > max_bytes:
-        raise IngestError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    try:
+        check_upload(name, data, max_bytes)  # its size, and an Office file's unpacked size (zip bombs)
+    except UploadRefused as exc:
+        raise IngestError(str(exc)) from None
     if not data.strip():
         raise IngestError(f"{name}: the file is empty")
-    if ext in ZIP_EXTENSIONS:
-        check_zip(name, data, max_bytes * UNZIPPED_PER_BYTE)
     if ext in FAQ_EXTENSIONS:
         return ParsedSource(name, "faq", parse_faq_table(name, ext, data))
     text = extract_text(name, ext, data)
     if not text.strip():
         raise IngestError(f"{name}: no text found in the document")
     return ParsedSource(name, "doc", split_document(text, markdown=ext in (".md", ".markdown")))
-
-
-def check_zip(name: str, data: bytes, max_unzipped: int) -> None:
-    """Refuse an .xlsx/.docx whose contents would unpack to more than max_unzipped bytes. Python's
-    zipfile never reads a member past its declared size, so the declared sizes are what count."""
-    try:
-        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return  # not a zip at all: the Excel/Word reader says what is wrong with it
-    if len(members) > ZIP_MAX_MEMBERS:
-        raise IngestError(f"{name}: the file holds {len(members)} parts; that is not an ordinary Office file")
-    unzipped = sum(m.file_size for m in members)
-    if unzipped > max_unzipped:
-        raise IngestError(
-            f"{name}: unpacks to {unzipped / 1e6:.0f} MB, over the {max_unzipped / 1e6:.0f} MB limit "
-            "for the contents of a file"
-        )
 
 
 # -- FAQ tables -----------------------------------------------------------------------------

@@ -2,8 +2,14 @@
 
 - Passwords are hashed with bcrypt (a salt per hash, cost 12). Checking a password always costs
   one bcrypt check, also for an unknown or disabled user, so timing does not reveal who exists.
-- After MAX_FAILURES wrong passwords for one user name, that name is locked for LOCKOUT_SECONDS.
-  The count lives in the database, so a browser rerun or a second tab does not reset it.
+- Sign-in is throttled per client address and per user name at that address (the counts live in
+  the database, so a browser rerun or a second tab does not reset them):
+  - an address gets ADDRESS_FREE_FAILURES wrong sign-ins (any names), then waits before each next
+    try, the wait doubling from 1 s up to ADDRESS_MAX_WAIT_SECONDS; it is refused without a
+    password check while it waits, and forgotten ADDRESS_WINDOW_SECONDS after its last failure;
+  - after MAX_FAILURES wrong passwords for one name from one address, that name is locked for
+    LOCKOUT_SECONDS at that address only: a stranger guessing the admin's password locks the
+    stranger out, never the admin at their own address.
 - Roles: `ACCESS` below is the one place that says which pages and controls each role gets.
 - A session lasts `session_minutes` from sign-in (an absolute lifetime, not an idle timer), and
   ends early when the user is removed or disabled or their password changes.
@@ -38,6 +44,10 @@ MAX_USERNAME_CHARS = 64
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 30
 FAILURE_WINDOW_SECONDS = 15 * 60  # failures older than this are forgotten
+ADDRESS_FREE_FAILURES = 10  # wrong sign-ins an address gets before it has to wait
+ADDRESS_MAX_WAIT_SECONDS = 15 * 60  # the longest wait (doubling from 1 s)
+ADDRESS_WINDOW_SECONDS = 60 * 60  # an address's failures are forgotten this long after its last one
+UNKNOWN_ADDRESS = "-"  # the CLI, tests, a browser on the same machine: one shared bucket
 BCRYPT_ROUNDS = 12  # ~0.25 s per check on a 2-core VM
 
 SCHEMA = """
@@ -49,11 +59,20 @@ CREATE TABLE IF NOT EXISTS users (
     password_changed_at REAL NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS sign_in_failures (
-    username TEXT PRIMARY KEY,
+DROP TABLE IF EXISTS sign_in_failures;  -- before per-address counts: per name only
+CREATE TABLE IF NOT EXISTS sign_in_user_failures (
+    username TEXT NOT NULL,
+    address TEXT NOT NULL,
     failures INTEGER NOT NULL,
     last_failure REAL NOT NULL,
-    locked_until REAL NOT NULL DEFAULT 0
+    locked_until REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (username, address)
+);
+CREATE TABLE IF NOT EXISTS sign_in_address_failures (
+    address TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure REAL NOT NULL,
+    blocked_until REAL NOT NULL DEFAULT 0
 );
 """
 
@@ -239,7 +258,7 @@ class UserStore:
             )
             if cur.rowcount == 0:
                 raise ValueError(f"No user named {canonical_username(username)!r}")
-            conn.execute("DELETE FROM sign_in_failures WHERE username = ?", (canonical_username(username),))
+            conn.execute("DELETE FROM sign_in_user_failures WHERE username = ?", (canonical_username(username),))
 
     def remove(self, username: str) -> None:
         self._change(username, "DELETE FROM users WHERE username = ?", (), keeps_admin=False)
@@ -268,44 +287,84 @@ class UserStore:
             conn.execute(sql, (*params, key))
 
     # signing in
-    def authenticate(self, username: str, password: str) -> User:
-        """The user, or SignInFailed. Unknown, disabled and wrong-password cost the same time."""
+    def authenticate(self, username: str, password: str, address: str | None = None) -> User:
+        """The user, or SignInFailed. Unknown, disabled and wrong-password cost the same time.
+        `address`: the client's (ui.client_address); None counts as one shared unknown address."""
         key = canonical_username(username)
+        address = (address or "").strip()[:64] or UNKNOWN_ADDRESS
         now = self.clock()
         with connect(self.db_path) as conn:
-            locked = conn.execute("SELECT locked_until FROM sign_in_failures WHERE username = ?", (key,)).fetchone()
+            waits = conn.execute(
+                "SELECT blocked_until FROM sign_in_address_failures WHERE address = ? "
+                "UNION ALL SELECT locked_until FROM sign_in_user_failures WHERE username = ? AND address = ?",
+                (address, key, address),
+            ).fetchall()
             row = conn.execute("SELECT * FROM users WHERE username = ?", (key,)).fetchone()
             stored = row["password_hash"].encode("ascii") if row else self._stand_in_hash(conn)
-        if locked and locked["locked_until"] > now:
-            raise SignInFailed(retry_after=locked["locked_until"] - now)
+        wait = max([w[0] - now for w in waits], default=0.0)
+        if wait > 0:  # refused before the password check: a waiting address costs no bcrypt time
+            raise SignInFailed(retry_after=wait)
         if _password_matches(password, stored) and row is not None and not row["disabled"]:
             with connect(self.db_path) as conn:
-                conn.execute("DELETE FROM sign_in_failures WHERE username = ?", (key,))
+                conn.execute("DELETE FROM sign_in_user_failures WHERE username = ? AND address = ?", (key, address))
             return self._user(row)
-        retry_after = self._record_failure(key, now)
+        retry_after = self._record_failure(key, address, now)
         raise SignInFailed(retry_after=retry_after)
 
-    def _record_failure(self, key: str, now: float) -> float:
-        """Count a failure; the MAX_FAILURES-th locks the name. Returns the lock's length (0: none).
-        Unknown names are counted too, so a lock-out does not reveal whether a user exists."""
+    def _record_failure(self, key: str, address: str, now: float) -> float:
+        """Count a failure for the address and for the name at that address. Returns how long this
+        address must now wait (0: it may try again at once). Unknown names are counted too, so a
+        lock-out does not reveal whether a user exists."""
         with connect(self.db_path) as conn:
+            conn.execute("BEGIN IMMEDIATE")  # count and lock in one step: two tabs cannot both slip through
             conn.execute(
-                "DELETE FROM sign_in_failures WHERE last_failure < ? AND locked_until < ?",
+                "DELETE FROM sign_in_user_failures WHERE last_failure < ? AND locked_until < ?",
                 (now - FAILURE_WINDOW_SECONDS, now),
             )
             conn.execute(
-                "INSERT INTO sign_in_failures (username, failures, last_failure) VALUES (?, 1, ?) "
-                "ON CONFLICT(username) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure",
-                (key, now),
+                "DELETE FROM sign_in_address_failures WHERE last_failure < ? AND blocked_until < ?",
+                (now - ADDRESS_WINDOW_SECONDS, now),
             )
-            failures = conn.execute("SELECT failures FROM sign_in_failures WHERE username = ?", (key,)).fetchone()[0]
-            if failures < MAX_FAILURES:
-                return 0.0
             conn.execute(
-                "UPDATE sign_in_failures SET failures = 0, locked_until = ? WHERE username = ?",
-                (now + LOCKOUT_SECONDS, key),
+                "INSERT INTO sign_in_address_failures (address, failures, last_failure) VALUES (?, 1, ?) "
+                "ON CONFLICT(address) DO UPDATE SET failures = failures + 1, last_failure = excluded.last_failure",
+                (address, now),
             )
-        return float(LOCKOUT_SECONDS)
+            conn.execute(
+                "INSERT INTO sign_in_user_failures (username, address, failures, last_failure) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT(username, address) DO UPDATE SET failures = failures + 1, "
+                "last_failure = excluded.last_failure",
+                (key, address, now),
+            )
+            by_address = conn.execute(
+                "SELECT failures FROM sign_in_address_failures WHERE address = ?", (address,)
+            ).fetchone()[0]
+            by_name = conn.execute(
+                "SELECT failures FROM sign_in_user_failures WHERE username = ? AND address = ?", (key, address)
+            ).fetchone()[0]
+            address_wait = address_backoff(by_address)
+            if address_wait:
+                conn.execute(
+                    "UPDATE sign_in_address_failures SET blocked_until = ? WHERE address = ?",
+                    (now + address_wait, address),
+                )
+            name_wait = 0.0
+            if by_name >= MAX_FAILURES:
+                name_wait = float(LOCKOUT_SECONDS)
+                conn.execute(
+                    "UPDATE sign_in_user_failures SET failures = 0, locked_until = ? WHERE username = ? AND address = ?",
+                    (now + name_wait, key, address),
+                )
+        return max(address_wait, name_wait)
+
+
+def address_backoff(failures: int) -> float:
+    """How long an address waits after its `failures`-th wrong sign-in: nothing before the
+    ADDRESS_FREE_FAILURES-th, then 1 s, 2 s, 4 s … up to ADDRESS_MAX_WAIT_SECONDS."""
+    extra = failures - ADDRESS_FREE_FAILURES
+    if extra < 0:
+        return 0.0
+    return float(min(ADDRESS_MAX_WAIT_SECONDS, 2 ** min(extra, 30)))
 
 
 # -- sessions ---------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 
 from core.config import Settings
 from core.storage.locking import LockBusy, atomic_write_text, file_lock, fsync_dir
+from core.storage.private import FILE_MODE, create_private, private_dir, secure_data_dir
 
 FORMAT = "ai-business-studio-backup"
 FORMAT_VERSION = 1
@@ -118,7 +119,7 @@ def backup(settings: Settings, out: Path) -> dict:
         raise BackupError(f"Nothing to back up: {data_dir} does not exist")
     if out.is_dir():
         raise BackupError(f"--out {out} is a folder; give a file name such as backup.tar.gz")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out.parent, tighten_existing=False)  # a folder made here: 0700; the archive: 0600
     recover_restore(data_dir)
     models_dir = Path(settings.runtime_models_dir).resolve()
     try:
@@ -217,6 +218,7 @@ def _backup(settings: Settings, data_dir: Path, out: Path, models_dir: Path, mod
         }
         part = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
+            create_private(part)  # 0600 before a byte is written: the archive holds the whole database
             with tarfile.open(part, "w:gz", compresslevel=6) as tar:
                 body = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
                 _add(tar, MANIFEST, len(body), _BytesReader(body))
@@ -376,9 +378,10 @@ def _unpack_verified(archive: Path, dest: Path) -> dict:
                 target = dest / rel
                 if not target.resolve().is_relative_to(root):  # belt and braces after _member_rel
                     raise BackupError(f"Refusing archive member {info.name!r}: outside the data folder")
-                target.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(target.parent)
                 h = hashlib.sha256()
-                with _extracted(tar, info) as src, open(target, "xb") as out:
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)  # "xb", 0600
+                with _extracted(tar, info) as src, open(fd, "wb") as out:
                     for block in iter(lambda: src.read(1 << 20), b""):
                         h.update(block)
                         out.write(block)
@@ -442,7 +445,7 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
             f"{data_dir} already holds data ({', '.join(existing[:5])}); restoring would replace it. "
             "Make a backup of it first, stop the app, then restore with --force"
         )
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=data_dir))
     try:
         manifest = _unpack_verified(archive, staging / "new")
@@ -452,6 +455,7 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
         raise BackupError(f"Could not put the restored data in place ({exc}); the data there is unchanged") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    secure_data_dir(data_dir)
     warnings = []
     made_with = (manifest.get("versions") or {}).get("chromadb")
     running = _versions()["chromadb"]

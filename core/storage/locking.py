@@ -24,13 +24,20 @@ class FairLock:
         self.slots = max(1, int(slots))
         self._cond = threading.Condition()
         self._tickets = itertools.count()
+        self._issued = 0  # tickets taken so far
         self._next = 0  # the next ticket to admit
         self._holders: set[int] = set()
         self._cancelled: set[int] = set()
 
     def take_ticket(self) -> int:
         with self._cond:
+            self._issued += 1
             return next(self._tickets)
+
+    def waiting(self) -> int:
+        """Requests that took a ticket and wait for their turn (not admitted, not given up)."""
+        with self._cond:
+            return max(0, self._issued - self._next - len([t for t in self._cancelled if t >= self._next]))
 
     def waiting_ahead(self, ticket: int) -> int:
         """How many requests are ahead of this ticket: those being served and those waiting before it."""

@@ -124,22 +124,56 @@ class JudgeCache:
 CACHE = JudgeCache()
 
 
+def reading_order(passages: list[Hit]) -> list[Hit]:
+    """Documents first, FAQ entries last: when the engine's prompt cache is full its oldest prompts
+    go first, and FAQ entries make the quick answers."""
+    return sorted(passages, key=lambda h: h.kind == "faq")
+
+
+def passage_key(hit: Hit) -> str:
+    """A passage as the read-ahead's progress record names it: its tag (see `passage_tag`) and a
+    longer hash of what the judge reads, so an edited passage counts as unread."""
+    text = passage_text(hit)
+    return f"{passage_tag(text)}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+
+
+def read_passage(llm, hit: Hit) -> None:
+    """Read one passage for the relevance check, ahead of any question (the verdict on the empty
+    question means nothing: reading is the point). Raises what the engine raises: on llama.cpp an
+    EngineError "the relevance check is busy" when a customer's judgement held the slot too long."""
+    llm.judge([judge_prompt("", hit)])
+
+
+def engine_idle(llm) -> bool:
+    """No customer is being judged or answered, and none waits: the gap the read-ahead reads in.
+    Looks at the engine's generation slots (`queue`) and, on llama.cpp, its judging slot."""
+    server = getattr(llm, "server", None)
+    for queue in (getattr(llm, "queue", None), getattr(server, "judge_queue", None)):
+        if queue is None:
+            continue
+        waiting = getattr(queue, "waiting", None)
+        if getattr(queue, "active", 0) or (callable(waiting) and waiting()):
+            return False
+    return True
+
+
 def warm_judge(llm, passages: list[Hit], stop: threading.Event | None = None, passes: int = 2) -> int:
     """Read each passage once for the relevance check, ahead of any question: an engine that keeps
     prompts (llama.cpp's host-memory cache) then judges a customer's first question about it by
-    reading only the question (0.35 s instead of 1-2 s here). Documents first, FAQ entries last:
-    when the cache is full its oldest prompts go first, and FAQ entries make the quick answers.
-    A second pass costs little for what was kept and reads again the few that another passage
-    displaced (see `passage_tag`). Returns the prompts sent; stops early when `stop` is set."""
+    reading only the question (0.35 s instead of 1-2 s here). In `reading_order`. A second pass
+    costs little for what was kept and reads again the few that another passage displaced (see
+    `passage_tag`). Returns the prompts sent; stops early when `stop` is set. The plain loop, for a
+    process with no customers: the app's read-ahead (core/support/warm.py) also yields to
+    customers, retries and reports its progress."""
     if not getattr(llm, "keeps_prompts", False):
         return 0
     done = 0
-    ordered = sorted(passages, key=lambda h: h.kind == "faq")
+    ordered = reading_order(passages)
     for _ in range(passes):
         for hit in ordered:
             if stop is not None and stop.is_set():
                 return done
-            llm.judge([judge_prompt("", hit)])  # the verdict means nothing: reading is the point
+            read_passage(llm, hit)
             done += 1
     return done
 

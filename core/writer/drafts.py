@@ -26,6 +26,7 @@ from core.kb.ingest import decode_text
 from core.llm import GenerationOptions
 from core.storage.db import connect
 from core.text.language import text_language
+from core.text.uploads import check_upload
 from core.writer.draft_text import (
     PAUSE,
     clean,
@@ -639,11 +640,14 @@ def to_docx(title: str, texts: list[str]) -> bytes:
 
 # -- batch ----------------------------------------------------------------------------------
 def read_rows(name: str, data: bytes, max_bytes: int = 50_000_000) -> list[dict]:
-
-    if len(data) > max_bytes:
-        raise ValueError(f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    """The rows of a batch upload (CSV or .xlsx), after the knowledge base's import limits: its size
+    and an .xlsx's unpacked size (core/text/uploads.py); UploadRefused (a ValueError) says which."""
+    check_upload(name, data, max_bytes)
     if name.lower().endswith(".xlsx"):
-        frame = pd.read_excel(io.BytesIO(data), dtype=str).fillna("")
+        try:
+            frame = pd.read_excel(io.BytesIO(data), dtype=str).fillna("")
+        except Exception as exc:  # openpyxl/zipfile raise many kinds for a broken workbook
+            raise ValueError(f"{name}: cannot read the workbook ({type(exc).__name__})") from None
         return frame.to_dict("records")
     rows = list(csv.DictReader(io.StringIO(decode_text(name, data))))
     if not rows:
