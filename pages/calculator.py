@@ -1,4 +1,4 @@
-"""Cost & market calculator: training, serving, unit economics, business models, price war, market
+"""Cost & market calculator: training, serving, unit economics, capacity, business models, price war, market
 size, risk, scenarios and the investor summary. Every number comes from core.economics."""
 
 import time
@@ -6,13 +6,14 @@ import time
 import streamlit as st
 
 from ui import page_setup, require, t
-from ui_calc import business, compare, tech
+from ui_calc import business, capacity, compare, tech
 from ui_calc.common import init_state, scenario_bar
 
 # each tab's title
 TAB_KEYS = {
     "business": "calc.tab_business",
     "calibration": "calc.tab_calibration",
+    "capacity": "calc.tab_capacity",
     "compare": "calc.tab_compare",
     "market": "calc.tab_market",
     "risk": "calc.tab_risk",
@@ -34,6 +35,7 @@ parts = [
     ("train", tech.training_tab),
     ("serve", tech.serving_tab),
     ("units", business.unit_economics_tab),
+    ("capacity", capacity.capacity_tab),
     ("business", business.business_tab),
     ("war", business.price_war_tab),
     ("market", business.market_tab),

@@ -86,3 +86,49 @@ def test_parse_quantity_signs():
         parse_quantity("1e999", "--params")
     with pytest.raises(ValueError, match="Not a number"):
         parse_quantity("seven")
+
+
+def test_capacity_json(capsys):
+    code, out = run_json(capsys, ["cost", "capacity"])
+    assert code == 0 and out["machines"] >= 1 and out["machine"]["name"] == "this machine"
+    assert {"first_word_p50_s", "first_word_p90_s"} <= set(out["day"]) and len(out["hourly"]) == 24
+    assert 0 < out["latency_curve"]["knee_utilisation"] < 1
+    assert out["cost_per_resolved"]["per_resolved"] > 0
+    assert any(r["option"].startswith("Intercom Fin") for r in out["resolution_comparison"])
+    code, busy = run_json(capsys, ["cost", "capacity", "--conversations-per-day", "20000", "--target-p90", "12"])
+    assert code == 0 and busy["machines"] > out["machines"]
+    code, gpu = run_json(capsys, ["cost", "capacity", "--machine", "H100", "--slots", "32", "--params", "8B"])
+    assert code == 0 and gpu["machine"]["source"] == "roofline"
+
+
+def test_capacity_errors_are_one_json_object(capsys):
+    code, out = run_json(capsys, ["cost", "capacity", "--tier1-share", "0.8", "--tier2-share", "0.5"])
+    assert code == 2 and "more than 100% of questions" in out["error"]
+    code, out = run_json(capsys, ["cost", "capacity", "--curve", "night"])
+    assert code == 2 and "invalid choice" in out["error"]
+
+
+def test_capacity_from_a_benchmark_result(capsys, tmp_path):
+    bench = {"decode_tok_s": 30.0, "long_prompt_tokens": 200, "long_prompt_ttft_ms": 1000, "parallel": 4}
+    (tmp_path / "bench.json").write_text(json.dumps(bench))
+    code, out = run_json(capsys, ["cost", "capacity", "--bench", str(tmp_path / "bench.json")])
+    assert code == 0 and out["machine"]["prefill_tok_s"] == 200 and out["machine"]["slots"] == 4
+
+
+def test_capacity_check_prints_the_checks(capsys, monkeypatch, settings):
+    import core.cli.cost as cost
+
+    def fake(settings, levels, seconds, log):
+        checks = [
+            {"clients": n, "predicted_throughput_per_s": 0.1, "measured_throughput_per_s": 0.09,
+             "predicted_p50_s": 10.0 * n, "measured_p50_s": 11.0 * n}
+            for n in levels
+        ]  # fmt: skip
+        return {"checks": checks, "machine": {}, "within_25pct": True}
+
+    monkeypatch.setattr(cost, "run_check", fake)
+    code, out = run_json(capsys, ["cost", "capacity", "--check", "--check-clients", "1,3"])
+    assert code == 0 and [c["clients"] for c in out["checks"]] == [1, 3]
+    assert {"clients", "predicted_throughput_per_s", "measured_throughput_per_s", "predicted_p50_s",
+            "measured_p50_s"} <= set(out["checks"][0])  # fmt: skip
+    assert json.loads((settings.data_dir / "capacity_check.json").read_text())["checks"] == out["checks"]

@@ -38,6 +38,7 @@ def test_every_tab_renders_with_numbers():
         "Training",
         "Serving",
         "Unit economics",
+        "Capacity",
         "Business model",
         "Price war",
         "Market size",
@@ -265,3 +266,72 @@ def test_compare_keeps_current_inputs_apart_from_saved_scenarios(settings):
     at.button[[b.label for b in at.button].index("Save")].click().run()
     assert any("Comparison" in e.value and "choose another name" in e.value for e in at.sidebar.error)
     assert "Comparison" not in store.names()
+
+
+def test_capacity_tab_sizes_machines_and_prices_a_resolved_conversation():
+    at = page()
+    assert_clean(at)
+    m = metrics(at)
+    assert m["Machines for the target"].startswith("1 × This machine")
+    assert m["Per resolved conversation"].startswith("$")
+    table = next(df.value for df in at.dataframe if "Per resolved conversation" in df.value.columns)
+    options = " ".join(table["Option"])
+    assert "Intercom Fin AI Agent ($0.99 / resolution)" in options and "Self-hosted" in options
+    assert "2023-11-15" in set(table["Price date"])
+    number(at, "capacity.conversations_per_day").set_value(20_000.0).run()
+    assert_clean(at)
+    assert int(metrics(at)["Machines for the target"].split(" ")[0]) > 1
+    # a GPU from the catalogue instead of this machine
+    at.selectbox(key="calc:capacity.machine").set_value("H100-SXM").run()
+    assert_clean(at)
+    assert "H100-SXM" in metrics(at)["Machines for the target"]
+    # impossible inputs get a message, not a traceback
+    number(at, "capacity.tier2_share").set_value(90.0).run()
+    assert any("more than 100% of questions" in e.value for e in at.error)
+
+
+def test_capacity_copies_into_per_resolution_pricing():
+    at = page()
+    at.toggle(key="calc:resolution.enabled").set_value(True).run()
+    assert_clean(at)
+    pnl = pnl_frame(at)
+    assert pnl["Per-resolution revenue"].iloc[0] > 0
+    button = next(b for b in at.button if b.label == "Use in the business model")
+    button.click().run()
+    assert number(at, "resolution.serving_cost_per_conversation").value == pytest.approx(0.0048, abs=1e-4)
+    before = pnl_frame(at)["Per-resolution revenue"]
+    number(at, "trend.price_decline_yearly").set_value(90.0).run()  # LLMflation: 10x cheaper a year
+    assert_clean(at)
+    assert pnl_frame(at)["Per-resolution revenue"].iloc[12] == pytest.approx(0.1 * before.iloc[12], rel=1e-3)
+    next(b for b in at.button if b.label == "Price war over resolutions").click().run()
+    assert_clean(at)
+    assert number(at, "price_war.our_price").value == pytest.approx(0.99)
+    assert number(at, "price_war.decline_yearly").value == pytest.approx(90.0)
+    assert any("per resolved conversation" in c.value for c in at.caption)
+
+
+def test_capacity_tab_in_chinese_and_traditional():
+    for language, label in (("简体中文", "达标所需机器"), ("繁體中文", "達標所需機器")):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["language"] = language
+        at.switch_page("pages/calculator.py").run()
+        assert_clean(at)
+        assert label in metrics(at), language
+
+
+def test_calibration_shows_the_load_check(settings):
+    import json
+
+    result = {
+        "checks": [
+            {"clients": 1, "predicted_throughput_per_s": 0.08, "measured_throughput_per_s": 0.075,
+             "predicted_p50_s": 12.5, "measured_p50_s": 13.0, "requests": 4},
+        ],
+        "machine": {"prefill_tok_s": 95.0, "decode_tok_s": 14.0, "slots": 2},
+        "measured_at": "2026-12-07 16:00",
+    }  # fmt: skip
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "capacity_check.json").write_text(json.dumps(result))
+    at = page()
+    table = next(df.value for df in at.dataframe if "Measured p50" in df.value.columns)
+    assert table["Measured p50"].iloc[0] == 13.0 and table["Predicted answers / hour"].iloc[0] == pytest.approx(288)

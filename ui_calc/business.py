@@ -40,6 +40,16 @@ DRIVER_KEYS = {
     "costs.starting_cash": "calc.driver.costs.starting_cash",
     "costs.team_monthly": "calc.driver.costs.team_monthly",
     "costs.training_one_off": "calc.driver.costs.training_one_off",
+    "resolution.cac_per_customer": "calc.driver.resolution.cac_per_customer",
+    "resolution.churn_monthly": "calc.driver.resolution.churn_monthly",
+    "resolution.conversations_per_customer_month": "calc.driver.resolution.conversations_per_customer_month",
+    "resolution.customer_growth_monthly": "calc.driver.resolution.customer_growth_monthly",
+    "resolution.customers_start": "calc.driver.resolution.customers_start",
+    "resolution.price_per_resolution": "calc.driver.resolution.price_per_resolution",
+    "resolution.resolution_rate": "calc.driver.resolution.resolution_rate",
+    "resolution.serving_cost_per_conversation": "calc.driver.resolution.serving_cost_per_conversation",
+    "trend.cost_decline_yearly": "calc.driver.trend.cost_decline_yearly",
+    "trend.price_decline_yearly": "calc.driver.trend.price_decline_yearly",
     "services.contract_value": "calc.driver.services.contract_value",
     "services.contracts_per_quarter": "calc.driver.services.contracts_per_quarter",
     "services.delivery_cost_pct": "calc.driver.services.delivery_cost_pct",
@@ -63,6 +73,10 @@ PNL_KEYS = {
     "month": "calc.pnl.month",
     "net": "calc.pnl.net",
     "new_api_customers": "calc.pnl.new_api_customers",
+    "new_resolution_customers": "calc.pnl.new_resolution_customers",
+    "resolution_customers": "calc.pnl.resolution_customers",
+    "resolutions": "calc.pnl.resolutions",
+    "revenue_resolution": "calc.pnl.revenue_resolution",
     "new_seats": "calc.pnl.new_seats",
     "opex": "calc.pnl.opex",
     "other_fixed": "calc.pnl.other_fixed",
@@ -245,6 +259,50 @@ def _inputs_api(c) -> None:
     )
 
 
+def _inputs_resolution(c) -> None:
+    c.toggle(t("calc.model_resolution"), key=key("resolution.enabled"), help=t("calc.model_resolution_help"))
+    num(
+        "resolution.price_per_resolution",
+        t("calc.resolution_price"),
+        t("calc.resolution_price_help"),
+        container=c,
+        step=0.1,
+        format="%.3f",
+    )
+    num(
+        "resolution.customers_start",
+        t("calc.customers_start"),
+        t("calc.res_customers_help"),
+        container=c,
+        format="%.0f",
+    )
+    num("resolution.customer_growth_monthly", t("calc.growth"), t("calc.res_growth_help"), container=c)
+    num("resolution.churn_monthly", t("calc.churn"), t("calc.res_churn_help"), container=c)
+    num(
+        "resolution.conversations_per_customer_month",
+        t("calc.conversations_customer"),
+        t("calc.conversations_customer_help"),
+        container=c,
+        format="%.0f",
+        step=100.0,
+    )
+    num("resolution.resolution_rate", t("calc.resolution_rate"), t("calc.resolution_rate_help"), container=c)
+    num("resolution.cac_per_customer", t("calc.cac_customer"), t("calc.res_cac_help"), container=c, step=100.0)
+    num(
+        "resolution.serving_cost_per_conversation",
+        t("calc.serving_conversation"),
+        t("calc.serving_conversation_help"),
+        container=c,
+        format="%.4f",
+        step=0.01,
+    )
+    c.divider()
+    num(
+        "trend.price_decline_yearly", t("calc.price_decline"), t("calc.price_decline_help"), container=c, max_value=99.0
+    )
+    num("trend.cost_decline_yearly", t("calc.cost_decline"), t("calc.cost_decline_help"), container=c, max_value=99.0)
+
+
 def _inputs_services(c) -> None:
     c.toggle(t("calc.model_services"), key=key("services.enabled"), help=t("calc.stream_help"))
     num("services.contracts_per_quarter", t("calc.contracts"), t("calc.contracts_help"), container=c, format="%.1f")
@@ -291,11 +349,11 @@ def pnl_view(s: eco.Scenario):
 def business_tab() -> None:
     results = st.container()  # results first, inputs below: filled in once the inputs have rendered
     with st.expander(t("calc.assumptions"), expanded=True, icon=":material/tune:"):
-        cols = st.columns(4, gap="medium")
+        cols = st.columns(5, gap="small")
         for c, title, render in zip(
             cols,
-            ("calc.sec_subscription", "calc.sec_api", "calc.sec_services", "calc.sec_costs"),
-            (_inputs_subscription, _inputs_api, _inputs_services, _inputs_costs),
+            ("calc.sec_subscription", "calc.sec_api", "calc.sec_resolution", "calc.sec_services", "calc.sec_costs"),
+            (_inputs_subscription, _inputs_api, _inputs_resolution, _inputs_services, _inputs_costs),
             strict=False,
         ):
             with c.container(border=True):
@@ -341,6 +399,7 @@ def business_tab() -> None:
             ("revenue_subscription", "calc.model_subscription", "#2e7d32"),
             ("revenue_api", "calc.model_api", "#66bb6a"),
             ("revenue_services", "calc.model_services", "#a5d6a7"),
+            ("revenue_resolution", "calc.model_resolution", "#00897b"),
         ):
             fig.add_trace(go.Bar(x=pnl["month"], y=pnl[column], name=t(name), marker_color=color))
         fig.update_layout(barmode="stack", title=t("calc.revenue_chart"), xaxis_title=t("calc.month"))
@@ -359,11 +418,20 @@ def business_tab() -> None:
 
 
 # Columns of the P&L table by kind: how each is shown.
-COUNT_COLUMNS = ("seats", "new_seats", "api_customers", "new_api_customers")  # whole seats and customers
+COUNT_COLUMNS = (  # whole seats, customers and resolutions
+    "seats",
+    "new_seats",
+    "api_customers",
+    "new_api_customers",
+    "resolution_customers",
+    "new_resolution_customers",
+    "resolutions",
+)
 MONEY_COLUMNS = (
     "revenue_subscription",
     "revenue_api",
     "revenue_services",
+    "revenue_resolution",
     "revenue",
     "serving_cost",
     "delivery_cost",
@@ -429,6 +497,25 @@ def cash_figure(pnls: dict[str, pd.DataFrame], break_even: int | None = None) ->
 
 
 # -- price war ----------------------------------------------------------------------------------
+def _per_resolution_war() -> None:
+    """Button callback: a price war over resolutions: our price per resolution against Intercom
+    Fin's list price, our unit cost = serving cost per conversation / resolution rate, prices
+    falling as LLMflation measured."""
+    s = current_scenario()
+    r = s.resolution
+    fin = float(eco.load_resolution_prices()["usd"].iloc[0])
+    unit_cost = r.serving_cost_per_conversation / r.resolution_rate if r.resolution_rate > 0 else 0.0
+    for path, value in (
+        ("price_war.our_price", r.price_per_resolution),
+        ("price_war.competitor_start", fin),
+        ("price_war.unit_cost", unit_cost),
+        ("price_war.decline_yearly", eco.LLMFLATION_YEARLY_DECLINE),
+        ("price_war.cut_pct", 0.0),
+    ):
+        use_value(path, value)
+    st.session_state[key("price_war.unit")] = "resolution"
+
+
 def price_war_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
@@ -456,11 +543,20 @@ def price_war_tab() -> None:
         num("price_war.market_elasticity", t("calc.market_elasticity"), t("calc.market_elasticity_help"), step=0.1)
         num("price_war.undercut_pct", t("calc.undercut"), t("calc.undercut_help"), max_value=99.0)
         num("price_war.response_lag", t("calc.lag"), t("calc.lag_help"), max_value=24)
+        num("price_war.decline_yearly", t("calc.war_decline"), t("calc.war_decline_help"), max_value=99.0)
+        st.button(
+            t("calc.war_per_resolution"),
+            on_click=_per_resolution_war,
+            icon=":material/support_agent:",
+            help=t("calc.war_per_resolution_help"),
+        )
     s = current_scenario()
     pw = s.price_war
     with right:
+        if pw.unit == "resolution":
+            st.caption(t("calc.war_unit_resolution"))
         try:
-            rule = eco.CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start)
+            rule = eco.CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start, pw.decline_yearly)
             paths = eco.compare_responses(
                 pw.our_price,
                 rule,

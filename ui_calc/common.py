@@ -15,6 +15,7 @@ from ui import lang, settings, t
 # each tab's "How is this calculated?" text
 HOW_KEYS = {
     "business": "calc.how_business",
+    "capacity": "calc.how_capacity",
     "market": "calc.how_market",
     "risk": "calc.how_risk",
     "serve": "calc.how_serve",
@@ -43,6 +44,15 @@ PERCENT = {
     "undercut_pct",
     "swing",
     "lora_fraction",
+    "tier1_share",
+    "tier2_share",
+    "right_rate",
+    "handover_rate",
+    "wrong_rate",
+    "resolution_rate",
+    "price_decline_yearly",
+    "cost_decline_yearly",
+    "decline_yearly",
 }
 ZERO_IS_NONE = {"serving.layers", "serving.kv_heads", "serving.head_dim"}
 # Allowed values for choice inputs (filled in by the tabs).

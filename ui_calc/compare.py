@@ -10,9 +10,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import economics as eco
+from core.economics.capacity import CHECK_FILE, CHECK_REFERENCE
 from core.economics.summary import Summary, plan_figures, to_docx, to_markdown
 from core.writer.exports import safe_cells, to_xlsx
-from ui import lang, t
+from ui import lang, settings, t
 from ui_calc.business import cash_figure, monte_carlo
 from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
 from ui_calc.tech import CHART
@@ -91,6 +92,31 @@ def _row(name: str, k: dict) -> dict:
     }
 
 
+def _capacity_estimates(k: dict) -> list[tuple[str, str]]:
+    """The Capacity tab's numbers for the investor summary (estimates: not in the P&L)."""
+    if k.get("capacity_machines") is None:
+        return []
+    out = [
+        (
+            t("calc.sum_capacity"),
+            t(
+                "calc.sum_capacity_value",
+                n=k["capacity_machines"],
+                machine=k["capacity_machine"],
+                p90=f"{k['first_word_p90_s']:.1f}",
+            ),  # fmt: skip
+        )
+    ]
+    if k["cost_per_resolved"] is not None:
+        versus = (
+            t("calc.sum_versus", name=k["service_name"], v=fmt_money(k["service_per_resolved"], cents=True))
+            if k["service_per_resolved"] is not None
+            else ""
+        )
+        out.append((t("calc.sum_cost_resolved"), fmt_money(k["cost_per_resolved"], cents=True) + versus))
+    return out
+
+
 def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
     """The investor summary: every cost it names is the one the P&L deducts; the Training and Serving
     tabs' estimates are listed apart, labelled as estimates. `mc`: the Risk tab's Monte Carlo result."""
@@ -135,9 +161,12 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
         headline.append((t("calc.sum_serving_seat"), fmt_money(k["serving_cost_per_seat"], cents=True)))
     if k["serving_cost_per_million_tokens"] is not None:
         headline.append((t("calc.sum_serving_tokens"), fmt_money(k["serving_cost_per_million_tokens"], cents=True)))
+    if k["serving_cost_per_conversation"] is not None:
+        headline.append((t("calc.sum_serving_conversation"), fmt_money(k["serving_cost_per_conversation"], cents=True)))
     estimates = [
         (t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
         (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True)),
+        *_capacity_estimates(k),
     ]
     assumptions = [
         (t("calc.models_on"), ", ".join(models) or "—"),
@@ -339,3 +368,54 @@ def calibration_tab() -> None:
     st.caption(t("calc.calibration_note"))
     if lang() != "en":
         st.caption(t("calc.sources_english"))
+    load_check_panel()
+
+
+def _last_check() -> dict | None:
+    """The last `python -m core cost capacity --check` here, else the one recorded on the development machine."""
+    for path in (settings().data_dir / CHECK_FILE, CHECK_REFERENCE):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def load_check_panel() -> None:
+    """Serving under load: the capacity model's prediction beside what a written-answer load measured."""
+    st.subheader(t("calc.load_check"), divider="gray")
+    result = _last_check()
+    if not result or not result.get("checks"):
+        st.caption(t("calc.load_check_none"))
+        return
+    rows = pd.DataFrame(result["checks"])
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("calc.col_clients"): rows["clients"],
+                t("calc.col_pred_tput"): rows["predicted_throughput_per_s"] * 3600,
+                t("calc.col_meas_tput"): rows["measured_throughput_per_s"] * 3600,
+                t("calc.col_pred_p50"): rows["predicted_p50_s"],
+                t("calc.col_meas_p50"): rows["measured_p50_s"],
+                t("calc.col_requests"): rows["requests"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("calc.col_pred_tput"): st.column_config.NumberColumn(format="%.1f"),
+            t("calc.col_meas_tput"): st.column_config.NumberColumn(format="%.1f"),
+            t("calc.col_pred_p50"): st.column_config.NumberColumn(format="%.1f s"),
+            t("calc.col_meas_p50"): st.column_config.NumberColumn(format="%.1f s"),
+        },
+    )
+    m = result.get("machine", {})
+    st.caption(
+        t(
+            "calc.load_check_note",
+            when=result.get("measured_at", "?"),
+            prefill=f"{m.get('prefill_tok_s', 0):.0f}",
+            decode=f"{m.get('decode_tok_s', 0):.1f}",
+            slots=m.get("slots", "?"),
+        )
+    )

@@ -1,4 +1,4 @@
-"""`python -m core cost ...`: training, serving and GPU catalogue estimates.
+"""`python -m core cost ...`: training, serving, capacity and GPU catalogue estimates.
 
 Bad values are reported like every other error (one {"error": ...} object under --json, exit status
 2). A negative size is parsed, then refused with a plain "must be positive": `--params -7B` and
@@ -8,11 +8,28 @@ Bad values are reported like every other error (one {"error": ...} object under 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
+from pathlib import Path
 
-from core.cli.common import add_command, print_result
-from core.economics import DEFAULT_MFU, DEFAULT_TARGET_UTILISATION, estimate_serving, estimate_training, load_gpus
+from core.cli.capacity_check import run_check, save
+from core.cli.common import add_command, print_result, progress_log
+from core.economics import (
+    CURVES,
+    DEFAULT_MFU,
+    DEFAULT_TARGET_UTILISATION,
+    Scenario,
+    estimate_serving,
+    estimate_training,
+    latency_curve,
+    load_gpus,
+    machine_from_bench,
+    scenario_capacity,
+    scenario_machine,
+    scenario_resolution,
+    scenario_traffic,
+)
 
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 # argparse takes "-7B" for an option unless it looks like a negative number to the parser.
@@ -142,6 +159,114 @@ def cmd_cost_gpus(args, settings):
     print_result(args, {"gpus": gpus, "names": [g["name"] for g in gpus]}, "\n".join(lines))
 
 
+def _capacity_scenario(args):
+    """The default scenario with the command's options applied to its capacity and support inputs."""
+    s = Scenario()
+    for option, path in CAPACITY_OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            s = s.replace(path, value)
+    if args.params:
+        s = s.replace("serving.params", parse_quantity(args.params, "--params"))
+    if args.bench:
+        m = machine_from_bench(json.loads(Path(args.bench).read_text(encoding="utf-8")), slots=args.slots)
+        for field in ("prefill_tok_s", "decode_tok_s", "slots"):
+            s = s.replace(f"capacity.{field}", getattr(m, field))
+    return s
+
+
+def cmd_cost_capacity(args, settings):
+    if args.check:
+        levels = tuple(int(x) for x in args.check_clients.split(","))
+        result = run_check(settings, levels, args.check_seconds, log=progress_log(args))
+        result["saved"] = str(save(result, settings.data_dir))
+        lines = [
+            f"{c['clients']} client(s): {c['measured_throughput_per_s']:.3f} answers/s measured, "
+            f"{c['predicted_throughput_per_s']:.3f} predicted; p50 {c['measured_p50_s']:.1f} s measured, "
+            f"{c['predicted_p50_s']:.1f} s predicted"
+            for c in result["checks"]
+        ]
+        print_result(args, result, "\n".join(lines))
+        return
+    s = _capacity_scenario(args)
+    plan = scenario_capacity(s)
+    curve = latency_curve(scenario_machine(s), scenario_traffic(s))
+    res = scenario_resolution(s, plan)
+    payload = plan.to_dict() | {
+        "latency_curve": curve,
+        "cost_per_resolved": res["cost"].to_dict() if res["cost"] else None,
+        "resolution_comparison": res["comparison"].to_dict(orient="records"),
+        "resolution_monte_carlo": res["monte_carlo"],
+    }
+    cost = res["cost"]
+    text = (
+        f"{plan.machines} x {plan.machine['name']} for a p90 of {plan.target_p90_s:g} s to the first word at the "
+        f"busiest hour ({plan.peak_hour}:00, {plan.peak['first_word_p90_s']:.1f} s); over the day, written "
+        f"answers p50 {plan.day['first_word_p50_s']:.1f} s / p90 {plan.day['first_word_p90_s']:.1f} s to the "
+        f"first word; knee at {curve['knee_utilisation']:.0%} of a machine's capacity"
+        + (f"; ${cost.per_resolved:.2f} per resolved conversation" if cost else "")
+    )
+    print_result(args, payload, text)
+
+
+# `cost capacity` option -> scenario path
+CAPACITY_OPTIONS = {
+    "conversations_per_day": "capacity.conversations_per_day",
+    "questions_per_conversation": "capacity.questions_per_conversation",
+    "curve": "capacity.daily_curve",
+    "tier1_share": "capacity.tier1_share",
+    "tier2_share": "capacity.tier2_share",
+    "prompt_tokens": "capacity.prompt_tokens",
+    "output_tokens": "capacity.output_tokens",
+    "machine": "capacity.machine",
+    "prefill_tok_s": "capacity.prefill_tok_s",
+    "decode_tok_s": "capacity.decode_tok_s",
+    "slots": "capacity.slots",
+    "slot_scaling": "capacity.slot_scaling",
+    "usd_per_hour": "capacity.usd_per_machine_hour",
+    "target_p90": "capacity.target_p90_s",
+    "right_rate": "support.right_rate",
+    "handover_rate": "support.handover_rate",
+    "wrong_rate": "support.wrong_rate",
+    "person_cost": "support.person_cost_per_conversation",
+    "wrong_cost": "support.wrong_answer_cost",
+}
+
+
+def _capacity_parser(cost) -> None:
+    cap = add_command(
+        cost,
+        "capacity",
+        cmd_cost_capacity,
+        "customers served at once, time to the first word, machines for a p90 target, cost per resolved conversation",
+    )
+    f = finite_float
+    cap.add_argument("--conversations-per-day", type=f)
+    cap.add_argument("--questions-per-conversation", type=f)
+    cap.add_argument("--curve", choices=list(CURVES), help="when customers write (default office)")
+    cap.add_argument("--tier1-share", type=f, help="curated FAQ answers, 0-1")
+    cap.add_argument("--tier2-share", type=f, help="answers the model writes, 0-1 (the rest are handed over)")
+    cap.add_argument("--prompt-tokens", type=f)
+    cap.add_argument("--output-tokens", type=f)
+    cap.add_argument("--machine", help="`this` (the speeds below) or a GPU from `cost gpus` (roofline)")
+    cap.add_argument("--params", default=None, help="the model on a GPU, e.g. 1.5B (default 7B)")
+    cap.add_argument("--bench", default=None, help="a `python -m core bench generate --json` result for the speeds")
+    cap.add_argument("--prefill-tok-s", type=f)
+    cap.add_argument("--decode-tok-s", type=f)
+    cap.add_argument("--slots", type=int)
+    cap.add_argument("--slot-scaling", type=f, help="0 = slots add throughput linearly, 1 = not at all")
+    cap.add_argument("--usd-per-hour", type=f, help="this machine's price per hour (GPUs: the catalogue's)")
+    cap.add_argument("--target-p90", type=f, help="seconds to the first word of a written answer, p90")
+    cap.add_argument("--right-rate", type=f)
+    cap.add_argument("--handover-rate", type=f)
+    cap.add_argument("--wrong-rate", type=f)
+    cap.add_argument("--person-cost", type=f, help="$ per handed-over conversation (illustrative default 5)")
+    cap.add_argument("--wrong-cost", type=f, help="$ per wrong answer (illustrative default 10)")
+    cap.add_argument("--check", action="store_true", help="run a short load on the real model and compare")
+    cap.add_argument("--check-clients", default="1,4", help="load levels: clients asking at once")
+    cap.add_argument("--check-seconds", type=f, default=60.0, help="seconds per load level")
+
+
 def register(sub) -> None:
     """Add this module's sub-commands to the top-level parser."""
     add = add_command
@@ -184,3 +309,4 @@ def register(sub) -> None:
     )
 
     add(cost, "gpus", cmd_cost_gpus, "the GPU catalogue and the names --gpu accepts")
+    _capacity_parser(cost)

@@ -32,7 +32,12 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
     Market: tam, sam, som (per year). Risk (monte_carlo=True): mc_p50 (median break-even month of
     the Risk tab's simulation), mc_within (its N) and mc_probability_within.
     Estimates, not in the P&L unless copied into it: training_estimate (the Training tab's cost) and
-    serving_estimate_per_million_output (the Serving tab's $ per 1M output tokens).
+    serving_estimate_per_million_output (the Serving tab's $ per 1M output tokens); from the Capacity
+    tab, capacity_machines (machines for its p90 target, on capacity_machine), first_word_p90_s
+    (written answers at the busiest hour), cost_per_resolved (per resolved conversation, hand-overs
+    and wrong answers included) and service_per_resolved / service_name (the cheapest per-resolution
+    service at its list price, costed the same way). serving_cost_per_conversation: the P&L's, when
+    per-resolution pricing is on.
     Raises ValueError when the P&L's own inputs are impossible; other parts are None when theirs are.
     """
     pnl = eco.monthly_pnl(s)
@@ -60,7 +65,17 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
         "mc_probability_within": None,
         "training_estimate": None,
         "serving_estimate_per_million_output": None,
+        "serving_cost_per_conversation": (
+            float(s.resolution.serving_cost_per_conversation) if s.resolution.enabled else None
+        ),
+        "capacity_machines": None,
+        "capacity_machine": None,
+        "first_word_p90_s": None,
+        "cost_per_resolved": None,
+        "service_per_resolved": None,
+        "service_name": None,
     }
+    _capacity_figures(s, out)
     try:
         mk = eco.market_sizing(
             s.market.companies, s.market.spend_per_company_usd, s.market.serviceable_pct, s.market.obtainable_pct
@@ -83,6 +98,26 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
     except ValueError:
         pass
     return out
+
+
+def _capacity_figures(s: eco.Scenario, out: dict) -> None:
+    """The Capacity tab's headline numbers into `out` (left None when its inputs are impossible)."""
+    try:
+        plan = eco.scenario_capacity(s)
+        res = eco.scenario_resolution(s, plan, draws=200)
+    except ValueError:
+        return
+    out.update(
+        capacity_machines=plan.machines,
+        capacity_machine=plan.machine["name"],
+        first_word_p90_s=plan.peak["first_word_p90_s"],
+        cost_per_resolved=res["cost"].per_resolved if res["cost"] else None,
+    )
+    services = res["comparison"][res["comparison"]["kind"] == "service"]
+    if len(services):
+        out.update(
+            service_per_resolved=float(services["per_resolved"].iloc[0]), service_name=str(services["option"].iloc[0])
+        )
 
 
 @dataclass

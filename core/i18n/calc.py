@@ -1003,3 +1003,381 @@ STRINGS.update(
         "calc.pnl.cash": ("Cash", "现金"),
     }
 )
+
+# -- the Capacity tab, cost per resolved conversation, per-resolution pricing, falling prices,
+# and serving under load on the Calibration tab
+STRINGS.update(
+    {
+        "calc.tab_capacity": ("Capacity", "服务容量"),
+        "calc.sec_traffic": ("Customer traffic", "客户流量"),
+        "calc.conv_day": ("Conversations per day", "每天会话数"),
+        "calc.conv_day_help": (
+            "Customer conversations a day, all channels. “Use this app's support log” takes it from "
+            "what customers asked here.",
+            "每天的客户会话数（所有渠道）。点击“使用本应用的客服记录”可按本应用记录的实际提问填入。",
+        ),
+        "calc.q_per_conv": ("Questions per conversation", "每次会话提问数"),
+        "calc.daily_curve": ("When customers write", "客户提问的时段分布"),
+        "calc.curve_flat": ("Evenly, day and night", "全天均匀"),
+        "calc.curve_office": ("Office hours (busiest 10:00)", "办公时间（10 点最忙）"),
+        "calc.curve_evening": ("Evenings (busiest 20:00)", "晚间（20 点最忙）"),
+        "calc.tier1_share": ("Curated answers", "标准答案"),
+        "calc.tier1_share_help": (
+            "Tier 1: a curated FAQ answer, no generation (~0.5 s here). The rest after written answers "
+            "is handed over (tier 3; 8.3% in the support evaluation).",
+            "第 1 层：FAQ 标准答案，无需生成（本机约 0.5 秒）。扣除生成回答后的其余部分转人工"
+            "（第 3 层；客服评测中为 8.3%）。",
+        ),
+        "calc.tier2_share": ("Written answers", "生成回答"),
+        "calc.tier2_share_help": (
+            "Tier 2: the model reads the question and its sources and writes the answer.",
+            "第 2 层：模型读取问题及资料并写出回答。",
+        ),
+        "calc.q_per_conv_help": (
+            "Customer questions in one conversation; each gets a tier. The default 1.5 is illustrative.",
+            "一次会话中的客户提问数；每个提问各自分层处理。默认 1.5 为示意值。",
+        ),
+        "calc.daily_curve_help": (
+            "How the day's traffic spreads over the hours; machines are sized for the busiest hour. "
+            "The curves are illustrative.",
+            "一天的流量在各小时的分布；机器数按最忙时段配置。曲线为示意。",
+        ),
+        "calc.prompt_tokens_cap_help": (
+            "A written answer's prompt: instructions, the question and its sources (~600–900 here).",
+            "生成回答的提示：指令、问题及资料（本应用约 600–900）。",
+        ),
+        "calc.output_tokens_cap_help": (
+            "~80–150 tokens per written answer here.",
+            "本应用每次生成回答约 80–150 token。",
+        ),
+        "calc.speed_help": (
+            "Measured here by `python -m core bench generate` (prompt: its long prompt's tokens ÷ time to "
+            "the first token; writing: tokens per second after the first).",
+            "由 `python -m core bench generate` 在本机实测（读取：长提示的 token 数 ÷ 首 token 时间；"
+            "生成：首 token 之后每秒生成的 token 数）。",
+        ),
+        "calc.tier1_s_help": (
+            "README: a curated answer takes a median 0.51 s with the relevance check.",
+            "README：标准答案（含相关性判断）耗时中位数 0.51 秒。",
+        ),
+        "calc.tier3_s_help": ("README: a hand-over takes a median 3.7 s.", "README：转人工耗时中位数 3.7 秒。"),
+        "calc.outcome_help": (
+            "Share of conversations, from the support evaluation; replace with your own evaluation's.",
+            "会话占比，来自客服评测；可替换为您自己的评测结果。",
+        ),
+        "calc.res_customers_help": (
+            "Companies paying per resolution in month 1. The default 10 is illustrative.",
+            "第 1 个月按解决计费的企业客户数。默认 10 为示意值。",
+        ),
+        "calc.res_growth_help": (
+            "New per-resolution customers each month as a % of last month's. The default 10% is illustrative.",
+            "每月新增按解决计费客户占上月的比例。默认 10% 为示意值。",
+        ),
+        "calc.res_churn_help": (
+            "Share of per-resolution customers lost each month. The default 2% is illustrative.",
+            "每月流失的按解决计费客户比例。默认 2% 为示意值。",
+        ),
+        "calc.conversations_customer_help": (
+            "Customer conversations one customer company has a month. The default 2,000 is illustrative.",
+            "每家企业客户每月的客户会话数。默认 2,000 为示意值。",
+        ),
+        "calc.res_cac_help": (
+            "Sales and marketing spend to win one customer company. The default $2,000 is illustrative.",
+            "赢得一家企业客户所需的销售与营销支出。默认 2,000 美元为示意值。",
+        ),
+        "calc.output_tokens_cap": ("Tokens written per answer", "每次回答生成 token 数"),
+        "calc.from_log": ("Use this app's support log", "使用本应用的客服记录"),
+        "calc.from_log_help": (
+            "Conversations per day, the tiers' shares and their median times, as the customer-service "
+            "log recorded them.",
+            "按客服记录填入每天会话数、各层占比及其耗时中位数。",
+        ),
+        "calc.log_empty": (
+            "The support log is empty: ask some customer questions first.",
+            "客服记录为空：请先提出一些客户问题。",
+        ),
+        "calc.log_used": (
+            "Used {n} questions over {days} days from the support log.",
+            "已使用客服记录中 {days} 天内的 {n} 个问题。",
+        ),
+        "calc.sec_machine": ("The machine", "机器"),
+        "calc.machine": ("Machine", "机器"),
+        "calc.this_machine": ("This machine (measured)", "本机（实测）"),
+        "calc.machine_help": (
+            "This machine at the speeds `python -m core bench generate` measured, or a GPU from the "
+            "catalogue serving the Serving tab's model at roofline speeds.",
+            "本机（使用 `python -m core bench generate` 实测的速度），或目录中的 GPU（以屋顶线模型估算"
+            "“推理部署”页模型的速度）。",
+        ),
+        "calc.prefill_speed": ("Prompt tokens read / s", "每秒读取提示 token 数"),
+        "calc.decode_speed": ("Tokens written / s, one answer", "每秒生成 token 数（单个回答）"),
+        "calc.slots": ("Slots (answers at once)", "并行槽位（同时回答数）"),
+        "calc.slots_help": (
+            "Answers written at the same time (APP_PARALLEL); further requests wait in line.",
+            "同时生成的回答数（APP_PARALLEL）；更多请求排队等待。",
+        ),
+        "calc.slot_scaling": ("Slot scaling α (0–1)", "槽位扩展系数 α（0–1）"),
+        "calc.slot_scaling_help": (
+            "0: slots add throughput linearly (a memory-bound GPU); 1: not at all. Here 0.72: one answer "
+            "alone 26.6 tok/s, four at once 33.6 together on 2 cores.",
+            "0：槽位线性增加吞吐（受显存带宽限制的 GPU）；1：完全不增加。本机为 0.72：单个回答 26.6 tok/s，"
+            "4 个同时合计 33.6 tok/s（2 核）。",
+        ),
+        "calc.machine_price": ("$ per machine-hour", "每机器小时价格（美元）"),
+        "calc.machine_price_help": (
+            "Illustrative: a 2-vCPU virtual machine. GPUs use the Serving tab's price (else the catalogue's).",
+            "示意值：2 vCPU 虚拟机。GPU 使用“推理部署”页的价格（未填则用目录价格）。",
+        ),
+        "calc.target_p90": ("Target: first word of a written answer, p90 (s)", "目标：生成回答首字时间 P90（秒）"),
+        "calc.target_p90_help": (
+            "At the busiest hour, 90% of written answers show their first word within this time.",
+            "在最忙的时段，90% 的生成回答在此时间内显示第一个字。",
+        ),
+        "calc.tier_times": ("Tier times and variation", "各层耗时与波动"),
+        "calc.tier1_s": ("A curated answer (s)", "标准答案耗时（秒）"),
+        "calc.tier3_s": ("A hand-over (s)", "转人工耗时（秒）"),
+        "calc.overhead_s": ("Before a written answer's prompt is read (s)", "生成回答读取提示前的耗时（秒）"),
+        "calc.overhead_help": (
+            "Retrieval and the relevance check (README: a written answer takes 16.9 s here in all).",
+            "检索与相关性判断（README：本机生成回答总计约 16.9 秒）。",
+        ),
+        "calc.service_cv": ("Variation of an answer's work (cv)", "回答工作量的变异系数（cv）"),
+        "calc.service_cv_help": (
+            "0: every written answer takes the same; 1: exponential. Scales the wait (Allen–Cunneen).",
+            "0：每次生成回答耗时相同；1：指数分布。用于调整等待时间（Allen–Cunneen 近似）。",
+        ),
+        "calc.seconds": ("{n} s", "{n} 秒"),
+        "calc.machines_needed": ("Machines for the target", "达标所需机器"),
+        "calc.machines_needed_help": (
+            "The fewest machines (traffic split evenly) whose busiest hour meets the p90 target.",
+            "在最忙时段满足 P90 目标所需的最少机器数（流量平均分配）。",
+        ),
+        "calc.peak_p90": ("Busiest hour: first word, p90", "最忙时段：首字时间 P90"),
+        "calc.at_hour": ("{h}:00, {u} of capacity", "{h} 点，容量的 {u}"),
+        "calc.capacity_per_machine": ("Written answers per machine", "每台机器的生成回答能力"),
+        "calc.per_hour": ("{n} / hour", "每小时 {n}"),
+        "calc.capacity_help": (
+            "With every slot busy: μ(c) = 1 ÷ (prompt ÷ prompt speed + written ÷ writing speed × (α + (1 − α) ÷ c)).",
+            "所有槽位都在工作时：μ(c) = 1 ÷（提示 ÷ 读取速度 + 生成 ÷ 生成速度 ×（α +（1 − α）÷ c））。",
+        ),
+        "calc.day_written": ("Written answers over the day: p50 / p90", "全天生成回答：P50 / P90"),
+        "calc.day_written_help": (
+            "Time to the first word, every hour weighted by its traffic.",
+            "首字时间，按各时段流量加权。",
+        ),
+        "calc.day_all": ("Every question: p50 / p90", "全部提问：P50 / P90"),
+        "calc.day_all_help": (
+            "Curated answers, written answers and hand-overs together: time to the first word.",
+            "标准答案、生成回答与转人工合计的首字时间。",
+        ),
+        "calc.cost_per_conversation": ("Serving cost per conversation", "每次会话推理成本"),
+        "calc.per_month": ("{v} a month", "每月 {v}"),
+        "calc.latency_chart": (
+            "Time to the first word as load grows (one machine)",
+            "负载增加时的首字时间（单台机器）",
+        ),
+        "calc.load_axis": ("Written answers per hour", "每小时生成回答数"),
+        "calc.first_word_axis": ("First word (s)", "首字时间（秒）"),
+        "calc.knee": ("knee: {v} of capacity", "拐点：容量的 {v}"),
+        "calc.busiest_hour": ("Busiest hour", "最忙时段"),
+        "calc.target": ("target", "目标"),
+        "calc.by_hour": ("Hour by hour", "逐小时"),
+        "calc.hour": ("Hour", "时段"),
+        "calc.written_per_hour": ("Written answers / hour / machine", "每台机器每小时生成回答"),
+        "calc.utilisation": ("Utilisation", "利用率"),
+        "calc.simulate": ("Simulate a month", "模拟一个月"),
+        "calc.simulate_help": (
+            "Every written answer of 30 days, event by event, on one of the machines: checks the "
+            "formulas above (which assume exponential work and a steady hour).",
+            "逐事件模拟其中一台机器 30 天内的每次生成回答，用于检验上面的公式（公式假设工作量为指数分布、"
+            "每小时流量稳定）。",
+        ),
+        "calc.simulated": (
+            "Simulated {n} written answers: first word p50 {p50} s, p90 {p90} s; the machine was busy {busy} of the time.",
+            "已模拟 {n} 次生成回答：首字时间 P50 {p50} 秒，P90 {p90} 秒；机器有 {busy} 的时间在工作。",
+        ),
+        "calc.resolution_title": ("Cost per resolved conversation", "每次成功解决的会话成本"),
+        "calc.sec_outcomes": ("Outcomes and their costs", "结果及其成本"),
+        "calc.right_rate": ("Set right", "答对"),
+        "calc.handover_rate": ("Handed over", "转人工"),
+        "calc.wrong_rate": ("Wrong", "答错"),
+        "calc.outcomes_source": (
+            "Defaults: the support evaluation (`python -m core support eval --json`, the sample company's "
+            "60 customer questions: 0.833 / 0.083 / 0.083).",
+            "默认值来自客服评测（`python -m core support eval --json`，示例公司的 60 个客户问题："
+            "0.833 / 0.083 / 0.083）。",
+        ),
+        "calc.person_cost": ("A person's cost per conversation ($)", "人工处理每次会话的成本（美元）"),
+        "calc.wrong_cost": ("Cost of a wrong answer ($)", "一次答错的成本（美元）"),
+        "calc.illustrative": (
+            "Illustrative default: replace it with your own figure.",
+            "示意默认值：请替换为您自己的数字。",
+        ),
+        "calc.bill_wrong": ("Services bill wrong answers as resolutions", "服务商将答错也计为解决"),
+        "calc.bill_wrong_help": (
+            "Intercom counts a resolution when the customer leaves without asking for more help, so a "
+            "wrong answer the customer believes is billed too.",
+            "Intercom 在客户未再求助而离开时即计为一次解决，因此客户未发现的错误回答也会被计费。",
+        ),
+        "calc.no_machine_price": (
+            "Enter a price per machine-hour to get the serving cost per conversation.",
+            "请填写每机器小时价格，以计算每次会话的推理成本。",
+        ),
+        "calc.per_resolved": ("Per resolved conversation", "每次成功解决"),
+        "calc.per_conversation_all": ("Per conversation, all outcomes", "每次会话（含所有结果）"),
+        "calc.resolved_range": ("Per resolved: P10 – P90", "每次解决：P10 – P90"),
+        "calc.resolved_range_help": (
+            "Every driver drawn at once within ± the Risk tab's swing (triangular distributions).",
+            "所有驱动因素同时在“风险分析”页的波动范围内抽样（三角分布）。",
+        ),
+        "calc.p_cheaper": ("cheaper than a per-resolution service in {v} of draws", "{v} 的模拟低于按解决计费服务"),
+        "calc.use_in_business": ("Use in the business model", "用于商业模式"),
+        "calc.use_in_business_help": (
+            "Copies the serving cost per conversation into per-resolution pricing on the Business model tab.",
+            "把每次会话推理成本填入“商业模式”页的按解决计费。",
+        ),
+        "calc.col_option": ("Option", "方案"),
+        "calc.col_kind": ("Kind", "类型"),
+        "calc.col_ai_cost": ("AI cost / conversation", "每次会话 AI 成本"),
+        "calc.col_handover": ("Hand-overs / conversation", "每次会话转人工成本"),
+        "calc.col_wrong": ("Wrong answers / conversation", "每次会话答错成本"),
+        "calc.col_per_resolved": ("Per resolved conversation", "每次成功解决"),
+        "calc.col_source_date": ("Price date", "价格日期"),
+        "calc.self_hosted": ("Self-hosted (this tab's machines)", "自建部署（本页机器）"),
+        "calc.kind_self": ("self-hosted", "自建"),
+        "calc.kind_service": ("per-resolution service", "按解决计费服务"),
+        "calc.kind_api": ("API, token prices", "API（按 token 计价）"),
+        "calc.resolution_sources": (
+            "List prices as of their sources: Intercom Fin AI Agent $0.99 per resolution (Intercom Help "
+            "Center, pricing plans from 15 Nov 2023); Salesforce Agentforce $2 per conversation "
+            "(announced 12 Sep 2024); API token prices from the litellm snapshot on the Serving tab. "
+            "Hand-overs and wrong answers cost the same whoever answers.",
+            "价格均为来源所载标价：Intercom Fin AI Agent 每次解决 0.99 美元（Intercom 帮助中心，2023 年 11 月 15 日起的"
+            "价格方案）；Salesforce Agentforce 每次会话 2 美元（2024 年 9 月 12 日公布）；API token 价格取自“推理部署”页"
+            "的 litellm 快照。无论由谁回答，转人工和答错的成本相同。",
+        ),
+        "calc.resolution_tornado": ("What the cost per resolved conversation depends on", "每次解决成本取决于什么"),
+        "calc.low": ("−swing", "−波动"),
+        "calc.high": ("+swing", "+波动"),
+        "calc.rdriver_serving": ("Serving cost per conversation", "每次会话推理成本"),
+        "calc.rdriver_right": ("Share set right", "答对比例"),
+        "calc.rdriver_handover": ("Hand-over rate", "转人工比例"),
+        "calc.rdriver_wrong": ("Wrong-answer rate", "答错比例"),
+        "calc.rdriver_person": ("A person's cost", "人工成本"),
+        "calc.rdriver_wrong_cost": ("Cost of a wrong answer", "答错成本"),
+        "calc.how_capacity": (
+            "- **Service rate** with k answers in progress: μ(k) = 1 ÷ (P ÷ prompt speed + D ÷ writing "
+            "speed × (α + (1 − α) ÷ k)), P prompt and D written tokens. A decode step costs (1 − α + α·k) "
+            "÷ writing speed: slots share the cores, so they do not add throughput linearly.\n"
+            "- **Queue**: Poisson arrivals at each hour's rate into c slots, first come first served beyond "
+            "them: a birth–death chain solved exactly; P(wait > t) = P(wait) · e^(−(μ(c) − λ)t) (Erlang C "
+            "when α = 0); the mean wait × (1 + cv²) ÷ 2 for answers less variable than exponential "
+            "(Allen–Cunneen).\n"
+            "- **First word** = overhead + wait + prompt ÷ prompt speed; **machines** = the fewest whose "
+            "busiest hour meets the p90 target; **knee** = the point of the p90 curve farthest below the "
+            "line from its first to its last point (Kneedle).\n"
+            "- **Cost per resolved conversation** = (serving + hand-over rate × a person's cost + wrong "
+            "rate × a wrong answer's cost) ÷ share set right; a per-resolution service's AI cost = its "
+            "price × the resolutions it bills.",
+            "- **服务速率**（k 个回答同时进行）：μ(k) = 1 ÷（P ÷ 提示读取速度 + D ÷ 生成速度 ×（α +（1 − α）÷ k）），"
+            "P 为提示 token、D 为生成 token。每个解码步耗时（1 − α + α·k）÷ 生成速度：槽位共享 CPU 核心，"
+            "吞吐不会线性增加。\n"
+            "- **排队**：各时段按泊松到达进入 c 个槽位，超出部分先到先服务：生灭过程精确求解；"
+            "P(等待 > t) = P(等待) · e^(−(μ(c) − λ)t)（α = 0 时即 Erlang C）；回答工作量波动小于指数分布时，"
+            "平均等待 ×（1 + cv²）÷ 2（Allen–Cunneen）。\n"
+            "- **首字时间** = 前置耗时 + 等待 + 提示 ÷ 读取速度；**机器数** = 最忙时段满足 P90 目标的最少台数；"
+            "**拐点** = P90 曲线上距首末两点连线最远（在其下方）的点（Kneedle）。\n"
+            "- **每次解决成本** =（推理 + 转人工比例 × 人工成本 + 答错比例 × 答错成本）÷ 答对比例；"
+            "按解决计费服务的 AI 成本 = 单价 × 其计费的解决次数。",
+        ),
+        # per-resolution pricing in the P&L; prices falling over time
+        "calc.sec_resolution": ("Per resolution", "按解决计费"),
+        "calc.model_resolution": ("Per-resolution pricing", "按解决计费"),
+        "calc.model_resolution_help": (
+            "Companies pay for each customer conversation the assistant resolves (as Intercom Fin charges "
+            "$0.99); hand-overs go to their own people, unbilled.",
+            "企业为助手成功解决的每次客户会话付费（如 Intercom Fin 每次 0.99 美元）；转人工由企业自己的员工处理，不计费。",
+        ),
+        "calc.resolution_price": ("Price per resolution ($)", "每次解决的价格（美元）"),
+        "calc.resolution_price_help": (
+            "Intercom Fin's list price: $0.99 per resolution (Intercom Help Center, plans from 15 Nov 2023).",
+            "Intercom Fin 标价：每次解决 0.99 美元（Intercom 帮助中心，2023 年 11 月 15 日起的方案）。",
+        ),
+        "calc.conversations_customer": ("Conversations per customer per month", "每客户每月会话数"),
+        "calc.resolution_rate": ("Resolution rate", "解决率"),
+        "calc.resolution_rate_help": (
+            "Billed share of conversations: the support evaluation's share set right (0.833).",
+            "计费会话占比：客服评测的答对比例（0.833）。",
+        ),
+        "calc.serving_conversation": ("Serving cost per conversation ($)", "每次会话推理成本（美元）"),
+        "calc.serving_conversation_help": (
+            "Our cost: see the Capacity tab (its button copies it here).",
+            "我方成本：见“服务容量”页（其按钮可填入此处）。",
+        ),
+        "calc.price_decline": ("Usage prices fall, per year", "用量价格年降幅"),
+        "calc.price_decline_help": (
+            "The price per 1M tokens and per resolution fall this share a year. a16z's “LLMflation” "
+            "(12 Nov 2024) measured ~10× a year (90%) for an LLM of equal capability.",
+            "每百万 token 与每次解决的价格每年下降该比例。a16z 的“LLMflation”（2024 年 11 月 12 日）测得同等能力的"
+            "大模型价格每年约降至 1/10（降幅 90%）。",
+        ),
+        "calc.cost_decline": ("Serving costs fall, per year", "推理成本年降幅"),
+        "calc.cost_decline_help": (
+            "Serving costs per seat, per 1M tokens and per conversation fall this share a year.",
+            "每席位、每百万 token 与每次会话的推理成本每年下降该比例。",
+        ),
+        "calc.war_decline": ("Competitor's price also falls, per year", "竞争对手价格年降幅"),
+        "calc.war_decline_help": (
+            "On top of the cut: × (1 − decline)^(months ÷ 12). LLMflation (a16z, Nov 2024): ~90% a year.",
+            "在降价之外再乘以（1 − 降幅）^（月数 ÷ 12）。LLMflation（a16z，2024 年 11 月）：每年约 90%。",
+        ),
+        "calc.war_per_resolution": ("Price war over resolutions", "按解决计费的价格战"),
+        "calc.war_per_resolution_help": (
+            "Our price per resolution against Intercom Fin's $0.99, our unit cost = serving cost per "
+            "conversation ÷ resolution rate, and prices falling 90% a year (LLMflation).",
+            "我方每次解决的价格对比 Intercom Fin 的 0.99 美元，单位成本 = 每次会话推理成本 ÷ 解决率，"
+            "价格每年下降 90%（LLMflation）。",
+        ),
+        "calc.war_unit_resolution": ("Prices here are per resolved conversation.", "此处价格按每次成功解决计。"),
+        "calc.pnl.resolution_customers": ("Per-resolution customers", "按解决计费客户数"),
+        "calc.pnl.new_resolution_customers": ("New per-resolution customers", "新增按解决计费客户"),
+        "calc.pnl.resolutions": ("Resolutions", "解决次数"),
+        "calc.pnl.revenue_resolution": ("Per-resolution revenue", "按解决计费收入"),
+        # the investor summary
+        "calc.sum_serving_conversation": (
+            "Serving cost per conversation (in the P&L)",
+            "每次会话推理成本（计入损益表）",
+        ),
+        "calc.sum_capacity": ("Capacity tab: machines for the p90 target", "“服务容量”页：达到 P90 目标所需机器"),
+        "calc.sum_capacity_value": (
+            "{n} × {machine} (first word p90 {p90} s at the busiest hour)",
+            "{n} × {machine}（最忙时段首字时间 P90 为 {p90} 秒）",
+        ),
+        "calc.sum_cost_resolved": (
+            "Capacity tab: cost per resolved conversation",
+            "“服务容量”页：每次成功解决的会话成本",
+        ),
+        "calc.sum_versus": (" (vs {v} with {name})", "（{name}：{v}）"),
+        # the Calibration tab: serving under load
+        "calc.load_check": ("Serving under load: predicted vs measured here", "负载下的推理：预测与本机实测"),
+        "calc.load_check_none": (
+            "No load check yet: run `python -m core cost capacity --check` (about 3 minutes on the real model).",
+            "尚无负载检验：请运行 `python -m core cost capacity --check`（在真实模型上约需 3 分钟）。",
+        ),
+        "calc.col_clients": ("Clients at once", "同时请求的客户端"),
+        "calc.col_pred_tput": ("Predicted answers / hour", "预测每小时回答数"),
+        "calc.col_meas_tput": ("Measured answers / hour", "实测每小时回答数"),
+        "calc.col_pred_p50": ("Predicted p50", "预测 P50"),
+        "calc.col_meas_p50": ("Measured p50", "实测 P50"),
+        "calc.col_requests": ("Answers measured", "实测回答数"),
+        "calc.load_check_note": (
+            "`python -m core cost capacity --check`, {when}: written answers (~600-token prompts, 80 tokens "
+            "written), each client asking again as soon as its answer is complete. The prediction uses the "
+            "speeds one request alone measured first ({prefill} prompt tok/s, {decode} tok/s written, {slots} "
+            "slots) and the queueing model; the 2 cores were shared with other work, so both sides vary run to run.",
+            "`python -m core cost capacity --check`，{when}：生成回答（约 600 token 提示、生成 80 token），"
+            "每个客户端在收到完整回答后立即再次提问。预测使用先单独测得的速度（提示 {prefill} tok/s、生成 {decode} tok/s、"
+            "{slots} 个槽位）和排队模型；2 个 CPU 核心同时在运行其他任务，两边的数字每次都会有所不同。",
+        ),
+    }
+)

@@ -1,0 +1,390 @@
+"""Capacity tab: customers served at once, time to the first word, machines for a p90 target, and
+what one resolved conversation costs next to per-resolution services and API prices."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import economics as eco
+from core.economics.capacity import log_profile
+from ui import support_log, t
+from ui_calc.business import num
+from ui_calc.common import (
+    OPTIONS,
+    current_scenario,
+    error_box,
+    fmt_money,
+    fmt_num,
+    key,
+    run_t,
+    show_how,
+    to_widget,
+    use_value,
+)
+from ui_calc.tech import CHART, GPU_NAMES
+
+MACHINES = ["this", *GPU_NAMES]
+OPTIONS.update({"capacity.machine": MACHINES, "capacity.daily_curve": list(eco.CURVES)})
+# the daily curves' names
+CURVE_KEYS = {"evening": "calc.curve_evening", "flat": "calc.curve_flat", "office": "calc.curve_office"}
+# the resolution drivers' names (tornado)
+RDRIVER_KEYS = {
+    "handover_rate": "calc.rdriver_handover",
+    "person_cost": "calc.rdriver_person",
+    "right_rate": "calc.rdriver_right",
+    "serving_per_conversation": "calc.rdriver_serving",
+    "wrong_cost": "calc.rdriver_wrong_cost",
+    "wrong_rate": "calc.rdriver_wrong",
+}
+KIND_KEYS = {"api": "calc.kind_api", "self": "calc.kind_self", "service": "calc.kind_service"}
+
+
+def _secs(value) -> str:
+    return "—" if value is None else t("calc.seconds", n=f"{value:,.1f}")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _results(inputs_json: str) -> dict:
+    """Plan, latency curve and resolution costs for one set of inputs (cached: they only change
+    with the Capacity tab's inputs, the serving model and the Risk tab's swing)."""
+    s = eco.Scenario.from_dict(json.loads(inputs_json))
+    plan = eco.scenario_capacity(s)
+    return {
+        "plan": plan,
+        "curve": eco.latency_curve(eco.scenario_machine(s), eco.scenario_traffic(s)),
+        "resolution": eco.scenario_resolution(s, plan),
+    }
+
+
+def results(s: eco.Scenario) -> dict:
+    parts = {k: s.to_dict()[k] for k in ("capacity", "support", "serving", "uncertainty")}
+    return _results(json.dumps(parts, sort_keys=True))
+
+
+def _from_log() -> None:
+    """Button callback: traffic and tier shares as this app's support log recorded them."""
+    profile = log_profile(support_log().questions(limit=100_000))
+    if profile is None:
+        st.session_state["calc.flash"] = ("error", t("calc.log_empty"))
+        return
+    qpc = st.session_state.get(key("capacity.questions_per_conversation")) or 1.0
+    values = {
+        "capacity.conversations_per_day": profile["questions_per_day"] / qpc,
+        "capacity.tier1_share": profile["tier1_share"],
+        "capacity.tier2_share": profile["tier2_share"],
+        "capacity.tier1_s": profile["tier1_s"],
+        "capacity.tier3_s": profile["tier3_s"],
+    }
+    for path, value in values.items():
+        if value is not None:
+            st.session_state[key(path)] = to_widget(path, round(value, 4))
+    st.session_state["calc.flash"] = (
+        "success",
+        t("calc.log_used", n=profile["questions"], days=f"{profile['days']:.1f}"),
+    )
+
+
+def _traffic_inputs() -> None:
+    st.markdown(f"**{t('calc.sec_traffic')}**")
+    num("capacity.conversations_per_day", t("calc.conv_day"), t("calc.conv_day_help"), step=100.0, format="%.0f")
+    num("capacity.questions_per_conversation", t("calc.q_per_conv"), t("calc.q_per_conv_help"), step=0.5, format="%.1f")
+    st.selectbox(
+        t("calc.daily_curve"),
+        list(eco.CURVES),
+        key=key("capacity.daily_curve"),
+        format_func=lambda c, tr=run_t(): tr(CURVE_KEYS[c]),
+        help=t("calc.daily_curve_help"),
+    )
+    c1, c2 = st.columns(2)
+    num("capacity.tier1_share", t("calc.tier1_share"), t("calc.tier1_share_help"), container=c1)
+    num("capacity.tier2_share", t("calc.tier2_share"), t("calc.tier2_share_help"), container=c2)
+    c1, c2 = st.columns(2)
+    num(
+        "capacity.prompt_tokens",
+        t("calc.prompt_tokens"),
+        t("calc.prompt_tokens_cap_help"),
+        step=50.0,
+        format="%.0f",
+        container=c1,
+    )
+    num(
+        "capacity.output_tokens",
+        t("calc.output_tokens_cap"),
+        t("calc.output_tokens_cap_help"),
+        step=10.0,
+        format="%.0f",
+        container=c2,
+    )
+    st.button(t("calc.from_log"), on_click=_from_log, icon=":material/history:", help=t("calc.from_log_help"))
+
+
+def _machine_inputs(s: eco.Scenario) -> None:
+    st.markdown(f"**{t('calc.sec_machine')}**")
+    st.selectbox(
+        t("calc.machine"),
+        MACHINES,
+        key=key("capacity.machine"),
+        format_func=lambda m, tr=run_t(): tr("calc.this_machine") if m == "this" else m,
+        help=t("calc.machine_help"),
+    )
+    gpu = s.capacity.machine != "this"
+    c1, c2 = st.columns(2)
+    num(
+        "capacity.prefill_tok_s",
+        t("calc.prefill_speed"),
+        t("calc.speed_help"),
+        step=10.0,
+        format="%.0f",
+        container=c1,
+        disabled=gpu,
+    )
+    num(
+        "capacity.decode_tok_s",
+        t("calc.decode_speed"),
+        t("calc.speed_help"),
+        step=1.0,
+        format="%.1f",
+        container=c2,
+        disabled=gpu,
+    )
+    c1, c2 = st.columns(2)
+    num("capacity.slots", t("calc.slots"), t("calc.slots_help"), container=c1, min_value=1, max_value=512)
+    num(
+        "capacity.slot_scaling",
+        t("calc.slot_scaling"),
+        t("calc.slot_scaling_help"),
+        container=c2,
+        max_value=1.0,
+        step=0.05,
+        disabled=gpu,
+    )
+    num(
+        "capacity.usd_per_machine_hour",
+        t("calc.machine_price"),
+        t("calc.machine_price_help"),
+        step=0.05,
+        format="%.3f",
+        disabled=gpu,
+    )
+    num("capacity.target_p90_s", t("calc.target_p90"), t("calc.target_p90_help"), step=1.0, format="%.1f")
+    with st.expander(t("calc.tier_times")):
+        num("capacity.tier1_s", t("calc.tier1_s"), t("calc.tier1_s_help"), step=0.1, format="%.2f")
+        num("capacity.tier3_s", t("calc.tier3_s"), t("calc.tier3_s_help"), step=0.5, format="%.2f")
+        num("capacity.overhead_s", t("calc.overhead_s"), t("calc.overhead_help"), step=0.5, format="%.2f")
+        num("capacity.service_cv", t("calc.service_cv"), t("calc.service_cv_help"), step=0.1, max_value=3.0)
+
+
+def _curve_figure(curve: dict, plan) -> go.Figure:
+    fig = go.Figure()
+    x = curve["arrivals_per_hour"]
+    for column, name, color in (
+        ("first_word_p50_s", "P50", "#66bb6a"),
+        ("first_word_p90_s", "P90", "#1565c0"),
+    ):
+        fig.add_trace(go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color)))
+    fig.add_vline(
+        x=curve["knee_arrivals_per_hour"],
+        line=dict(color="#c62828", dash="dot"),
+        annotation_text=t("calc.knee", v=f"{curve['knee_utilisation']:.0%}"),
+    )
+    peak = plan.peak["arrivals_per_s"] * 3600
+    fig.add_trace(
+        go.Scatter(
+            x=[peak],
+            y=[plan.peak["first_word_p90_s"]],
+            name=t("calc.busiest_hour"),
+            mode="markers",
+            marker=dict(color="#6d4c41", size=10, symbol="diamond"),
+        )
+    )
+    fig.add_hline(y=plan.target_p90_s, line=dict(color="#999", dash="dash"), annotation_text=t("calc.target"))
+    fig.update_layout(
+        title=t("calc.latency_chart"),
+        xaxis_title=t("calc.load_axis"),
+        yaxis_title=t("calc.first_word_axis"),
+        legend=dict(orientation="h", y=-0.3),
+        **CHART,
+    )
+    return fig
+
+
+def _plan_results(plan, curve) -> None:
+    m = st.columns(3) + st.columns(3)
+    machine = t("calc.this_machine") if plan.machine["source"] == "measured" else plan.machine["name"]
+    m[0].metric(
+        t("calc.machines_needed"), f"{plan.machines} × {machine}", help=t("calc.machines_needed_help"), border=True
+    )
+    m[1].metric(
+        t("calc.peak_p90"),
+        _secs(plan.peak["first_word_p90_s"]),
+        t("calc.at_hour", h=plan.peak_hour, u=f"{plan.peak['utilisation']:.0%}"),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    m[2].metric(
+        t("calc.capacity_per_machine"),
+        t("calc.per_hour", n=fmt_num(plan.capacity_per_machine_per_s * 3600)),
+        help=t("calc.capacity_help"),
+        border=True,
+    )
+    m[3].metric(
+        t("calc.day_written"),
+        f"{_secs(plan.day['first_word_p50_s'])} / {_secs(plan.day['first_word_p90_s'])}",
+        help=t("calc.day_written_help"),
+        border=True,
+    )
+    m[4].metric(
+        t("calc.day_all"),
+        f"{_secs(plan.all_tiers['first_word_p50_s'])} / {_secs(plan.all_tiers['first_word_p90_s'])}",
+        help=t("calc.day_all_help"),
+        border=True,
+    )
+    m[5].metric(
+        t("calc.cost_per_conversation"),
+        fmt_money(plan.cost_per_conversation_usd, cents=True),
+        t("calc.per_month", v=fmt_money(plan.monthly_cost_usd)),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    st.plotly_chart(_curve_figure(curve, plan), width="stretch", key="chart-capacity")
+    with st.expander(t("calc.by_hour")):
+        hours = pd.DataFrame(plan.hourly)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("calc.hour"): hours["hour"],
+                    t("calc.written_per_hour"): (hours["arrivals_per_s"] * 3600).round(1),
+                    t("calc.utilisation"): hours["utilisation"],
+                    "P50": hours["first_word_p50_s"],
+                    "P90": hours["first_word_p90_s"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={t("calc.utilisation"): st.column_config.NumberColumn(format="percent")},
+        )
+
+
+def _simulate(s: eco.Scenario, plan) -> None:
+    if st.button(t("calc.simulate"), icon=":material/play_arrow:", help=t("calc.simulate_help")):
+        try:
+            sim = eco.simulate(eco.scenario_machine(s), eco.scenario_traffic(s), days=30, machines=plan.machines)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        st.session_state["calc.simulation"] = sim
+    sim = st.session_state.get("calc.simulation")
+    if sim is not None:
+        st.caption(
+            t(
+                "calc.simulated",
+                n=f"{sim.answers:,}",
+                p50=f"{sim.first_word_p50_s:.1f}",
+                p90=f"{sim.first_word_p90_s:.1f}",
+                busy=f"{sim.busy_share:.0%}",
+            )
+        )
+
+
+def _support_inputs() -> None:
+    st.markdown(f"**{t('calc.sec_outcomes')}**")
+    c1, c2, c3 = st.columns(3)
+    num("support.right_rate", t("calc.right_rate"), t("calc.outcome_help"), container=c1)
+    num("support.handover_rate", t("calc.handover_rate"), t("calc.outcome_help"), container=c2)
+    num("support.wrong_rate", t("calc.wrong_rate"), t("calc.outcome_help"), container=c3)
+    st.caption(t("calc.outcomes_source"))
+    c1, c2 = st.columns(2)
+    num("support.person_cost_per_conversation", t("calc.person_cost"), t("calc.illustrative"), container=c1, step=1.0)
+    num("support.wrong_answer_cost", t("calc.wrong_cost"), t("calc.illustrative"), container=c2, step=1.0)
+    st.checkbox(t("calc.bill_wrong"), key=key("support.bill_wrong_as_resolved"), help=t("calc.bill_wrong_help"))
+
+
+def _resolution_results(res: dict, plan) -> None:
+    cost = res["cost"]
+    if cost is None:
+        st.info(t("calc.no_machine_price"), icon=":material/info:")
+    else:
+        m = st.columns(3)
+        m[0].metric(t("calc.per_resolved"), fmt_money(cost.per_resolved, cents=True), border=True)
+        m[1].metric(t("calc.per_conversation_all"), fmt_money(cost.per_conversation, cents=True), border=True)
+        mc = res["monte_carlo"]
+        m[2].metric(
+            t("calc.resolved_range"),
+            f"{fmt_money(mc['p10'], cents=True)} – {fmt_money(mc['p90'], cents=True)}",
+            t("calc.p_cheaper", v=f"{mc['p_cheaper']:.0%}") if mc["p_cheaper"] is not None else None,
+            delta_color="off",
+            delta_arrow="off",
+            help=t("calc.resolved_range_help"),
+            border=True,
+        )
+        st.button(
+            t("calc.use_in_business"),
+            on_click=use_value,
+            args=("resolution.serving_cost_per_conversation", plan.cost_per_conversation_usd),
+            icon=":material/input:",
+            help=t("calc.use_in_business_help"),
+        )
+    table = res["comparison"]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("calc.col_option"): [
+                    t("calc.self_hosted") if k == "self" else o
+                    for o, k in zip(table["option"], table["kind"], strict=False)
+                ],
+                t("calc.col_kind"): [t(KIND_KEYS[k]) for k in table["kind"]],
+                t("calc.col_ai_cost"): table["ai_cost"],
+                t("calc.col_handover"): table["handover"],
+                t("calc.col_wrong"): table["wrong"],
+                t("calc.col_per_resolved"): table["per_resolved"],
+                t("calc.col_source_date"): table["source_date"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t(c): st.column_config.NumberColumn(format="$%.3f")
+            for c in ("calc.col_ai_cost", "calc.col_handover", "calc.col_wrong", "calc.col_per_resolved")
+        },
+    )
+    st.caption(t("calc.resolution_sources"))
+    if res["tornado"] is not None:
+        tor = res["tornado"].iloc[::-1]
+        fig = go.Figure()
+        labels = [t(RDRIVER_KEYS[d]) for d in tor["driver"]]
+        fig.add_trace(go.Bar(y=labels, x=tor["low"] - tor["base"], base=tor["base"], orientation="h",
+                             name=t("calc.low"), marker_color="#66bb6a"))  # fmt: skip
+        fig.add_trace(go.Bar(y=labels, x=tor["high"] - tor["base"], base=tor["base"], orientation="h",
+                             name=t("calc.high"), marker_color="#c62828"))  # fmt: skip
+        fig.update_layout(barmode="overlay", title=t("calc.resolution_tornado"), xaxis_tickprefix="$", **CHART)
+        st.plotly_chart(fig, width="stretch", key="chart-resolution-tornado")
+
+
+def capacity_tab() -> None:
+    left, right = st.columns([1, 2], gap="large")
+    s = current_scenario()
+    with left:
+        _traffic_inputs()
+        _machine_inputs(s)
+    s = current_scenario()
+    with right:
+        try:
+            out = results(s)
+        except ValueError as exc:
+            error_box(exc)
+            return
+        _plan_results(out["plan"], out["curve"])
+        _simulate(s, out["plan"])
+    st.subheader(t("calc.resolution_title"), divider="gray")
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        _support_inputs()
+    with right:
+        _resolution_results(out["resolution"], out["plan"])
+    show_how("capacity")
