@@ -304,30 +304,36 @@ def wait_quantile(q: float, p_wait, decay) -> np.ndarray:
     return np.where(p_wait <= 1 - q, 0.0, np.where(decay > 0, t, np.inf))
 
 
-def _mixture_quantile(q: float, weights, offsets, p_wait, decay, atoms=()) -> float:
-    """The q-quantile of a mixture: with weight w_i, offset_i + a wait with P(W > t) = p_i e^(-d_i t);
-    `atoms`: (weight, time) point masses (curated answers, hand-overs). Bisection on the CDF."""
+def _mixture_quantiles(qs, weights, offsets, p_wait, decay, atoms=()) -> list[float]:
+    """Quantiles `qs` of a mixture: with weight w_i, offset_i + a wait with P(W > t) = p_i e^(-d_i t);
+    `atoms`: (weight, time) point masses (curated answers, hand-overs). Bisection on the CDF, all
+    quantiles at once."""
+    qs = np.asarray(qs, dtype=float)
     w, off = np.asarray(weights, dtype=float), np.asarray(offsets, dtype=float)
     p, d = np.asarray(p_wait, dtype=float), np.asarray(decay, dtype=float)
     total = w.sum() + sum(a for a, _ in atoms)
     if total <= 0:
-        return 0.0
+        return [0.0] * qs.size
     if np.any((w > 0) & ~np.isfinite(off)) or np.any((w > 0) & (p > 0) & (d <= 0)):
-        return math.inf
+        return [math.inf] * qs.size
+    off = np.where(w > 0, off, 0.0)
 
-    def cdf(t: float) -> float:
-        tail = np.where(t >= off, p * np.exp(-d * np.maximum(t - off, 0)), 1.0)
-        return (float((w * (1 - tail)).sum()) + sum(a for a, at in atoms if t >= at)) / total
+    def cdf(t: np.ndarray) -> np.ndarray:
+        x = t[:, None] - off[None, :]
+        tail = np.where(x >= 0, p * np.exp(-d * np.maximum(x, 0)), 1.0)
+        return ((w * (1 - tail)).sum(axis=1) + sum(a * (t >= at) for a, at in atoms)) / total
 
-    lo, hi = 0.0, max([float(off.max(initial=0))] + [at for _, at in atoms]) + 1.0
-    while cdf(hi) < q:
-        hi *= 2
-        if hi > 1e9:
-            return math.inf
-    for _ in range(60):
+    lo = np.zeros(qs.size)
+    hi = np.full(qs.size, max([float(off.max(initial=0))] + [at for _, at in atoms]) + 1.0)
+    while np.any(cdf(hi) < qs):
+        hi = np.where(cdf(hi) < qs, hi * 2, hi)
+        if hi.max() > 1e9:
+            return [math.inf if h > 1e9 else math.nan for h in hi]
+    for _ in range(32):  # hi / 2^32: well below a millisecond
         mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if cdf(mid) >= q else (mid, hi)
-    return hi
+        enough = cdf(mid) >= qs
+        lo, hi = np.where(enough, lo, mid), np.where(enough, mid, hi)
+    return [float(h) for h in hi]
 
 
 @dataclass
@@ -348,7 +354,9 @@ class Latency:
     in_system: float
 
     def to_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        """Fields as a dict, infinities (an hour past capacity) as None."""
+        values = ((k, getattr(self, k)) for k in self.__dataclass_fields__)
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values}
 
 
 def _offsets(machine: Machine, traffic: Traffic, state: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -444,20 +452,15 @@ def _day_quantiles(machine: Machine, traffic: Traffic, machines: int) -> tuple[d
     if not state["stable"].all():
         first = np.where(state["stable"], first, np.inf)
     args = (lam, first, state["p_wait"], state["decay"])
-    day = {
-        "first_word_p50_s": _mixture_quantile(0.5, *args),
-        "first_word_p90_s": _mixture_quantile(0.9, *args),
-        "answer_p50_s": _mixture_quantile(0.5, lam, whole, state["p_wait"], state["decay"]),
-        "answer_p90_s": _mixture_quantile(0.9, lam, whole, state["p_wait"], state["decay"]),
-    }
+    f50, f90 = _mixture_quantiles((0.5, 0.9), *args)
+    a50, a90 = _mixture_quantiles((0.5, 0.9), lam, whole, state["p_wait"], state["decay"])
+    day = {"first_word_p50_s": f50, "first_word_p90_s": f90, "answer_p50_s": a50, "answer_p90_s": a90}
     # every question: curated answers and hand-overs as point masses, weighted like the written ones
     scale = lam.sum() / traffic.tier2_share if traffic.tier2_share > 0 else 1.0  # all questions per second
     atoms = ((traffic.tier1_share * scale, traffic.tier1_s), (traffic.tier3_share * scale, traffic.tier3_s))
-    everyone = {
-        "first_word_p50_s": _mixture_quantile(0.5, *args, atoms=atoms),
-        "first_word_p90_s": _mixture_quantile(0.9, *args, atoms=atoms),
-    }
-    finite = {k: (v if math.isfinite(v) else None) for k, v in day.items()}
+    e50, e90 = _mixture_quantiles((0.5, 0.9), *args, atoms=atoms)
+    everyone = {"first_word_p50_s": e50, "first_word_p90_s": e90}
+    finite = {k: (v if math.isfinite(v) else None) for k, v in day.items()}  # inf: an hour past capacity
     return finite, {k: (v if math.isfinite(v) else None) for k, v in everyone.items()}
 
 

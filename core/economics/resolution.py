@@ -116,6 +116,13 @@ def load_resolution_prices() -> pd.DataFrame:
     return _resolution_prices().copy()
 
 
+@lru_cache(maxsize=1)
+def _price_rows() -> tuple[tuple[dict, ...], tuple[dict, ...]]:
+    """(per-resolution services, API models) as plain rows: read once, compared on every change."""
+    api = load_api_prices()[["model", "input_usd_per_1m", "output_usd_per_1m", "source"]]
+    return tuple(_resolution_prices().to_dict("records")), tuple(api.to_dict("records"))
+
+
 def service_billed_share(billed_per: str, outcomes: Outcomes, bill_wrong_as_resolved: bool = True) -> float:
     """Billed units per conversation: 1 per conversation, or the resolutions counted (right, plus
     wrong answers the customer accepted when those count as resolutions)."""
@@ -163,16 +170,20 @@ def compare_resolution(
 
     if serving_per_conversation is not None:
         add("Self-hosted", "self", _cost(serving_per_conversation, "conversation_serving_cost"), "Capacity tab", "")
-    for r in load_resolution_prices().itertuples():
-        billed = service_billed_share(r.billed_per, outcomes, bill_wrong_as_resolved)
-        add(f"{r.service} (${r.usd:.2f} / {r.billed_per})", "service", r.usd * billed, r.source, r.source_date)
-    _cost(written_per_conversation, "written_per_conversation")
-    api = load_api_prices()
-    per_answer = (prompt_tokens * api["input_usd_per_1m"] + output_tokens * api["output_usd_per_1m"]) / 1e6
-    api = api.assign(per_conversation=per_answer * written_per_conversation).nsmallest(api_models, "per_conversation")
-    for r in api.itertuples():
-        add(f"{r.model} API", "api", float(r.per_conversation), r.source, PRICE_DATE)
-    return pd.DataFrame(rows).sort_values("per_resolved", kind="stable").reset_index(drop=True)
+    services, models = _price_rows()
+    for r in services:
+        billed = service_billed_share(r["billed_per"], outcomes, bill_wrong_as_resolved)
+        add(f"{r['service']} (${r['usd']:.2f} / {r['billed_per']})", "service", r["usd"] * billed, r["source"],
+            r["source_date"])  # fmt: skip
+    written = _cost(written_per_conversation, "written_per_conversation")
+    per_model = [
+        ((prompt_tokens * m["input_usd_per_1m"] + output_tokens * m["output_usd_per_1m"]) / 1e6 * written, m)
+        for m in models
+    ]
+    for cost, m in sorted(per_model, key=lambda x: x[0])[:api_models]:
+        add(f"{m['model']} API", "api", float(cost), m["source"], PRICE_DATE)
+    rows.sort(key=lambda r: r["per_resolved"])
+    return pd.DataFrame(rows)
 
 
 def declined(price: float, yearly_decline: float, months: float) -> float:
