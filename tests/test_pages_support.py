@@ -141,3 +141,23 @@ def test_api_keys_are_made_shown_once_listed_and_revoked_on_the_page():
     assert not any(c.value.startswith("sk-studio-") for c in at.code)  # shown once
     next(b for b in at.button if b.label == "Revoke").click().run()
     assert store.verify(secret) is None and not store.list()[0].active
+
+
+def test_a_question_is_stored_the_moment_it_is_asked_and_completed_once(monkeypatch):
+    import core.support.ask as flow
+
+    seen = []
+    real = flow.answer
+
+    def spy(question, *args, **kwargs):  # the answer policy starts: the question must be stored already
+        seen.append([(q["question"], q["status"]) for q in log().questions()])
+        return real(question, *args, **kwargs)
+
+    monkeypatch.setattr(flow, "answer", spy)
+    at = AppTest.from_file(SUPPORT, default_timeout=60).run()
+    at.chat_input[0].set_value("What's the best stock to buy this week?").run()
+    assert not at.exception
+    assert seen == [[("What's the best stock to buy this week?", "answering")]]
+    [row] = log().questions()
+    assert (row["status"], row["tier"], row["owner"]) == ("answered", 3, None) and row["answer"]
+    assert at.get("feedback")[0].key == f"fb-{row['id']}"
