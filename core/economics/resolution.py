@@ -150,7 +150,7 @@ def compare_resolution(
     handover, wrong, per_conversation, per_resolved, source, source_date."""
     outcomes.validate()
     extra = cost_per_resolved(0.0, outcomes, person_cost, wrong_cost)
-    rows = []
+    rows: list[dict] = []
 
     def add(option: str, kind: str, ai_cost: float, source: str, date: str) -> None:
         total = ai_cost + extra.handover + extra.wrong
@@ -182,7 +182,7 @@ def compare_resolution(
     ]
     for cost, m in sorted(per_model, key=lambda x: x[0])[:api_models]:
         add(f"{m['model']} API", "api", float(cost), m["source"], PRICE_DATE)
-    rows.sort(key=lambda r: r["per_resolved"])
+    rows.sort(key=lambda r: float(r["per_resolved"]))
     return pd.DataFrame(rows)
 
 
@@ -227,7 +227,7 @@ def resolution_tornado(
     if swing is None or not 0 < swing < 1:
         raise InputError("swing")
     base = _base(serving, outcomes, person_cost, wrong_cost)
-    rows = []
+    rows: list[dict] = []
     for d in DRIVERS:
         lo_in, hi_in = _swing(d, base[d], 1 - swing), _swing(d, base[d], 1 + swing)
         lo, hi = (float(_vector(base, {d: np.array(x)})) for x in (lo_in, hi_in))
