@@ -436,6 +436,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
             result, qid, token = turn_or_result.result, turn_or_result.question_id, turn_or_result.token
         else:
             result, qid, token = turn_or_result
+        assert result is not None  # a Turn is final here
         return {
             "tier": result.tier,
             "text": result.text,

@@ -21,7 +21,7 @@ Customers' written answers are PUBLIC generations (core/llm/base.py): staff requ
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from core.kb.store import KnowledgeBase
@@ -60,7 +60,7 @@ class Turn:
         self.result = answer(self.question, self.kb, engine, history, thresholds=thresholds, company=company)
         return self.result
 
-    def chunks(self) -> Iterator[str]:
+    def chunks(self) -> Generator[str, None, None]:
         assert self.result is not None
         for chunk in self.result.stream():
             self.shown += chunk
@@ -133,7 +133,7 @@ def ask(
     token: str | None = None,
     public: bool = True,
     present: Callable[[str], str] | None = None,
-) -> Iterator[tuple[str, Any]]:
+) -> Generator[tuple[str, Any], None, None]:
     """The events of one question (module docstring). `llm` may be None (FAQ answers and hand-overs
     only) or a callable that returns the engine (loaded after the question is stored)."""
     with Turn(log, kb, question, channel=channel, api_key=api_key, token=token) as turn:
