@@ -11,6 +11,7 @@ from core import economics as eco
 from core.economics.capacity import queue_state, wait_quantile
 from core.economics.capacity_sim import simulate
 from core.economics.resolution import DRIVERS as RESOLUTION_DRIVERS
+from core.economics.summary import plan_figures
 
 
 def erlang_c(c: int, lam: float, mu: float) -> tuple[float, float]:
@@ -204,6 +205,10 @@ def test_scenario_capacity_and_resolution():
     assert res["monte_carlo"]["p_cheaper"] is not None
     gpu = eco.scenario_capacity(s.replace("capacity.machine", "H100-SXM").replace("capacity.slots", 16))
     assert gpu.machine["source"] == "roofline"
+    figures = plan_figures(s, monte_carlo=False)  # the investor summary
+    assert figures["capacity_machines"] == plan.machines
+    assert figures["cost_per_resolved"] == pytest.approx(res["cost"].per_resolved)
+    assert figures["service_name"].startswith("Intercom Fin") and figures["service_per_resolved"] > 0
     out = eco.evaluate_scenario(s)
     assert out["capacity"] is not None and out["resolution"] is not None and not out["errors"]
 

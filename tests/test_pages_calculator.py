@@ -278,6 +278,9 @@ def test_capacity_tab_sizes_machines_and_prices_a_resolved_conversation():
     options = " ".join(table["Option"])
     assert "Intercom Fin AI Agent ($0.99 / resolution)" in options and "Self-hosted" in options
     assert "2023-11-15" in set(table["Price date"])
+    md = summary_markdown(at)  # the investor summary names the same figures, as estimates
+    assert "Capacity tab: machines for the p90 target: 1 × this machine" in md
+    assert "Capacity tab: cost per resolved conversation" in md and "Intercom Fin" in md
     number(at, "capacity.conversations_per_day").set_value(20_000.0).run()
     assert_clean(at)
     assert int(metrics(at)["Machines for the target"].split(" ")[0]) > 1

@@ -11,7 +11,9 @@ import streamlit as st
 
 from core import economics as eco
 from core.economics.capacity import log_profile
-from ui import support_log, t
+from core.economics.summary import capacity_figures
+from core.i18n import translate as i18n
+from ui import lang, support_log, t
 from ui_calc.business import num
 from ui_calc.common import (
     OPTIONS,
@@ -60,9 +62,10 @@ def _results(inputs_json: str) -> dict:
     }
 
 
-def results(s: eco.Scenario) -> dict:
-    parts = {k: s.to_dict()[k] for k in ("capacity", "support", "serving", "uncertainty")}
-    return _results(json.dumps(parts, sort_keys=True))
+def inputs_json(s: eco.Scenario) -> str:
+    """The inputs the tab's results depend on: its own, the serving model's and the Risk tab's swing."""
+    d = s.to_dict()
+    return json.dumps({k: d[k] for k in ("capacity", "support", "serving", "uncertainty")}, sort_keys=True)
 
 
 def _from_log() -> None:
@@ -178,41 +181,95 @@ def _machine_inputs(s: eco.Scenario) -> None:
         num("capacity.service_cv", t("calc.service_cv"), t("calc.service_cv_help"), step=0.1, max_value=3.0)
 
 
-def _curve_figure(curve: dict, plan) -> go.Figure:
-    fig = go.Figure()
+def _curve_figure(curve: dict, plan, tr) -> go.Figure:
+    """Time to the first word against load, p50 and p90, the knee and the target marked (shapes
+    written out: add_vline / add_hline cost ~10 ms each)."""
     x = curve["arrivals_per_hour"]
-    for column, name, color in (
-        ("first_word_p50_s", "P50", "#66bb6a"),
-        ("first_word_p90_s", "P90", "#1565c0"),
-    ):
-        fig.add_trace(go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color)))
-    fig.add_vline(
-        x=curve["knee_arrivals_per_hour"],
-        line=dict(color="#c62828", dash="dot"),
-        annotation_text=t("calc.knee", v=f"{curve['knee_utilisation']:.0%}"),
-    )
-    peak = plan.peak["arrivals_per_s"] * 3600
-    fig.add_trace(
+    knee_x = curve["knee_arrivals_per_hour"]
+    data = [
+        go.Scatter(x=x, y=curve[column], name=name, mode="lines", line=dict(color=color))
+        for column, name, color in (("first_word_p50_s", "P50", "#66bb6a"), ("first_word_p90_s", "P90", "#1565c0"))
+    ]
+    data.append(
         go.Scatter(
-            x=[peak],
+            x=[plan.peak["arrivals_per_s"] * 3600],
             y=[plan.peak["first_word_p90_s"]],
-            name=t("calc.busiest_hour"),
+            name=tr("calc.busiest_hour"),
             mode="markers",
             marker=dict(color="#6d4c41", size=10, symbol="diamond"),
         )
     )
-    fig.add_hline(y=plan.target_p90_s, line=dict(color="#999", dash="dash"), annotation_text=t("calc.target"))
-    fig.update_layout(
-        title=t("calc.latency_chart"),
-        xaxis_title=t("calc.load_axis"),
-        yaxis_title=t("calc.first_word_axis"),
+    line = dict(type="line", xref="x", yref="paper", x0=knee_x, x1=knee_x, y0=0, y1=1)
+    target = dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=plan.target_p90_s, y1=plan.target_p90_s)
+    layout = dict(
+        title=tr("calc.latency_chart"),
+        xaxis_title=tr("calc.load_axis"),
+        yaxis_title=tr("calc.first_word_axis"),
         legend=dict(orientation="h", y=-0.3),
+        shapes=[
+            line | dict(line=dict(color="#c62828", dash="dot")),
+            target | dict(line=dict(color="#999", dash="dash")),
+        ],
+        annotations=[
+            dict(
+                x=knee_x,
+                y=1,
+                xref="x",
+                yref="paper",
+                showarrow=False,
+                xanchor="left",
+                yanchor="top",
+                text=tr("calc.knee", v=f"{curve['knee_utilisation']:.0%}"),
+            ),
+            dict(
+                x=1,
+                y=plan.target_p90_s,
+                xref="paper",
+                yref="y",
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+                text=tr("calc.target"),
+            ),
+        ],
         **CHART,
     )
-    return fig
+    return go.Figure(data=data, layout=layout)
 
 
-def _plan_results(plan, curve) -> None:
+def _tornado_figure(tornado: pd.DataFrame | None, tr) -> go.Figure | None:
+    if tornado is None:
+        return None
+    tor = tornado.iloc[::-1]
+    labels = [tr(RDRIVER_KEYS[d]) for d in tor["driver"]]
+    data = [
+        go.Bar(y=labels, x=tor[side] - tor["base"], base=tor["base"], orientation="h", name=tr(key_), marker_color=c)
+        for side, key_, c in (("low", "calc.low", "#66bb6a"), ("high", "calc.high", "#c62828"))
+    ]
+    layout = dict(barmode="overlay", title=tr("calc.resolution_tornado"), xaxis_tickprefix="$", **CHART)
+    return go.Figure(data=data, layout=layout)
+
+
+def figures(s: eco.Scenario) -> dict:
+    """The investor summary's capacity numbers (core.economics.summary.capacity_figures), from this
+    tab's cached results."""
+    out = _results(inputs_json(s))
+    return capacity_figures(out["plan"], out["resolution"])
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figures(inputs_json: str, code: str) -> tuple[go.Figure, go.Figure | None]:
+    """The tab's two charts for one set of inputs and one language (plotly figures take tens of ms
+    to build: built once, shown on every rerun)."""
+    out = _results(inputs_json)
+
+    def tr(k: str, **kwargs) -> str:
+        return i18n.t(k, code, **kwargs)
+
+    return _curve_figure(out["curve"], out["plan"], tr), _tornado_figure(out["resolution"]["tornado"], tr)
+
+
+def _plan_results(plan, figure: go.Figure) -> None:
     m = st.columns(3) + st.columns(3)
     machine = t("calc.this_machine") if plan.machine["source"] == "measured" else plan.machine["name"]
     m[0].metric(
@@ -252,7 +309,7 @@ def _plan_results(plan, curve) -> None:
         delta_arrow="off",
         border=True,
     )
-    st.plotly_chart(_curve_figure(curve, plan), width="stretch", key="chart-capacity")
+    st.plotly_chart(figure, width="stretch", key="chart-capacity")
     with st.expander(t("calc.by_hour")):
         hours = pd.DataFrame(plan.hourly)
         st.dataframe(
@@ -305,7 +362,7 @@ def _support_inputs() -> None:
     st.checkbox(t("calc.bill_wrong"), key=key("support.bill_wrong_as_resolved"), help=t("calc.bill_wrong_help"))
 
 
-def _resolution_results(res: dict, plan) -> None:
+def _resolution_results(res: dict, plan, tornado: go.Figure | None) -> None:
     cost = res["cost"]
     if cost is None:
         st.info(t("calc.no_machine_price"), icon=":material/info:")
@@ -354,16 +411,8 @@ def _resolution_results(res: dict, plan) -> None:
         },
     )
     st.caption(t("calc.resolution_sources"))
-    if res["tornado"] is not None:
-        tor = res["tornado"].iloc[::-1]
-        fig = go.Figure()
-        labels = [t(RDRIVER_KEYS[d]) for d in tor["driver"]]
-        fig.add_trace(go.Bar(y=labels, x=tor["low"] - tor["base"], base=tor["base"], orientation="h",
-                             name=t("calc.low"), marker_color="#66bb6a"))  # fmt: skip
-        fig.add_trace(go.Bar(y=labels, x=tor["high"] - tor["base"], base=tor["base"], orientation="h",
-                             name=t("calc.high"), marker_color="#c62828"))  # fmt: skip
-        fig.update_layout(barmode="overlay", title=t("calc.resolution_tornado"), xaxis_tickprefix="$", **CHART)
-        st.plotly_chart(fig, width="stretch", key="chart-resolution-tornado")
+    if tornado is not None:
+        st.plotly_chart(tornado, width="stretch", key="chart-resolution-tornado")
 
 
 def capacity_tab() -> None:
@@ -374,17 +423,19 @@ def capacity_tab() -> None:
         _machine_inputs(s)
     s = current_scenario()
     with right:
+        key_ = inputs_json(s)
         try:
-            out = results(s)
+            out = _results(key_)
+            curve, tornado = _figures(key_, lang())
         except ValueError as exc:
             error_box(exc)
             return
-        _plan_results(out["plan"], out["curve"])
+        _plan_results(out["plan"], curve)
         _simulate(s, out["plan"])
     st.subheader(t("calc.resolution_title"), divider="gray")
     left, right = st.columns([1, 2], gap="large")
     with left:
         _support_inputs()
     with right:
-        _resolution_results(out["resolution"], out["plan"])
+        _resolution_results(out["resolution"], out["plan"], tornado)
     show_how("capacity")

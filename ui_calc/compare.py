@@ -14,6 +14,7 @@ from core.economics.capacity import CHECK_FILE, CHECK_REFERENCE
 from core.economics.summary import Summary, plan_figures, to_docx, to_markdown
 from core.writer.exports import safe_cells, to_xlsx
 from ui import lang, settings, t
+from ui_calc import capacity
 from ui_calc.business import cash_figure, monte_carlo
 from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
 from ui_calc.tech import CHART
@@ -66,7 +67,7 @@ def key_numbers(s: eco.Scenario) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _key_numbers(inputs_json: str) -> dict:
-    return plan_figures(eco.Scenario.from_dict(json.loads(inputs_json)), monte_carlo=False)
+    return plan_figures(eco.Scenario.from_dict(json.loads(inputs_json)), monte_carlo=False, capacity=False)
 
 
 def _pct(value) -> str:
@@ -286,6 +287,10 @@ def compare_tab() -> None:
         mc = monte_carlo(s)
     except ValueError:
         mc = None  # the Risk tab says why
+    try:
+        k = k | capacity.figures(s)  # the Capacity tab's numbers, computed once for both tabs
+    except ValueError:
+        pass  # the Capacity tab says why
     summary = summary_for(name, s, k, mc)
     c1, c2 = st.columns(2)
     markdown = to_markdown(summary)

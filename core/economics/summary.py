@@ -22,7 +22,7 @@ import pandas as pd
 from core import economics as eco
 
 
-def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
+def plan_figures(s: eco.Scenario, monte_carlo: bool = True, capacity: bool = True) -> dict:
     """The headline numbers of a scenario, each from where the P&L takes it (None where undefined).
 
     From the P&L: pnl, months, break_even, payback, runway, cash_end, revenue_last_month,
@@ -36,8 +36,9 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
     tab, capacity_machines (machines for its p90 target, on capacity_machine), first_word_p90_s
     (written answers at the busiest hour), cost_per_resolved (per resolved conversation, hand-overs
     and wrong answers included) and service_per_resolved / service_name (the cheapest per-resolution
-    service at its list price, costed the same way). serving_cost_per_conversation: the P&L's, when
-    per-resolution pricing is on.
+    service at its list price, costed the same way; capacity=False leaves them None, for a caller
+    that has them: capacity_figures). serving_cost_per_conversation: the P&L's, when per-resolution
+    pricing is on.
     Raises ValueError when the P&L's own inputs are impossible; other parts are None when theirs are.
     """
     pnl = eco.monthly_pnl(s)
@@ -68,14 +69,14 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
         "serving_cost_per_conversation": (
             float(s.resolution.serving_cost_per_conversation) if s.resolution.enabled else None
         ),
-        "capacity_machines": None,
-        "capacity_machine": None,
-        "first_word_p90_s": None,
-        "cost_per_resolved": None,
-        "service_per_resolved": None,
-        "service_name": None,
+        **dict.fromkeys(CAPACITY_KEYS),
     }
-    _capacity_figures(s, out)
+    if capacity:
+        try:
+            plan = eco.scenario_capacity(s)
+            out.update(capacity_figures(plan, eco.scenario_resolution(s, plan, draws=200)))
+        except ValueError:
+            pass  # the Capacity tab says why
     try:
         mk = eco.market_sizing(
             s.market.companies, s.market.spend_per_company_usd, s.market.serviceable_pct, s.market.obtainable_pct
@@ -100,24 +101,29 @@ def plan_figures(s: eco.Scenario, monte_carlo: bool = True) -> dict:
     return out
 
 
-def _capacity_figures(s: eco.Scenario, out: dict) -> None:
-    """The Capacity tab's headline numbers into `out` (left None when its inputs are impossible)."""
-    try:
-        plan = eco.scenario_capacity(s)
-        res = eco.scenario_resolution(s, plan, draws=200)
-    except ValueError:
-        return
-    out.update(
-        capacity_machines=plan.machines,
-        capacity_machine=plan.machine["name"],
-        first_word_p90_s=plan.peak["first_word_p90_s"],
-        cost_per_resolved=res["cost"].per_resolved if res["cost"] else None,
-    )
-    services = res["comparison"][res["comparison"]["kind"] == "service"]
-    if len(services):
-        out.update(
-            service_per_resolved=float(services["per_resolved"].iloc[0]), service_name=str(services["option"].iloc[0])
-        )
+CAPACITY_KEYS = (
+    "capacity_machines",
+    "capacity_machine",
+    "first_word_p90_s",
+    "cost_per_resolved",
+    "service_per_resolved",
+    "service_name",
+)
+
+
+def capacity_figures(plan: eco.CapacityPlan, resolution: dict) -> dict:
+    """The Capacity tab's headline numbers (plan_figures' CAPACITY_KEYS) from its plan and
+    core.economics.scenario_resolution's result."""
+    services = resolution["comparison"][resolution["comparison"]["kind"] == "service"]
+    cost = resolution["cost"]
+    return {
+        "capacity_machines": plan.machines,
+        "capacity_machine": plan.machine["name"],
+        "first_word_p90_s": plan.peak["first_word_p90_s"],
+        "cost_per_resolved": cost.per_resolved if cost is not None else None,
+        "service_per_resolved": float(services["per_resolved"].iloc[0]) if len(services) else None,
+        "service_name": str(services["option"].iloc[0]) if len(services) else None,
+    }
 
 
 @dataclass
