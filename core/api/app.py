@@ -698,6 +698,7 @@ def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase 
         llm = services._llm
         if llm is not None:
             info |= {"model": llm.info.model, "engine": llm.info.engine, "busy": llm.busy}
+            info["waiting"] = services.public_slots()[1]  # customers' answers waiting for the model
         return info
 
     @app.get("/widget.js", include_in_schema=False)
