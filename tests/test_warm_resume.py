@@ -264,3 +264,25 @@ def kb(seeded_kb_dir):
 @pytest.fixture(autouse=True)
 def _no_stderr_noise(monkeypatch):
     monkeypatch.setattr(warm, "stderr_log", lambda message: None)
+
+
+def test_a_customer_who_came_during_a_reading_gets_a_quiet_gap_after_it(tmp_path):
+    """A reading cannot be stopped once sent: a customer who asked meanwhile waited for it, so the
+    next reading waits until their next steps are done too (the quiet gap)."""
+    engine = Engine(read_s=0.05)
+    judge = engine.judge
+    times = []
+
+    def customer_meanwhile(prompts):
+        times.append(time.monotonic())
+        if len(engine.read) == 1:  # during the second reading a customer asks (and gives up waiting)
+            queue, gave_up = engine.server.judge_queue, threading.Event()
+            gave_up.set()
+            queue.acquire(queue.take_ticket(), gave_up)
+        return judge(prompts)
+
+    engine.judge = customer_meanwhile
+    job = ReadAhead(KB(tmp_path, [hit(i) for i in range(3)]), engine, passes=1, log=lambda m: None, **fast(quiet_s=0.4))
+    assert job.run()["met"] == 1
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps[0] < 0.3 and gaps[1] >= 0.4  # after the customer: the quiet gap

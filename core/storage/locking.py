@@ -34,6 +34,13 @@ class FairLock:
             self._issued += 1
             return next(self._tickets)
 
+    @property
+    def taken(self) -> int:
+        """Tickets taken so far: a count that grew by more than one's own request means someone
+        else asked meanwhile (the read-ahead learns so that a customer came while it read)."""
+        with self._cond:
+            return self._issued
+
     def waiting(self) -> int:
         """Requests that took a ticket and wait for their turn (not admitted, not given up)."""
         with self._cond:

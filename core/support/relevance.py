@@ -157,6 +157,13 @@ def engine_idle(llm) -> bool:
     return True
 
 
+def judgements_asked(llm) -> int:
+    """How many judgements were ever asked of the engine's judging slot (llama.cpp; 0 elsewhere):
+    the read-ahead compares it before and after its own reading to learn that a customer came."""
+    queue = getattr(getattr(llm, "server", None), "judge_queue", None)
+    return int(getattr(queue, "taken", 0) or 0)
+
+
 def warm_judge(llm, passages: list[Hit], stop: threading.Event | None = None, passes: int = 2) -> int:
     """Read each passage once for the relevance check, ahead of any question: an engine that keeps
     prompts (llama.cpp's host-memory cache) then judges a customer's first question about it by

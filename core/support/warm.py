@@ -41,10 +41,16 @@ from core.llm.loader import choose_engine, load_llm
 from core.llm.models import choose_model
 from core.storage.locking import atomic_write_text
 from core.storage.private import secure_data_dir
-from core.support.relevance import engine_idle, passage_key, read_passage, reading_order
+from core.support.relevance import engine_idle, judgements_asked, passage_key, read_passage, reading_order
 
 PASSES = 2  # see relevance.warm_judge: the second pass reads again what another passage displaced
-QUIET_S = 1.0  # the engine idle this long after a customer before reading resumes (their next step)
+# After a customer's judgement or answer, the engine must have been idle this long, and three times
+# as long as a passage's reading takes now (long on a busy machine), before reading resumes: their
+# next step (retrieval, then a judgement or an answer) would otherwise wait behind a reading, which
+# cannot be stopped once sent (measured: a reading of 30 s on an overloaded machine made the next
+# customer's judgement give up its 4 s wait).
+QUIET_S = 3.0
+QUIET_MAX_S = 60.0
 POLL_S = 0.2
 BACKOFF_S = (1.0, 60.0)  # the first wait after a failure, and the longest
 WATCH_S = 30.0  # once done: how often to look whether the model server was restarted
@@ -107,6 +113,7 @@ class ReadAhead:
         self.log = log
         self.passes, self.quiet_s, self.poll_s, self.backoff_s = passes, quiet_s, poll_s, backoff_s
         self._last_busy = 0.0
+        self._read_s = 0.0  # how long the last reading took
         self._saved_at = 0.0
         self.state: dict = {}
 
@@ -135,7 +142,8 @@ class ReadAhead:
             "total": len(passages) * self.passes,
             "done": sum(min(v, self.passes) for v in read.values()),
             "read": read,
-            "yields": 0,
+            "yields": 0,  # times it waited for customers' judgements and answers to finish
+            "met": 0,  # customers who came while a passage was being read (they waited for it)
             "yielded_s": 0.0,
             "retries": 0,
             "error": "",
@@ -161,11 +169,12 @@ class ReadAhead:
     def _wait_for_gap(self) -> None:
         """Until no customer is being judged or answered (nor waits) and none was for quiet_s."""
         yielded = 0.0
+        quiet = min(QUIET_MAX_S, max(self.quiet_s, 3 * self._read_s))
         while True:
             now = time.monotonic()
             if not engine_idle(self.llm):
                 self._last_busy = now
-            elif now - self._last_busy >= self.quiet_s:
+            elif now - self._last_busy >= quiet:
                 break
             if yielded == 0.0:
                 self.state["state"] = "yielding"
@@ -186,7 +195,12 @@ class ReadAhead:
                 raise Stopped
             self._wait_for_gap()
             try:
+                started, asked = time.monotonic(), judgements_asked(self.llm)
                 read_passage(self.llm, hit)
+                self._read_s = time.monotonic() - started
+                if judgements_asked(self.llm) - asked > 1:  # a customer's judgement came while it read
+                    self._last_busy = time.monotonic()
+                    self.state["met"] += 1
                 if self.state["state"] == "retrying":
                     self.log("reading again after the failure")
                 self.state["state"], self.state["error"] = "reading", ""
@@ -257,6 +271,8 @@ class ReadAhead:
         line = f"{s['done']}/{s['total']} read ({s['passages']} passages x {self.passes}) in {time.perf_counter() - start:.0f} s"
         if s["yields"]:
             line += f"; gave way to customers {s['yields']} times ({s['yielded_s']:.0f} s)"
+        if s["met"]:
+            line += f"; {s['met']} customers came while a passage was read"
         if s["retries"]:
             line += f"; {s['retries']} retries"
         return line
@@ -273,7 +289,7 @@ class ReadAhead:
 
 def summary(state: dict) -> dict:
     """What the progress record says, without the list of passages read."""
-    keys = ("state", "done", "total", "passages", "pass", "engine", "yields", "yielded_s", "retries", "error")
+    keys = ("state", "done", "total", "passages", "pass", "engine", "yields", "yielded_s", "met", "retries", "error")
     out = {k: state.get(k) for k in keys if k in state}
     for k in ("started", "updated", "finished"):
         if state.get(k):
