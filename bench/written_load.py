@@ -29,10 +29,16 @@ def main() -> None:
     ap.add_argument("--clients", default="1,4", help="load levels, comma-separated")
     ap.add_argument("--seconds", type=float, default=60.0, help="per level")
     ap.add_argument("--max-new-tokens", type=int, default=80)
+    ap.add_argument("--sources", type=int, default=4, help="~150-token sources per prompt (4: ~670 tokens)")
     args = ap.parse_args()
     levels = tuple(int(x) for x in args.clients.split(","))
     result = run_check(
-        load_settings(), levels, args.seconds, args.max_new_tokens, log=lambda m: print(m, file=sys.stderr)
+        load_settings(),
+        levels,
+        args.seconds,
+        args.max_new_tokens,
+        args.sources,
+        log=lambda m: print(m, file=sys.stderr),
     )
     print(json.dumps(result, indent=2))
 

@@ -269,3 +269,40 @@ def test_price_war_with_falling_prices():
     assert path[12] == pytest.approx(0.099) and path[24] == pytest.approx(0.0099)
     war = eco.simulate_price_war(0.99, cut, response="match", unit_cost=0.05, months=24)
     assert war["our_price"].iloc[-1] == pytest.approx(0.05)  # matched down to our unit cost
+
+
+def test_load_check_levels_with_a_fake_engine():
+    """The check's load loop: closed-loop clients, answers counted, one past the hard deadline left out."""
+    import random
+    import threading
+
+    from core.cli.capacity_check import run_level
+
+    class Stats:
+        prompt_tokens, cached_tokens, new_tokens, ttft_ms, decode_tok_s = 600, 0, 80, 100.0, 20.0
+        stopped = False
+
+    class Gen:
+        def __init__(self, slow: bool):
+            self.stats, self.slow, self.cancelled = Stats(), slow, threading.Event()
+
+        def __iter__(self):
+            yield "a"
+            if self.cancelled.wait(5.0 if self.slow else 0.05):
+                self.stats.stopped = True
+            yield "b"
+
+        def cancel(self):
+            self.cancelled.set()
+
+    class Engine:
+        calls = 0
+
+        def stream(self, messages, options):
+            Engine.calls += 1
+            assert messages[0]["content"].startswith("Ticket ")
+            return Gen(slow=Engine.calls > 3)
+
+    level = run_level(Engine(), 2, 0.3, None, random.Random(0), first_id=1)
+    assert level["requests"] == 3 and level["clients"] == 2  # the slow ones were cancelled at 0.6 s
+    assert level["measured_p50_s"] == pytest.approx(0.05, abs=0.05) and level["new_tokens"] == 80

@@ -118,7 +118,7 @@ def test_capacity_from_a_benchmark_result(capsys, tmp_path):
 def test_capacity_check_prints_the_checks(capsys, monkeypatch, settings):
     import core.cli.cost as cost
 
-    def fake(settings, levels, seconds, log):
+    def fake(settings, levels, seconds, new_tokens, sources, log):
         checks = [
             {"clients": n, "predicted_throughput_per_s": 0.1, "measured_throughput_per_s": 0.09,
              "predicted_p50_s": 10.0 * n, "measured_p50_s": 11.0 * n}

@@ -48,23 +48,40 @@ def support_prompt(i: int, rng: random.Random, repeat: int = 4) -> list[dict]:
     ]
 
 
-def _ask(llm, messages, options) -> dict:
+def _ask(llm, messages, options, active: set, lock: threading.Lock) -> dict | None:
+    """One request, streamed; None when it was cancelled (the level's hard deadline)."""
     start = time.perf_counter()
-    _, stats = llm.complete(messages, options)
+    gen = llm.stream(messages, options)
+    with lock:
+        active.add(gen)
+    first = None
+    try:
+        for _ in gen:
+            first = first or time.perf_counter()
+    finally:
+        with lock:
+            active.discard(gen)
+    if gen.stats.stopped:
+        return None
+    end = time.perf_counter()
+    st = gen.stats
     return {
-        "s": time.perf_counter() - start,
-        "prompt_tokens": stats.prompt_tokens,
-        "cached_tokens": stats.cached_tokens,
-        "new_tokens": stats.new_tokens,
-        "ttft_s": stats.ttft_ms / 1000,
-        "decode_tok_s": stats.decode_tok_s,
-        "end": time.perf_counter(),
+        "s": end - start,
+        "first_s": (first or end) - start,
+        "prompt_tokens": st.prompt_tokens,
+        "cached_tokens": st.cached_tokens,
+        "new_tokens": st.new_tokens,
+        "ttft_s": st.ttft_ms / 1000,
+        "decode_tok_s": st.decode_tok_s,
+        "end": end,
     }
 
 
-def run_level(llm, clients: int, seconds: float, options, rng: random.Random, first_id: int) -> dict:
-    """N clients asking until `seconds` have passed (answers in flight then finish)."""
+def run_level(llm, clients: int, seconds: float, options, rng: random.Random, first_id: int, sources: int = 4) -> dict:
+    """N clients asking until `seconds` have passed; answers in flight then finish, unless they run
+    past twice that (then they are cancelled and left out)."""
     results: list[dict] = []
+    active: set = set()
     lock = threading.Lock()
     counter = iter(range(first_id, first_id + 100_000))
     started = time.perf_counter()
@@ -73,22 +90,34 @@ def run_level(llm, clients: int, seconds: float, options, rng: random.Random, fi
     def client() -> None:
         while time.perf_counter() < deadline:
             with lock:
-                messages = support_prompt(next(counter), rng)
-            r = _ask(llm, messages, options)
-            with lock:
-                results.append(r)
+                messages = support_prompt(next(counter), rng, sources)
+            r = _ask(llm, messages, options, active, lock)
+            if r is not None:
+                with lock:
+                    results.append(r)
 
+    def hard_stop() -> None:
+        with lock:
+            for gen in list(active):
+                gen.cancel()
+
+    timer = threading.Timer(2 * seconds, hard_stop)
+    timer.start()
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+    timer.cancel()
+    if not results:
+        return {"clients": clients, "requests": 0}
     span = max(r["end"] for r in results) - started
     return {
         "clients": clients,
         "requests": len(results),
         "measured_throughput_per_s": len(results) / span,
         "measured_p50_s": statistics.median(r["s"] for r in results),
+        "measured_first_word_p50_s": statistics.median(r["first_s"] for r in results),
         "prompt_tokens": statistics.fmean(r["prompt_tokens"] - r["cached_tokens"] for r in results),
         "new_tokens": statistics.fmean(r["new_tokens"] for r in results),
         "seconds": span,
@@ -100,10 +129,12 @@ def run_check(
     clients: tuple[int, ...] = (1, 4),
     seconds: float = 60.0,
     max_new_tokens: int = 80,
+    sources: int = 4,
     slot_scaling: float | None = None,
     log=lambda _msg: None,
 ) -> dict:
-    """Measure the speeds, predict each level, run it; returns {"checks": [...], "machine": ...}."""
+    """Measure the speeds, predict each level, run it; returns {"checks": [...], "machine": ...}.
+    `sources`: copies of the ~150-token company facts in each prompt (4: ~670 prompt tokens)."""
     began = time.perf_counter()
     rng = random.Random(7)
     options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0)
@@ -111,7 +142,9 @@ def run_check(
     try:
         llm.warm_up()
         log("measuring the engine's speed with one request alone")
-        alone = _ask(llm, support_prompt(0, rng), options)
+        alone = _ask(llm, support_prompt(0, rng, sources), options, set(), threading.Lock())
+        if alone is None:
+            raise RuntimeError("the engine stopped the measuring request")
         read = alone["prompt_tokens"] - alone["cached_tokens"]
         machine = Machine(
             name=f"{llm.info.engine} {llm.info.model}",
@@ -124,7 +157,10 @@ def run_check(
         checks: list[dict] = []
         for n in clients:
             log(f"{n} client(s) for {seconds:.0f} s")
-            level = run_level(llm, n, seconds, options, rng, first_id=1000 * (len(checks) + 1))
+            level = run_level(llm, n, seconds, options, rng, 1000 * (len(checks) + 1), sources)
+            if not level["requests"]:
+                checks.append({"clients": n, "requests": 0, "note": "no answer finished within twice the time"})
+                continue
             predicted = closed_loop(machine, level["prompt_tokens"], level["new_tokens"], n)
             checks.append(
                 {
@@ -133,6 +169,7 @@ def run_check(
                     "measured_throughput_per_s": round(level["measured_throughput_per_s"], 4),
                     "predicted_p50_s": round(predicted["mean_latency_s"], 2),
                     "measured_p50_s": round(level["measured_p50_s"], 2),
+                    "measured_first_word_p50_s": round(level["measured_first_word_p50_s"], 2),
                     "requests": level["requests"],
                     "prompt_tokens": round(level["prompt_tokens"], 1),
                     "new_tokens": round(level["new_tokens"], 1),
@@ -147,7 +184,10 @@ def run_check(
     return {
         "checks": checks,
         "machine": machine.to_dict(),
-        "within_25pct": all(abs(c["throughput_error"]) <= 0.25 and abs(c["p50_error"]) <= 0.25 for c in checks),
+        "within_25pct": all(
+            c.get("requests") and abs(c["throughput_error"]) <= 0.25 and abs(c["p50_error"]) <= 0.25 for c in checks
+        ),
+        "settings": {"seconds_per_level": seconds, "max_new_tokens": max_new_tokens, "sources": sources},
         "seconds": round(time.perf_counter() - began, 1),
         "measured_at": time.strftime("%Y-%m-%d %H:%M"),
     }

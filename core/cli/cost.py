@@ -178,12 +178,16 @@ def _capacity_scenario(args):
 def cmd_cost_capacity(args, settings):
     if args.check:
         levels = tuple(int(x) for x in args.check_clients.split(","))
-        result = run_check(settings, levels, args.check_seconds, log=progress_log(args))
+        result = run_check(
+            settings, levels, args.check_seconds, args.check_new_tokens, args.check_sources, log=progress_log(args)
+        )
         result["saved"] = str(save(result, settings.data_dir))
         lines = [
             f"{c['clients']} client(s): {c['measured_throughput_per_s']:.3f} answers/s measured, "
             f"{c['predicted_throughput_per_s']:.3f} predicted; p50 {c['measured_p50_s']:.1f} s measured, "
             f"{c['predicted_p50_s']:.1f} s predicted"
+            if c.get("requests", 1)
+            else f"{c['clients']} client(s): {c['note']}"
             for c in result["checks"]
         ]
         print_result(args, result, "\n".join(lines))
@@ -265,6 +269,8 @@ def _capacity_parser(cost) -> None:
     cap.add_argument("--check", action="store_true", help="run a short load on the real model and compare")
     cap.add_argument("--check-clients", default="1,4", help="load levels: clients asking at once")
     cap.add_argument("--check-seconds", type=f, default=60.0, help="seconds per load level")
+    cap.add_argument("--check-new-tokens", type=int, default=80, help="tokens written per answer in the check")
+    cap.add_argument("--check-sources", type=int, default=4, help="~150-token sources per prompt (4: ~670 tokens)")
 
 
 def register(sub) -> None:
