@@ -216,9 +216,10 @@ def client_address() -> str | None:
     FORWARDED_ALLOW_IPS: 127.0.0.1 by default; deploy/docker-compose.yml sets it for its Caddy).
     None for a browser on the same machine."""
     try:
-        return st.context.ip_address
-    except Exception:  # no browser session (a test harness): the shared unknown address
+        address = st.context.ip_address
+    except Exception:  # no browser session: the shared unknown address
         return None
+    return address if isinstance(address, str) else None  # a test harness gives a stand-in
 
 
 def sign_in(username: str, password: str) -> None:

@@ -291,7 +291,7 @@ class UserStore:
         """The user, or SignInFailed. Unknown, disabled and wrong-password cost the same time.
         `address`: the client's (ui.client_address); None counts as one shared unknown address."""
         key = canonical_username(username)
-        address = (address or "").strip()[:64] or UNKNOWN_ADDRESS
+        address = (address.strip()[:64] if isinstance(address, str) else "") or UNKNOWN_ADDRESS
         now = self.clock()
         with connect(self.db_path) as conn:
             waits = conn.execute(
