@@ -389,11 +389,11 @@ def _last_check() -> dict | None:
 def load_check_panel() -> None:
     """Serving under load: the capacity model's prediction beside what a written-answer load measured."""
     st.subheader(t("calc.load_check"), divider="gray")
-    result = _last_check()
-    if not result or not result.get("checks"):
+    result = _last_check() or {}
+    rows = pd.DataFrame([c for c in result.get("checks", []) if c.get("requests")])
+    if rows.empty:  # none yet, or none of its answers finished in time
         st.caption(t("calc.load_check_none"))
         return
-    rows = pd.DataFrame(result["checks"])
     st.dataframe(
         pd.DataFrame(
             {

@@ -79,7 +79,7 @@ def _ask(llm, messages, options, active: set, lock: threading.Lock) -> dict | No
 
 def run_level(llm, clients: int, seconds: float, options, rng: random.Random, first_id: int, sources: int = 4) -> dict:
     """N clients asking until `seconds` have passed; answers in flight then finish, unless they run
-    past twice that (then they are cancelled and left out)."""
+    past three times that (then they are cancelled and left out)."""
     results: list[dict] = []
     active: set = set()
     lock = threading.Lock()
@@ -101,7 +101,7 @@ def run_level(llm, clients: int, seconds: float, options, rng: random.Random, fi
             for gen in list(active):
                 gen.cancel()
 
-    timer = threading.Timer(2 * seconds, hard_stop)
+    timer = threading.Timer(3 * seconds, hard_stop)
     timer.start()
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for th in threads:
@@ -159,7 +159,7 @@ def run_check(
             log(f"{n} client(s) for {seconds:.0f} s")
             level = run_level(llm, n, seconds, options, rng, 1000 * (len(checks) + 1), sources)
             if not level["requests"]:
-                checks.append({"clients": n, "requests": 0, "note": "no answer finished within twice the time"})
+                checks.append({"clients": n, "requests": 0, "note": "no answer finished within three times the time"})
                 continue
             predicted = closed_loop(machine, level["prompt_tokens"], level["new_tokens"], n)
             checks.append(
