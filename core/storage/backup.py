@@ -20,6 +20,9 @@ existing data without `force`, unpacks into a staging folder inside APP_DATA_DIR
 the top-level entries in, putting the old ones back if anything fails. A member name can only
 name a plain file under `data/`: never an absolute path, `..`, a link or a device. Stop the app
 before restoring: it keeps the knowledge base open.
+
+The archive holds the whole database (password hashes, API key hashes, conversations): it is
+written 0600 (a folder made for it 0700), and what a restore unpacks is 0600 in 0700 folders.
 """
 
 from __future__ import annotations
