@@ -1,0 +1,318 @@
+"""Hostile strings against every regular expression the app runs on outside text.
+
+    .venv/bin/python bench/regex_fuzz.py [--seconds 60] [--only guard] [--length 8192]
+
+Every `re.compile / search / match / fullmatch / sub / subn / split / findall / finditer` call in
+core/, pages/, ui_calc/ and the top-level scripts is found in the source (ast), its pattern
+evaluated in its module (so computed patterns, "|".join(...) of a list, count too), and each is
+then run (finditer to the end: the cost of search, sub, split and findall alike) on strings built
+by Hypothesis to be slow for it: runs and repetitions of the pattern's own characters and words,
+separators, nested brackets, CJK, with `hypothesis.target` steering toward the slowest. A
+GilWatch thread (bench/gil_watch.py) records the longest the interpreter was held meanwhile.
+
+Prints one JSON object: {"patterns", "examples", "slowest_ms", "slowest_pattern", "max_gil_hold_ms",
+"slowest": [the five slowest with their input's shape]}. tests/test_regex_linear.py runs the fixed
+hostile shapes of `hostile_strings` on every pattern (`all_patterns`) and fails on any call over 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+SCANNED = ["core", "pages", "ui_calc", "app.py", "ui.py", "serve.py"]
+CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
+# The flags argument's position, by function: re.sub(pattern, repl, string, count, flags).
+FLAGS_AT = {"compile": 1, "search": 2, "match": 2, "fullmatch": 2, "findall": 2, "finditer": 2, "split": 3}
+FLAGS_AT |= {"sub": 4, "subn": 4}
+
+# Longest outside text each kind of input can be (README, core/api/app.py): questions 2,000
+# characters, tickets 5,000, knowledge-base chunks 500 (core/kb/ingest.py), model output at its
+# token limit ~8,000, request headers 8 KB. Every pattern is run at the longest of them all.
+MAX_LENGTH = 8192
+
+
+@dataclass
+class Target:
+    name: str  # "core/support/guard.py:118 QUESTION_INJECTION"
+    pattern: re.Pattern
+    length: int = MAX_LENGTH
+    words: list[str] = field(default_factory=list)
+    chars: list[str] = field(default_factory=list)
+
+
+def _files() -> list[Path]:
+    out: list[Path] = []
+    for name in SCANNED:
+        path = ROOT / name
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.exists() else []
+    return out
+
+
+def _module(path: Path):
+    rel = path.relative_to(ROOT)
+    if rel.parts[0] != "core":  # Streamlit scripts run on import: only literal patterns there
+        return None
+    return importlib.import_module(".".join(rel.with_suffix("").parts))
+
+
+def _evaluate(node: ast.expr | None, module) -> object:
+    if node is None:
+        return 0
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        if module is None:
+            raise
+    return eval(compile(ast.Expression(node), "<pattern>", "eval"), vars(module))  # noqa: S307 (our own source)
+
+
+def find_patterns() -> tuple[list[Target], list[str]]:
+    """(every regular expression in the scanned code, compiled; the calls whose pattern is only
+    known at run time, as "file:line")."""
+    found: dict[tuple[str, int], Target] = {}
+    dynamic: list[str] = []
+    for path in _files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        module = None
+        names = {}  # module-level NAME = re.compile(...): the name, for reports
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and len(node.targets) == 1:
+                if isinstance(node.targets[0], ast.Name):
+                    names[id(node.value)] = node.targets[0].id
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "re"
+                and node.func.attr in CALLS
+                and node.args
+            ):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            flags_node = next((k.value for k in node.keywords if k.arg == "flags"), None)
+            if flags_node is None and len(node.args) > FLAGS_AT[node.func.attr]:
+                flags_node = node.args[FLAGS_AT[node.func.attr]]
+            first = node.args[0]  # `a if language == "zh" else b`: both
+            for expr in (first.body, first.orelse) if isinstance(first, ast.IfExp) else (first,):
+                try:
+                    if module is None:
+                        module = _module(path)
+                    compiled = re.compile(_evaluate(expr, module), _evaluate(flags_node, module))  # type: ignore[arg-type]
+                except Exception:  # a pattern made at run time (a template's) or from a local variable
+                    dynamic.append(where)
+                    continue
+                key = (compiled.pattern, compiled.flags)
+                if key not in found:
+                    name = f"{where} {names.get(id(node), '')}".strip()
+                    found[key] = Target(name, compiled, MAX_LENGTH, *_alphabet(compiled))
+    return list(found.values()), dynamic
+
+
+# -- what a pattern is made of --------------------------------------------------------------------
+def _alphabet(pattern: re.Pattern) -> tuple[list[str], list[str]]:
+    """(the literal words in a pattern, its characters): what hostile strings are built from."""
+    from re import _constants as C  # noqa: N812
+    from re import _parser
+
+    words: list[str] = []
+    chars: list[str] = []
+
+    def add(c: str) -> None:
+        if c not in chars:
+            chars.append(c)
+
+    def walk(items) -> None:
+        run = ""
+        for op, arg in items:
+            if op is C.LITERAL:
+                run += chr(arg)
+                add(chr(arg))
+                continue
+            if len(run) >= 2 and run not in words:
+                words.append(run)
+            run = ""
+            if op is C.NOT_LITERAL:
+                add(chr(arg + 1) if arg + 1 < 0x110000 else "a")
+            elif op is C.IN:
+                for kind, value in arg:
+                    if kind is C.LITERAL:
+                        add(chr(value))
+                    elif kind is C.RANGE:
+                        add(chr(value[0]))
+                    elif kind is C.CATEGORY:
+                        for c in {
+                            C.CATEGORY_DIGIT: "7",
+                            C.CATEGORY_SPACE: " \n",
+                            C.CATEGORY_WORD: "a_中",
+                            C.CATEGORY_NOT_WORD: "-'",
+                        }.get(value, ""):
+                            add(c)
+            elif op is C.BRANCH:
+                for branch in arg[1]:
+                    walk(branch)
+            elif op is C.SUBPATTERN:
+                walk(arg[-1])
+            elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+                walk(arg[2])
+            elif op is C.ATOMIC_GROUP:
+                walk(arg)
+            elif op in (C.ASSERT, C.ASSERT_NOT):
+                walk(arg[1])
+            elif op is C.CATEGORY:
+                add({C.CATEGORY_DIGIT: "7", C.CATEGORY_SPACE: " ", C.CATEGORY_WORD: "a"}.get(arg, "-"))
+        if len(run) >= 2 and run not in words:
+            words.append(run)
+
+    walk(_parser.parse(pattern.pattern, pattern.flags))
+    return words, chars
+
+
+# -- fixed hostile shapes (the test) --------------------------------------------------------------
+# Shapes seen to be slow before they were fixed, and the usual suspects for backtracking.
+SHAPES = [
+    "ignore-",  # issue 21: 109 s in the question filter at 1,995 characters
+    "See [the guide](https://help.example/a (for orders placed abroad, ",  # issue 21: the output tail
+    "See [the guide](https://help.example/a (for orders placed abroad, \n",
+    "[",
+    "![",
+    "(",
+    "[a](",
+    "[a](b (",
+    "<",
+    "<a ",
+    "<|",
+    "<<",
+    " ",
+    "\n",
+    " \n",
+    "a.",
+    "1.",
+    "a@",
+    "a-",
+    "A-",
+    "AB-",
+    "www.",
+    "http://a",
+    "...",
+    "!!",
+    "。",
+    "中",
+    "中a-",
+    "a ",
+    "ignore all ",
+    "ignore the-",
+    "你好，",
+    "[1] ",
+    "# ",
+    "\t",
+    "0,",
+]
+
+
+def hostile_strings(target: Target, length: int | None = None) -> list[tuple[str, str]]:
+    """(shape, text) pairs of `length` characters: each shape repeated, with and without a last
+    character that makes a match fail late."""
+    n = length or target.length
+    units = list(SHAPES)
+    units += target.chars[:20]
+    marks = [c for c in target.chars if not c.isalnum()][:8]
+    units += [a + b for i, a in enumerate(marks) for b in marks[i + 1 :]]
+    for i, word in enumerate(target.words[:12]):
+        units += [word + "-", word + " "] + ([word] if i < 3 else [])
+    if len(target.words) >= 2:
+        units.append("-".join(target.words[:12]) + "-")
+    out = []
+    for unit in dict.fromkeys(units):
+        text = (unit * (n // len(unit) + 1))[:n]
+        out += [(unit, text), (unit + "…\\n\\x7f", text[: n - 2] + "\n\x7f")]
+    return out
+
+
+def run_once(pattern: re.Pattern, text: str) -> float:
+    """Milliseconds for finditer to the end (the work of search, sub, split or findall)."""
+    start = time.perf_counter()
+    for _ in pattern.finditer(text):
+        pass
+    return (time.perf_counter() - start) * 1000
+
+
+# -- the fuzzer -----------------------------------------------------------------------------------
+def fuzz(targets: list[Target], seconds: float, length: int) -> dict:
+    from gil_watch import GilWatch
+    from hypothesis import HealthCheck, Phase, given, settings, target
+    from hypothesis import strategies as st
+
+    slowest: list[tuple[float, str, str]] = []
+    examples = 0
+    deadline = time.monotonic() + seconds
+
+    def check(t: Target):
+        pieces = st.sampled_from(t.chars + t.words + list(SHAPES) + [" ", "-", "\n", "'", "中", "a", "(", "["])
+        unit = st.lists(pieces, min_size=1, max_size=6).map("".join)
+        tail = st.sampled_from(["", "\n", "\x7f", "!", ")", "]", "-", "a", "\nx"])
+
+        @settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate, Phase.target],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(unit, st.lists(pieces, max_size=3).map("".join), tail)
+        def slow(u, head, end):
+            nonlocal examples
+            if time.monotonic() > deadline:
+                return
+            text = (head + u * (length // len(u) + 1))[: length - len(end)] + end
+            ms = run_once(t.pattern, text)
+            examples += 1
+            target(ms)
+            slowest.append((ms, t.name, repr(u)[:60]))
+
+        slow()
+
+    with GilWatch() as watch:
+        while time.monotonic() < deadline:
+            for t in targets:
+                if time.monotonic() > deadline:
+                    break
+                check(t)
+                slowest.sort(reverse=True)
+                del slowest[5:]
+    worst = slowest[0] if slowest else (0.0, "", "")
+    return {
+        "patterns": len(targets),
+        "examples": examples,
+        "length": length,
+        "slowest_ms": round(worst[0], 2),
+        "slowest_pattern": worst[1],
+        "max_gil_hold_ms": round(watch.max_ms, 1),
+        "slowest": [{"ms": round(ms, 2), "pattern": name, "unit": unit} for ms, name, unit in slowest],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--length", type=int, default=MAX_LENGTH)
+    parser.add_argument("--only", default="", help="patterns whose name contains this")
+    args = parser.parse_args()
+    targets, _ = find_patterns()
+    targets = [t for t in targets if args.only in t.name]
+    print(json.dumps(fuzz(targets, args.seconds, args.length), ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
