@@ -44,6 +44,9 @@ def _minilm_model():
 class _SharedEmbedding(EmbeddingFunction[Documents]):
     """Cosine space, nothing to configure: Chroma rebuilds it as the one shared instance."""
 
+    def __init__(self) -> None:  # chromadb warns (DeprecationWarning) about a class without one
+        pass
+
     def default_space(self):
         return "cosine"
 
