@@ -306,3 +306,19 @@ def test_load_check_levels_with_a_fake_engine():
     level = run_level(Engine(), 2, 0.3, None, random.Random(0), first_id=1)
     assert level["requests"] == 3 and level["clients"] == 2  # the slow ones were cancelled at 0.9 s
     assert level["measured_p50_s"] == pytest.approx(0.05, abs=0.05) and level["new_tokens"] == 80
+
+
+def test_a_short_load_test_from_idle_and_its_steady_state():
+    from core.economics.capacity_sim import simulate_closed
+
+    m = eco.Machine("cpu", prefill_tok_s=21.0, decode_tok_s=6.8, slots=2, slot_scaling=0.72)
+    steady = eco.closed_loop(m, 370, 48, 4)
+    long = simulate_closed(m, 370, 48, 4, seconds=50_000)
+    assert long["throughput_per_s"] == pytest.approx(steady["throughput_per_s"], rel=1e-3)
+    assert long["p50_s"] == pytest.approx(steady["mean_latency_s"], rel=1e-3)
+    # 45 s from idle: the first two answers never wait, so the median is below the steady state's
+    short = simulate_closed(m, 370, 48, 4, seconds=45)
+    assert short["requests"] == 4 and short["p50_s"] < 0.8 * steady["mean_latency_s"]
+    assert simulate_closed(m, 370, 48, 1, seconds=45)["p50_s"] == pytest.approx(
+        eco.closed_loop(m, 370, 48, 1)["mean_latency_s"]
+    )

@@ -2,10 +2,11 @@
 written-answer load on the real model, on this machine.
 
 One request alone first measures the engine's speeds the way `python -m core bench generate` does
-(prompt tokens / time to first token; tokens written per second after the first). From them
-core.economics.capacity predicts, for each load level, the throughput and the median time to the
-whole answer of N clients that each ask again as soon as their answer is complete (as bench/api_load.py's
-clients do); then the load runs and both are reported. Prompts are support-style (~600 tokens of
+(prompt tokens / time to first token; tokens written per second after the first). From them the
+capacity model (core.economics.capacity: service rate by concurrency) predicts, for each load level,
+what the run measures: N clients that each ask again as soon as their answer is complete (as
+bench/api_load.py's clients do), from an idle machine, for the level's seconds
+(capacity_sim.simulate_closed); the steady state (capacity.closed_loop) is reported beside it. Prompts are support-style (~600 tokens of
 company facts and a question), each with its own first line, so no slot reuses another's prompt
 cache. The engine is this app's (llama.cpp on 127.0.0.1, APP_PARALLEL slots); nothing else is
 contacted. Every level is bounded in time, and so is the whole check (about 3 minutes by default).
@@ -21,6 +22,7 @@ import time
 from pathlib import Path
 
 from core.economics.capacity import CHECK_FILE, Machine, closed_loop
+from core.economics.capacity_sim import simulate_closed
 from core.llm import GenerationOptions, load_llm
 from core.llm.benchmark import LONG_CONTEXT
 
@@ -124,6 +126,31 @@ def run_level(llm, clients: int, seconds: float, options, rng: random.Random, fi
     }
 
 
+def compare(machine: Machine, level: dict, seconds: float) -> dict:
+    """One level's check: what the model predicts for this run (simulate_closed: the same clients,
+    tokens and seconds, from an idle machine) beside what it measured; the steady state too."""
+    n, tokens = level["clients"], (level["prompt_tokens"], level["new_tokens"])
+    predicted = simulate_closed(machine, *tokens, n, seconds)
+    steady = closed_loop(machine, *tokens, n)
+    return {
+        "clients": n,
+        "predicted_throughput_per_s": round(predicted["throughput_per_s"], 4),
+        "measured_throughput_per_s": round(level["measured_throughput_per_s"], 4),
+        "predicted_p50_s": round(predicted["p50_s"], 2),
+        "measured_p50_s": round(level["measured_p50_s"], 2),
+        "predicted_first_word_p50_s": round(predicted["first_word_p50_s"], 2),
+        "measured_first_word_p50_s": round(level["measured_first_word_p50_s"], 2),
+        "predicted_requests": predicted["requests"],
+        "requests": level["requests"],
+        "prompt_tokens": round(level["prompt_tokens"], 1),
+        "new_tokens": round(level["new_tokens"], 1),
+        "throughput_error": round(predicted["throughput_per_s"] / level["measured_throughput_per_s"] - 1, 3),
+        "p50_error": round(predicted["p50_s"] / level["measured_p50_s"] - 1, 3),
+        "steady_throughput_per_s": round(steady["throughput_per_s"], 4),
+        "steady_latency_s": round(steady["mean_latency_s"], 2),
+    }
+
+
 def run_check(
     settings,
     clients: tuple[int, ...] = (1, 4),
@@ -161,24 +188,7 @@ def run_check(
             if not level["requests"]:
                 checks.append({"clients": n, "requests": 0, "note": "no answer finished within three times the time"})
                 continue
-            predicted = closed_loop(machine, level["prompt_tokens"], level["new_tokens"], n)
-            checks.append(
-                {
-                    "clients": n,
-                    "predicted_throughput_per_s": round(predicted["throughput_per_s"], 4),
-                    "measured_throughput_per_s": round(level["measured_throughput_per_s"], 4),
-                    "predicted_p50_s": round(predicted["mean_latency_s"], 2),
-                    "measured_p50_s": round(level["measured_p50_s"], 2),
-                    "measured_first_word_p50_s": round(level["measured_first_word_p50_s"], 2),
-                    "requests": level["requests"],
-                    "prompt_tokens": round(level["prompt_tokens"], 1),
-                    "new_tokens": round(level["new_tokens"], 1),
-                    "throughput_error": round(
-                        predicted["throughput_per_s"] / level["measured_throughput_per_s"] - 1, 3
-                    ),
-                    "p50_error": round(predicted["mean_latency_s"] / level["measured_p50_s"] - 1, 3),
-                }
-            )
+            checks.append(compare(machine, level, seconds))
     finally:
         llm.close()
     return {

@@ -139,3 +139,61 @@ def simulate(machine: Machine, traffic: Traffic, days: int = 30, machines: int =
         busy_share=float(totals[1]) / elapsed,
         seconds=elapsed,
     )
+
+
+def simulate_closed(
+    machine: Machine,
+    prompt_tokens: float,
+    output_tokens: float,
+    clients: int,
+    seconds: float,
+    cv: float = 0.0,
+    seed: int = 0,
+) -> dict:
+    """A load test as bench/written_load.py runs it: `clients` ask at once at time 0, each asks again
+    as soon as its answer is complete until `seconds` have passed, and answers in flight then finish.
+    Returns what that run measures: requests, throughput (answers / time to the last one), the median
+    time to the whole answer and to the first word. Short runs start empty, so they differ from the
+    steady state (capacity.closed_loop) as the measured ones do."""
+    machine.validate()
+    if clients is None or clients < 1 or int(clients) != clients:
+        raise InputError("whole_at_least_1", what="clients")
+    mu = machine.service_rates(prompt_tokens, output_tokens)
+    c = mu.size
+    rate = [0.0, *(mu / np.arange(1, c + 1)).tolist()]
+    rng = np.random.default_rng(seed)
+    shape = 1 / cv**2 if cv > 0 else 0.0
+    now = virtual = 0.0
+    heap: list[tuple[float, int, float]] = []  # (finishing point, order, asked at)
+    waiting: deque[float] = deque([0.0] * int(clients))
+    whole: list[float] = []
+    first: list[float] = []
+    ends: list[float] = []
+    order = 0
+
+    def admit() -> None:
+        nonlocal order
+        while len(heap) < c and waiting:
+            asked = waiting.popleft()
+            work = rng.gamma(shape, 1 / shape) if shape else 1.0
+            heapq.heappush(heap, (virtual + work, order, asked))
+            order += 1
+            first.append(now - asked + float(machine.prefill_s(prompt_tokens, len(heap))))
+
+    admit()
+    while heap:
+        point, _, asked = heap[0]
+        now += (point - virtual) / rate[len(heap)]
+        virtual = point
+        heapq.heappop(heap)
+        whole.append(now - asked)
+        ends.append(now)
+        if now < seconds:
+            waiting.append(now)
+        admit()
+    return {
+        "requests": len(whole),
+        "throughput_per_s": len(whole) / ends[-1],
+        "p50_s": float(np.median(whole)),
+        "first_word_p50_s": float(np.median(first)),
+    }
