@@ -34,7 +34,7 @@ from core.economics import (
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 # argparse takes "-7B" for an option unless it looks like a negative number to the parser.
 _NEGATIVE = re.compile(
-    r"^-(?:(?:[0-9][0-9,_]*\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?[kmbgt]?|inf(?:inity)?|nan)$", re.IGNORECASE
+    r"^-(?:(?:[0-9][0-9,_]*+\.?[0-9]*+|\.[0-9]++)(?:e[+-]?[0-9]++)?[kmbgt]?|inf(?:inity)?|nan)$", re.IGNORECASE
 )
 
 
@@ -42,7 +42,7 @@ def parse_quantity(text: str, option: str | None = None) -> float:
     """'7e9', '7B', '70b', '2T', '1.5M', '500k', '1,000' -> a float (B = billion, T = trillion).
     Zero or negative: "must be positive" (naming `option` when given)."""
     raw = str(text).strip().replace(",", "").replace("_", "")
-    m = re.fullmatch(r"([+-]?[0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)", raw, flags=re.IGNORECASE)
+    m = re.fullmatch(r"([+-]?(?:[0-9]*+\.)?[0-9]++(?:e[+-]?[0-9]++)?)\s*+([kmbgt]?)", raw, flags=re.IGNORECASE)
     if not m:
         raise ValueError(f"Not a number: {text!r} (examples: 7e9, 7B, 70b, 2T, 1.5M)")
     value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]

@@ -253,7 +253,7 @@ def cite(answer: str, n: int, language: str) -> str:
 
 
 def strip_citations(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text).strip()
+    return re.sub(r"(?<!\s)\s*+\[\d++\]", "", text).strip()  # from where the spaces start: linear
 
 
 def render_source(n: int, item, as_passage: bool = False) -> str:

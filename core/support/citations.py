@@ -15,9 +15,12 @@ from core.text.language import to_simplified
 
 MARKER = re.compile(r"\[\d+\]")
 # A sentence: up to 。！？ (Chinese), or . ! ? before a space or the end (so "4.95" stays whole),
-# or the end of its line. Whitespace between sentences is kept as it was.
-SENTENCE = re.compile(r"[^\n]+?(?:[。！？]+|[.!?]+(?=\s|$)|(?=\n)|$)")
-TRAILING_PUNCTUATION = re.compile(r"[。！？.!?]+$")
+# or the end of its line. Whitespace between sentences is kept as it was. Linear time: a run of
+# . ! ? is tried as the end only from where it starts (its first character may begin a sentence:
+# ".. " is one), as `[.!?]+(?=\s|$)` tried from each of its characters made "." * 8000 + "x" take
+# seconds; TRAILING_PUNCTUATION likewise starts only where its run starts.
+SENTENCE = re.compile(r"[.!?][.!?]++(?=\s|$)|[^\n]+?(?:[。！？]++|(?<![.!?])[.!?]++(?=\s|$)|(?=\n)|$)")
+TRAILING_PUNCTUATION = re.compile(r"(?<![。！？.!?])[。！？.!?]++$")
 
 
 def words(text: str) -> set[str]:

@@ -195,7 +195,8 @@ _TAIL_EMAIL = re.compile(r"(?<![A-Za-z0-9_.+-])[A-Za-z0-9_.+-]*+@[A-Za-z0-9_.-]*
 _TAIL_HOST = re.compile(r"(?<![A-Za-z0-9_.-])\.*+([A-Za-z0-9_-]++(?:\.[A-Za-z0-9_-]*+)+)$")
 _TAIL_CODE = re.compile(r"(?<![A-Z0-9-])[0-9-]*+([A-Z][A-Z0-9-]*+)$")
 CARRY = 256  # characters before the new text that the stream's checks see again
-TAIL_ROUNDS, TAIL_WINDOW = 8, 1024  # how often, and how far back, a tail is looked for before a tail
+TAIL_ROUNDS, TAIL_WINDOW = 4, 256  # how often, and how far back, a tail is looked for before a tail
+CONTACT_MAX = 512  # an address, link or code held back is at most this long (a longer one shows as it comes)
 SETTLE = 512  # unsettled text beyond this is settled (its markup stripped for good)
 
 
@@ -323,7 +324,7 @@ class OutputGuard:
         raw = self.raw
         last = end - 1 if end and raw[end - 1] == "\n" else end  # the tail ends here
         kill = bisect.bisect_left(self._kills, last)  # spaces and brackets before `last`
-        start = self._kills[kill - 1] + 1 if kill else 0
+        start = max(self._kills[kill - 1] + 1 if kill else 0, last - CONTACT_MAX)
         if start >= last:
             return end
         held = end
