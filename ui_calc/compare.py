@@ -424,3 +424,5 @@ def load_check_panel() -> None:
             slots=m.get("slots", "?"),
         )
     )
+    if result.get("note"):
+        st.caption(result["note"])  # how the machine was loaded during the run, as recorded (English)
