@@ -20,6 +20,7 @@ from ui_calc.common import (
     fmt_money,
     fmt_months,
     fmt_num,
+    inputs_changed,
     key,
     run_t,
     show_how,
@@ -707,6 +708,7 @@ def risk_tab() -> None:
     within = key("uncertainty.within_months")
     if (st.session_state.get(within) or 0) > months:
         st.session_state[within] = months
+        inputs_changed()
     num(
         "uncertainty.within_months",
         t("calc.within"),

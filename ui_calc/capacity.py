@@ -310,7 +310,7 @@ def _plan_results(plan, figure: go.Figure) -> None:
         border=True,
     )
     st.plotly_chart(figure, width="stretch", key="chart-capacity")
-    with st.expander(t("calc.by_hour")):
+    if st.toggle(t("calc.by_hour"), key="calc.show_hours", help=t("calc.by_hour_help")):  # drawn when asked
         hours = pd.DataFrame(plan.hourly)
         st.dataframe(
             pd.DataFrame(

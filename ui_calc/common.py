@@ -105,13 +105,30 @@ def _leaves_default() -> dict:
     return dict(_leaves(eco.Scenario()))
 
 
+SCENARIO_MEMO = "calc.scenario_this_run"
+
+
 def init_state() -> None:
     for path, value in _leaves(eco.Scenario()):
         st.session_state.setdefault(key(path), to_widget(path, value))
+    inputs_changed()  # a new run: the inputs may have changed
 
 
 def current_scenario() -> eco.Scenario:
-    """The scenario the widgets describe now."""
+    """The scenario the widgets describe now: built once per run (inputs only change between runs,
+    in callbacks and widgets), shared by every tab; callers make changed copies (Scenario.replace)."""
+    memo = st.session_state.get(SCENARIO_MEMO)
+    if memo is None:
+        memo = st.session_state[SCENARIO_MEMO] = _scenario_from_widgets()
+    return memo
+
+
+def inputs_changed() -> None:
+    """Call after setting an input during a run: the next current_scenario() reads the widgets again."""
+    st.session_state.pop(SCENARIO_MEMO, None)
+
+
+def _scenario_from_widgets() -> eco.Scenario:
     data: dict = {}
     for path, _ in _leaves(eco.Scenario()):
         node = data

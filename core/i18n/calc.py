@@ -1183,6 +1183,10 @@ STRINGS.update(
         "calc.target": ("target", "目标"),
         "calc.by_hour": ("Hour by hour", "逐小时"),
         "calc.hour": ("Hour", "时段"),
+        "calc.by_hour_help": (
+            "Each hour's written answers per machine, utilisation and time to the first word.",
+            "每小时每台机器的生成回答数、利用率与首字时间。",
+        ),
         "calc.written_per_hour": ("Written answers / hour / machine", "每台机器每小时生成回答"),
         "calc.utilisation": ("Utilisation", "利用率"),
         "calc.simulate": ("Simulate a month", "模拟一个月"),
