@@ -517,6 +517,16 @@ def _per_resolution_war() -> None:
     st.session_state[key("price_war.unit")] = "resolution"
 
 
+def _falling_prices_inputs() -> None:
+    num("price_war.decline_yearly", t("calc.war_decline"), t("calc.war_decline_help"), max_value=99.0)
+    st.button(
+        t("calc.war_per_resolution"),
+        on_click=_per_resolution_war,
+        icon=":material/support_agent:",
+        help=t("calc.war_per_resolution_help"),
+    )
+
+
 def price_war_tab() -> None:
     left, right = st.columns([1, 2], gap="large")
     with left:
@@ -544,13 +554,7 @@ def price_war_tab() -> None:
         num("price_war.market_elasticity", t("calc.market_elasticity"), t("calc.market_elasticity_help"), step=0.1)
         num("price_war.undercut_pct", t("calc.undercut"), t("calc.undercut_help"), max_value=99.0)
         num("price_war.response_lag", t("calc.lag"), t("calc.lag_help"), max_value=24)
-        num("price_war.decline_yearly", t("calc.war_decline"), t("calc.war_decline_help"), max_value=99.0)
-        st.button(
-            t("calc.war_per_resolution"),
-            on_click=_per_resolution_war,
-            icon=":material/support_agent:",
-            help=t("calc.war_per_resolution_help"),
-        )
+        _falling_prices_inputs()
     s = current_scenario()
     pw = s.price_war
     with right:

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import economics as eco
-from core.economics.capacity import log_profile
+from core.economics.capacity_plan import log_profile
 from core.economics.summary import capacity_figures
 from core.i18n import translate as i18n
 from ui import lang, support_log, t

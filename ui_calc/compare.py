@@ -93,6 +93,14 @@ def _row(name: str, k: dict) -> dict:
     }
 
 
+def _with_capacity(s: eco.Scenario, k: dict) -> dict:
+    """Key numbers with the Capacity tab's (computed once there, cached, for both tabs)."""
+    try:
+        return k | capacity.figures(s)
+    except ValueError:
+        return k  # the Capacity tab says why
+
+
 def _capacity_estimates(k: dict) -> list[tuple[str, str]]:
     """The Capacity tab's numbers for the investor summary (estimates: not in the P&L)."""
     if k.get("capacity_machines") is None:
@@ -287,11 +295,7 @@ def compare_tab() -> None:
         mc = monte_carlo(s)
     except ValueError:
         mc = None  # the Risk tab says why
-    try:
-        k = k | capacity.figures(s)  # the Capacity tab's numbers, computed once for both tabs
-    except ValueError:
-        pass  # the Capacity tab says why
-    summary = summary_for(name, s, k, mc)
+    summary = summary_for(name, s, _with_capacity(s, k), mc)
     c1, c2 = st.columns(2)
     markdown = to_markdown(summary)
     c1.download_button(

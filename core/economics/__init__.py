@@ -39,18 +39,21 @@ from core.economics.capacity import (
     CURVES,
     DAILY_CURVES,
     THIS_MACHINE,
-    CapacityPlan,
     Latency,
     Machine,
     Traffic,
-    capacity_plan,
     closed_loop,
     gpu_machine,
     latency,
-    latency_curve,
     machine_from_bench,
-    machines_needed,
     this_machine,
+)
+from core.economics.capacity_plan import (
+    CapacityPlan,
+    capacity_plan,
+    latency_curve,
+    log_profile,
+    machines_needed,
 )
 from core.economics.capacity_sim import Simulation, simulate
 from core.economics.evaluation import (
@@ -148,6 +151,7 @@ __all__ = [
     "latency_curve",
     "machine_from_bench",
     "machines_needed",
+    "log_profile",
     "this_machine",
     "Simulation",
     "simulate",

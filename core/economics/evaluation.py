@@ -20,7 +20,8 @@ from core.economics.business import (
     runway_months,
     subscription_metrics,
 )
-from core.economics.capacity import CapacityPlan, Machine, Traffic, capacity_plan, gpu_machine
+from core.economics.capacity import Machine, Traffic, gpu_machine
+from core.economics.capacity_plan import CapacityPlan, capacity_plan
 from core.economics.market import market_sizing
 from core.economics.price_war import CompetitorCut, compare_responses
 from core.economics.prices import compare_with_api
