@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -259,6 +260,15 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
 
+    def errors(self) -> dict[str, int]:
+        """The exceptions in the server's log (tracebacks' last lines), counted."""
+        counts: dict[str, int] = {}
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt): ", line):
+                head = line[:160]
+                counts[head] = counts.get(head, 0) + 1
+        return counts
+
 
 def client(address: str | None = None, timeout: float = 60) -> httpx.Client:
     transport = httpx.HTTPTransport(local_address=address) if address else None
@@ -289,6 +299,7 @@ def fuzz(server: Server, key: str, n_random: int, deadline: float) -> dict:
     cases: list[tuple[str, dict | bytes]] = [(label, {"question": q}) for label, q in crafted()]
     cases += [(label, {"question": q}) for label, q in (random_question(rng) for _ in range(n_random))]
     cases += list(invalid_bodies())
+    rng.shuffle(cases)  # a deadline reached leaves out a sample of every kind, not one kind
     results: list[dict] = []
     lock = threading.Lock()
     todo = list(enumerate(cases))
@@ -336,6 +347,9 @@ def fuzz(server: Server, key: str, n_random: int, deadline: float) -> dict:
         "latency": stats([r["s"] for r in results]),
         "redos_shapes_latency": stats([r["s"] for r in results if r["label"].startswith("crafted:")]),
         "slowest": [{k: (round(v, 4) if k == "s" else v) for k, v in r.items()} for r in slowest],
+        "failed_samples": [
+            (r["label"], r["size"], r["status"], r["outcome"]) for r in results if r["status"] >= 500 or not r["status"]
+        ][:10],
         "target_max_s": 0.5,
         "met": bool(results) and max(r["s"] for r in results) <= 0.5,
     }
@@ -672,6 +686,7 @@ def main() -> int:
                 out["1_fuzz_before_model_work"] = fuzz(server, backend, n_random, time.monotonic() + 900)
             finally:
                 server.stop()
+                out.setdefault("1_fuzz_before_model_work", {})["server_log_errors"] = server.errors()
         if {"health", "flood", "cut"} <= skip:
             return 0
         server = Server(data, work)
@@ -710,6 +725,7 @@ def main() -> int:
                     }
         finally:
             server.stop()
+            out["server_log_errors"] = server.errors()
         if "cut" not in skip:
             out["4_kill_9_mid_answer"] = kill_mid_answer(data, work, website, 4)
     finally:
