@@ -93,9 +93,11 @@ def _boot_id() -> str:
 
 
 def _start_time(pid: int) -> str:
-    """When the process started (clock ticks since boot, Linux), so a reused pid is told apart."""
+    """When the process started (clock ticks since boot, Linux), so a reused pid is told apart;
+    "" for no such process, or one that is dead but not reaped yet (a zombie)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return "" if fields[0] == "Z" else fields[19]
     except (OSError, IndexError):
         return ""
 
@@ -285,16 +287,6 @@ class SupportLog:
                 ),
             )
             return int(cur.lastrowid or 0)
-
-    def asked_with(self, question_id: int, api_key: str) -> bool:
-        """Whether this question came through this API key (a key only touches its own questions)."""
-        with connect(self.db_path) as conn:
-            return (
-                conn.execute(
-                    "SELECT 1 FROM support_questions WHERE id = ? AND api_key = ?", (question_id, api_key)
-                ).fetchone()
-                is not None
-            )
 
     def set_feedback(self, question_id: int, feedback: int | None) -> None:
         if feedback not in (None, 0, 1):
