@@ -240,11 +240,13 @@ def test_past_the_waiting_cap_questions_are_refused_at_once_and_staff_still_star
             streams.append((c, r, sse_events(r.iter_lines())))
             assert next(streams[-1][2])[0] == "start"
         assert wait_for(lambda: engine.queue.active == 1 and engine.queue.waiting(PUBLIC) == 1)
+        uses = {k.name: k.uses for k in store.list()}["shop"]
         with client(4) as c:
             started = time.perf_counter()
             full = c.post(f"{base}/api/v1/support/ask", json={"question": TIER2}, headers=auth(key, Origin=SHOP))
             took = time.perf_counter() - started
         assert full.status_code == 503 and took < 0.5  # at once (well within 100 ms on an idle machine)
+        assert {k.name: k.uses for k in store.list()}["shop"] == uses  # refused before even the key's lookup
         assert int(full.headers["retry-after"]) >= 1 and "try again" in full.json()["error"]
         assert full.headers["access-control-expose-headers"] == "Retry-After"  # the widget can read it
         with client(2) as c:  # the first visitor again, while theirs is being answered

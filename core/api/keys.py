@@ -224,6 +224,10 @@ class InFlight:
             self.total += 1
             return ""
 
+    def of(self, visitor: Hashable) -> int:
+        with self._lock:
+            return self._per.get(visitor, 0)
+
     def leave(self, visitor: Hashable) -> None:
         with self._lock:
             left = self._per.get(visitor, 0) - 1
