@@ -57,6 +57,20 @@ def test_staff_go_before_waiting_customers_and_have_a_slot_of_their_own():
     assert q.active == 2 and q.waiting() == 0
 
 
+def test_staff_hold_the_first_slot_numbers_which_llama_cpp_reads_first():
+    q = SlotQueue(2, reserved=1)
+    public = [q.take_ticket(PUBLIC) for _ in range(2)]
+    assert all(q.acquire(t) for t in public)
+    assert sorted(q.slot_of(t) for t in public) == [1, 2]  # the shared numbers
+    staff = q.take_ticket(STAFF)
+    assert q.acquire(staff) and q.slot_of(staff) == 0
+    q.release(public[0])
+    staff2 = q.take_ticket(STAFF)
+    assert q.acquire(staff2) and q.slot_of(staff2) == 1  # a shared number: the reserved one is taken
+    q.release(staff)
+    assert q.slot_of(staff) is None
+
+
 def test_without_a_staff_slot_staff_still_go_first():
     q = SlotQueue(1)
     busy = q.take_ticket(PUBLIC)

@@ -146,6 +146,8 @@ def test_staff_start_at_once_on_their_own_slot_while_customers_wait(engine):
     assert customer.queued
     staff = engine.stream(ask("hello"), GREEDY)
     assert staff.wait_started(5) and staff.stats.queued_ms < 1000
+    assert staff.slot == 0 and {first.slot, second.slot} == {1, 2}  # the server reads slot 0's prompt first
+    assert engine.server.server_slot(staff.slot) == 0 and engine.server.judge_slot == 1
     assert staff.result() is not None and 1 <= staff.stats.new_tokens <= 12
     assert customer.queued  # the staff slot is never a customer's
     first.cancel()

@@ -73,7 +73,11 @@ class SlotQueue:
 
     Why both: priority alone still makes a staff request wait for a public answer to finish (20-30 s
     for a 300-token answer on 2 cores); the reserved slot lets it start at once, read alongside the
-    public answers (continuous batching). Public throughput keeps all of `slots`."""
+    public answers (continuous batching). Public throughput keeps all of `slots`.
+
+    Each holder also gets a slot number (`slot_of`): staff the reserved numbers first (0 up), the
+    public the others; llama.cpp reads the prompts of its slots in slot order, so a staff prompt is
+    read before the customers' long ones."""
 
     def __init__(self, slots: int = 1, reserved: int = 0) -> None:
         self.slots = max(1, int(slots))
@@ -82,6 +86,7 @@ class SlotQueue:
         self._tickets = itertools.count()
         self._waiting: dict[int, int] = {}  # ticket -> priority, not admitted yet
         self._holders: dict[int, int] = {}  # ticket -> priority, generating
+        self._numbers: dict[int, int] = {}  # ticket -> its slot's number, while generating
 
     def take_ticket(self, priority: int = STAFF) -> int:
         with self._cond:
@@ -125,16 +130,30 @@ class SlotQueue:
                 if min(self._waiting, key=self._before) == ticket and self._room(priority):
                     del self._waiting[ticket]
                     self._holders[ticket] = priority
+                    self._numbers[ticket] = self._free_number(priority)
                     self._cond.notify_all()
                     return True
                 self._cond.wait(timeout=0.1)
+
+    def _free_number(self, priority: int) -> int:
+        taken = set(self._numbers.values())
+        reserved, shared = range(self.reserved), range(self.reserved, self.reserved + self.slots)
+        order = [*reserved, *shared] if priority == STAFF else [*shared, *reserved]
+        return next(n for n in order if n not in taken)
+
+    def slot_of(self, ticket: int) -> int | None:
+        """The number (0 to slots + reserved - 1) of the slot this admitted ticket holds."""
+        with self._cond:
+            return self._numbers.get(ticket)
 
     def release(self, ticket: int | None = None) -> None:
         with self._cond:
             if ticket is None:
                 self._holders.clear()
+                self._numbers.clear()
             else:
                 self._holders.pop(ticket, None)
+                self._numbers.pop(ticket, None)
             self._cond.notify_all()
 
     @property
@@ -224,6 +243,7 @@ class Generation:
         self.text = ""
         self.stats = GenerationStats.for_prompt(prompt)
         self.served_by = ""  # the server that answered, where an engine has several (no credentials)
+        self.slot: int | None = None  # the number of the engine's slot it holds (SlotQueue), once admitted
         self._cancel = threading.Event()
         self._started = threading.Event()
         self._done = threading.Event()
@@ -313,6 +333,8 @@ class Generation:
                 if not admitted:
                     self.stats.stopped = True
                     return
+            if isinstance(self._queue, SlotQueue):
+                self.slot = self._queue.slot_of(self._ticket)
             self.stats.queued_ms = (time.perf_counter() - self._created) * 1000
             self._started.set()
             self.engine._produce(self)

@@ -137,6 +137,18 @@ class LlamaServer:
         """Server slots: the shared ones, the staff-only ones, and one for relevance judgements."""
         return self.queue.slots + self.queue.reserved + 1
 
+    # The server reads its slots' prompts in slot order, a batch at a time: staff's slots come first,
+    # then the relevance check's (it decides a customer's tier), then customers' written answers.
+    @property
+    def judge_slot(self) -> int:
+        return self.queue.reserved
+
+    def server_slot(self, number: int | None) -> int:
+        """The server's slot for our queue's slot `number` (-1: the server picks)."""
+        if number is None:
+            return -1
+        return number if number < self.queue.reserved else number + 1
+
     # -- progress, for the watchdog ---------------------------------------------------------------
     @contextlib.contextmanager
     def request(self):
@@ -181,6 +193,8 @@ class LlamaServer:
             str(self.slots),
             "-c",
             str(self.context_tokens * self.slots),
+            "-b",  # at most this many tokens a step: a staff prompt is not read behind 2,048 of customers'
+            "512",
             "--no-webui",
             "--no-slots",  # no /slots: what others' prompts hold is nobody else's business
             "--cache-ram",  # host-memory prompt cache: each passage is read once for judging, then reused
@@ -477,6 +491,7 @@ class LlamaCppEngine(Engine):
                     "temperature": -1,
                     "cache_prompt": True,
                     "stream": False,
+                    "id_slot": self.server.judge_slot,
                 }
                 if self.server.loras:
                     body["lora"] = [{"id": i, "scale": 0.0} for i in range(len(self.server.loras))]
@@ -513,6 +528,7 @@ class LlamaCppEngine(Engine):
             "repeat_penalty": o.repetition_penalty,
             "seed": o.seed if o.seed is not None else -1,
             "return_progress": True,  # prompt-reading progress while it reads: the watchdog sees it working
+            "id_slot": self.server.server_slot(gen.slot),
         }
         if o.temperature == 0:
             body.update(top_k=1, temperature=0.0)  # greedy
