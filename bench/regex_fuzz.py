@@ -22,13 +22,15 @@ import ast
 import importlib
 import json
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+if str(ROOT) not in sys.path:  # run as a script: core is imported from the source tree
+    sys.path.insert(0, str(ROOT))
 
 SCANNED = ["core", "pages", "ui_calc", "app.py", "ui.py", "serve.py"]
 CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "findall", "finditer"}
@@ -38,8 +40,12 @@ FLAGS_AT |= {"sub": 4, "subn": 4}
 
 # Longest outside text each kind of input can be (README, core/api/app.py): questions 2,000
 # characters, tickets 5,000, knowledge-base chunks 500 (core/kb/ingest.py), model output at its
-# token limit ~8,000, request headers 8 KB. Every pattern is run at the longest of them all.
+# token limit ~8,000, request headers 8 KB. Every pattern is run at the longest of them all but
+# those in LENGTHS.
 MAX_LENGTH = 8192
+# Patterns that only see shorter text: the question filter (questions are at most 2,000 characters)
+# and the passage filter (a line of a knowledge-base chunk: 500 characters and its section title).
+LENGTHS = {"QUESTION_INJECTION": 2000, "SOURCE_INJECTION": 2000}
 
 
 @dataclass
@@ -116,7 +122,8 @@ def find_patterns() -> tuple[list[Target], list[str]]:
                 key = (compiled.pattern, compiled.flags)
                 if key not in found:
                     name = f"{where} {names.get(id(node), '')}".strip()
-                    found[key] = Target(name, compiled, MAX_LENGTH, *_alphabet(compiled))
+                    length = LENGTHS.get(names.get(id(node), ""), MAX_LENGTH)
+                    found[key] = Target(name, compiled, length, *_alphabet(compiled))
     return list(found.values()), dynamic
 
 
@@ -181,6 +188,7 @@ def _alphabet(pattern: re.Pattern) -> tuple[list[str], list[str]]:
 
 # -- fixed hostile shapes (the test) --------------------------------------------------------------
 # Shapes seen to be slow before they were fixed, and the usual suspects for backtracking.
+MAX_SHAPES = 60
 SHAPES = [
     "ignore-",  # issue 21: 109 s in the question filter at 1,995 characters
     "See [the guide](https://help.example/a (for orders placed abroad, ",  # issue 21: the output tail
@@ -221,22 +229,45 @@ SHAPES = [
 ]
 
 
+def _no_repeats(n: int, alphabet: str) -> str:
+    """A text that repeats no phrase (a backreference's worst case: "(.{3,}?)\\1" tries every length)."""
+    words, size, i = [], 0, 0
+    while size < n:
+        i += 1
+        word, k = "", i
+        while k:
+            k, r = divmod(k, len(alphabet))
+            word += alphabet[r]
+        words.append(word + " ")
+        size += len(word) + 1
+    return "".join(words)[:n]
+
+
 def hostile_strings(target: Target, length: int | None = None) -> list[tuple[str, str]]:
-    """(shape, text) pairs of `length` characters: each shape repeated, with and without a last
-    character that makes a match fail late."""
+    """(shape, text) pairs of `length` characters: a shape repeated, then a character that makes a
+    match fail late (alone, and after a line break); and texts that repeat no phrase. The shapes: the
+    cases of issue 21, the usual suspects that share a character with the pattern (a shape with none
+    is plain text to it), the pattern's own characters, pairs of its punctuation, and its words."""
     n = length or target.length
-    units = list(SHAPES)
-    units += target.chars[:20]
-    marks = [c for c in target.chars if not c.isalnum()][:8]
+    mine = set(target.chars)
+    units = [unit for i, unit in enumerate(SHAPES) if i < 3 or mine & set(unit)]
+    units += target.chars[:12]
+    marks = [c for c in target.chars if not c.isalnum()][:6]
     units += [a + b for i, a in enumerate(marks) for b in marks[i + 1 :]]
-    for i, word in enumerate(target.words[:12]):
-        units += [word + "-", word + " "] + ([word] if i < 3 else [])
+    for word in target.words[:10]:
+        units += [word + "-", word + " "]
     if len(target.words) >= 2:
         units.append("-".join(target.words[:12]) + "-")
     out = []
-    for unit in dict.fromkeys(units):
-        text = (unit * (n // len(unit) + 1))[:n]
-        out += [(unit, text), (unit + "…\\n\\x7f", text[: n - 2] + "\n\x7f")]
+    for unit in list(dict.fromkeys(units))[:MAX_SHAPES]:
+        text = (unit * (n // len(unit) + 1))[: n - 1]
+        out += [(unit + "…\\x7f", text + "\x7f"), (unit + "…\\n\\x7f", text[:-1] + "\n\x7f")]
+    for alphabet in (
+        "abcdefghijklmnopqrstuvwxyz",
+        "一二三四五六七八九十",
+        "".join(dict.fromkeys(target.chars[:12] + ["a", "b"])),
+    ):
+        out.append((f"no repeats of {alphabet[:12]!r}", _no_repeats(n, alphabet)))
     return out
 
 
@@ -248,8 +279,38 @@ def run_once(pattern: re.Pattern, text: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+class TooSlow(Exception):
+    pass
+
+
+def _too_slow(signum, frame):
+    raise TooSlow
+
+
+def cpu_ms(call, *args, cap_s: float = 1.0) -> float:
+    """CPU milliseconds of call(*args) in this thread, or inf when it ran past cap_s seconds (wall):
+    `re` checks for signals as it goes, so an alarm stops a catastrophic match (main thread only)."""
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.setitimer(signal.ITIMER_REAL, cap_s)
+    start = time.thread_time()
+    try:
+        call(*args)
+    except TooSlow:
+        return float("inf")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return (time.thread_time() - start) * 1000
+
+
+def exhaust(pattern: re.Pattern, text: str) -> None:
+    for _ in pattern.finditer(text):
+        pass
+
+
 # -- the fuzzer -----------------------------------------------------------------------------------
 def fuzz(targets: list[Target], seconds: float, length: int) -> dict:
+    sys.path.insert(0, str(ROOT / "bench"))
     from gil_watch import GilWatch
     from hypothesis import HealthCheck, Phase, given, settings, target
     from hypothesis import strategies as st
@@ -276,7 +337,7 @@ def fuzz(targets: list[Target], seconds: float, length: int) -> dict:
             if time.monotonic() > deadline:
                 return
             text = (head + u * (length // len(u) + 1))[: length - len(end)] + end
-            ms = run_once(t.pattern, text)
+            ms = min(cpu_ms(exhaust, t.pattern, text, cap_s=2.0), 2000.0)  # (a runaway counts as 2 s)
             examples += 1
             target(ms)
             slowest.append((ms, t.name, repr(u)[:60]))

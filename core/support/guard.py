@@ -166,11 +166,12 @@ _PARENS = r"[^()\n]*+(?:\([^()\n]*+\)[^()\n]*+)*+\)"  # up to the closing ")", o
 _IMAGE = re.compile(r"!\[([^\]\n]*+)(\]\(" + _PARENS + ")?")
 _BAD_LINK = re.compile(r"\[([^\]\n]*+)(\]\(\s*+(?:javascript|vbscript|data)\s*+:" + _PARENS + ")?", re.I)
 _BAD_SCHEME = re.compile(r"\b(javascript|vbscript)\s*+:", re.I)
-# A construct at the end of a stream that may still become markup: held back until it closes. Every
-# prefix of such a tail is one too, so a place where none starts now never starts one later.
+# A construct at the end of a stream that may still become markup: held back until it closes (a
+# link's target for at most 500 characters). Every prefix of such a tail is one too, so a place
+# where none starts now never starts one later.
 _OPEN_TAIL = re.compile(
     r"(?:<|<[A-Za-z/!][^<>\n]{0,500}+|<\|[^|<>\n]{0,40}+\|?+|!|"
-    r"!?\[[^\]\n]{0,200}+(?:\]|\]\((?>[^()\n]|\([^()\n]*+\)?+){0,500}+)?)$"
+    r"!?\[[^\]\n]{0,200}+(?:\]|\]\((?=[^\n]{0,500}+$)(?:[^()\n]++|\([^()\n]*+\)?+)*+)?)$"
 )
 # Contact details and links: an answer may only give those its sources give. _EMAIL and _DOMAIN
 # take a whole run that is no address as a match without group 1 (see the module's docstring).
