@@ -13,8 +13,9 @@ GilWatch thread (bench/gil_watch.py) records the longest the interpreter was hel
 Prints one JSON object: {"patterns", "examples", "slowest_ms" (the slowest single call: what a
 pattern held the interpreter for), "slowest_pattern", "max_gil_hold_ms" (the GilWatch's worst over
 the whole run, the fuzzer's own garbage collection and a busy machine's scheduling included),
-"idle_max_gil_hold_ms" (the same for a second of doing nothing first), "slowest": [the five slowest
-patterns with their input]}. tests/test_regex_linear.py runs the fixed
+"idle_max_gil_hold_ms" (the same for a second of doing nothing first), "fixed_shapes" (the test's
+hostile strings, run first: their count, slowest call and GilWatch worst), "slowest": [the five
+slowest patterns with their input]}. --seconds counts the Hypothesis part only. tests/test_regex_linear.py runs the fixed
 hostile shapes of `hostile_strings` on every pattern (`find_patterns`) and fails on any call over 50 ms.
 """
 
@@ -359,6 +360,16 @@ def fuzz(targets: list[Target], seconds: float, length: int | None = None) -> di
     gc.freeze()
     with GilWatch() as idle:  # the machine's own noise: a busy one wakes a sleeping thread late too
         time.sleep(1.0)
+    shapes = {"strings": 0, "slowest_ms": 0.0, "slowest_pattern": ""}
+    with GilWatch() as fixed:  # first the fixed shapes of the test: regex work only, little else
+        for t in targets:
+            for _, text in hostile_strings(t, length):
+                ms = min(cpu_ms(exhaust, t.pattern, text, cap_s=2.0), 2000.0)
+                shapes["strings"] += 1
+                if ms > shapes["slowest_ms"]:
+                    shapes["slowest_ms"], shapes["slowest_pattern"] = round(ms, 2), t.name
+    shapes["max_gil_hold_ms"] = round(fixed.max_ms, 1)
+    deadline = time.monotonic() + seconds
     with GilWatch() as watch:
         while time.monotonic() < deadline:
             for t in targets:
@@ -374,6 +385,7 @@ def fuzz(targets: list[Target], seconds: float, length: int | None = None) -> di
         "slowest_pattern": top[1],
         "max_gil_hold_ms": round(watch.max_ms, 1),
         "idle_max_gil_hold_ms": round(idle.max_ms, 1),
+        "fixed_shapes": shapes,
         "slowest": [{"ms": round(ms, 2), "pattern": name, "input": shape} for ms, name, shape in ranked[:5]],
     }
 
