@@ -303,3 +303,32 @@ def test_production_switches_the_api_docs_off(seeded_kb_dir, llm, kb, monkeypatc
     api = TestClient(create_app(load_settings(), llm=llm, kb=kb))
     assert [api.get(p).status_code for p in ("/docs", "/redoc", "/openapi.json")] == [404, 404, 404]
     assert api.get("/api/v1/health").status_code == 200
+
+
+def test_the_demo_page_works_under_its_content_security_policy(seeded_kb_dir, llm, kb, settings):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+
+    require_chromium()
+    app = create_app(load_settings(), llm=llm, kb=kb)
+    with serve(app) as base:
+        _, key = KeyStore(settings.db_path).add("demo", [base], rpm=1000)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            page = browser.new_page()
+            problems = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.goto(f"{base}/widget/demo")
+            expect(page.locator("#setup")).to_be_visible()  # the page's inline script ran (its nonce)
+            page.goto(f"{base}/widget/demo?key={key}")
+            page.locator("#studio-widget").locator("button.bubble").click()
+            widget = page.locator("#studio-widget")
+            widget.locator("textarea").first.fill(FAQ)
+            widget.locator("textarea").first.press("Enter")
+            expect(widget.locator(".msg.bot").last).to_contain_text("€4.95", timeout=60_000)
+            widget.locator(".thumbs button").first.click()  # thumbs up, by the answer's token
+            expect(widget.locator(".thumbs button.on")).to_have_count(1, timeout=10_000)
+            browser.close()
+    assert not [m for m in problems if "Content Security Policy" in m], problems
+    assert SupportLog(settings.db_path).questions()[0]["feedback"] == 1
