@@ -123,6 +123,8 @@ def test_search_modes_and_empty_query(kb):
         assert kb.search("return tea", k=2, mode=mode)[0].faq_id == "f2"
     with pytest.raises(ValueError):
         kb.search("   ")
+    for wordless in ("???", "🙂🙂", "……"):  # no word for BM25 (bm25s raised IndexError: HTTP 500)
+        assert isinstance(kb.search(wordless, k=2), list)
 
 
 def test_eval_cli_on_stackfaq_slice(tmp_path, capsys):

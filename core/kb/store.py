@@ -446,10 +446,11 @@ class KnowledgeBase:
             for entry, (sim, shown, meta) in self._dense(collection, futures[key].result()[0], n).items():
                 scores[entry][key] = sim
                 info.setdefault(entry, (shown, meta))
-        if w["bm25"] > 0:
+        words = _tokens(query)  # none at all ("???", emoji): bm25s fails on an empty query
+        if w["bm25"] > 0 and words:
             _, model, ids, metas = self._bm25_index()
             if model is not None:
-                raw = model.get_scores(_tokens(query))
+                raw = model.get_scores(words)
                 top = np.argsort(-raw)[:n]
                 peak = float(raw[top[0]]) if len(top) else 0.0
                 for i in top:
