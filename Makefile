@@ -12,6 +12,8 @@ PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory"
 # llama.cpp's server compiles (CPU) while pip downloads and unpacks the packages (network, disk): the
 # build needs only httpx, so it starts first, in the background. A failed build is not fatal here:
 # `make engine` / `engine-or-fallback` below try again and say what is missing.
+# WHILE_BUILDING: what `make run` does once the packages are in and the compile still runs (below).
+WHILE_BUILDING ?=
 $(VENV)/.app-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the app's packages into $(VENV) and building llama.cpp alongside (first time: several minutes)…"
@@ -19,6 +21,7 @@ $(VENV)/.app-installed: requirements.txt
 	@$(PY) -c 'from core.llm.llamacpp_build import main; main()' > $(VENV)/llama.cpp-build.out 2>&1 & build=$$!; \
 	  trap 'kill $$build 2>/dev/null || true' EXIT; \
 	  $(PY) -m pip install -q -r requirements.txt $(PIP_QUIET); \
+	  $(WHILE_BUILDING) \
 	  wait $$build && trap - EXIT || { trap - EXIT; echo "llama.cpp: see $(VENV)/llama.cpp-build.out"; }
 	@touch $@
 
@@ -47,9 +50,14 @@ model: engine-or-fallback
 # website widget on :8502 (APP_API=off: the app alone).
 APP_PORT ?= 8501
 API_PORT ?= 8502
+# On a fresh machine the sample knowledge base is indexed (~70 s) while llama.cpp still compiles
+# (a failure here is reported again, with its reason, by `model` below).
+run: WHILE_BUILDING = $(PY) -m core kb init || true;
 run: model
 	$(PY) serve.py --host 127.0.0.1 --app-port $(APP_PORT) --port $(API_PORT)
 
+# The test tools install while llama.cpp still compiles.
+test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET);
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

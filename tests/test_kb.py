@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from core.kb.embeddings import QUERY_TOKENS, bounded_query, e5_embedding
 from core.kb.ingest import IngestError, parse_file
 from core.kb.store import KnowledgeBase
 
@@ -141,3 +142,16 @@ def test_eval_cli_on_stackfaq_slice(tmp_path, capsys):
     assert main(["kb", "eval", "--faq", str(faq), "--queries", str(queries), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n"] == 2 and out["hit@1"] == 1.0 and {"hit@5", "mrr", "p50_ms", "p95_ms"} <= set(out)
+
+
+def test_a_long_question_is_embedded_from_its_start_and_end_within_the_token_budget():
+    # A 2,000-character question took 3.2 s of e5 with its lock held (issue 21): bounded now.
+    short = "How much does shipping to Germany cost?"
+    assert bounded_query(short) == short
+    for first, filler, last in (
+        ("Where is my parcel?", "blah " * 400, "How do I return a used item?"),
+        ("我的包裹在哪里？", "啊" * 1900, "怎么退货？"),
+    ):
+        text = bounded_query(first + filler + last)
+        assert text.startswith(first) and text.endswith(last)
+        assert e5_embedding().token_count(text) <= QUERY_TOKENS
