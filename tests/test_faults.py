@@ -91,6 +91,9 @@ class _FastEncoder:
 
     query = passage
 
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        return len(re.findall(r"\w+", text)) + 2
+
     def encode(self, texts, **_):
         return self.passage(texts)
 
