@@ -56,13 +56,15 @@ run: WHILE_BUILDING = $(PY) -m core kb init || true;
 run: model
 	$(PY) serve.py --host 127.0.0.1 --app-port $(APP_PORT) --port $(API_PORT)
 
-# The test tools install while llama.cpp still compiles.
-test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET);
+# The test tools install, and mypy fills its cache (~45 s the first time), while llama.cpp still
+# compiles. The suite runs in two worker processes (pytest-xdist): most tests wait on a child
+# process, a server or the browser, so two overlap well on two cores (381 s instead of 534 s).
+test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET); $(VENV)/bin/mypy > /dev/null 2>&1 || true;
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: model
 	$(PY) bench/generate.py
