@@ -58,13 +58,15 @@ run: model
 
 # The test tools install, and mypy fills its cache (~45 s the first time), while llama.cpp still
 # compiles. The suite runs in two worker processes (pytest-xdist): most tests wait on a child
-# process, a server or the browser, so two overlap well on two cores (381 s instead of 534 s).
+# process, a server or the browser, so two overlap well on two cores (381 s instead of 534 s); the
+# engine's kill and watchdog tests (marked serial) then run alone.
 test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET); $(VENV)/bin/mypy > /dev/null 2>&1 || true;
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 -m "not serial"
+	$(PY) -m pytest -m serial
 
 bench: model
 	$(PY) bench/generate.py

@@ -20,6 +20,10 @@ from core.llm import EngineError, GenerationOptions, ModelUnavailable, llamacpp,
 from core.llm.base import PUBLIC
 from core.llm.llamacpp import LlamaServer, stop_all
 
+# Kills, SIGSTOPs and watchdog timings: `make test` runs these alone, after the parallel rest (under
+# two workers' load a restarted engine sometimes missed the timings the tests hold it to).
+pytestmark = pytest.mark.serial
+
 GREEDY = GenerationOptions(max_new_tokens=12, temperature=0)
 # Greedy, the random tiny model answers "hi" without ever ending: seconds of tokens to cancel or queue behind.
 LONG = GenerationOptions(max_new_tokens=8000, temperature=0)
@@ -197,7 +201,11 @@ def test_a_wedged_engine_is_killed_by_the_watchdog_and_restarted(engine_settings
     with pytest.raises(EngineError, match="stopped in the middle of the answer"):
         for _ in it:
             pass
-    assert time.monotonic() - started < 30 and not pid_alive(wedged)
+    assert time.monotonic() - started < 30
+    deadline = time.monotonic() + 10  # killed, then reaped by the watchdog's thread
+    while pid_alive(wedged) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not pid_alive(wedged)
     assert first and gen.text.startswith(first)
     reply, stats = engine.complete(ask("and now?"), GREEDY)  # the restarted server answers
     assert stats.new_tokens >= 1 and engine.server.stalls == 1 and engine.server.restarts == 1
@@ -370,6 +378,6 @@ def test_chat_page_survives_an_engine_killed_mid_reply(engine_settings, monkeypa
     [conv] = store.list()
     assert [m.content for m in store.get(conv.id).messages] == [ENDLESS]  # the question is kept
     at.chat_input[0].set_value("hello").run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert [m.role for m in store.get(conv.id).messages] == ["user", "user", "assistant"]
     assert server.restarts == 1

@@ -111,7 +111,7 @@ class MiniLMEmbedding(_SharedEmbedding):
 # What of a question is searched for: at most this many e5 tokens. e5 reads ~1.5 ms a token on one
 # core and takes any length (a 2,000-character Chinese question is 1,390 tokens, past the model's
 # 512 positions: 3.2 s with its lock held, for one hostile question); the longest question in the
-# labelled sets is 178 characters (~45 tokens).
+# labelled sets has 49 tokens.
 QUERY_TOKENS = 64
 
 
