@@ -577,7 +577,9 @@ class LlamaCppEngine(Engine):
                     if event.get("stop"):
                         final = event
                         break
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            # A JSONDecodeError is the last line of a stream cut mid-line (httpx hands over what it
+            # had when the connection closed): the same failure as a broken connection.
             if gen.cancelled:
                 return
             if isinstance(exc, httpx.ConnectError) and not pieces and not retried:
