@@ -10,7 +10,7 @@ CMake for this machine's CPU, and install them with their shared libraries into
 `make run` and `make test` start this (`llamacpp_build.main()`, which needs only httpx
 besides the standard library) while pip installs the app's other packages, so the compile and the
 install overlap; `python -m core engine build` afterwards reuses the finished build (or reports why
-there is none). About 6 minutes on 2 cores, once.
+there is none). About 6 minutes on a quiet 2-core machine (8 beside pip's install), once.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ CMAKE_FLAGS = [
     "-DGGML_NATIVE=ON",
     "-DBUILD_SHARED_LIBS=OFF",  # self-contained binaries: nothing to find at run time
     # Unity build: the ~200 small files (most include the same heavy headers) are compiled as a few
-    # dozen large ones. 346 s instead of 411 s on the 2-core machine, quiet (issue 21); llama-bench reads and writes as fast.
+    # dozen large ones: 346 s instead of 411 s on the quiet 2-core machine; llama-bench reads and
+    # writes as fast.
     "-DCMAKE_UNITY_BUILD=ON",
 ]
 # The multimodal helper library (linked by the server, unused here) refuses to share a unity file
