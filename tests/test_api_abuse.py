@@ -284,6 +284,37 @@ def test_past_the_waiting_cap_questions_are_refused_at_once_and_staff_still_star
         assert statuses == ["abandoned", "abandoned"]  # the two cut streams; the refused were never stored
 
 
+def test_a_flood_from_one_visitor_with_a_key_never_seen_is_refused_before_routing(
+    seeded_kb_dir, kb, settings, monkeypatch
+):
+    """Sent at once, before any is admitted: each refusal is FastRefusal's (its Server-Timing header),
+    none waits for a worker thread, and at most the visitor's limit get through."""
+    tier2_env(monkeypatch)
+    monkeypatch.setenv("APP_API_VISITOR_ASKS", "2")
+    monkeypatch.setenv("APP_API_MAX_WAITING", "50")
+    engine = SlowEngine(delay=0.05, slots=1, reserved=0, words=40)
+    app = create_app(load_settings(), llm=engine, kb=kb)
+    _, key = KeyStore(settings.db_path).add("shop", [SHOP], rpm=1000)
+    results: list[httpx.Response] = []
+    with serve(app) as base:
+
+        def one() -> None:
+            with httpx.Client(timeout=60) as c:
+                results.append(
+                    c.post(f"{base}/api/v1/support/ask?stream=false", json={"question": TIER2}, headers=auth(key))
+                )
+
+        threads = [threading.Thread(target=one) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert wait_for(lambda: app.state.services.arriving.total == 0)
+    codes = sorted(r.status_code for r in results)
+    assert codes.count(200) <= 2 and codes.count(429) >= 18, codes
+    assert all("refuse;dur=" in r.headers.get("server-timing", "") for r in results if r.status_code == 429)
+
+
 # -- headers, docs -------------------------------------------------------------------------------------------
 def test_security_headers_and_a_content_security_policy_on_the_demo(api):
     demo = api.get("/widget/demo?key=sk-studio-abc")

@@ -33,6 +33,7 @@ import html
 import json
 import math
 import secrets
+import sys
 import threading
 import time
 import uuid
@@ -75,7 +76,7 @@ MAX_BODY = 1_000_000
 STATIC = Path(__file__).resolve().parent / "static"
 CHANNELS = ("widget", "api")
 TICKETS_PER_VISITOR_HOUR = 10  # hand-over tickets from one client address per key
-KEY_SEEN_S = 10.0  # a key checked this recently lets FastRefusal refuse its visitor's extra questions
+KEY_SEEN_S = 10.0  # how long FastRefusal trusts a key it looked up (the full checks look again)
 
 
 def busy_message(retry_after: int) -> str:
@@ -140,25 +141,32 @@ async def too_large(send):
 
 
 class FastRefusal:
-    """ASGI middleware: a question the API would refuse anyway (too many in progress or waiting; this
-    visitor's questions in progress, for a key seen lately) is refused here, on the event loop,
-    before it is routed, validated or its key looked up in the database: under a flood of questions
-    at once each refusal takes about a millisecond instead of a turn on a worker thread."""
+    """ASGI middleware: a question the API would refuse anyway (this website visitor has their limit
+    of questions in progress; as many in progress or waiting as the API allows) is refused here, on
+    the event loop, before it is routed, validated or its key's use counted: under a flood at once
+    each refusal takes about a millisecond instead of a turn on a worker thread. Questions with a
+    valid key are counted from here to their response's end, so fifty sent at once are counted as
+    they arrive, not only once a worker thread has admitted them."""
 
     def __init__(self, app, services: Services, path: str = "/api/v1/support/ask"):
         self.app, self.services, self.path = app, services, path
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == self.path:
-            started = time.perf_counter()
-            refusal = self.services.refusal(Headers(scope=scope), scope.get("client"))
-            if refusal is not None:
-                status, message, headers = refusal
-                # Server-Timing (standard): the refusal's own time, apart from the network and the client's.
-                timing = {"Server-Timing": f"refuse;dur={(time.perf_counter() - started) * 1000:.2f}"}
-                response = JSONResponse({"error": message}, status_code=status, headers={**headers, **timing})
-                return await response(scope, receive, send)
-        return await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        refusal, visitor = self.services.let_in(Headers(scope=scope), scope.get("client"))
+        if refusal is not None:
+            status, message, headers = refusal
+            # Server-Timing (standard): the refusal's own time, apart from the network and the client's.
+            timing = {"Server-Timing": f"refuse;dur={(time.perf_counter() - started) * 1000:.2f}"}
+            response = JSONResponse({"error": message}, status_code=status, headers={**headers, **timing})
+            return await response(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if visitor is not None:
+                self.services.arriving.leave(visitor)
 
 
 class EdgeHeaders:
@@ -293,7 +301,8 @@ class Services:
         self.log = SupportLog(settings.db_path)  # opening it marks what a dead process left answering abandoned
         self.keys = KeyStore(settings.db_path)
         self.limiter = RateLimiter()
-        self.in_flight = InFlight()
+        self.in_flight = InFlight()  # questions admitted, until their answer ends
+        self.arriving = InFlight()  # questions with a valid key, from FastRefusal until their response ends
         self.trusted = trusted_networks(settings.api_trusted_proxies)
         self.answer_s = 10.0  # how long a question takes, recent average: the Retry-After of a refusal
         self.conversations = Conversations()
@@ -329,27 +338,48 @@ class Services:
                 self._seen_keys.clear()
             self._seen_keys[digest(secret)] = (key, time.monotonic() + KEY_SEEN_S)
 
-    def refusal(self, headers: Headers, client) -> tuple[int, str, dict] | None:
-        """(status, message, headers) when a question would be refused before any work whoever asks
-        it (429: the visitor has their limit of questions in progress, for a key checked within
-        KEY_SEEN_S; 503: too many questions in progress, or customers' answers waiting); None: go on
-        (the full checks follow, in order: key, origin, limits, admission)."""
+    def asker(self, headers: Headers, client) -> tuple[tuple[int, str], int] | None:
+        """(visitor, how many questions they may have in progress) for a request with an active key:
+        the visitor is (key id, client address); a website key (public) allows each visitor
+        APP_API_VISITOR_ASKS, a server key no limit of its own. None for a wrong key or none (the full
+        checks answer 401). A key not checked within KEY_SEEN_S is looked up (one indexed read) and
+        remembered."""
         auth = headers.get("authorization", "")
-        if not auth[:7].lower() == "bearer " or not auth[7:].strip():
-            return None  # 401 from the full checks
+        secret = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if not secret:
+            return None
+        with self._lock:
+            seen = self._seen_keys.get(digest(secret))
+        key: ApiKey | None
+        if seen is not None and seen[1] > time.monotonic():
+            key = seen[0]
+        elif (key := self.keys.find(secret)) is not None:
+            self.seen_key(secret, key)
+        if key is None:
+            return None
+        peer = client[0] if client else None
+        visitor = (key.id, client_address(peer, headers.get("x-forwarded-for"), self.trusted))
+        return visitor, self.settings.api_visitor_asks if key.origins else sys.maxsize
+
+    def let_in(self, headers: Headers, client) -> tuple[tuple[int, str, dict] | None, tuple[int, str] | None]:
+        """(refusal, visitor). A refusal (status, message, headers) when a question would be refused
+        before any work (429: this website visitor has their limit of questions in progress or
+        arriving; 503: as many questions as may be in progress or wait are, or customers' answers
+        wait). Otherwise the visitor now counted in `arriving` (call `arriving.leave` once the
+        response ends), or None for a request without a valid key; the full checks follow."""
         s = self.settings
         retry = {"Retry-After": str(self.retry_after())}
-        with self._lock:
-            seen = self._seen_keys.get(digest(auth[7:].strip()))
-        if seen is not None and seen[1] > time.monotonic() and seen[0].origins:
-            peer = client[0] if client else None
-            visitor = (seen[0].id, client_address(peer, headers.get("x-forwarded-for"), self.trusted))
-            if self.in_flight.of(visitor) >= s.api_visitor_asks:
-                return 429, visitor_busy(s.api_visitor_asks), retry
+        found = self.asker(headers, client)
         slots, waiting = self.public_slots()
-        if self.in_flight.total >= slots + s.api_max_waiting or waiting >= s.api_max_waiting:
-            return 503, busy_message(self.retry_after()), retry
-        return None
+        most = slots + s.api_max_waiting
+        why = self.arriving.enter(found[0], found[1], most) if found is not None else ""
+        if why == "visitor":
+            return (429, visitor_busy(s.api_visitor_asks), retry), None
+        if why or self.in_flight.total >= most or waiting >= s.api_max_waiting:
+            if found is not None and not why:
+                self.arriving.leave(found[0])
+            return (503, busy_message(self.retry_after()), retry), None
+        return None, found[0] if found is not None else None
 
     def took(self, seconds: float) -> None:
         with self._lock:

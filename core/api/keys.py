@@ -159,16 +159,24 @@ class KeyStore:
 
     def verify(self, key: str) -> ApiKey | None:
         """The active key this is, counted as used; None for a wrong or revoked key."""
+        found = self.find(key)
+        if found is not None:
+            with connect(self.db_path) as conn:
+                conn.execute(
+                    "UPDATE api_keys SET uses = uses + 1, last_used_at = ? WHERE id = ?", (time.time(), found.id)
+                )
+        return found
+
+    def find(self, key: str) -> ApiKey | None:
+        """The active key this is, read only (not counted as used): what FastRefusal looks up on the
+        event loop, one indexed read, before the full check counts the use."""
         if not key or not key.startswith(PREFIX) or len(key) > 200:
             return None
         with connect(self.db_path) as conn:
             row = conn.execute(
                 "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest(key),)
             ).fetchone()
-            if row is None:
-                return None
-            conn.execute("UPDATE api_keys SET uses = uses + 1, last_used_at = ? WHERE id = ?", (time.time(), row["id"]))
-        return _row(row)
+        return None if row is None else _row(row)
 
     def allowed_origins(self) -> set[str]:
         """Every origin some active key allows (answers a browser's CORS preflight, which carries no key)."""
