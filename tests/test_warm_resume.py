@@ -3,6 +3,7 @@
 app restarts; its progress recorded and shown (`support warm --status`). On stub engines: the real
 model's behaviour is measured by hand (README)."""
 
+import gc
 import json
 import threading
 import time
@@ -236,6 +237,7 @@ def test_start_warm_up_loads_the_models_before_the_first_question(kb, settings, 
     engine.warm_up = lambda: engine.read.append("warm-up")
     loaded = []
     monkeypatch.setattr(warm, "load_kb_models", lambda: loaded.append("kb models"))
+    monkeypatch.setattr(warm, "freeze_what_is_loaded", lambda: loaded.append("frozen"))
     from core.config import load_settings
 
     monkeypatch.setenv("APP_SUPPORT_WARM", "on")
@@ -249,9 +251,21 @@ def test_start_warm_up_loads_the_models_before_the_first_question(kb, settings, 
         time.sleep(0.05)
     stop.set()
     thread.join(timeout=10)
-    assert loaded == ["kb models"] and engine.read[0] == "warm-up"
+    assert loaded == ["kb models", "frozen"] and engine.read[0] == "warm-up"
     assert len(engine.read) == 1 + 2 * len(kb.passages())
     assert any(line.startswith("ready in") for line in lines)
+
+
+def test_what_is_loaded_is_left_out_of_later_full_collections():
+    kept = [[i] for i in range(100_000)]  # loaded models and indexes: many long-lived objects
+    try:
+        warm.freeze_what_is_loaded()
+        assert gc.get_freeze_count() >= len(kept)
+        started = time.perf_counter()
+        gc.collect()
+        assert time.perf_counter() - started < 0.05
+    finally:
+        gc.unfreeze()
 
 
 @pytest.fixture
