@@ -288,7 +288,7 @@ with batch_tab:
                 st.download_button("CSV", out.read_bytes(), out.name, icon=":material/download:")
                 from io import BytesIO
 
-                from core.writer.exports import safe_cells
+                from core.text.exports import safe_cells
 
                 buf = BytesIO()
                 safe_cells(frame).to_excel(buf, index=False)

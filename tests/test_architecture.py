@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.config import PROJECT_ROOT
 from core.i18n import translate
+from tests.layers import arrows, upward_imports
 
 CORE = PROJECT_ROOT / "core"
 APP_FILES = [
@@ -211,3 +212,10 @@ def test_no_key_is_defined_twice():
                 assert not twice, f"{path}: {sorted(twice)} defined twice"
     tables = list(translate.TABLES.values())
     assert sum(len(t) for t in tables) == len(translate.STRINGS)  # no table repeats another's key
+
+
+def test_every_import_between_packages_follows_an_arrow_of_the_diagram():
+    """docs/architecture.md's flowchart is the rule: an import from one package of another that no
+    arrow allows (directly or through other arrows) points up the layers."""
+    assert arrows(), "the diagram in docs/architecture.md was not found"
+    assert upward_imports() == []

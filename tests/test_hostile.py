@@ -446,7 +446,7 @@ def test_exported_cells_and_headers_cannot_be_formulas():
     import openpyxl
     import pandas as pd
 
-    from core.writer.exports import safe_cell, safe_cells, to_xlsx
+    from core.text.exports import safe_cell, safe_cells, to_xlsx
 
     assert all(safe_cell(v) == "'" + v.replace("\r", "\n") for v in FORMULAS)
     assert safe_cell("a\r=1+1") == "a\n=1+1" and safe_cell("a\r\nb") == "a\nb"
@@ -462,7 +462,7 @@ def test_exported_cells_and_headers_cannot_be_formulas():
 
 
 def test_calculator_exports_go_through_the_safe_writer():
-    """Every spreadsheet download in the UI uses core.writer.exports (safe_cells / to_xlsx)."""
+    """Every spreadsheet download in the UI uses core.text.exports (safe_cells / to_xlsx)."""
     for path in UI_FILES:
         source = path.read_text(encoding="utf-8")
         for line in source.splitlines():
@@ -540,10 +540,10 @@ NASTY = [
 
 
 def test_every_store_keeps_injection_strings_as_data(settings):
-    from core.economics.scenarios import ScenarioStore
     from core.storage.audit import recent, record
     from core.storage.auth import UserStore
     from core.storage.conversations import ConversationStore
+    from core.storage.scenarios import ScenarioStore
     from core.support.log import SupportLog
     from core.writer.drafts import BrandVoice, WriterStore
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.economics.scenarios import ScenarioStore
+from core.storage.scenarios import ScenarioStore
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE, APP = str(ROOT / "pages" / "calculator.py"), str(ROOT / "app.py")

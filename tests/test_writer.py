@@ -311,7 +311,7 @@ def test_writer_page_missing_field_warns():
 def test_export_cells_are_neutralised():
     import pandas as pd
 
-    from core.writer.exports import safe_cells
+    from core.text.exports import safe_cells
 
     frame = safe_cells(pd.DataFrame({"a": ["=1+1", "+x", "ok", "@SUM(A1)"]}))
     assert frame["a"].tolist() == ["'=1+1", "'+x", "ok", "'@SUM(A1)"]

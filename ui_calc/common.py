@@ -8,8 +8,9 @@ import math
 import streamlit as st
 
 from core import economics as eco
-from core.economics.scenarios import ScenarioStore
+from core.economics.scenario_names import scenario_name
 from core.i18n import translate as i18n
+from core.storage.scenarios import ScenarioStore
 from ui import lang, settings, t
 
 # each tab's "How is this calculated?" text
@@ -143,18 +144,37 @@ def inputs_snapshot() -> dict:
     return current_scenario().to_dict()
 
 
+# Labels the calculator gives things that are not saved scenarios (the current inputs, the comparison
+# sheet of the Excel export): a scenario with one of those names would be mistaken for them.
+RESERVED_LABELS = ("calc.current_inputs", "calc.sheet_compare")
+
+
+def scenario_store(db_path) -> ScenarioStore:
+    """The saved scenarios, with the calculator's rule for their names."""
+    reserved = i18n.in_every_language(*RESERVED_LABELS)
+    return ScenarioStore(db_path, check_name=lambda name: scenario_name(name, reserved))
+
+
 @st.cache_resource(show_spinner=False)
 def _store(db_path):
-    return ScenarioStore(db_path)
+    return scenario_store(db_path)
 
 
 def store() -> ScenarioStore:
     return _store(settings().db_path)
 
 
+def saved_scenario(name: str) -> eco.Scenario:
+    """A saved scenario; an InputError when it is gone, a ValueError when it no longer fits."""
+    inputs = store().load(name)
+    if inputs is None:
+        raise eco.InputError("no_saved", name=name)
+    return eco.Scenario.from_dict(inputs)
+
+
 def _load(name: str) -> None:
     try:
-        apply_scenario(eco.Scenario.from_dict(store().load(name)))
+        apply_scenario(saved_scenario(name))
     except ValueError as exc:  # a damaged or incompatible saved scenario: say so, change nothing
         st.session_state["calc.flash"] = ("error", error_text(exc))
         return

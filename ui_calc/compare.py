@@ -12,11 +12,11 @@ import streamlit as st
 from core import economics as eco
 from core.economics.capacity import CHECK_FILE, CHECK_REFERENCE
 from core.economics.summary import Summary, plan_figures, to_docx, to_markdown
-from core.writer.exports import safe_cells, to_xlsx
+from core.text.exports import safe_cells, to_xlsx
 from ui import lang, settings, t
 from ui_calc import capacity
 from ui_calc.business import cash_figure, monte_carlo
-from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, store
+from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, saved_scenario, store
 from ui_calc.tech import CHART
 
 # the business models' names
@@ -245,9 +245,7 @@ def compare_tab() -> None:
     scenarios: dict[str, eco.Scenario] = {}
     for option in chosen:
         try:
-            scenarios[labels[option]] = (
-                current_scenario() if option == CURRENT else eco.Scenario.from_dict(store().load(option))
-            )
+            scenarios[labels[option]] = current_scenario() if option == CURRENT else saved_scenario(option)
         except ValueError as exc:
             st.warning(t("calc.bad_saved", name=option, error=error_text(exc)), icon=":material/warning:")
     numbers = {}

@@ -5,7 +5,7 @@ latency under load, machines for a target; capacity_sim checks it event by event
 (cost per resolved conversation) -> unit_economics
 (users -> GPUs -> $ per user) -> business (the inputs, their validation, the monthly P&L,
 break-even) -> price_war, market, uncertainty (tornado, Monte Carlo) -> evaluation (every tab at
-once). scenarios saves inputs by name; summary writes the investor summary. Every formula's
+once). scenario_names says what a saved scenario may be called (the store is core.storage.scenarios); summary writes the investor summary. Every formula's
 docstring says what it computes and from where.
 Impossible inputs raise InputError (a ValueError with a stable code; see messages).
 """

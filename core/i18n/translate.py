@@ -56,3 +56,8 @@ def t(key: str, lang: str = DEFAULT_LANG, **kwargs) -> str:
     en, zh = STRINGS[key]
     text = pick({"en": en, "zh": zh}, lang)
     return text.format(**kwargs) if kwargs else text
+
+
+def in_every_language(*keys: str) -> set[str]:
+    """These texts in every UI language, case-folded: names a user may not take for their own."""
+    return {t(key, lang).casefold() for key in keys for lang in LANGUAGES}

@@ -25,6 +25,7 @@ from core.config import PROJECT_ROOT
 from core.kb.ingest import decode_text
 from core.llm import GenerationOptions
 from core.storage.db import connect
+from core.text.exports import safe_cell
 from core.text.language import text_language
 from core.text.uploads import check_upload
 from core.writer.draft_text import (
@@ -37,7 +38,6 @@ from core.writer.draft_text import (
     new_sentences,
     unsupported_numbers,
 )
-from core.writer.exports import safe_cell
 
 TEMPLATES_DIR = PROJECT_ROOT / "data" / "writer" / "templates"
 LANGS = ("en", "zh")
