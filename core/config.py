@@ -21,6 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "default"  # the packaged Qwen2.5-Coder-1.5B-Instruct GGUF (core/llm/models.py)
 
 
+ENGINES = ("auto", "llamacpp", "transformers", "openai")  # APP_ENGINE's choices (core.llm.loader runs them)
+
+
 def setting(
     default,
     meaning: str,
@@ -58,7 +61,7 @@ class Settings:
         "auto",
         "`auto` (transformers with a CUDA or Apple GPU, else llama.cpp once built, else "
         "transformers), `llamacpp`, `transformers`, or `openai` (servers elsewhere, docs/deploy.md)",
-        choices=("auto", "llamacpp", "transformers", "openai"),
+        choices=ENGINES,
     )
     device: str = setting(
         "auto",

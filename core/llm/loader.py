@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.config import Settings
+from core.config import ENGINES, Settings
 from core.llm.adapters import resolve_adapter
 from core.llm.base import Engine, ModelUnavailable
 from core.llm.llamacpp import load_llamacpp
@@ -18,7 +18,6 @@ from core.llm.llamacpp_build import build_info, server_binary
 from core.llm.lora_gguf import adapter_gguf
 from core.llm.models import ModelChoice, choose_model, configured_model_name, display_path, gguf_path
 
-ENGINES = ("auto", "llamacpp", "transformers", "openai")
 NOT_BUILT = (
     "The fast llama.cpp engine is not built yet, so answers come from the slower transformers "
     "engine. Run `make run` once more (it builds llama.cpp; needs g++ and cmake) or "
