@@ -43,7 +43,7 @@ CALLS = {"compile", "search", "match", "fullmatch", "sub", "subn", "split", "fin
 FLAGS_AT = {"compile": 1, "search": 2, "match": 2, "fullmatch": 2, "findall": 2, "finditer": 2, "split": 3}
 FLAGS_AT |= {"sub": 4, "subn": 4}
 
-# Longest outside text each kind of input can be (README, core/api/app.py): questions 2,000
+# Longest outside text each kind of input can be (README, core/api/schemas.py): questions 2,000
 # characters, tickets 5,000, knowledge-base chunks 500 (core/kb/ingest.py), model output at its
 # token limit ~8,000, request headers 8 KB. Every pattern is run at the longest of them all but
 # those in LENGTHS.
