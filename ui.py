@@ -20,7 +20,7 @@ from core.storage.audit import LOCAL_USER, record
 from core.storage.conversations import ConversationStore
 from core.storage.private import secure_data_dir
 from core.support.log import SupportLog
-from core.writer.drafts import WriterStore
+from core.writer.store import WriterStore
 
 # each role's name on screen
 ROLE_KEYS = {

@@ -20,7 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import load_settings  # noqa: E402
 from core.llm import load_llm  # noqa: E402
-from core.writer.drafts import WriteRequest, facts_from_kb, load_templates, problems, write  # noqa: E402
+from core.writer.checks import problems  # noqa: E402
+from core.writer.drafts import write  # noqa: E402
+from core.writer.facts import facts_from_kb  # noqa: E402
+from core.writer.request import WriteRequest  # noqa: E402
+from core.writer.templates import load_templates  # noqa: E402
 
 EXAMPLE_PREFIX = re.compile(r"^\s*(e\.g\.|例如[:：]?)\s*", re.IGNORECASE)
 

@@ -6,22 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from core.llm import EngineError
-from core.writer.drafts import (
-    LENGTHS,
-    TONES,
-    BrandVoice,
-    WriteRequest,
-    check,
-    facts_from_kb,
-    load_templates,
-    problems,
-    read_rows,
-    run_batch,
-    split_list,
-    to_docx,
-    to_markdown,
-    write_one,
-)
+from core.writer.batch import read_rows, run_batch
+from core.writer.checks import check, problems
+from core.writer.documents import to_docx, to_markdown
+from core.writer.drafts import write_one
+from core.writer.facts import facts_from_kb
+from core.writer.request import LENGTHS, TONES, BrandVoice, WriteRequest, split_list
+from core.writer.templates import load_templates
 from ui import get_llm, knowledge_base, lang, page_setup, pick, require, settings, t, writer_store
 
 # the lengths' names

@@ -165,7 +165,8 @@ def test_chat_jsonl_good_rows_and_malformed_rows_named_by_line():
 
 
 def test_collect_uses_knowledge_base_fallback_brand_voices_and_uploads(settings):
-    from core.writer.drafts import BrandVoice, WriterStore
+    from core.writer.request import BrandVoice
+    from core.writer.store import WriterStore
 
     WriterStore(settings.db_path).save_voice(
         BrandVoice(

@@ -471,7 +471,8 @@ def test_calculator_exports_go_through_the_safe_writer():
 
 
 def test_writer_batch_csv_cells_cannot_be_formulas(tmp_path, llm):
-    from core.writer.drafts import load_templates, run_batch
+    from core.writer.batch import run_batch
+    from core.writer.templates import load_templates
 
     template = next(iter(load_templates().values()))
     rows = [{f.name: '=HYPERLINK("http://evil","x")' for f in template.fields}]
@@ -545,7 +546,8 @@ def test_every_store_keeps_injection_strings_as_data(settings):
     from core.storage.conversations import ConversationStore
     from core.storage.scenarios import ScenarioStore
     from core.support.log import SupportLog
-    from core.writer.drafts import BrandVoice, WriterStore
+    from core.writer.request import BrandVoice
+    from core.writer.store import WriterStore
 
     db = settings.db_path
     log, chats, scenarios = SupportLog(db), ConversationStore(db), ScenarioStore(db)

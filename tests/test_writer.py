@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.writer.batch import run_batch
+from core.writer.checks import check, problems, structure_missing
+from core.writer.documents import to_docx
 from core.writer.draft_text import (
     clean,
     collapse_loops,
@@ -17,23 +20,11 @@ from core.writer.draft_text import (
     sentences,
     unsupported_numbers,
 )
-from core.writer.drafts import (
-    BrandVoice,
-    TemplateError,
-    Variant,
-    WriteRequest,
-    WriterStore,
-    build_messages,
-    check,
-    load_templates,
-    parse_template,
-    problems,
-    run_batch,
-    structure_missing,
-    to_docx,
-    write,
-    write_one,
-)
+from core.writer.drafts import Variant, write, write_one
+from core.writer.prompts import build_messages
+from core.writer.request import BrandVoice, WriteRequest
+from core.writer.store import WriterStore
+from core.writer.templates import TemplateError, load_templates, parse_template
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = load_templates()
@@ -570,7 +561,7 @@ def test_batch_upload_has_the_knowledge_base_import_limits():
     import zipfile
 
     from core.text.uploads import UploadRefused
-    from core.writer.drafts import read_rows
+    from core.writer.batch import read_rows
 
     with pytest.raises(UploadRefused, match=r"big\.csv: 1\.0 MB is over the 1 MB limit"):
         read_rows("big.csv", b"product\n" + b"a" * 1_000_000, max_bytes=1_000_000)

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from core.cli.common import add_command, knowledge_base, print_result, progress_log
 from core.llm import load_llm
-from core.writer.drafts import WriteRequest, facts_from_kb, load_templates, read_rows, run_batch, split_list, write
+from core.writer.batch import read_rows, run_batch
+from core.writer.drafts import write
+from core.writer.facts import facts_from_kb
+from core.writer.request import WriteRequest, split_list
+from core.writer.templates import load_templates
 
 
 def write_request(args, settings, fields: dict) -> WriteRequest:

@@ -35,7 +35,7 @@ from core.config import PROJECT_ROOT
 from core.kb.ingest import FAQ_EXTENSIONS, parse_file, safe_name
 from core.support.citations import words
 from core.text.language import has_cjk
-from core.writer.drafts import WriterStore
+from core.writer.store import WriterStore
 
 SAMPLE_FAQ = PROJECT_ROOT / "data" / "kb" / "sample" / "faq.csv"
 VAL_FRACTION = 0.15  # of each language's FAQ entries

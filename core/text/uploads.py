@@ -1,7 +1,7 @@
 """The limits every uploaded file passes before it is read: its size, and for the Office formats
 (.xlsx, .docx: zip archives) the size its contents unpack to, so a small zip bomb cannot fill the
 memory of the reader behind it. The knowledge base's import (core/kb/ingest.py) and the writer's
-batch upload (core/writer/drafts.py) both check here.
+batch upload (core/writer/batch.py) both check here.
 """
 
 from __future__ import annotations

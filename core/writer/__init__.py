@@ -1,2 +1,3 @@
-"""The content writer: templates, prompts, drafts, checks, history and batch (`drafts`), the text
-clean-up and fact checks of drafts (`draft_text`), and files to download (`exports`)."""
+"""The content writer: templates (`templates`), the request (`request`), its prompt (`prompts`), the
+drafts (`drafts`) and their checks (`checks`, text clean-up in `draft_text`), knowledge-base facts
+(`facts`), history and brand voices (`store`), files to download (`documents`) and batches (`batch`)."""
