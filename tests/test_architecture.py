@@ -56,6 +56,7 @@ HEAVY_CORE = (
     "core.support.evaluate",
     "core.support.warm",
     "core.finetune.train",
+    "core.finetune.train_model",
     "core.finetune.evaluate",
     "core.finetune.data",
     "core.finetune.jobs",

@@ -106,6 +106,78 @@ def _share(value: float, what: str) -> float:
     return float(value)
 
 
+def _weight_params(params: float, total_params: float | None) -> float:
+    """The parameters held in memory: total_params for a mixture-of-experts, else params (both checked)."""
+    if params is None or not math.isfinite(params) or params <= 0:
+        raise InputError("positive_number", what="params")
+    weight_params = float(total_params) if total_params else float(params)
+    if weight_params < params:
+        raise InputError("total_params")
+    return weight_params
+
+
+@dataclass
+class _Shape:
+    """The model's attention shape, as given or taken from the known model nearest in size."""
+
+    layers: int
+    kv_heads: int
+    head_dim: int
+    estimated: bool
+    source: str  # "given", or the name of the known model
+
+
+def _model_shape(layers: int | None, kv_heads: int | None, head_dim: int | None, weight_params: float) -> _Shape:
+    """All three of layers, KV heads and head dim as given (checked), or all three estimated; never a mix."""
+    given = (layers, kv_heads, head_dim)
+    if all(v is not None for v in given):
+        layers, kv_heads, head_dim = (
+            _positive_int(v, w) for v, w in zip(given, ("layers", "kv_heads", "head_dim"), strict=False)
+        )
+        return _Shape(layers, kv_heads, head_dim, False, "given")
+    if any(v is not None for v in given):
+        raise InputError("shape_partial")
+    source, layers, kv_heads, head_dim = estimate_shape(weight_params)
+    return _Shape(layers, kv_heads, head_dim, True, source)
+
+
+@dataclass
+class _Roofline:
+    """One decode step and prefill over the GPUs holding one copy of the model; tokens/s per GPU."""
+
+    memory_s: float  # a decode step's time to read the weights and the KV cache
+    compute_s: float  # a decode step's time for the maths of the whole batch
+    step_s: float
+    decode: float  # output tokens/s per GPU, all sequences in the batch together
+    prefill: float  # prompt tokens/s per GPU
+
+    @property
+    def bound(self) -> str:
+        return "memory" if self.memory_s >= self.compute_s else "compute"
+
+
+def _roofline(
+    g: GPU,
+    params: float,
+    precision: str,
+    total_gb: float,
+    batch: int,
+    n: int,
+    bandwidth_efficiency: float,
+    compute_efficiency: float,
+) -> _Roofline:
+    """Decode and prefill speed from the roofline: a step reads all memory once or does the batch's maths,
+    whichever takes longer; prefill is compute-bound."""
+    # Roofline over the n GPUs holding one copy; reported per GPU.
+    flops_per_token = 2.0 * params
+    peak = g.peak_flops(precision) * compute_efficiency * n
+    bandwidth = g.bandwidth_gbs * 1e9 * bandwidth_efficiency * n
+    memory_s = total_gb * 1e9 / bandwidth
+    compute_s = batch * flops_per_token / peak
+    step_s = max(memory_s, compute_s)
+    return _Roofline(memory_s, compute_s, step_s, batch / step_s / n, peak / flops_per_token / n)
+
+
 def estimate_serving(
     params: float,
     gpu: str | GPU,
@@ -142,110 +214,62 @@ def estimate_serving(
     """
     g = get_gpu(gpu)
     precision, kv_precision = check_precision(precision), check_precision(kv_precision)
-    if params is None or not math.isfinite(params) or params <= 0:
-        raise InputError("positive_number", what="params")
-    weight_params = float(total_params) if total_params else float(params)
-    if weight_params < params:
-        raise InputError("total_params")
+    weight_params = _weight_params(params, total_params)
     batch = _positive_int(batch, "batch")
     context = _positive_int(context, "context")
     utilisation = _share(utilisation, "utilisation")
     bandwidth_efficiency = _share(bandwidth_efficiency, "bandwidth_efficiency")
     compute_efficiency = _share(compute_efficiency, "compute_efficiency")
     prompt_tokens = _positive_int(prompt_tokens if prompt_tokens is not None else max(1, context // 2), "prompt_tokens")
+    return _estimate(
+        g,
+        params=params,
+        weight_params=weight_params,
+        precision=precision,
+        kv_precision=kv_precision,
+        batch=batch,
+        context=context,
+        shape=_model_shape(layers, kv_heads, head_dim, weight_params),
+        prompt_tokens=prompt_tokens,
+        utilisation=utilisation,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        bandwidth_efficiency=bandwidth_efficiency,
+        compute_efficiency=compute_efficiency,
+    )
 
-    given = (layers, kv_heads, head_dim)
-    if all(v is not None for v in given):
-        layers, kv_heads, head_dim = (
-            _positive_int(v, w) for v, w in zip(given, ("layers", "kv_heads", "head_dim"), strict=False)
-        )
-        shape_estimated, shape_source = False, "given"
-    elif any(v is not None for v in given):
-        raise InputError("shape_partial")
-    else:
-        shape_source, layers, kv_heads, head_dim = estimate_shape(weight_params)
-        shape_estimated = True
 
+def _estimate(
+    g: GPU,
+    *,
+    params: float,
+    weight_params: float,
+    precision: str,
+    kv_precision: str,
+    batch: int,
+    context: int,
+    shape: _Shape,
+    prompt_tokens: int,
+    utilisation: float,
+    usd_per_gpu_hour: float | None,
+    bandwidth_efficiency: float,
+    compute_efficiency: float,
+) -> ServingEstimate:
+    """estimate_serving's sums on checked inputs: memory, GPUs needed, roofline speed, $ per token."""
     w_gb = weights_gb(weight_params, precision)
-    kv_tok = kv_cache_gb(layers, kv_heads, head_dim, 1, 1, kv_precision)
+    kv_tok = kv_cache_gb(shape.layers, shape.kv_heads, shape.head_dim, 1, 1, kv_precision)
     kv_gb = kv_tok * context * batch
     total = w_gb + kv_gb
     usable = g.memory_gb * MEMORY_HEADROOM
     n = ceil_div(total, usable)
-
-    # Roofline over the n GPUs holding one copy; reported per GPU.
-    flops_per_token = 2.0 * params
-    peak = g.peak_flops(precision) * compute_efficiency * n
-    bandwidth = g.bandwidth_gbs * 1e9 * bandwidth_efficiency * n
-    memory_s = total * 1e9 / bandwidth
-    compute_s = batch * flops_per_token / peak
-    step_s = max(memory_s, compute_s)
-    decode = batch / step_s / n
-    prefill = peak / flops_per_token / n
+    speed = _roofline(g, params, precision, total, batch, n, bandwidth_efficiency, compute_efficiency)
 
     rate = usd_per_gpu_hour if usd_per_gpu_hour is not None else g.usd_per_hour
     if rate is not None:
         check_rate(rate)
-    per_m_out = rate / (decode * 3600 * utilisation) * 1e6 if rate is not None else None
-    per_m_in = rate / (prefill * 3600 * utilisation) * 1e6 if rate is not None else None
+    per_m_out = rate / (speed.decode * 3600 * utilisation) * 1e6 if rate is not None else None
+    per_m_in = rate / (speed.prefill * 3600 * utilisation) * 1e6 if rate is not None else None
 
-    bound = "memory" if memory_s >= compute_s else "compute"
-
-    # The working, line by line: English strings that carry a code and values (see core.economics.messages).
-    lines = [
-        Message(
-            "work_memory_fits" if n == 1 else "work_memory_split",
-            weights=f"{w_gb:,.1f}",
-            weight_params=f"{weight_params / 1e9:,.1f}",
-            bytes=f"{PRECISION_BYTES[precision]:g}",
-            kv=f"{kv_gb:,.2f}",
-            layers=layers,
-            kv_heads=kv_heads,
-            head_dim=head_dim,
-            context=f"{context:,}",
-            batch=batch,
-            kv_bytes=f"{PRECISION_BYTES[kv_precision]:g}",
-            total=f"{total:,.1f}",
-            gpu=g.name,
-            usable=f"{usable:,.1f}",
-            n=n,
-        ),
-        Message(
-            "work_decode",
-            total=f"{total:,.1f}",
-            bandwidth=f"{g.bandwidth_gbs * bandwidth_efficiency * n:,.0f}",
-            bandwidth_pct=f"{bandwidth_efficiency:.0%}",
-            memory_ms=f"{memory_s * 1000:,.1f}",
-            batch=batch,
-            compute_ms=f"{compute_s * 1000:,.2f}",
-            compute_pct=f"{compute_efficiency:.0%}",
-            bound=bound,
-            decode=f"{decode:,.0f}",
-            per_sequence=f"{1 / step_s:,.1f}",
-        ),
-        Message(
-            "work_prefill",
-            prefill=f"{prefill:,.0f}",
-            prompt=f"{prompt_tokens:,}",
-            ttft=f"{prompt_tokens / (prefill * n):,.2f}",
-        ),
-    ]
-    if shape_estimated:
-        lines.append(Message("work_shape", model=shape_source))
-    if rate is None:
-        lines.append(Message("work_no_price", gpu=g.name))
-    else:
-        lines.append(
-            Message(
-                "work_cost",
-                rate=f"{rate:,.2f}",
-                utilisation=f"{utilisation:.0%}",
-                per_m_out=f"{per_m_out:,.3f}",
-                per_m_in=f"{per_m_in:,.3f}",
-            )
-        )
-
-    return ServingEstimate(
+    estimate = ServingEstimate(
         params=float(params),
         weight_params=weight_params,
         gpu=g.name,
@@ -253,11 +277,11 @@ def estimate_serving(
         kv_precision=kv_precision,
         batch=batch,
         context=context,
-        layers=layers,
-        kv_heads=kv_heads,
-        head_dim=head_dim,
-        shape_estimated=shape_estimated,
-        shape_source=shape_source,
+        layers=shape.layers,
+        kv_heads=shape.kv_heads,
+        head_dim=shape.head_dim,
+        shape_estimated=shape.estimated,
+        shape_source=shape.source,
         weights_gb=w_gb,
         kv_gb_per_token=kv_tok,
         kv_cache_gb=kv_gb,
@@ -265,16 +289,78 @@ def estimate_serving(
         usable_gb_per_gpu=usable,
         fits=n == 1,
         gpus_needed=n,
-        prefill_tok_s=prefill,
-        decode_tok_s=decode,
-        decode_tok_s_per_sequence=1 / step_s,
-        bound=bound,
-        step_ms=step_s * 1000,
-        ttft_s=prompt_tokens / (prefill * n),
+        prefill_tok_s=speed.prefill,
+        decode_tok_s=speed.decode,
+        decode_tok_s_per_sequence=1 / speed.step_s,
+        bound=speed.bound,
+        step_ms=speed.step_s * 1000,
+        ttft_s=prompt_tokens / (speed.prefill * n),
         prompt_tokens=prompt_tokens,
         utilisation=utilisation,
         usd_per_gpu_hour=rate,
         usd_per_million_output_tokens=per_m_out,
         usd_per_million_input_tokens=per_m_in,
-        explanation=lines,
     )
+    estimate.explanation = _explanation(estimate, g, speed, bandwidth_efficiency, compute_efficiency)
+    return estimate
+
+
+def _explanation(
+    e: ServingEstimate, g: GPU, speed: _Roofline, bandwidth_efficiency: float, compute_efficiency: float
+) -> list:
+    """The working behind an estimate, one Message per line: memory, decode, prefill, shape, cost."""
+    n = e.gpus_needed
+    # The working, line by line: English strings that carry a code and values (see core.economics.messages).
+    lines = [
+        Message(
+            "work_memory_fits" if n == 1 else "work_memory_split",
+            weights=f"{e.weights_gb:,.1f}",
+            weight_params=f"{e.weight_params / 1e9:,.1f}",
+            bytes=f"{PRECISION_BYTES[e.precision]:g}",
+            kv=f"{e.kv_cache_gb:,.2f}",
+            layers=e.layers,
+            kv_heads=e.kv_heads,
+            head_dim=e.head_dim,
+            context=f"{e.context:,}",
+            batch=e.batch,
+            kv_bytes=f"{PRECISION_BYTES[e.kv_precision]:g}",
+            total=f"{e.total_gb:,.1f}",
+            gpu=g.name,
+            usable=f"{e.usable_gb_per_gpu:,.1f}",
+            n=n,
+        ),
+        Message(
+            "work_decode",
+            total=f"{e.total_gb:,.1f}",
+            bandwidth=f"{g.bandwidth_gbs * bandwidth_efficiency * n:,.0f}",
+            bandwidth_pct=f"{bandwidth_efficiency:.0%}",
+            memory_ms=f"{speed.memory_s * 1000:,.1f}",
+            batch=e.batch,
+            compute_ms=f"{speed.compute_s * 1000:,.2f}",
+            compute_pct=f"{compute_efficiency:.0%}",
+            bound=e.bound,
+            decode=f"{e.decode_tok_s:,.0f}",
+            per_sequence=f"{1 / speed.step_s:,.1f}",
+        ),
+        Message(
+            "work_prefill",
+            prefill=f"{e.prefill_tok_s:,.0f}",
+            prompt=f"{e.prompt_tokens:,}",
+            ttft=f"{e.prompt_tokens / (e.prefill_tok_s * n):,.2f}",
+        ),
+    ]
+    if e.shape_estimated:
+        lines.append(Message("work_shape", model=e.shape_source))
+    if e.usd_per_gpu_hour is None:
+        lines.append(Message("work_no_price", gpu=g.name))
+    else:
+        lines.append(
+            Message(
+                "work_cost",
+                rate=f"{e.usd_per_gpu_hour:,.2f}",
+                utilisation=f"{e.utilisation:.0%}",
+                per_m_out=f"{e.usd_per_million_output_tokens:,.3f}",
+                per_m_in=f"{e.usd_per_million_input_tokens:,.3f}",
+            )
+        )
+    return lines

@@ -94,7 +94,7 @@ def _question(example: Example) -> str:
 def _generate(model, tokenizer, messages: list[dict], max_new_tokens: int, eos: list[int]) -> str:
     import torch  # torch: loaded only where the model runs in this process (fine-tuning, transformers engine)
 
-    from core.finetune.train import chat_ids
+    from core.finetune.train_model import chat_ids
 
     ids = torch.tensor([chat_ids(tokenizer, messages, True)], device=model.device)
     with torch.inference_mode():
@@ -153,37 +153,17 @@ def evaluate_adapter(
     # torch: loaded only where the model runs in this process (fine-tuning, transformers engine)
     import torch
 
-    # peft: loaded only for fine-tuning and adapters
-    from peft import PeftModel
-
     # torch: loaded only when a fine-tune or evaluation runs
-    from core.finetune.train import encode_all, load_base, mean_loss
-
-    # torch: loaded only when the transformers engine runs
-    from core.llm.transformers_engine import eos_token_ids
+    from core.finetune.train_model import encode_all, mean_loss
 
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir / "adapter_config.json").is_file():
         raise ValueError(f"{adapter_dir} is not an adapter folder (no adapter_config.json)")
     card = read_card(adapter_dir) or {}
-    examples = load_val(adapter_dir)
-    if limit:
-        kept: list = []
-        counts: dict[tuple[str, str], int] = {}
-        for e in examples:
-            key = (e.kind, e.language)
-            if counts.get(key, 0) < limit:
-                counts[key] = counts.get(key, 0) + 1
-                kept.append(e)
-        examples = kept
+    examples = _limited(load_val(adapter_dir), limit)
     started = time.perf_counter()
     stop = stop or threading.Event()
-    model, tokenizer, base = load_base(settings, log=log)
-    with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
-        warnings.simplefilter("ignore", FutureWarning)
-        model = PeftModel.from_pretrained(model, str(adapter_dir))
-    model.eval()
-    device = base["device"]
+    model, tokenizer, device = _load_with_adapter(settings, adapter_dir, log)
     max_tokens = card.get("hyperparameters", {}).get("max_tokens", 32768)
     items, _ = encode_all(tokenizer, examples, max_tokens)
 
@@ -194,33 +174,7 @@ def evaluate_adapter(
     with model.disable_adapter():
         loss_base = mean_loss(model, items, device, lambda i, n: report("val_loss", i, 2 * n))
     loss_adapter = mean_loss(model, items, device, lambda i, n: report("val_loss", len(items) + i, 2 * len(items)))
-
-    eos = eos_token_ids(model, tokenizer)
-    answers = [e for e in examples if e.kind in ("faq", "no-answer")]
-    rows = []
-    for i, example in enumerate(answers):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        prompt = example.messages[:-1]
-        with model.disable_adapter():
-            base_text = _generate(model, tokenizer, prompt, max_new_tokens, eos)
-        report("generate", 2 * i + 1, 2 * len(answers))
-        adapter_text = _generate(model, tokenizer, prompt, max_new_tokens, eos)
-        report("generate", 2 * i + 2, 2 * len(answers))
-        row = {
-            "source": example.source,
-            "kind": example.kind,
-            "language": example.language,
-            "question": _question(example),
-            "reference": example.reference or example.messages[-1]["content"],
-            "base": base_text,
-            "adapter": adapter_text,
-        }
-        if example.kind == "faq":
-            for who, text in (("base", base_text), ("adapter", adapter_text)):
-                row[f"rouge_{who}"] = round(rouge_l(text, example.reference), 4)
-                row[f"facts_{who}"] = list(fact_hits(text, example.reference))
-        rows.append(row)
+    rows = _answers(model, tokenizer, examples, max_new_tokens, stop, report)
 
     def metrics(who, loss):
         m = {"val_loss": loss, "perplexity": round(math.exp(loss), 3) if loss is not None else None}
@@ -240,13 +194,89 @@ def evaluate_adapter(
         "device": device,
     }
     if save:
-        (adapter_dir / "eval.json").write_text(
-            json.dumps(result | {"answers": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        if card:
-            card["evaluation"] = {k: v for k, v in result.items() if k != "adapter_dir"} | {"limit": limit}
-            write_card(adapter_dir, card)
+        _save_evaluation(adapter_dir, card, result, rows, limit)
     del model
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
+
+
+def _limited(examples: list[Example], limit: int | None) -> list[Example]:
+    """At most `limit` examples of each kind and language, in their order; all of them without a limit."""
+    if not limit:
+        return examples
+    kept: list = []
+    counts: dict[tuple[str, str], int] = {}
+    for e in examples:
+        key = (e.kind, e.language)
+        if counts.get(key, 0) < limit:
+            counts[key] = counts.get(key, 0) + 1
+            kept.append(e)
+    return kept
+
+
+def _load_with_adapter(settings: Settings, adapter_dir: Path, log):
+    """(model, tokenizer, device): the base model with the adapter on top, in eval mode; the
+    adapter can be switched off with `model.disable_adapter()`."""
+    # peft: loaded only for fine-tuning and adapters
+    from peft import PeftModel
+
+    # torch: loaded only when a fine-tune or evaluation runs
+    from core.finetune.train_model import load_base
+
+    model, tokenizer, base = load_base(settings, log=log)
+    with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
+        warnings.simplefilter("ignore", FutureWarning)
+        model = PeftModel.from_pretrained(model, str(adapter_dir))
+    model.eval()
+    return model, tokenizer, base["device"]
+
+
+def _answers(model, tokenizer, examples: list[Example], max_new_tokens: int, stop: threading.Event, report) -> list:
+    """A greedy answer from the base model and from the adapter to every FAQ and no-answer example,
+    scored; KeyboardInterrupt when `stop` is set."""
+    # torch: loaded only when the transformers engine runs
+    from core.llm.transformers_engine import eos_token_ids
+
+    eos = eos_token_ids(model, tokenizer)
+    answers = [e for e in examples if e.kind in ("faq", "no-answer")]
+    rows = []
+    for i, example in enumerate(answers):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        prompt = example.messages[:-1]
+        with model.disable_adapter():
+            base_text = _generate(model, tokenizer, prompt, max_new_tokens, eos)
+        report("generate", 2 * i + 1, 2 * len(answers))
+        adapter_text = _generate(model, tokenizer, prompt, max_new_tokens, eos)
+        report("generate", 2 * i + 2, 2 * len(answers))
+        rows.append(_answer_row(example, base_text, adapter_text))
+    return rows
+
+
+def _answer_row(example: Example, base_text: str, adapter_text: str) -> dict:
+    """One example's row of eval.json: the question, both answers and, for an FAQ, their scores."""
+    row = {
+        "source": example.source,
+        "kind": example.kind,
+        "language": example.language,
+        "question": _question(example),
+        "reference": example.reference or example.messages[-1]["content"],
+        "base": base_text,
+        "adapter": adapter_text,
+    }
+    if example.kind == "faq":
+        for who, text in (("base", base_text), ("adapter", adapter_text)):
+            row[f"rouge_{who}"] = round(rouge_l(text, example.reference), 4)
+            row[f"facts_{who}"] = list(fact_hits(text, example.reference))
+    return row
+
+
+def _save_evaluation(adapter_dir: Path, card: dict, result: dict, rows: list, limit: int | None) -> None:
+    """eval.json (the result and every answer) beside the adapter, and the result in its model card."""
+    (adapter_dir / "eval.json").write_text(
+        json.dumps(result | {"answers": rows}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    if card:
+        card["evaluation"] = {k: v for k, v in result.items() if k != "adapter_dir"} | {"limit": limit}
+        write_card(adapter_dir, card)

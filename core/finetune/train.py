@@ -27,15 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from core.config import Settings
 from core.finetune import card as cards
 from core.finetune.adapters import publish, recover
-from core.finetune.data import Example, TrainingData
-from core.llm.base import ModelUnavailable
-from core.llm.models import choose_model, configured_model_name, transformers_source
+from core.finetune.data import TrainingData
+from core.finetune.train_model import Encoded, base_model_name, encode_all, example_loss, load_base, mean_loss
+from core.finetune.train_model import encode as encode  # re-exported: callers import it from here
 
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
@@ -137,117 +138,6 @@ def training_lock(settings: Settings):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-# -- tokenization -------------------------------------------------------------------------------
-def chat_ids(tokenizer, messages, generation_prompt: bool) -> list[int]:
-    ids = tokenizer.apply_chat_template(messages, tokenize=True, add_generation_prompt=generation_prompt)
-    if hasattr(ids, "keys"):  # BatchEncoding in newer transformers
-        ids = ids["input_ids"]
-    return list(ids)
-
-
-def encode(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
-    """Token ids of the whole chat, and labels that are -100 everywhere except the assistant's
-    turns (their text and end-of-turn token): the model learns the answers, not the prompts."""
-    ids: list[int] = []
-    labels: list[int] = []
-    for i, message in enumerate(messages):
-        if message["role"] != "assistant":
-            continue
-        prompt = chat_ids(tokenizer, messages[:i], True)
-        full = chat_ids(tokenizer, messages[: i + 1], False)
-        if prompt[: len(ids)] != ids or full[: len(prompt)] != prompt:
-            raise ValueError(
-                "The model's chat template does not render a conversation as a prefix of its "
-                "continuation; cannot mask prompts"
-            )
-        labels += [-100] * (len(prompt) - len(ids)) + full[len(prompt) :]
-        ids = full
-    return ids, labels
-
-
-@dataclass
-class Encoded:
-    input_ids: torch.Tensor  # (1, n)
-    positions: torch.Tensor  # positions whose next token is an answer token
-    targets: torch.Tensor  # those next tokens
-
-    @property
-    def answer_tokens(self) -> int:
-        return int(self.targets.numel())
-
-
-def encode_all(tokenizer, examples: list[Example], max_tokens: int) -> tuple[list[Encoded], int]:
-    out, skipped = [], 0
-    for example in examples:
-        ids, labels = encode(tokenizer, example.messages)
-        if len(ids) > max_tokens:
-            skipped += 1
-            continue
-        shifted = torch.tensor(labels[1:])
-        positions = (shifted != -100).nonzero()[:, 0]
-        if positions.numel() == 0:
-            skipped += 1
-            continue
-        out.append(Encoded(torch.tensor([ids]), positions, shifted[positions]))
-    return out, skipped
-
-
-def example_loss(model, item: Encoded, device: str) -> torch.Tensor:
-    """Summed cross-entropy over the answer tokens; logits only where they are needed."""
-    logits = model(input_ids=item.input_ids.to(device), logits_to_keep=item.positions.to(device)).logits
-    return torch.nn.functional.cross_entropy(logits[0].float(), item.targets.to(device), reduction="sum")
-
-
-def mean_loss(model, items: list[Encoded], device: str, progress=None) -> float | None:
-    if not items:
-        return None
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    with torch.no_grad():
-        for i, item in enumerate(items, start=1):
-            total += float(example_loss(model, item, device))
-            count += item.answer_tokens
-            if progress:
-                progress(i, len(items))
-    model.train(was_training)
-    return round(total / count, 4)
-
-
-# -- model ---------------------------------------------------------------------------------------
-def load_base(settings: Settings, log=print):
-    """The configured base model (never an adapter) for training, with its tokenizer."""
-    # transformers: loaded only where the model runs in this process
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    # torch: loaded only when the transformers engine runs
-    from core.llm.transformers_engine import pick_device
-
-    choice = choose_model(settings)
-    name, source = choice.name, choice.source
-    kwargs = transformers_source(choice, settings, log=log)
-    device = pick_device(settings.device)
-    # bf16 on CUDA; fp32 elsewhere (bf16 is slow on CPUs without bf16 instructions, fp16 trains badly).
-    dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    if device == "cpu":
-        torch.set_num_threads(settings.threads)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(**kwargs)
-        model = AutoModelForCausalLM.from_pretrained(**kwargs, dtype=dtype)
-    except OSError as exc:
-        raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
-    return (
-        model.to(device),  # type: ignore[arg-type]  # transformers' annotation of .to() takes the model
-        tokenizer,
-        {"name": name, "source": source, "device": device, "dtype": str(dtype).removeprefix("torch.")},
-    )
-
-
-def base_model_name(settings: Settings) -> str:
-
-    return configured_model_name(settings)
-
-
 # -- training ------------------------------------------------------------------------------------
 def prepare_out_dir(out_dir: Path) -> Path:
     out_dir = Path(out_dir)
@@ -256,6 +146,29 @@ def prepare_out_dir(out_dir: Path) -> Path:
     ):
         raise ValueError(f"{out_dir} exists and is not an adapter folder; choose a new --out")
     return out_dir
+
+
+@dataclass
+class _Run:
+    """One fine-tune as it goes: the model with LoRA layers and its encoded data, then what the
+    optimizer steps and the validation made of it."""
+
+    model: Any
+    base: dict  # name, source, device and dtype of the base model (load_base)
+    train_items: list[Encoded]
+    val_items: list[Encoded]
+    skipped: int  # examples left out, train and validation: too long, or no answer token
+    planned: int  # optimizer steps
+    params: list = field(default_factory=list)  # the trainable (LoRA) parameters
+    log_rows: list[dict] = field(default_factory=list)
+    steps: int = 0
+    stopped: bool = False
+    val_before: float | None = None
+    val_after: float | None = None
+
+    @property
+    def device(self) -> str:
+        return self.base["device"]
 
 
 def train(
@@ -276,15 +189,6 @@ def train(
 
     KeyboardInterrupt or `stop` ends training after the current example; what was learned so far
     is saved as a complete adapter (its card says it was stopped)."""
-    # peft: loaded only for fine-tuning and adapters
-    from peft import LoraConfig, get_peft_model
-
-    # tqdm: only the fine-tuning progress bar needs it
-    from tqdm import tqdm
-
-    # transformers: loaded only where the model runs in this process
-    from transformers import get_linear_schedule_with_warmup
-
     config = (config or TrainConfig()).validate()
     out_dir = prepare_out_dir(out_dir)
     started = time.perf_counter()
@@ -297,170 +201,218 @@ def train(
     with training_lock(settings):
         recover(settings, out_dir)
         report("load")
-        model, tokenizer, base = load_base(settings, log=log)
-        device = base["device"]
-        train_items, skipped = encode_all(tokenizer, data.train, config.max_tokens)
-        val_items, skipped_val = encode_all(tokenizer, data.val, config.max_tokens)
-        if not train_items:
-            raise ValueError(f"No training example fits in --max-tokens {config.max_tokens}")
-        per_epoch = math.ceil(len(train_items) / config.batch_size)
-        planned = max(1, math.ceil(per_epoch * config.epochs))
-        if config.max_steps:
-            planned = min(planned, config.max_steps)
-
-        torch.manual_seed(config.seed)
-        random.seed(config.seed)
-        lora = LoraConfig(
-            r=config.lora_r,
-            lora_alpha=config.alpha,
-            lora_dropout=config.lora_dropout,
-            target_modules=list(config.target_modules),
-            task_type="CAUSAL_LM",
-        )
-        with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
-            warnings.simplefilter("ignore", FutureWarning)
-            model = get_peft_model(model, lora)
-        model.peft_config["default"].base_model_name_or_path = base_model_name(settings)
-
-        val_before = mean_loss(model, val_items, device, lambda i, n: report("val_before", i, n))
-        params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
-        schedule = get_linear_schedule_with_warmup(optimizer, round(planned * config.warmup), planned)
-        order_rng = random.Random(config.seed)
+        run = _prepare(settings, data, config, log)
+        run.val_before = mean_loss(run.model, run.val_items, run.device, lambda i, n: report("val_before", i, n))
+        run.params = [p for p in run.model.parameters() if p.requires_grad]
         partial = out_dir.with_name(out_dir.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-
-        log_rows: list[dict] = []
-        stopped = False
-        step = 0
-        queue: list[int] = []
-        model.train()
-        bar_ = tqdm(total=planned, desc="fine-tune", unit="step", file=sys.stderr, disable=not bar, leave=True)
-        report("train", 0, planned)
-        try:
-            while step < planned:
-                batch: list = []
-                while len(batch) < config.batch_size:
-                    if not queue:
-                        queue = list(range(len(train_items)))
-                        order_rng.shuffle(queue)
-                    batch.append(train_items[queue.pop()])
-                step_start = time.perf_counter()
-                tokens = sum(item.answer_tokens for item in batch)
-                total = 0.0
-                for item in batch:
-                    if stop.is_set():
-                        raise KeyboardInterrupt
-                    loss = example_loss(model, item, device)
-                    (loss / tokens).backward()
-                    total += loss.detach().item()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                optimizer.step()
-                schedule.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                row = {
-                    "step": step,
-                    "loss": round(total / tokens, 4),
-                    "lr": schedule.get_last_lr()[0],
-                    "seconds": round(time.perf_counter() - step_start, 2),
-                    "answer_tokens": tokens,
-                    "tokens": sum(int(i.input_ids.numel()) for i in batch),
-                }
-                log_rows.append(row)
-                bar_.update(1)
-                bar_.set_postfix(loss=f"{row['loss']:.3f}")
-                report("train", step, planned, row["loss"])
-                if step % config.checkpoint_every == 0 and step < planned:
-                    _save(model, partial)
-        except KeyboardInterrupt:
-            stopped = True
-            log("Stopped: saving what was learned so far")
-        finally:
-            bar_.close()
-            optimizer.zero_grad(set_to_none=True)
-
-        val_after = None
-        if not stopped and val_items:
-            val_after = mean_loss(model, val_items, device, lambda i, n: report("val_after", i, n))
-        report("save", step, planned)
-        _save(model, partial)
+        _optimise(run, config, partial, stop, bar, report, log)
+        if not run.stopped and run.val_items:
+            run.val_after = mean_loss(run.model, run.val_items, run.device, lambda i, n: report("val_after", i, n))
+        report("save", run.steps, run.planned)
+        _save(run.model, partial)
         seconds = round(time.perf_counter() - started, 1)
         result = TrainResult(
             str(out_dir),
-            step,
-            log_rows[0]["loss"] if log_rows else None,
-            log_rows[-1]["loss"] if log_rows else None,
-            val_before,
-            val_after,
+            run.steps,
+            run.log_rows[0]["loss"] if run.log_rows else None,
+            run.log_rows[-1]["loss"] if run.log_rows else None,
+            run.val_before,
+            run.val_after,
             seconds,
-            device,
-            stopped,
-            planned,
-            log_rows,
+            run.device,
+            run.stopped,
+            run.planned,
+            run.log_rows,
         )
-        (partial / "training_log.json").write_text(
-            json.dumps(
-                {
-                    "steps": log_rows,
-                    "val": [{"step": 0, "loss": val_before}]
-                    + ([{"step": step, "loss": val_after}] if val_after is not None else []),
-                },
-                indent=1,
-            )
-        )
-        with (partial / "val.jsonl").open("w", encoding="utf-8") as fh:
-            for example in data.val:
-                fh.write(json.dumps(example.as_dict(), ensure_ascii=False) + "\n")
-        card = {
-            "name": name or out_dir.name,
-            "base_model": base_model_name(settings),
-            "base_model_source": base["source"],
-            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "method": {
-                "type": "LoRA",
-                "r": config.lora_r,
-                "alpha": config.alpha,
-                "dropout": config.lora_dropout,
-                "target_modules": list(config.target_modules),
-                "trainable_parameters": sum(p.numel() for p in params),
-            },
-            "hyperparameters": {
-                "epochs": config.epochs,
-                "max_steps": config.max_steps,
-                "batch_size": config.batch_size,
-                "learning_rate": config.learning_rate,
-                "schedule": "linear, warm-up " + f"{config.warmup:.0%}",
-                "optimizer": "AdamW",
-                "max_tokens": config.max_tokens,
-                "seed": config.seed,
-            },
-            "data": data.summary() | {"skipped_too_long": skipped + skipped_val},
-            "training": {
-                "steps": step,
-                "planned_steps": planned,
-                "stopped": stopped,
-                "seconds": seconds,
-                "seconds_per_step": round(sum(r["seconds"] for r in log_rows) / max(1, len(log_rows)), 2),
-                "device": device,
-                "dtype": base["dtype"],
-                "threads": torch.get_num_threads() if device == "cpu" else None,
-                "tokens_seen": sum(r["tokens"] for r in log_rows),
-                "command": command,
-            },
-            "metrics": {
-                "train_loss_first": result.train_loss_first,
-                "train_loss_last": result.train_loss_last,
-                "val_loss_before": val_before,
-                "val_loss_after": val_after,
-            },
-            "versions": versions(),
-        }
+        _write_logs(partial, run, data)
+        card = _card(settings, data, config, run, seconds, name or out_dir.name, command)
         cards.write_card(partial, card)
         publish(settings, partial, out_dir)
-        report("done", step, planned)
+        report("done", run.steps, run.planned)
         return result
+
+
+def _prepare(settings: Settings, data: TrainingData, config: TrainConfig, log) -> _Run:
+    """Load the base model, encode the examples, count the planned steps and add fresh LoRA
+    layers (seeded); ValueError when no training example fits in max_tokens."""
+    # peft: loaded only for fine-tuning and adapters
+    from peft import LoraConfig, get_peft_model
+
+    model, tokenizer, base = load_base(settings, log=log)
+    train_items, skipped = encode_all(tokenizer, data.train, config.max_tokens)
+    val_items, skipped_val = encode_all(tokenizer, data.val, config.max_tokens)
+    if not train_items:
+        raise ValueError(f"No training example fits in --max-tokens {config.max_tokens}")
+    per_epoch = math.ceil(len(train_items) / config.batch_size)
+    planned = max(1, math.ceil(per_epoch * config.epochs))
+    if config.max_steps:
+        planned = min(planned, config.max_steps)
+
+    torch.manual_seed(config.seed)
+    random.seed(config.seed)
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    with warnings.catch_warnings():  # peft calls a transformers API that is deprecated in 5.x
+        warnings.simplefilter("ignore", FutureWarning)
+        model = get_peft_model(model, lora)
+    model.peft_config["default"].base_model_name_or_path = base_model_name(settings)
+    return _Run(model, base, train_items, val_items, skipped + skipped_val, planned)
+
+
+def _optimise(run: _Run, config: TrainConfig, partial: Path, stop: threading.Event, bar: bool, report, log) -> None:
+    """The optimizer steps, run.planned of them unless stopped (KeyboardInterrupt or `stop`);
+    a checkpoint in the fresh folder `partial` every config.checkpoint_every steps. Fills
+    run.log_rows, run.steps and run.stopped."""
+    # tqdm: only the fine-tuning progress bar needs it
+    from tqdm import tqdm
+
+    # transformers: loaded only where the model runs in this process
+    from transformers import get_linear_schedule_with_warmup
+
+    planned = run.planned
+    optimizer = torch.optim.AdamW(run.params, lr=config.learning_rate, weight_decay=0.0)
+    schedule = get_linear_schedule_with_warmup(optimizer, round(planned * config.warmup), planned)
+    order_rng = random.Random(config.seed)
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+
+    queue: list[int] = []
+    run.model.train()
+    bar_ = tqdm(total=planned, desc="fine-tune", unit="step", file=sys.stderr, disable=not bar, leave=True)
+    report("train", 0, planned)
+    try:
+        while run.steps < planned:
+            batch = _next_batch(run.train_items, queue, order_rng, config.batch_size)
+            row = _step(run, batch, optimizer, schedule, stop)
+            run.log_rows.append(row)
+            bar_.update(1)
+            bar_.set_postfix(loss=f"{row['loss']:.3f}")
+            report("train", run.steps, planned, row["loss"])
+            if run.steps % config.checkpoint_every == 0 and run.steps < planned:
+                _save(run.model, partial)
+    except KeyboardInterrupt:
+        run.stopped = True
+        log("Stopped: saving what was learned so far")
+    finally:
+        bar_.close()
+        optimizer.zero_grad(set_to_none=True)
+
+
+def _next_batch(items: list[Encoded], queue: list[int], order_rng: random.Random, size: int) -> list[Encoded]:
+    """`size` examples off `queue`, refilled with a fresh shuffle of all examples whenever it runs out."""
+    batch: list = []
+    while len(batch) < size:
+        if not queue:
+            queue.extend(range(len(items)))
+            order_rng.shuffle(queue)
+        batch.append(items[queue.pop()])
+    return batch
+
+
+def _step(run: _Run, batch: list[Encoded], optimizer, schedule, stop: threading.Event) -> dict:
+    """One optimizer step over `batch`, its examples one at a time; returns the step's log row.
+    KeyboardInterrupt before an example when `stop` is set."""
+    step_start = time.perf_counter()
+    tokens = sum(item.answer_tokens for item in batch)
+    total = 0.0
+    for item in batch:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        loss = example_loss(run.model, item, run.device)
+        (loss / tokens).backward()
+        total += loss.detach().item()
+    torch.nn.utils.clip_grad_norm_(run.params, 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad(set_to_none=True)
+    run.steps += 1
+    return {
+        "step": run.steps,
+        "loss": round(total / tokens, 4),
+        "lr": schedule.get_last_lr()[0],
+        "seconds": round(time.perf_counter() - step_start, 2),
+        "answer_tokens": tokens,
+        "tokens": sum(int(i.input_ids.numel()) for i in batch),
+    }
+
+
+def _write_logs(partial: Path, run: _Run, data: TrainingData) -> None:
+    """training_log.json (every step, validation loss before and after) and val.jsonl (for `evaluate`)."""
+    (partial / "training_log.json").write_text(
+        json.dumps(
+            {
+                "steps": run.log_rows,
+                "val": [{"step": 0, "loss": run.val_before}]
+                + ([{"step": run.steps, "loss": run.val_after}] if run.val_after is not None else []),
+            },
+            indent=1,
+        )
+    )
+    with (partial / "val.jsonl").open("w", encoding="utf-8") as fh:
+        for example in data.val:
+            fh.write(json.dumps(example.as_dict(), ensure_ascii=False) + "\n")
+
+
+def _card(
+    settings: Settings,
+    data: TrainingData,
+    config: TrainConfig,
+    run: _Run,
+    seconds: float,
+    name: str,
+    command: str | None,
+) -> dict:
+    """The model card: base model, method, hyperparameters, data, how training went, metrics, versions."""
+    log_rows, device = run.log_rows, run.device
+    return {
+        "name": name,
+        "base_model": base_model_name(settings),
+        "base_model_source": run.base["source"],
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "method": {
+            "type": "LoRA",
+            "r": config.lora_r,
+            "alpha": config.alpha,
+            "dropout": config.lora_dropout,
+            "target_modules": list(config.target_modules),
+            "trainable_parameters": sum(p.numel() for p in run.params),
+        },
+        "hyperparameters": {
+            "epochs": config.epochs,
+            "max_steps": config.max_steps,
+            "batch_size": config.batch_size,
+            "learning_rate": config.learning_rate,
+            "schedule": "linear, warm-up " + f"{config.warmup:.0%}",
+            "optimizer": "AdamW",
+            "max_tokens": config.max_tokens,
+            "seed": config.seed,
+        },
+        "data": data.summary() | {"skipped_too_long": run.skipped},
+        "training": {
+            "steps": run.steps,
+            "planned_steps": run.planned,
+            "stopped": run.stopped,
+            "seconds": seconds,
+            "seconds_per_step": round(sum(r["seconds"] for r in log_rows) / max(1, len(log_rows)), 2),
+            "device": device,
+            "dtype": run.base["dtype"],
+            "threads": torch.get_num_threads() if device == "cpu" else None,
+            "tokens_seen": sum(r["tokens"] for r in log_rows),
+            "command": command,
+        },
+        "metrics": {
+            "train_loss_first": log_rows[0]["loss"] if log_rows else None,
+            "train_loss_last": log_rows[-1]["loss"] if log_rows else None,
+            "val_loss_before": run.val_before,
+            "val_loss_after": run.val_after,
+        },
+        "versions": versions(),
+    }
 
 
 def _save(model, folder: Path) -> None:

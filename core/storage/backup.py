@@ -42,23 +42,23 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 
 from core.config import Settings
+from core.storage.backup_archive import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    MODELS,
+    PREFIX,
+    STAGING,
+    BackupError,
+    unpack_verified,
+)
 from core.storage.locking import LockBusy, atomic_write_text, file_lock, fsync_dir
-from core.storage.private import FILE_MODE, create_private, private_dir, secure_data_dir
+from core.storage.private import create_private, private_dir, secure_data_dir
 
-FORMAT = "ai-business-studio-backup"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-PREFIX = "data"  # archive members are data/<path inside APP_DATA_DIR>
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
-MODELS = "models"
-STAGING = ".restore-"  # restore's staging folders inside APP_DATA_DIR
 UNFINISHED = (".partial", ".old", ".deleted")  # adapters being written, swapped or removed
 LOCK_WAIT_S = 120
-
-
-class BackupError(ValueError):
-    """A backup that cannot be made, or an archive that cannot (or must not) be restored."""
 
 
 def _sha256(path: Path) -> str:
@@ -136,104 +136,17 @@ def backup(settings: Settings, out: Path) -> dict:
 
 
 def _backup(settings: Settings, data_dir: Path, out: Path, models_dir: Path, models_rel: str | None) -> dict:
-    members: list[dict] = []
-    skipped: dict[str, str] = {}
+    """Stage a consistent copy of the data folder (writes paused), then checksum, describe and pack it."""
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=out.parent) as tmp:
         staged = Path(tmp) / PREFIX
         with ExitStack() as locks:
-            try:
-                for name in _kb_names(settings.kb_dir, settings):
-                    locks.enter_context(
-                        file_lock(
-                            settings.kb_dir / f"{name}.lock",
-                            LOCK_WAIT_S,
-                            "A knowledge-base import is still running after 2 minutes; "
-                            "try the backup again when it has finished",
-                        )
-                    )
-                locks.enter_context(
-                    file_lock(
-                        settings.adapters_dir / ".publish.lock",
-                        LOCK_WAIT_S,
-                        "An adapter is being saved; try the backup again shortly",
-                    )
-                )
-            except LockBusy as exc:
-                raise BackupError(str(exc)) from None
-            for folder, dirs, files in os.walk(data_dir):
-                # Not into the staging folder (when --out is inside the data folder) or the model cache.
-                for d in list(dirs):
-                    path = Path(folder, d)
-                    if path.is_symlink() or path.resolve() in (Path(tmp).resolve(), models_dir):
-                        dirs.remove(d)
-                        if path.resolve() == models_dir or path.is_symlink():
-                            skipped[path.relative_to(data_dir).as_posix() + "/"] = (
-                                "symbolic link" if path.is_symlink() else "models"
-                            )
-                dirs.sort()
-                for name in sorted(files):
-                    path = Path(folder) / name
-                    rel = PurePosixPath(path.relative_to(data_dir).as_posix())
-                    why = _skip(rel, models_rel)
-                    if why is None and path.resolve() == out:
-                        why = "the backup being written"
-                    if why is None and path.is_symlink():
-                        why = "symbolic link"
-                    if (
-                        why is None
-                        and name.endswith(SQLITE_COMPANIONS)
-                        and _is_sqlite(path.with_name(name.rsplit("-", 1)[0]))
-                    ):
-                        why = "SQLite journal (the database copy includes it)"
-                    if why is not None:
-                        top = rel.parts[0] + "/" if why == "models" else rel.as_posix()
-                        skipped.setdefault(top, why)
-                        continue
-                    target = staged / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    try:
-                        if _is_sqlite(path):
-                            _sqlite_copy(path, target)
-                            kind = "sqlite"
-                        else:
-                            shutil.copyfile(path, target)
-                            kind = "file"
-                    except FileNotFoundError:  # removed while we walked (a temporary file)
-                        continue
-                    members.append({"path": rel.as_posix(), "kind": kind})
+            _pause_writes(settings, locks)
+            members, skipped = _stage(data_dir, Path(tmp), out, models_dir, models_rel)
         for m in members:  # locks released: checksums and packing need none
             target = staged / m["path"]
             m["size"], m["sha256"] = target.stat().st_size, _sha256(target)
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "versions": _versions(),
-            "kb_store": (
-                f"Chroma server {settings.chroma_host}:{settings.chroma_port}: not in this backup "
-                "(back up the server's volume)"
-            )
-            if settings.chroma_host.strip()
-            else "embedded (kb/chroma)",
-            "counts": _counts(staged / "app.db"),
-            "skipped": [{"path": p, "reason": _REASONS.get(r, r)} for p, r in sorted(skipped.items())],
-            "members": members,
-        }
-        part = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        try:
-            create_private(part)  # 0600 before a byte is written: the archive holds the whole database
-            with tarfile.open(part, "w:gz", compresslevel=6) as tar:
-                body = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
-                _add(tar, MANIFEST, len(body), _BytesReader(body))
-                for m in members:
-                    with open(staged / m["path"], "rb") as fh:
-                        _add(tar, f"{PREFIX}/{m['path']}", m["size"], fh)
-            with open(part, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(part, out)  # never a half-written archive under the final name
-            fsync_dir(out.parent)
-        finally:
-            part.unlink(missing_ok=True)
+        manifest = _manifest(settings, staged, members, skipped)
+        _pack(out, manifest, staged)
     return {
         "archive": str(out),
         "bytes": out.stat().st_size,
@@ -244,6 +157,130 @@ def _backup(settings: Settings, data_dir: Path, out: Path, models_dir: Path, mod
         "skipped": manifest["skipped"],
         "kb_store": manifest["kb_store"],
     }
+
+
+def _pause_writes(settings: Settings, locks: ExitStack) -> None:
+    """Take every knowledge base's write lock and the adapters' publish lock into `locks`;
+    BackupError when one stays busy for LOCK_WAIT_S."""
+    try:
+        for name in _kb_names(settings.kb_dir, settings):
+            locks.enter_context(
+                file_lock(
+                    settings.kb_dir / f"{name}.lock",
+                    LOCK_WAIT_S,
+                    "A knowledge-base import is still running after 2 minutes; "
+                    "try the backup again when it has finished",
+                )
+            )
+        locks.enter_context(
+            file_lock(
+                settings.adapters_dir / ".publish.lock",
+                LOCK_WAIT_S,
+                "An adapter is being saved; try the backup again shortly",
+            )
+        )
+    except LockBusy as exc:
+        raise BackupError(str(exc)) from None
+
+
+def _stage(
+    data_dir: Path, tmp: Path, out: Path, models_dir: Path, models_rel: str | None
+) -> tuple[list[dict], dict[str, str]]:
+    """Copy every file to back up into `tmp`/data, in sorted order; returns the members copied
+    (path and kind) and the paths left out with why."""
+    members: list[dict] = []
+    skipped: dict[str, str] = {}
+    for folder, dirs, files in os.walk(data_dir):
+        # Not into the staging folder (when --out is inside the data folder) or the model cache.
+        for d in list(dirs):
+            path = Path(folder, d)
+            if path.is_symlink() or path.resolve() in (tmp.resolve(), models_dir):
+                dirs.remove(d)
+                if path.resolve() == models_dir or path.is_symlink():
+                    skipped[path.relative_to(data_dir).as_posix() + "/"] = (
+                        "symbolic link" if path.is_symlink() else "models"
+                    )
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            rel = PurePosixPath(path.relative_to(data_dir).as_posix())
+            why = _left_out(path, rel, out, models_rel)
+            if why is not None:
+                top = rel.parts[0] + "/" if why == "models" else rel.as_posix()
+                skipped.setdefault(top, why)
+                continue
+            kind = _copy(path, tmp / PREFIX / rel)
+            if kind is not None:
+                members.append({"path": rel.as_posix(), "kind": kind})
+    return members, skipped
+
+
+def _left_out(path: Path, rel: PurePosixPath, out: Path, models_rel: str | None) -> str | None:
+    """Why this file stays out of the backup (`_skip`'s reasons, or the archive itself, a link,
+    a journal of a database copied whole), or None."""
+    why = _skip(rel, models_rel)
+    if why is None and path.resolve() == out:
+        why = "the backup being written"
+    if why is None and path.is_symlink():
+        why = "symbolic link"
+    if (
+        why is None
+        and path.name.endswith(SQLITE_COMPANIONS)
+        and _is_sqlite(path.with_name(path.name.rsplit("-", 1)[0]))
+    ):
+        why = "SQLite journal (the database copy includes it)"
+    return why
+
+
+def _copy(path: Path, target: Path) -> str | None:
+    """Copy one file to `target`: "sqlite" (through the backup API) or "file"; None if it is gone."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if _is_sqlite(path):
+            _sqlite_copy(path, target)
+            return "sqlite"
+        shutil.copyfile(path, target)
+        return "file"
+    except FileNotFoundError:  # removed while we walked (a temporary file)
+        return None
+
+
+def _manifest(settings: Settings, staged: Path, members: list[dict], skipped: dict[str, str]) -> dict:
+    """manifest.json: the format, versions, row counts, what was left out and every member's checksum."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "versions": _versions(),
+        "kb_store": (
+            f"Chroma server {settings.chroma_host}:{settings.chroma_port}: not in this backup "
+            "(back up the server's volume)"
+        )
+        if settings.chroma_host.strip()
+        else "embedded (kb/chroma)",
+        "counts": _counts(staged / "app.db"),
+        "skipped": [{"path": p, "reason": _REASONS.get(r, r)} for p, r in sorted(skipped.items())],
+        "members": members,
+    }
+
+
+def _pack(out: Path, manifest: dict, staged: Path) -> None:
+    """Write the manifest and the staged members to `out` (.tar.gz, 0600), replacing it in one step."""
+    part = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        create_private(part)  # 0600 before a byte is written: the archive holds the whole database
+        with tarfile.open(part, "w:gz", compresslevel=6) as tar:
+            body = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+            _add(tar, MANIFEST, len(body), _BytesReader(body))
+            for m in manifest["members"]:
+                with open(staged / m["path"], "rb") as fh:
+                    _add(tar, f"{PREFIX}/{m['path']}", m["size"], fh)
+        with open(part, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(part, out)  # never a half-written archive under the final name
+        fsync_dir(out.parent)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 _REASONS = {"models": "the model cache: large, and re-created by `python -m core model prepare`"}
@@ -297,126 +334,6 @@ def _counts(db: Path) -> dict:
 
 
 # -- restore ------------------------------------------------------------------------------------
-def _member_rel(name: str) -> str:
-    """The path inside APP_DATA_DIR that a member (or manifest entry, with "data/") may write, or
-    BackupError: only plain relative paths under data/, no `..`, `.`, empty parts, backslashes."""
-    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name or name.startswith("/"):
-        raise BackupError(f"Refusing archive member {name!r}: not a plain relative path")
-    parts = name.split("/")
-    if parts[0] != PREFIX or len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
-        raise BackupError(f"Refusing archive member {name!r}: it would write outside the data folder")
-    if parts[1] == MODELS or parts[1].startswith(STAGING):
-        raise BackupError(f"Refusing archive member {name!r}: not something a backup contains")
-    return "/".join(parts[1:])
-
-
-def _extracted(tar: tarfile.TarFile, info: tarfile.TarInfo):
-    """A regular member's contents (callers have checked it is one)."""
-    fh = tar.extractfile(info)
-    if fh is None:
-        raise BackupError(f"{info.name} is not a regular file; the archive is damaged")
-    return fh
-
-
-def _read_manifest(tar: tarfile.TarFile, label: str) -> tuple[dict, tarfile.TarInfo]:
-    first = tar.next()
-    if first is None or first.name != MANIFEST or not first.isreg() or first.size > 50_000_000:
-        raise BackupError(f"{label} is not a backup made by `python -m core backup` (no manifest.json first)")
-    try:
-        manifest = json.loads(_extracted(tar, first).read().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise BackupError(f"{label}: manifest.json is not valid JSON; the archive is damaged") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{label} is not a backup made by `python -m core backup` (unknown format)")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        raise BackupError(
-            f"{label} is backup format {version!r}; this version of the app reads up to "
-            f"{FORMAT_VERSION}: restore it with a newer version"
-        )
-    members = manifest.get("members")
-    if not isinstance(members, list) or not all(
-        isinstance(m, dict)
-        and isinstance(m.get("path"), str)
-        and isinstance(m.get("size"), int)
-        and isinstance(m.get("sha256"), str)
-        for m in members
-    ):
-        raise BackupError(f"{label}: manifest.json has no valid member list; the archive is damaged")
-    paths = [_member_rel(f"{PREFIX}/{m['path']}") for m in members]
-    if len(set(paths)) != len(paths):
-        raise BackupError(f"{label}: manifest.json lists a file twice; the archive is damaged")
-    return manifest, first
-
-
-def _unpack_verified(archive: Path, dest: Path) -> dict:
-    """Unpack into `dest`, checking every member against the manifest; BackupError on anything
-    wrong (the caller deletes `dest`). Members are written by us, file by file: tarfile's extract
-    would honour links and paths we do not want."""
-    label = archive.name
-    try:
-        tar = tarfile.open(archive, "r:gz")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BackupError(f"{label} is not a readable .tar.gz backup: {exc}") from None
-    try:
-        with tar:
-            manifest, first = _read_manifest(tar, label)
-            expected = {m["path"]: m for m in manifest["members"]}
-            seen: set[str] = set()
-            root = dest.resolve()
-            for info in tar:
-                if info is first:
-                    continue
-                rel = _member_rel(info.name)
-                if not info.isreg():
-                    kind = "link" if info.issym() or info.islnk() else "folder" if info.isdir() else "special file"
-                    raise BackupError(f"Refusing archive member {info.name!r}: a {kind}, not a plain file")
-                if rel not in expected or rel in seen:
-                    raise BackupError(
-                        f"{label}: {info.name!r} is not in the manifest (or twice in the archive); "
-                        "the archive is damaged or was altered"
-                    )
-                if info.size != expected[rel]["size"]:
-                    raise BackupError(f"{label}: {rel} has the wrong size; the archive is damaged")
-                target = dest / rel
-                if not target.resolve().is_relative_to(root):  # belt and braces after _member_rel
-                    raise BackupError(f"Refusing archive member {info.name!r}: outside the data folder")
-                private_dir(target.parent)
-                h = hashlib.sha256()
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)  # "xb", 0600
-                with _extracted(tar, info) as src, open(fd, "wb") as out:
-                    for block in iter(lambda: src.read(1 << 20), b""):
-                        h.update(block)
-                        out.write(block)
-                if h.hexdigest() != expected[rel]["sha256"]:
-                    raise BackupError(f"{label}: {rel} does not match its checksum; the archive is damaged")
-                seen.add(rel)
-            missing = sorted(set(expected) - seen)
-            if missing:
-                raise BackupError(
-                    f"{label}: {len(missing)} file(s) listed in the manifest are missing "
-                    f"(first: {missing[0]}); the archive is damaged or cut short"
-                )
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        if isinstance(exc, FileExistsError):
-            raise BackupError(f"{label}: a file appears twice in the archive") from None
-        raise BackupError(f"{label} is damaged (cannot be read to the end): {exc}") from None
-    except Exception as exc:  # zlib.error and other decompression failures
-        if isinstance(exc, BackupError):
-            raise
-        raise BackupError(f"{label} is damaged (cannot be read to the end): {exc}") from None
-    for m in manifest["members"]:
-        if m.get("kind") == "sqlite":
-            conn = sqlite3.connect(dest / m["path"])
-            try:
-                ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            except sqlite3.DatabaseError:
-                ok = False
-            finally:
-                conn.close()
-            if not ok:
-                raise BackupError(f"{label}: the database {m['path']} fails SQLite's integrity check")
-    return manifest
 
 
 def verify(archive: Path) -> dict:
@@ -425,7 +342,7 @@ def verify(archive: Path) -> dict:
     if not archive.is_file():
         raise BackupError(f"{archive}: no such file")
     with tempfile.TemporaryDirectory(prefix=".verify-") as tmp:
-        return _unpack_verified(archive, Path(tmp))
+        return unpack_verified(archive, Path(tmp))
 
 
 def _existing(data_dir: Path) -> list[str]:
@@ -451,7 +368,7 @@ def restore(settings: Settings, archive: Path, force: bool = False) -> dict:
     private_dir(data_dir)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=data_dir))
     try:
-        manifest = _unpack_verified(archive, staging / "new")
+        manifest = unpack_verified(archive, staging / "new")
         (staging / "new").mkdir(exist_ok=True)
         _swap(data_dir, staging)
     except OSError as exc:  # disk full, permissions: _swap has put the old entries back
