@@ -22,6 +22,8 @@ from ui_calc.common import (
     fmt_money,
     fmt_num,
     key,
+    note_metric,
+    number_table,
     run_t,
     show_how,
     to_widget,
@@ -103,24 +105,24 @@ def _traffic_inputs() -> None:
         help=t("calc.daily_curve_help"),
     )
     c1, c2 = st.columns(2)
-    num("capacity.tier1_share", t("calc.tier1_share"), t("calc.tier1_share_help"), container=c1)
-    num("capacity.tier2_share", t("calc.tier2_share"), t("calc.tier2_share_help"), container=c2)
+    num("capacity.tier1_share", t("calc.tier1_share"), t("calc.tier1_share_help"), c1)
+    num("capacity.tier2_share", t("calc.tier2_share"), t("calc.tier2_share_help"), c2)
     c1, c2 = st.columns(2)
     num(
         "capacity.prompt_tokens",
         t("calc.prompt_tokens"),
         t("calc.prompt_tokens_cap_help"),
+        c1,
         step=50.0,
         format="%.0f",
-        container=c1,
     )
     num(
         "capacity.output_tokens",
         t("calc.output_tokens_cap"),
         t("calc.output_tokens_cap_help"),
+        c2,
         step=10.0,
         format="%.0f",
-        container=c2,
     )
     st.button(t("calc.from_log"), on_click=_from_log, icon=":material/history:", help=t("calc.from_log_help"))
 
@@ -140,27 +142,27 @@ def _machine_inputs(s: eco.Scenario) -> None:
         "capacity.prefill_tok_s",
         t("calc.prefill_speed"),
         t("calc.speed_help"),
+        c1,
         step=10.0,
         format="%.0f",
-        container=c1,
         disabled=gpu,
     )
     num(
         "capacity.decode_tok_s",
         t("calc.decode_speed"),
         t("calc.speed_help"),
+        c2,
         step=1.0,
         format="%.1f",
-        container=c2,
         disabled=gpu,
     )
     c1, c2 = st.columns(2)
-    num("capacity.slots", t("calc.slots"), t("calc.slots_help"), container=c1, min_value=1, max_value=512)
+    num("capacity.slots", t("calc.slots"), t("calc.slots_help"), c1, min_value=1, max_value=512)
     num(
         "capacity.slot_scaling",
         t("calc.slot_scaling"),
         t("calc.slot_scaling_help"),
-        container=c2,
+        c2,
         max_value=1.0,
         step=0.05,
         disabled=gpu,
@@ -275,12 +277,11 @@ def _plan_results(plan, figure: go.Figure) -> None:
     m[0].metric(
         t("calc.machines_needed"), f"{plan.machines} × {machine}", help=t("calc.machines_needed_help"), border=True
     )
-    m[1].metric(
+    note_metric(
+        m[1],
         t("calc.peak_p90"),
         _secs(plan.peak["first_word_p90_s"]),
         t("calc.at_hour", h=plan.peak_hour, u=f"{plan.peak['utilisation']:.0%}"),
-        delta_color="off",
-        delta_arrow="off",
         border=True,
     )
     m[2].metric(
@@ -301,30 +302,25 @@ def _plan_results(plan, figure: go.Figure) -> None:
         help=t("calc.day_all_help"),
         border=True,
     )
-    m[5].metric(
+    note_metric(
+        m[5],
         t("calc.cost_per_conversation"),
         fmt_money(plan.cost_per_conversation_usd, cents=True),
         t("calc.per_month", v=fmt_money(plan.monthly_cost_usd)),
-        delta_color="off",
-        delta_arrow="off",
         border=True,
     )
     st.plotly_chart(figure, width="stretch", key="chart-capacity")
     if st.toggle(t("calc.by_hour"), key="calc.show_hours", help=t("calc.by_hour_help")):  # drawn when asked
         hours = pd.DataFrame(plan.hourly)
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("calc.hour"): hours["hour"],
-                    t("calc.written_per_hour"): (hours["arrivals_per_s"] * 3600).round(1),
-                    t("calc.utilisation"): hours["utilisation"],
-                    "P50": hours["first_word_p50_s"],
-                    "P90": hours["first_word_p90_s"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={t("calc.utilisation"): st.column_config.NumberColumn(format="percent")},
+        number_table(
+            {
+                t("calc.hour"): hours["hour"],
+                t("calc.written_per_hour"): (hours["arrivals_per_s"] * 3600).round(1),
+                t("calc.utilisation"): hours["utilisation"],
+                "P50": hours["first_word_p50_s"],
+                "P90": hours["first_word_p90_s"],
+            },
+            {t("calc.utilisation"): "percent"},
         )
 
 
@@ -352,13 +348,13 @@ def _simulate(s: eco.Scenario, plan) -> None:
 def _support_inputs() -> None:
     st.markdown(f"**{t('calc.sec_outcomes')}**")
     c1, c2, c3 = st.columns(3)
-    num("support.right_rate", t("calc.right_rate"), t("calc.outcome_help"), container=c1)
-    num("support.handover_rate", t("calc.handover_rate"), t("calc.outcome_help"), container=c2)
-    num("support.wrong_rate", t("calc.wrong_rate"), t("calc.outcome_help"), container=c3)
+    num("support.right_rate", t("calc.right_rate"), t("calc.outcome_help"), c1)
+    num("support.handover_rate", t("calc.handover_rate"), t("calc.outcome_help"), c2)
+    num("support.wrong_rate", t("calc.wrong_rate"), t("calc.outcome_help"), c3)
     st.caption(t("calc.outcomes_source"))
     c1, c2 = st.columns(2)
-    num("support.person_cost_per_conversation", t("calc.person_cost"), t("calc.illustrative"), container=c1, step=1.0)
-    num("support.wrong_answer_cost", t("calc.wrong_cost"), t("calc.illustrative"), container=c2, step=1.0)
+    num("support.person_cost_per_conversation", t("calc.person_cost"), t("calc.illustrative"), c1, step=1.0)
+    num("support.wrong_answer_cost", t("calc.wrong_cost"), t("calc.illustrative"), c2, step=1.0)
     st.checkbox(t("calc.bill_wrong"), key=key("support.bill_wrong_as_resolved"), help=t("calc.bill_wrong_help"))
 
 
@@ -371,12 +367,11 @@ def _resolution_results(res: dict, plan, tornado: go.Figure | None) -> None:
         m[0].metric(t("calc.per_resolved"), fmt_money(cost.per_resolved, cents=True), border=True)
         m[1].metric(t("calc.per_conversation_all"), fmt_money(cost.per_conversation, cents=True), border=True)
         mc = res["monte_carlo"]
-        m[2].metric(
+        note_metric(
+            m[2],
             t("calc.resolved_range"),
             f"{fmt_money(mc['p10'], cents=True)} – {fmt_money(mc['p90'], cents=True)}",
             t("calc.p_cheaper", v=f"{mc['p_cheaper']:.0%}") if mc["p_cheaper"] is not None else None,
-            delta_color="off",
-            delta_arrow="off",
             help=t("calc.resolved_range_help"),
             border=True,
         )
@@ -388,27 +383,20 @@ def _resolution_results(res: dict, plan, tornado: go.Figure | None) -> None:
             help=t("calc.use_in_business_help"),
         )
     table = res["comparison"]
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("calc.col_option"): [
-                    t("calc.self_hosted") if k == "self" else o
-                    for o, k in zip(table["option"], table["kind"], strict=False)
-                ],
-                t("calc.col_kind"): [t(KIND_KEYS[k]) for k in table["kind"]],
-                t("calc.col_ai_cost"): table["ai_cost"],
-                t("calc.col_handover"): table["handover"],
-                t("calc.col_wrong"): table["wrong"],
-                t("calc.col_per_resolved"): table["per_resolved"],
-                t("calc.col_source_date"): table["source_date"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            t(c): st.column_config.NumberColumn(format="$%.3f")
-            for c in ("calc.col_ai_cost", "calc.col_handover", "calc.col_wrong", "calc.col_per_resolved")
+    number_table(
+        {
+            t("calc.col_option"): [
+                t("calc.self_hosted") if k == "self" else o
+                for o, k in zip(table["option"], table["kind"], strict=False)
+            ],
+            t("calc.col_kind"): [t(KIND_KEYS[k]) for k in table["kind"]],
+            t("calc.col_ai_cost"): table["ai_cost"],
+            t("calc.col_handover"): table["handover"],
+            t("calc.col_wrong"): table["wrong"],
+            t("calc.col_per_resolved"): table["per_resolved"],
+            t("calc.col_source_date"): table["source_date"],
         },
+        {t(c): "$%.3f" for c in ("calc.col_ai_cost", "calc.col_handover", "calc.col_wrong", "calc.col_per_resolved")},
     )
     st.caption(t("calc.resolution_sources"))
     if tornado is not None:

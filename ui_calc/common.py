@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from core import economics as eco
@@ -252,6 +254,34 @@ def money_help(gpu) -> str:
     if gpu.usd_per_hour:
         return t("calc.rate_help", price=f"${gpu.usd_per_hour:.2f}", date=gpu.price_date or "?")
     return t("calc.rate_help_none")
+
+
+def tab_columns(inputs: Callable[[], None], results: Callable[[eco.Scenario], None]) -> None:
+    """A tab's usual layout: its inputs in the left third, then its results for the scenario they
+    describe in the right two thirds."""
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        inputs()
+    scenario = current_scenario()
+    with right:
+        results(scenario)
+
+
+def number_field(path: str, label: str, help: str, container=st, **limits) -> None:
+    """A number input for a scenario path, with exactly the limits and format given."""
+    container.number_input(label, key=key(path), help=help, **limits)
+
+
+def note_metric(container, label: str, value, note, **kwargs) -> None:
+    """A metric whose delta is a note beside the value, not a change: no colour, no arrow."""
+    container.metric(label, value, note, delta_color="off", delta_arrow="off", **kwargs)
+
+
+def number_table(columns: dict, formats: dict[str, str]) -> None:
+    """A full-width table without index from `columns` (label: values); the columns named in
+    `formats` are shown as numbers in their format."""
+    column_config = {label: st.column_config.NumberColumn(format=fmt) for label, fmt in formats.items()}
+    st.dataframe(pd.DataFrame(columns), hide_index=True, width="stretch", column_config=column_config)
 
 
 # -- formatting: never NaN or inf on screen ---------------------------------------------------

@@ -16,7 +16,17 @@ from core.text.exports import safe_cells, to_xlsx
 from ui import lang, settings, t
 from ui_calc import capacity
 from ui_calc.business import cash_figure, monte_carlo
-from ui_calc.common import current_scenario, error_box, error_text, fmt_money, fmt_months, run_t, saved_scenario, store
+from ui_calc.common import (
+    current_scenario,
+    error_box,
+    error_text,
+    fmt_money,
+    fmt_months,
+    number_table,
+    run_t,
+    saved_scenario,
+    store,
+)
 from ui_calc.tech import CHART
 
 # the business models' names
@@ -126,11 +136,9 @@ def _capacity_estimates(k: dict) -> list[tuple[str, str]]:
     return out
 
 
-def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
-    """The investor summary: every cost it names is the one the P&L deducts; the Training and Serving
-    tabs' estimates are listed apart, labelled as estimates. `mc`: the Risk tab's Monte Carlo result."""
-    pnl = k["pnl"]
-    frame = pd.DataFrame(
+def _pnl_frame(pnl: pd.DataFrame) -> pd.DataFrame:
+    """The P&L columns the investor summary shows: revenue, costs, net and cash, month by month."""
+    return pd.DataFrame(
         {
             "month": pnl["month"],
             "revenue": pnl["revenue"],
@@ -139,15 +147,11 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
             "cumulative_cash": pnl["cash"],
         }
     )
-    models = [
-        t(MODEL_KEYS[m])
-        for m, on in (
-            ("subscription", s.subscription.enabled),
-            ("api", s.api.enabled),
-            ("services", s.services.enabled),
-        )
-        if on
-    ]
+
+
+def _headline(k: dict, mc=None) -> list[tuple[str, str]]:
+    """The summary's key numbers: the plan's, Monte Carlo's when given, the market's and the costs
+    the P&L deducts."""
     headline = [
         (t("calc.break_even"), fmt_months(k["break_even"], k["months"])),
         (t("calc.payback"), fmt_months(k["payback"], k["months"])),
@@ -166,18 +170,28 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
     if k["tam"] is not None:
         headline += [(t("calc.sum_tam"), fmt_money(k["tam"])), (t("calc.sum_som"), fmt_money(k["som"]))]
     headline.append((t("calc.sum_training_pnl"), fmt_money(k["training_cost"])))
-    if k["serving_cost_per_seat"] is not None:
-        headline.append((t("calc.sum_serving_seat"), fmt_money(k["serving_cost_per_seat"], cents=True)))
-    if k["serving_cost_per_million_tokens"] is not None:
-        headline.append((t("calc.sum_serving_tokens"), fmt_money(k["serving_cost_per_million_tokens"], cents=True)))
-    if k["serving_cost_per_conversation"] is not None:
-        headline.append((t("calc.sum_serving_conversation"), fmt_money(k["serving_cost_per_conversation"], cents=True)))
-    estimates = [
-        (t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
-        (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True)),
-        *_capacity_estimates(k),
+    for column, label in (
+        ("serving_cost_per_seat", t("calc.sum_serving_seat")),
+        ("serving_cost_per_million_tokens", t("calc.sum_serving_tokens")),
+        ("serving_cost_per_conversation", t("calc.sum_serving_conversation")),
+    ):
+        if k[column] is not None:
+            headline.append((label, fmt_money(k[column], cents=True)))
+    return headline
+
+
+def _assumptions(s: eco.Scenario) -> list[tuple[str, str]]:
+    """The inputs an investor asks about first: business models, cash, team, prices, GPU, months."""
+    models = [
+        t(MODEL_KEYS[m])
+        for m, on in (
+            ("subscription", s.subscription.enabled),
+            ("api", s.api.enabled),
+            ("services", s.services.enabled),
+        )
+        if on
     ]
-    assumptions = [
+    return [
         (t("calc.models_on"), ", ".join(models) or "—"),
         (t("calc.cash"), fmt_money(s.costs.starting_cash)),
         (t("calc.team"), fmt_money(s.costs.team_monthly)),
@@ -187,31 +201,41 @@ def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
         (t("calc.gpu"), f"{s.serving.gpu}, {s.serving.params / 1e9:g}B, {s.serving.precision}"),
         (t("calc.months"), str(s.months)),
     ]
-    labels = {
-        k2: t(SUMMARY_KEYS[k2])
-        for k2 in (
-            "key_numbers",
-            "assumptions",
-            "by_quarter",
-            "quarter",
-            "revenue",
-            "costs",
-            "net",
-            "cumulative_cash",
-            "monthly",
-            "cash_curve",
-            "month",
-            "estimates",
-            "break_even_at",
-        )
-    }
+
+
+# the summary's headings and column names, in its labels
+SUMMARY_LABELS = (
+    "key_numbers",
+    "assumptions",
+    "by_quarter",
+    "quarter",
+    "revenue",
+    "costs",
+    "net",
+    "cumulative_cash",
+    "monthly",
+    "cash_curve",
+    "month",
+    "estimates",
+    "break_even_at",
+)
+
+
+def summary_for(name: str, s: eco.Scenario, k: dict, mc=None) -> Summary:
+    """The investor summary: every cost it names is the one the P&L deducts; the Training and Serving
+    tabs' estimates are listed apart, labelled as estimates. `mc`: the Risk tab's Monte Carlo result."""
+    estimates = [
+        (t("calc.sum_training_estimate"), fmt_money(k["training_estimate"])),
+        (t("calc.sum_serving_estimate"), fmt_money(k["serving_estimate_per_million_output"], cents=True)),
+        *_capacity_estimates(k),
+    ]
     return Summary(
         title=t("calc.sum_title", name=name),
         subtitle=t("calc.sum_subtitle"),
-        key_numbers=headline,
-        assumptions=assumptions,
-        pnl=frame,
-        labels=labels,
+        key_numbers=_headline(k, mc),
+        assumptions=_assumptions(s),
+        pnl=_pnl_frame(k["pnl"]),
+        labels={label: t(SUMMARY_KEYS[label]) for label in SUMMARY_LABELS},
         notes=[t("calc.sum_note")],
         estimates=estimates,
         break_even=k["break_even"],
@@ -231,69 +255,47 @@ def _labels(chosen: list[str]) -> dict[str, str]:
     return labels
 
 
-def compare_tab() -> None:
-    saved = store().names()
-    chosen = st.multiselect(
-        t("calc.compare_pick"),
-        [CURRENT, *saved],
-        default=[CURRENT, *saved[:2]],
-        format_func=lambda o, tr=run_t(): tr("calc.current_inputs") if o == CURRENT else o,
-        key="calc.compare",
-        help=t("calc.compare_help"),
-    )
-    labels = _labels(chosen)
+def _chosen_scenarios(chosen: list[str], labels: dict[str, str]) -> dict[str, eco.Scenario]:
+    """The chosen scenarios by label; a saved one that no longer loads is named in a warning."""
     scenarios: dict[str, eco.Scenario] = {}
     for option in chosen:
         try:
             scenarios[labels[option]] = current_scenario() if option == CURRENT else saved_scenario(option)
         except ValueError as exc:
             st.warning(t("calc.bad_saved", name=option, error=error_text(exc)), icon=":material/warning:")
-    numbers = {}
-    for name, s in scenarios.items():
-        try:
-            numbers[name] = key_numbers(s)
-        except ValueError as exc:
-            error_box(exc)
-    if numbers:
-        table = pd.DataFrame([_row(n, k) for n, k in numbers.items()])
-        st.dataframe(table, hide_index=True, width="stretch")
-        st.plotly_chart(cash_figure({n: k["pnl"] for n, k in numbers.items()}), width="stretch", key="chart-compare")
-        c1, c2 = st.columns(2)
-        pnls = pd.concat([k["pnl"].assign(scenario=n) for n, k in numbers.items()], ignore_index=True)
-        # Files are built when clicked (callables), not on every rerun.
-        c1.download_button(
-            t("calc.dl_csv"),
-            lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
-            "scenarios-pnl.csv",
-            "text/csv",
-            icon=":material/download:",
-            width="stretch",
-        )
-        # The comparison sheet comes first, so it keeps its name; scenario sheets get valid, distinct names.
-        sheets = [(t("calc.sheet_compare"), table), *((n, k["pnl"]) for n, k in numbers.items())]
-        c2.download_button(
-            t("calc.dl_xlsx"),
-            lambda: to_xlsx(sheets),
-            "scenarios.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/table_view:",
-            width="stretch",
-        )
+    return scenarios
 
-    st.subheader(t("calc.investor"))
-    st.caption(t("calc.investor_help"))
-    s = current_scenario()
-    name = st.session_state.get("calc.current") or t("calc.current_inputs")
-    try:
-        k = numbers.get(labels.get(CURRENT)) or key_numbers(s)
-    except ValueError as exc:
-        error_box(exc)
-        return
-    try:
-        mc = monte_carlo(s)
-    except ValueError:
-        mc = None  # the Risk tab says why
-    summary = summary_for(name, s, _with_capacity(s, k), mc)
+
+def _comparison(numbers: dict[str, dict]) -> None:
+    """The scenarios' key numbers side by side, their cash curves, and the P&Ls as CSV and Excel."""
+    table = pd.DataFrame([_row(n, k) for n, k in numbers.items()])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.plotly_chart(cash_figure({n: k["pnl"] for n, k in numbers.items()}), width="stretch", key="chart-compare")
+    c1, c2 = st.columns(2)
+    pnls = pd.concat([k["pnl"].assign(scenario=n) for n, k in numbers.items()], ignore_index=True)
+    # Files are built when clicked (callables), not on every rerun.
+    c1.download_button(
+        t("calc.dl_csv"),
+        lambda: safe_cells(pnls).to_csv(index=False).encode("utf-8-sig"),
+        "scenarios-pnl.csv",
+        "text/csv",
+        icon=":material/download:",
+        width="stretch",
+    )
+    # The comparison sheet comes first, so it keeps its name; scenario sheets get valid, distinct names.
+    sheets = [(t("calc.sheet_compare"), table), *((n, k["pnl"]) for n, k in numbers.items())]
+    c2.download_button(
+        t("calc.dl_xlsx"),
+        lambda: to_xlsx(sheets),
+        "scenarios.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/table_view:",
+        width="stretch",
+    )
+
+
+def _summary_downloads(summary: Summary) -> None:
+    """The investor summary as Markdown and Word, and a preview."""
     c1, c2 = st.columns(2)
     markdown = to_markdown(summary)
     c1.download_button(
@@ -318,6 +320,42 @@ def compare_tab() -> None:
         st.markdown(markdown.replace("$", "\\$"))
 
 
+def compare_tab() -> None:
+    saved = store().names()
+    chosen = st.multiselect(
+        t("calc.compare_pick"),
+        [CURRENT, *saved],
+        default=[CURRENT, *saved[:2]],
+        format_func=lambda o, tr=run_t(): tr("calc.current_inputs") if o == CURRENT else o,
+        key="calc.compare",
+        help=t("calc.compare_help"),
+    )
+    labels = _labels(chosen)
+    numbers = {}
+    for name, s in _chosen_scenarios(chosen, labels).items():
+        try:
+            numbers[name] = key_numbers(s)
+        except ValueError as exc:
+            error_box(exc)
+    if numbers:
+        _comparison(numbers)
+
+    st.subheader(t("calc.investor"))
+    st.caption(t("calc.investor_help"))
+    s = current_scenario()
+    name = st.session_state.get("calc.current") or t("calc.current_inputs")
+    try:
+        k = numbers.get(labels.get(CURRENT)) or key_numbers(s)
+    except ValueError as exc:
+        error_box(exc)
+        return
+    try:
+        mc = monte_carlo(s)
+    except ValueError:
+        mc = None  # the Risk tab says why
+    _summary_downloads(summary_for(name, s, _with_capacity(s, k), mc))
+
+
 def calibration_tab() -> None:
     st.caption(t("calc.calibration_help"))
     mfu = st.slider(
@@ -335,7 +373,7 @@ def calibration_tab() -> None:
     except ValueError as exc:
         error_box(exc)
         return
-    shown = pd.DataFrame(
+    number_table(
         {
             t("calc.col_model"): table["model"],
             "GPU": table["gpu"],
@@ -344,17 +382,12 @@ def calibration_tab() -> None:
             t("calc.col_ratio"): table["ratio"],
             t("calc.col_implied"): table["implied_mfu"],
             t("calc.col_source"): table["source"],
-        }
-    )
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            t("calc.col_reported_h"): st.column_config.NumberColumn(format="%,.0f"),
-            t("calc.col_estimated_h"): st.column_config.NumberColumn(format="%,.0f"),
-            t("calc.col_ratio"): st.column_config.NumberColumn(format="%.2f×"),
-            t("calc.col_implied"): st.column_config.NumberColumn(format="percent"),
+        },
+        {
+            t("calc.col_reported_h"): "%,.0f",
+            t("calc.col_estimated_h"): "%,.0f",
+            t("calc.col_ratio"): "%.2f×",
+            t("calc.col_implied"): "percent",
         },
     )
     fig = go.Figure(
@@ -396,24 +429,20 @@ def load_check_panel() -> None:
     if rows.empty:  # none yet, or none of its answers finished in time
         st.caption(t("calc.load_check_none"))
         return
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("calc.col_clients"): rows["clients"],
-                t("calc.col_pred_tput"): rows["predicted_throughput_per_s"] * 3600,
-                t("calc.col_meas_tput"): rows["measured_throughput_per_s"] * 3600,
-                t("calc.col_pred_p50"): rows["predicted_p50_s"],
-                t("calc.col_meas_p50"): rows["measured_p50_s"],
-                t("calc.col_requests"): rows["requests"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            t("calc.col_pred_tput"): st.column_config.NumberColumn(format="%.1f"),
-            t("calc.col_meas_tput"): st.column_config.NumberColumn(format="%.1f"),
-            t("calc.col_pred_p50"): st.column_config.NumberColumn(format="%.1f s"),
-            t("calc.col_meas_p50"): st.column_config.NumberColumn(format="%.1f s"),
+    number_table(
+        {
+            t("calc.col_clients"): rows["clients"],
+            t("calc.col_pred_tput"): rows["predicted_throughput_per_s"] * 3600,
+            t("calc.col_meas_tput"): rows["measured_throughput_per_s"] * 3600,
+            t("calc.col_pred_p50"): rows["predicted_p50_s"],
+            t("calc.col_meas_p50"): rows["measured_p50_s"],
+            t("calc.col_requests"): rows["requests"],
+        },
+        {
+            t("calc.col_pred_tput"): "%.1f",
+            t("calc.col_meas_tput"): "%.1f",
+            t("calc.col_pred_p50"): "%.1f s",
+            t("calc.col_meas_p50"): "%.1f s",
         },
     )
     m = result.get("machine", {})
