@@ -10,32 +10,21 @@ import torch
 
 from core.config import Settings
 from core.finetune.data import Example
-from core.llm.base import ModelUnavailable
-from core.llm.models import choose_model, configured_model_name, transformers_source
+from core.llm.models import choose_model, configured_model_name
 
 
 # -- model ---------------------------------------------------------------------------------------
 def load_base(settings: Settings, log=print):
     """The configured base model (never an adapter) for training, with its tokenizer."""
-    # transformers: loaded only where the model runs in this process
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    # torch: loaded only when the transformers engine runs
-    from core.llm.transformers_engine import pick_device
+    # torch and transformers: loaded only when the transformers engine runs
+    from core.llm.transformers_engine import load_pretrained, pick_device
 
     choice = choose_model(settings)
     name, source = choice.name, choice.source
-    kwargs = transformers_source(choice, settings, log=log)
     device = pick_device(settings.device)
     # bf16 on CUDA; fp32 elsewhere (bf16 is slow on CPUs without bf16 instructions, fp16 trains badly).
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    if device == "cpu":
-        torch.set_num_threads(settings.threads)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(**kwargs)
-        model = AutoModelForCausalLM.from_pretrained(**kwargs, dtype=dtype)
-    except OSError as exc:
-        raise ModelUnavailable(f"Could not load model {name!r} from {source}: {exc}") from exc
+    model, tokenizer = load_pretrained(settings, choice, device, dtype, log=log)
     return (
         model.to(device),  # type: ignore[arg-type]  # transformers' annotation of .to() takes the model
         tokenizer,

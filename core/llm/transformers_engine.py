@@ -140,13 +140,10 @@ def pick_dtype(device: str, requested: str = "auto"):
     return {"cuda": torch.bfloat16, "mps": torch.float16}.get(device, torch.float32)
 
 
-def load_transformers(
-    settings: Settings, choice: ModelChoice, adapter: Path | None, log=print, notice: str = ""
-) -> TransformersEngine:
-    start = time.perf_counter()
+def load_pretrained(settings: Settings, choice: ModelChoice, device: str, dtype, log=print):
+    """(model, tokenizer) of the chosen model from its packaged files, in `dtype`, not yet moved to
+    `device` (on the CPU, with the configured threads). Shared by the engine and fine-tuning."""
     kwargs = transformers_source(choice, settings, log=log)
-    device = pick_device(settings.device)
-    dtype = pick_dtype(device, settings.dtype)
     if device == "cpu":
         torch.set_num_threads(settings.threads)
     try:
@@ -154,6 +151,16 @@ def load_transformers(
         model = AutoModelForCausalLM.from_pretrained(**kwargs, dtype=dtype)
     except OSError as exc:
         raise ModelUnavailable(f"Could not load model {choice.name!r} from {choice.source}: {exc}") from exc
+    return model, tokenizer
+
+
+def load_transformers(
+    settings: Settings, choice: ModelChoice, adapter: Path | None, log=print, notice: str = ""
+) -> TransformersEngine:
+    start = time.perf_counter()
+    device = pick_device(settings.device)
+    dtype = pick_dtype(device, settings.dtype)
+    model, tokenizer = load_pretrained(settings, choice, device, dtype, log=log)
     if adapter is not None:
         from peft import PeftModel  # only with an adapter: peft takes a second to import
 
