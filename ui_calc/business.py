@@ -520,20 +520,7 @@ def _price_war_inputs() -> None:
 
 def _response_paths(s: eco.Scenario) -> pd.DataFrame:
     """Each response's month-by-month path (a ValueError for inputs the engine refuses)."""
-    pw = s.price_war
-    rule = eco.CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start, pw.decline_yearly)
-    return eco.compare_responses(
-        pw.our_price,
-        rule,
-        pw.elasticity,
-        pw.market_size,
-        pw.base_share,
-        pw.unit_cost,
-        months=s.months,
-        undercut_pct=pw.undercut_pct,
-        response_lag=pw.response_lag,
-        market_elasticity=pw.market_elasticity,
-    )
+    return eco.scenario_price_war(s)
 
 
 def _response_metrics(paths: pd.DataFrame) -> None:

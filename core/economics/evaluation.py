@@ -60,6 +60,23 @@ def scenario_training(s: Scenario, gpu: str | None = None):
     )
 
 
+def scenario_price_war(s: Scenario):
+    """The Price war tab's month-by-month paths, one per response to the competitor's cut."""
+    pw = s.price_war
+    return compare_responses(
+        pw.our_price,
+        CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start, pw.decline_yearly),
+        pw.elasticity,
+        pw.market_size,
+        pw.base_share,
+        pw.unit_cost,
+        months=s.months,
+        undercut_pct=pw.undercut_pct,
+        response_lag=pw.response_lag,
+        market_elasticity=pw.market_elasticity,
+    )
+
+
 def scenario_serving(s: Scenario, batch: int | None = None):
     """The Serving tab's estimate for a scenario: prompts of usage.input_tokens (at most the context),
     $ per 1M tokens at the serving target utilisation (a GPU paid for all day is not busy all day).
@@ -191,7 +208,7 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     the API comparison). Monte Carlo: the scenario's ranges (else +/- its swing), "within N months"
     capped at the plan's length.
     """
-    sv, pw, mk, u = s.serving, s.price_war, s.market, s.uncertainty
+    sv, mk, u = s.serving, s.market, s.uncertainty
     out: dict = {"errors": {}}
 
     def part(keys: str, compute) -> None:
@@ -232,21 +249,7 @@ def evaluate_scenario(s: Scenario, monte_carlo_draws: int = 0) -> dict:
     part("serving", lambda: scenario_serving(s))
     part("plan curve api_comparison", unit)
     part("pnl break_even_month payback_month runway_months subscription_metrics", business)
-    part(
-        "price_war",
-        lambda: compare_responses(
-            pw.our_price,
-            CompetitorCut(pw.cut_pct, pw.cut_month, pw.competitor_start, pw.decline_yearly),
-            pw.elasticity,
-            pw.market_size,
-            pw.base_share,
-            pw.unit_cost,
-            months=s.months,
-            undercut_pct=pw.undercut_pct,
-            response_lag=pw.response_lag,
-            market_elasticity=pw.market_elasticity,
-        ),
-    )
+    part("price_war", lambda: scenario_price_war(s))
     part("market", lambda: market_sizing(mk.companies, mk.spend_per_company_usd, mk.serviceable_pct, mk.obtainable_pct))
     part("tornado", lambda: tornado(s, swing=u.swing))
     part("capacity", lambda: scenario_capacity(s))
