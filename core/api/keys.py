@@ -113,6 +113,14 @@ def _row(r) -> ApiKey:
     )
 
 
+def well_formed(key: str) -> bool:
+    return bool(key) and key.startswith(PREFIX) and len(key) <= 200
+
+
+def active_row(conn, key: str):
+    return conn.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest(key),)).fetchone()
+
+
 class KeyStore:
     def __init__(self, db_path: Path):
         self.db_path = db_path
@@ -159,23 +167,23 @@ class KeyStore:
 
     def verify(self, key: str) -> ApiKey | None:
         """The active key this is, counted as used; None for a wrong or revoked key."""
-        found = self.find(key)
-        if found is not None:
-            with connect(self.db_path) as conn:
+        if not well_formed(key):
+            return None
+        with connect(self.db_path) as conn:
+            row = active_row(conn, key)
+            if row is not None:
                 conn.execute(
-                    "UPDATE api_keys SET uses = uses + 1, last_used_at = ? WHERE id = ?", (time.time(), found.id)
+                    "UPDATE api_keys SET uses = uses + 1, last_used_at = ? WHERE id = ?", (time.time(), row["id"])
                 )
-        return found
+        return None if row is None else _row(row)
 
     def find(self, key: str) -> ApiKey | None:
         """The active key this is, read only (not counted as used): what FastRefusal looks up on the
         event loop, one indexed read, before the full check counts the use."""
-        if not key or not key.startswith(PREFIX) or len(key) > 200:
+        if not well_formed(key):
             return None
         with connect(self.db_path) as conn:
-            row = conn.execute(
-                "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (digest(key),)
-            ).fetchone()
+            row = active_row(conn, key)
         return None if row is None else _row(row)
 
     def allowed_origins(self) -> set[str]:
