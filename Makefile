@@ -50,17 +50,19 @@ model: engine-or-fallback
 # website widget on :8502 (APP_API=off: the app alone).
 APP_PORT ?= 8501
 API_PORT ?= 8502
-# On a fresh machine the sample knowledge base is indexed (~70 s) while llama.cpp still compiles
-# (a failure here is reported again, with its reason, by `model` below).
-run: WHILE_BUILDING = $(PY) -m core kb init || true;
+# On a fresh machine the sample knowledge base is indexed (~70 s) and the model assembled, verified
+# and its tokenizer read (~20 s) while llama.cpp still compiles (a failure here is reported again,
+# with its reason, by `model` below).
+PREPARE_FILES = $(PY) -m core model prepare --files-only > /dev/null 2>&1 || true;
+run: WHILE_BUILDING = $(PY) -m core kb init || true; $(PREPARE_FILES)
 run: model
 	$(PY) serve.py --host 127.0.0.1 --app-port $(APP_PORT) --port $(API_PORT)
 
-# The test tools install, and mypy fills its cache (~45 s the first time), while llama.cpp still
-# compiles. The suite runs in two worker processes (pytest-xdist): most tests wait on a child
+# The test tools install, the real model's files are prepared (once, not by two test workers at
+# the same time) and mypy fills its cache (~45 s the first time), while llama.cpp still compiles. The suite runs in two worker processes (pytest-xdist): most tests wait on a child
 # process, a server or the browser, so two overlap well on two cores (381 s instead of 534 s); the
 # engine's kill and watchdog tests (marked serial) then run alone.
-test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET); $(VENV)/bin/mypy > /dev/null 2>&1 || true;
+test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET); $(PREPARE_FILES) $(VENV)/bin/mypy > /dev/null 2>&1 || true;
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -104,6 +104,7 @@ if conv is not None:
             mime="text/markdown",
             icon=":material/download:",
             width="stretch",
+            on_click="ignore",  # a download needs no rerun of the page
         )
         st.download_button(
             t("chat.export_json"),
@@ -112,6 +113,7 @@ if conv is not None:
             mime="application/json",
             icon=":material/download:",
             width="stretch",
+            on_click="ignore",
         )
 
 # -- header: persona and sampling ------------------------------------------------------------

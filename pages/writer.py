@@ -187,6 +187,7 @@ with write_tab:
                     f"{name}-{i + 1}.md",
                     key=f"md-{i}",
                     icon=":material/download:",
+                    on_click="ignore",  # a download needs no rerun of the page
                 )
                 c2.download_button(
                     t("writer.download_docx"),
@@ -194,6 +195,7 @@ with write_tab:
                     f"{name}-{i + 1}.docx",
                     key=f"docx-{i}",
                     icon=":material/download:",
+                    on_click="ignore",
                 )
         if len(results["variants"]) > 1:
             texts, title, name = [v["text"] for v in results["variants"]], pick(req.template.name), req.template.id
@@ -205,6 +207,7 @@ with write_tab:
                 f"{name}-all.md",
                 key="md-all",
                 icon=":material/download:",
+                on_click="ignore",
             )
             c2.download_button(
                 t("writer.download_docx"),
@@ -212,6 +215,7 @@ with write_tab:
                 f"{name}-all.docx",
                 key="docx-all",
                 icon=":material/download:",
+                on_click="ignore",
             )
 
 # -- batch ---------------------------------------------------------------------------------------
@@ -276,14 +280,16 @@ with batch_tab:
             if out.exists():
                 frame = pd.read_csv(out, dtype=str)
                 st.dataframe(frame, hide_index=True)
-                st.download_button("CSV", out.read_bytes(), out.name, icon=":material/download:")
+                st.download_button("CSV", out.read_bytes(), out.name, icon=":material/download:", on_click="ignore")
                 from io import BytesIO
 
                 from core.text.exports import safe_cells
 
                 buf = BytesIO()
                 safe_cells(frame).to_excel(buf, index=False)
-                st.download_button("XLSX", buf.getvalue(), out.with_suffix(".xlsx").name, icon=":material/download:")
+                st.download_button(
+                    "XLSX", buf.getvalue(), out.with_suffix(".xlsx").name, icon=":material/download:", on_click="ignore"
+                )
 
 # -- brand voices ----------------------------------------------------------------------------------
 with voices_tab:
@@ -344,10 +350,12 @@ with history_tab:
             to_markdown(t("writer.title"), texts),
             "writer-history.md",
             icon=":material/download:",
+            on_click="ignore",
         )
         c2.download_button(
             t("writer.download_docx"),
             to_docx(t("writer.title"), texts),
             "writer-history.docx",
             icon=":material/download:",
+            on_click="ignore",
         )

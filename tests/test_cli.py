@@ -1,6 +1,7 @@
 import json
 
 from core.cli.main import main
+from core.config import load_settings
 
 
 def run(capsys, *argv):
@@ -13,6 +14,18 @@ def test_model_info_json(capsys):
     assert code == 0
     assert {"model", "source", "adapter", "device", "dtype", "params"} <= set(out)
     assert out["params"] > 0 and out["device"] == "cpu" and out["adapter"] is None
+
+
+def test_model_prepare_files_only_caches_the_tokenizer_and_starts_no_engine(capsys, monkeypatch, tiny_gguf):
+    """What `make` runs while llama.cpp compiles: no engine is needed, the tokenizer is read once."""
+    monkeypatch.setenv("APP_MODEL", str(tiny_gguf))
+    monkeypatch.setenv("APP_ENGINE", "llamacpp")
+    code, out = run(capsys, "model", "prepare", "--files-only", "--json")
+    assert code == 0 and out == {"prepared": str(tiny_gguf)}
+    cached = list((load_settings().runtime_models_dir / "tokenizers").glob("*/tokenizer.json"))
+    assert len(cached) == 1
+    monkeypatch.setenv("APP_MODEL", str(tiny_gguf.parent.parent))  # a folder with neither: a clear error
+    assert run(capsys, "model", "prepare", "--files-only", "--json")[0] == 2
 
 
 def test_chat_json(capsys):

