@@ -4,6 +4,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+# --no-compile: pip would compile all ~25,000 installed modules to bytecode (about a minute of CPU,
+# while llama.cpp compiles beside it); Python compiles the few thousand the app imports on first use.
+PIP_FAST := --no-compile
 # pip on these machines warns about every offline index path it skips; keep the output readable.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
@@ -17,16 +20,16 @@ WHILE_BUILDING ?=
 $(VENV)/.app-installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the app's packages into $(VENV) and building llama.cpp alongside (first time: several minutes)…"
-	@$(PY) -m pip install -q "$$(grep -E '^httpx==' requirements.txt)" $(PIP_QUIET)
+	@$(PY) -m pip install -q $(PIP_FAST) "$$(grep -E '^httpx==' requirements.txt)" $(PIP_QUIET)
 	@$(PY) -c 'from core.llm.llamacpp_build import main; main()' > $(VENV)/llama.cpp-build.out 2>&1 & build=$$!; \
 	  trap 'kill $$build 2>/dev/null || true' EXIT; \
-	  $(PY) -m pip install -q -r requirements.txt $(PIP_QUIET); \
+	  $(PY) -m pip install -q $(PIP_FAST) -r requirements.txt $(PIP_QUIET); \
 	  $(WHILE_BUILDING) \
 	  wait $$build && trap - EXIT || { trap - EXIT; echo "llama.cpp: see $(VENV)/llama.cpp-build.out"; }
 	@touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.app-installed requirements-dev.txt
-	@$(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET)
+	@$(PY) -m pip install -q $(PIP_FAST) -r requirements-dev.txt $(PIP_QUIET)
 	@touch $@
 
 install: $(VENV)/.app-installed
@@ -62,7 +65,7 @@ run: model
 # the same time) and mypy fills its cache (~45 s the first time), while llama.cpp still compiles. The suite runs in two worker processes (pytest-xdist): most tests wait on a child
 # process, a server or the browser, so two overlap well on two cores (381 s instead of 534 s); the
 # engine's kill and watchdog tests (marked serial) then run alone.
-test: WHILE_BUILDING = $(PY) -m pip install -q -r requirements-dev.txt $(PIP_QUIET); $(PREPARE_FILES) $(VENV)/bin/mypy > /dev/null 2>&1 || true;
+test: WHILE_BUILDING = $(PY) -m pip install -q $(PIP_FAST) -r requirements-dev.txt $(PIP_QUIET); $(PREPARE_FILES) $(VENV)/bin/mypy > /dev/null 2>&1 || true;
 test: $(VENV)/.dev-installed engine
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -24,6 +24,7 @@ PAGES = {
     "calculator": ("pages/calculator.py", "nav.calc", ":material/calculate:"),
     "knowledge": ("pages/knowledge.py", "nav.kb", ":material/library_books:"),
     "model": ("pages/model.py", "nav.model", ":material/model_training:"),
+    "admin": ("pages/admin.py", "nav.admin", ":material/admin_panel_settings:"),
 }
 SIGNIN = "pages/signin.py"
 

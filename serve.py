@@ -23,19 +23,17 @@ from core.config import load_settings
 def start_warm_up(server=None) -> None:
     """Load the knowledge base's models and the chat model in the background while the server
     starts, then read the knowledge base ahead for the relevance check (APP_SUPPORT_WARM): the
-    warm-up `python -m core serve` runs too (core/support/warm.py). With the API's `server`, its
-    own knowledge base and engine are the ones loaded, so its first question finds them ready."""
+    warm-up `python -m core serve` runs too (core/support/warm.py). The app's pages and the API's
+    `server` share one application (core/application.py), so what is loaded here is what their
+    first question uses."""
     state = getattr(getattr(getattr(server, "config", None), "app", None), "state", None)
     services = getattr(state, "services", None)
 
     def run() -> None:
         try:
-            from core.support.warm import start_warm_up as start  # chromadb: imported here, after start
+            from core.application import Application  # chromadb: imported here, after start
 
-            if services is None:
-                start(load_settings())
-            else:
-                start(services.settings, open_kb=lambda: services.kb, open_llm=lambda: services.llm)
+            (services.app if services is not None else Application.shared(load_settings())).start_warm_up()
         except Exception as exc:  # only a head start: a question still loads what it needs
             print(f"warm-up did not start: {type(exc).__name__}: {exc}", file=sys.stderr)
 

@@ -1,4 +1,5 @@
-"""Streamlit glue shared by the pages: language, translated text, the one shared model, stores.
+"""Streamlit glue shared by the pages: language, translated text, and this process's application
+(core/application.py: the one model, the knowledge base, the stores), as the pages reach it.
 
 Kept out of `core/` so that `core` never imports Streamlit.
 """
@@ -7,16 +8,17 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
 
 import streamlit as st
 
+from core.application import Application
 from core.config import load_settings
 from core.i18n import translate as i18n
-from core.llm import ModelUnavailable, load_llm
-from core.llm.adapters import adapter_key
+from core.kb.store import KnowledgeBase
+from core.llm import ModelUnavailable
 from core.storage import auth
 from core.storage.audit import LOCAL_USER, record
+from core.storage.company import Company
 from core.storage.conversations import ConversationStore
 from core.storage.private import secure_data_dir
 from core.support.log import SupportLog
@@ -74,28 +76,18 @@ def settings():
     return load_settings()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _load_llm(settings, adapter_key=None):
-    """adapter_key (the resolved adapter folder and its files' mtime) is part of the cache key only:
-    choosing another active adapter, or retraining one, loads the model afresh without a restart."""
-    llm = load_llm(settings, log=lambda *_: None)
-    llm.warm_up()
-    return llm
+def application() -> Application:
+    """This process's application, shared by every browser session (and the API under serve.py)."""
+    return Application.shared(settings())
 
 
 def get_llm(adapter: str | None = None):
-    """The process-wide model (shared by every browser session), loaded on first use.
-    adapter: override APP_ADAPTER ("none" gives the base model, e.g. to compare with)."""
-
-    s = settings()
-    if adapter is not None:
-        s = replace(s, adapter=adapter)
-    key = adapter_key(s)
-    if key is None and s.adapter.strip().lower() == "auto":
-        s = replace(s, adapter="none")  # nothing to apply: share the base model's cache entry
+    """The process-wide model (shared by every browser session), loaded on first use and again when
+    another adapter is chosen or this one retrained. adapter: override APP_ADAPTER ("none" gives
+    the base model, e.g. to compare with)."""
     try:
         with st.spinner(t("model.loading"), show_time=True):
-            return _load_llm(s, key)
+            return application().engine(adapter)
     except ModelUnavailable as exc:
         show_model_error(exc)
         st.stop()
@@ -107,22 +99,14 @@ def show_model_error(exc: Exception) -> None:
     st.code("make run", language="bash")
 
 
-@st.cache_resource(show_spinner=False)
-def _conversations(db_path):
-    return ConversationStore(db_path)
-
-
 def conversations() -> ConversationStore:
-    return _conversations(settings().db_path)
+    return application().conversations
 
 
 @st.cache_resource(show_spinner=False)
-def _knowledge_base(kb_dir, name, sample):
-    from core.kb.store import KnowledgeBase, load_sample  # chromadb: loaded with the knowledge base only
-
-    kb = KnowledgeBase(kb_dir, name)
-    if sample == "on":
-        load_sample(kb)  # first run only: the sample company's FAQ and policies, so the demo works
+def _ready_knowledge_base(app_id: int, _app: Application) -> KnowledgeBase:
+    """Once per application (app_id, its id, is the cache key: applications live as long as the process)."""
+    kb = _app.knowledge_base()  # a first run loads the sample company (APP_SAMPLE_KB), so the demo works
     # Load both embedding models and the keyword index now, behind the spinner. Otherwise the first
     # English question after a start pays for it (~10 s; 30 s under load in bench/load.py) and every
     # customer asking meanwhile waits behind it.
@@ -134,30 +118,23 @@ def _knowledge_base(kb_dir, name, sample):
     return kb
 
 
-def knowledge_base():
-    s = settings()
+def knowledge_base() -> KnowledgeBase:
     with st.spinner(t("kb.loading"), show_time=True):
-        return _knowledge_base(s.kb_dir, s.kb_name, s.sample_kb)
+        app = application()
+        return _ready_knowledge_base(id(app), app)
 
 
-@st.cache_resource(show_spinner=False)
-def _support_log(db_path):
-
-    return SupportLog(db_path)
-
-
-def support_log():
-    return _support_log(settings().db_path)
+def company() -> Company:
+    """Who the app speaks for (the Knowledge base page edits it)."""
+    return application().company
 
 
-@st.cache_resource(show_spinner=False)
-def _writer_store(db_path):
-
-    return WriterStore(db_path)
+def support_log() -> SupportLog:
+    return application().support_log
 
 
-def writer_store():
-    return _writer_store(settings().db_path)
+def writer_store() -> WriterStore:
+    return application().writer_store
 
 
 # -- sign-in and roles (core/auth.py decides; this only keeps the session and shows messages) ------

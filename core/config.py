@@ -103,7 +103,10 @@ class Settings:
         "none", "transformers engine on a CPU: `int8` for weight-only int8 layers", choices=("none", "int8")
     )
     models_dir: Path | None = setting(None, "Where the assembled model is cached", shown="`$APP_DATA_DIR/models`")
-    company_name: str = setting("Jade Leaf Tea Co.", "The company the support assistant speaks for")
+    company_name: str = setting(
+        "Jade Leaf Tea Co.",
+        "The company the support assistant speaks for, until an admin saves its profile (Knowledge base page, Company tab)",
+    )
     kb_name: str = setting("default", "The knowledge base the support pages use")
     sample_kb: str = setting(
         "on", "`off`: do not load the sample company into an empty knowledge base", choices=("on", "off")

@@ -1,31 +1,30 @@
-"""Knowledge base (admins): documents, hit test, unanswered questions, tickets, analytics, audit log."""
+"""Knowledge base (admins): documents, the company, hit test, unanswered questions, tickets, analytics."""
 
-import json
 from datetime import datetime
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.api.keys import KeyStore
 from core.kb.ingest import SUPPORTED, IngestError
 from core.kb.store import KBBusy
+from core.storage.company import NAME_MAX, TEXT_MAX, TOPICS_MAX, Company
 from core.support.evaluate import evaluate, read_cases
-from core.support.warm import read_ahead_status, read_source_ahead
-from ui import audit, get_llm, knowledge_base, page_setup, pick, plain, require, settings, support_log, t
-
-# The read-ahead's progress line (core/support/warm.py). TODO(i18n): move to the kb table of core/i18n.
-READ_AHEAD = {
-    "en": "Read ahead for quick answers: {done} of {total} ({state})",
-    "zh": "为快速回答预读知识库：{done} / {total}（{state}）",
-}
-READ_AHEAD_ERROR = {"en": "Last error, retried: {error}", "zh": "上次出错（会重试）：{error}"}
-
-# what an API key may be used for, on screen
-SCOPE_KEYS = {
-    "all": "kb.key_scope_all",
-    "support": "kb.key_scope_support",
-}
+from core.support.warm import read_ahead_status
+from ui import (
+    application,
+    audit,
+    company,
+    get_llm,
+    knowledge_base,
+    lang,
+    page_setup,
+    plain,
+    require,
+    settings,
+    support_log,
+    t,
+)
 
 page_setup()
 account = require("knowledge")
@@ -39,15 +38,14 @@ def when(ts: float) -> str:
 
 
 st.title(t("kb.title"))
-docs_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab, keys_tab, audit_tab = st.tabs(
+docs_tab, company_tab, test_tab, unanswered_tab, tickets_tab, analytics_tab = st.tabs(
     [
         t("kb.tab_docs"),
+        t("kb.tab_company"),
         t("kb.tab_test"),
         t("kb.tab_unanswered"),
         t("kb.tab_tickets"),
         t("kb.tab_analytics"),
-        t("kb.tab_keys"),
-        t("kb.tab_audit"),
     ]
 )
 
@@ -73,7 +71,7 @@ with docs_tab:
                         {"kb": kb.name, "entries": r.entries, "added": r.added, "removed": r.removed},
                     )
                     st.success(t("kb.imported", source=r.source, entries=r.entries, added=r.added, removed=r.removed))
-                    read_source_ahead(config, kb, r.source)  # quick first answers about it (llama.cpp)
+                    application().read_ahead(r.source)  # quick first answers about it (llama.cpp)
             except (IngestError, KBBusy) as exc:
                 st.error(str(exc))
         bar.empty()
@@ -82,10 +80,10 @@ with docs_tab:
     if ahead.get("total"):
         st.progress(
             min(1.0, ahead["done"] / ahead["total"]),
-            text=pick(READ_AHEAD).format(done=ahead["done"], total=ahead["total"], state=ahead["state"]),
+            text=t("kb.read_ahead", done=ahead["done"], total=ahead["total"], state=ahead["state"]),
         )
         if ahead.get("error") and ahead["state"] == "retrying":
-            st.caption(pick(READ_AHEAD_ERROR).format(error=plain(ahead["error"])))
+            st.caption(t("kb.read_ahead_error", error=plain(ahead["error"])))
 
     st.subheader(t("kb.sources"))
     sources = kb.sources()
@@ -104,8 +102,56 @@ with docs_tab:
             st.toast(t("kb.deleted", source=picked))
             st.rerun()
 
+with company_tab:
+    store = application().company_store
+    current = store.get()
+    st.caption(t("kb.company_caption"))
+    with st.form("company"):
+        name = st.text_input(t("kb.company_name"), current.name, max_chars=NAME_MAX)
+        typed: dict[str, dict[str, str]] = {"topics": {}, "greeting": {}, "handover": {}}
+        languages = (("en", "kb.company_english"), ("zh", "kb.company_chinese"))
+        for column, (code, label) in zip(st.columns(2), languages, strict=True):
+            with column:
+                st.markdown(f"**{t(label)}**")
+                typed["topics"][code] = st.text_input(
+                    t("kb.company_topics"),
+                    current.topics.get(code, ""),
+                    max_chars=TOPICS_MAX,
+                    help=t("kb.company_topics_help"),
+                    key=f"company-topics-{code}",
+                )
+                typed["greeting"][code] = st.text_area(
+                    t("kb.company_greeting"),
+                    current.greeting.get(code, ""),
+                    max_chars=TEXT_MAX,
+                    key=f"company-greeting-{code}",
+                )
+                typed["handover"][code] = st.text_area(
+                    t("kb.company_handover"),
+                    current.handover.get(code, ""),
+                    max_chars=TEXT_MAX,
+                    key=f"company-handover-{code}",
+                )
+        save = st.form_submit_button(t("kb.company_save"), icon=":material/save:", type="primary")
+    if save:
+        try:
+            saved = Company.from_dict({"name": name, **typed})
+            store.save(saved)
+            audit("company.save", saved.name, saved.to_dict())
+            st.success(t("kb.company_saved", name=saved.name))
+            current = saved
+        except ValueError as exc:
+            st.error(str(exc))
+    if st.button(t("kb.company_reset"), icon=":material/restart_alt:", key="company-reset"):
+        store.reset()
+        audit("company.reset", store.get().name)
+        st.toast(t("kb.company_reset_done", name=store.get().name))
+        st.rerun()
+    st.markdown(f"**{t('kb.company_preview')}**")
+    st.info(current.greeting_texts()["zh" if lang().startswith("zh") else "en"], icon=":material/support_agent:")
+
 with test_tab:
-    query = st.text_input(t("kb.query"), max_chars=2000)
+    query = st.text_input(t("kb.query"), max_chars=2000, key="kb-query")
     mode = st.radio(t("kb.mode"), ["hybrid", "vector", "bm25"], horizontal=True)
     k = st.slider("k", 1, 20, 5)
     if query.strip():
@@ -149,7 +195,7 @@ with test_tab:
                     kb,
                     get_llm(),
                     thresholds=config.thresholds,
-                    company=config.company_name,
+                    company=company(),
                     limit=int(limit),
                     progress=lambda fraction, question: bar.progress(fraction, text=question[:80]),
                 )
@@ -254,86 +300,3 @@ with analytics_tab:
         st.subheader(t("kb.top"))
         top = questions["question"].str.strip().str.lower().value_counts().head(10).reset_index()
         st.dataframe(top, hide_index=True, width="stretch")
-
-with keys_tab:
-    keys = KeyStore(config.db_path)
-    st.caption(t("kb.keys_caption"))
-    host = (st.context.headers.get("host") or "127.0.0.1").rsplit(":", 1)[0]
-    api_base = f"http://{host}:8502"
-    with st.form("new-key", clear_on_submit=True):
-        c1, c2, c3 = st.columns([2, 1, 1])
-        key_name = c1.text_input(t("kb.key_name"), max_chars=60)
-        rpm = c2.number_input(t("kb.key_rpm"), min_value=1, max_value=100_000, value=60)
-        scope = c3.selectbox(t("kb.key_scope"), ["support", "all"], format_func=lambda s: t(SCOPE_KEYS[s]))
-        origins = st.text_area(t("kb.key_origins"), placeholder="https://shop.example.com", max_chars=2000)
-        create = st.form_submit_button(t("kb.key_create"), icon=":material/key:")
-    if create:
-        try:
-            made, secret = keys.add(key_name, origins.replace(",", "\n").splitlines(), int(rpm), scope)
-            audit("api_key.add", made.name, {"origins": made.origins, "rpm": made.rpm, "scope": made.scope})
-            st.success(t("kb.key_created", name=made.name))
-            st.code(secret, language=None)
-            st.caption(t("kb.key_embed"))
-            st.code(
-                f'<script src="{api_base}/widget.js" data-key="{secret}" data-lang="auto"></script>', language="html"
-            )
-        except ValueError as exc:
-            st.error(str(exc))
-    listed = keys.list()
-    if not listed:
-        st.info(t("kb.keys_none"))
-    else:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        t("kb.key_name"): k.name,
-                        t("kb.key_prefix"): k.prefix + "…",
-                        t("kb.key_scope"): t(SCOPE_KEYS[k.scope]),
-                        t("kb.key_rpm"): k.rpm,
-                        t("kb.key_origins"): ", ".join(k.origins) or "–",
-                        t("kb.key_uses"): k.uses,
-                        t("kb.key_state"): t("kb.key_active") if k.active else t("kb.key_revoked"),
-                    }
-                    for k in listed
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        active = [k.name for k in listed if k.active]
-        if active:
-            c1, c2 = st.columns([3, 1])
-            doomed = c1.selectbox(t("kb.key_pick"), active, key="revoke-pick")
-            if c2.button(t("kb.key_revoke"), icon=":material/block:", key="revoke-key"):
-                keys.revoke(doomed)
-                audit("api_key.revoke", doomed)
-                st.toast(t("kb.key_revoked_toast", name=doomed))
-                st.rerun()
-    st.caption(t("kb.keys_docs", url=api_base))
-
-with audit_tab:
-    if account.can("audit"):
-        from core.storage.audit import recent
-
-        st.caption(t("audit.caption"))
-        entries = recent(config.db_path, limit=500)
-        if not entries:
-            st.info(t("audit.none"))
-        else:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            t("audit.when"): when(e["ts"]),
-                            t("audit.who"): e["username"],
-                            t("audit.action"): e["action"],
-                            t("audit.target"): e["target"],
-                            t("audit.detail"): json.dumps(e["detail"], ensure_ascii=False),
-                        }
-                        for e in entries
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )

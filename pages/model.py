@@ -15,7 +15,7 @@ from core.finetune.train import TrainConfig
 from core.llm import GenerationOptions
 from core.llm.models import configured_model_name
 from core.text.language import stream_in_script
-from ui import audit, get_llm, knowledge_base, lang, page_setup, require, settings, t
+from ui import audit, company, get_llm, knowledge_base, lang, page_setup, require, settings, t
 
 # what a running job is doing, on screen
 PHASE_KEYS = {
@@ -362,7 +362,7 @@ with compare_tab:
                             knowledge_base(),
                             model,
                             thresholds=lambda _lang: (1.01, 0.0),
-                            company=config.company_name,
+                            company=company(),
                         )
                         text = st.write_stream(stream_in_script(result.stream(), lang()))
                         result.finish(text if isinstance(text, str) else "".join(map(str, text)))

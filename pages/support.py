@@ -10,7 +10,7 @@ import streamlit as st
 from core.support.ask import ask
 from core.support.policy import from_suggestion
 from core.text.language import stream_in_script
-from ui import get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
+from ui import company, get_llm, knowledge_base, lang, page_setup, plain, require, settings, support_log, t
 
 page_setup()
 visitor = require("support").role is None  # the public page without sign-in: a customer, not staff
@@ -24,7 +24,7 @@ TIER_BADGE = {
 }
 
 st.title(t("support.title"))
-st.caption(t("support.caption", company=config.company_name))
+st.caption(t("support.caption", company=company().name))
 history = st.session_state.setdefault("support_history", [])
 
 
@@ -115,7 +115,7 @@ if question and question.strip():
             get_llm,
             past,
             thresholds=config.thresholds,
-            company=config.company_name,
+            company=company(),
             public=visitor,  # a customer's answer waits behind staff's (the Chat page) for the model
             present=in_page_script,
         )

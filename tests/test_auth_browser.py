@@ -68,5 +68,8 @@ def test_admin_signs_in_and_opens_the_admin_pages(app_url, browser):  # noqa: F8
     expect(page.get_by_text("Page not found")).to_have_count(0)
     page.get_by_test_id("stSidebarNav").get_by_text("Knowledge base").click()
     expect(page.get_by_role("heading", name="Knowledge base", exact=True)).to_be_visible(timeout=60_000)
+    page.get_by_test_id("stSidebarNav").get_by_text("Admin", exact=True).click()
+    expect(page.get_by_role("heading", name="Admin", exact=True)).to_be_visible(timeout=60_000)
     expect(page.get_by_role("tab", name="Audit log")).to_be_visible()
+    expect(page.get_by_role("tab", name="Users")).to_be_visible()
     page.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from core.application import Application
 from core.finetune.data import (
     SAMPLE_FAQ,
     build,
@@ -184,7 +185,7 @@ def test_collect_uses_knowledge_base_fallback_brand_voices_and_uploads(settings)
     assert "Warm" in voice.messages[0]["content"] and voice.messages[-1]["content"] == "一杯好茶，温暖一整天。"
     assert any("brand voices: 1 voice(s), 2 writing sample(s)" in i for i in data.inputs)
     # The knowledge base is empty in tests (APP_SAMPLE_KB=off): the sample FAQ stands in.
-    fallback = collect(settings, voices=False)
+    fallback = collect(settings, voices=False, kb=Application(settings).knowledge_base())
     assert fallback.summary()["train"]["faq/en"] == 35 and "knowledge base empty" in fallback.inputs[0]
     with pytest.raises(ValueError, match="No training data"):
         collect(settings, faq="none", voices=False)

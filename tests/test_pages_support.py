@@ -61,7 +61,7 @@ def test_knowledge_page_lists_documents_and_hit_test():
     at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
     assert not at.exception
     assert "faq.csv" in at.dataframe[0].value["source"].tolist()
-    at.text_input[0].set_value("退货").run()
+    at.text_input(key="kb-query").set_value("退货").run()
     assert not at.exception
     hits = at.dataframe[-1].value
     assert len(hits) == 5 and "score" in hits.columns
@@ -124,10 +124,10 @@ def test_knowledge_page_evaluates_a_labelled_file_and_refuses_a_bad_one():
     assert not at.exception and "en-999" in at.error[0].value
 
 
-def test_api_keys_are_made_shown_once_listed_and_revoked_on_the_page():
+def test_api_keys_are_made_shown_once_listed_and_revoked_on_the_admin_page():
     from core.api.keys import KeyStore
 
-    at = AppTest.from_file(KNOWLEDGE, default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60).run()
     name = next(w for w in at.text_input if w.label == "Name")
     name.set_value("website")
     next(w for w in at.text_area if w.label.startswith("Websites allowed")).set_value("https://shop.example.com")

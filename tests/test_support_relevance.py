@@ -136,7 +136,7 @@ def test_support_warm_reads_the_knowledge_base_ahead_where_the_engine_keeps_prom
 
     stub = KeepsPrompts()
     stub.info = type("Info", (), {"model": "stub", "engine": "llamacpp"})()
-    monkeypatch.setattr("core.cli.support.load_llm", lambda *a, **k: stub)
+    monkeypatch.setattr("core.cli.support.engine", lambda *a, **k: stub)
     assert main(["support", "warm", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["passages"] == len(kb.passages()) > 0 and out["prompts"] == 2 * out["passages"]
@@ -160,38 +160,39 @@ def test_the_app_reads_ahead_only_with_llama_cpp_and_when_asked(kb, monkeypatch)
             return {"passages": 1}
 
     monkeypatch.setattr("core.support.warm.ReadAhead", Job)
-    monkeypatch.setattr("core.support.warm.load_llm", lambda *a, **k: KeepsPrompts())
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
     monkeypatch.setenv("APP_SUPPORT_WARM", "off")
-    assert warm_up_when_ready(load_settings()) is None and not read
+    opened = {"open_kb": lambda: kb, "open_llm": KeepsPrompts}
+    assert warm_up_when_ready(load_settings(), **opened) is None and not read
     monkeypatch.setenv("APP_SUPPORT_WARM", "on")
-    assert warm_up_when_ready(load_settings()) == {"passages": 1} and read[0].count() == kb.count()
+    assert warm_up_when_ready(load_settings(), **opened) == {"passages": 1} and read[0] is kb
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: False)
-    assert warm_up_when_ready(load_settings()) is None and len(read) == 1
+    assert warm_up_when_ready(load_settings(), **opened) is None and len(read) == 1
 
 
 def test_an_imported_source_is_read_ahead_in_the_background(kb, monkeypatch, settings):
     from core.support.warm import read_source_ahead
 
     stub = KeepsPrompts()
-    monkeypatch.setattr("core.support.warm.load_llm", lambda *a, **k: stub)
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
     source = next(p.source for p in kb.passages() if p.kind == "doc")
-    read_source_ahead(settings, kb, source).join(timeout=60)
+    read_source_ahead(settings, kb, source, open_llm=lambda: stub).join(timeout=60)
     assert stub.prompts == [judge_prompt("", p) for p in kb.passages() if p.source == source] * 2
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: False)
-    assert read_source_ahead(settings, kb, source) is None
+    assert read_source_ahead(settings, kb, source, open_llm=lambda: stub) is None
 
 
 def test_the_app_waits_for_a_knowledge_base_with_entries(settings, monkeypatch):
     import threading
 
+    from core.application import open_knowledge_base
     from core.support.warm import warm_up_when_ready
 
     monkeypatch.setattr("core.support.warm.engine_keeps_prompts", lambda settings: True)
     stop = threading.Event()
     stop.set()  # the server is stopping: give up waiting at once
-    assert warm_up_when_ready(settings, stop=stop) is None
+    empty = open_knowledge_base(settings)
+    assert warm_up_when_ready(settings, open_kb=lambda: empty, open_llm=KeepsPrompts, stop=stop) is None
 
 
 # -- the policy on a real (small) knowledge base ---------------------------------------------------

@@ -34,6 +34,7 @@ from core.api import routes_chat, routes_support, routes_widget
 from core.api.errors import HANDLERS
 from core.api.middleware import BodyLimit, EdgeHeaders, FastRefusal
 from core.api.services import Services
+from core.application import Application
 from core.config import Settings, load_settings
 from core.kb.store import KnowledgeBase
 
@@ -49,8 +50,11 @@ async def lifespan(app: FastAPI):
 
 
 def create_app(settings: Settings | None = None, *, llm=None, kb: KnowledgeBase | None = None) -> FastAPI:
-    """The API app; `llm` and `kb` given (tests) are used instead of loading them on first use."""
-    services = Services(settings or load_settings(), llm, kb)
+    """The API app over this process's application (core/application.py, shared with the app's pages
+    under serve.py); `llm` and `kb` given (tests) are used instead of loading them on first use."""
+    settings = settings or load_settings()
+    fixed = llm is not None or kb is not None
+    services = Services(Application(settings, llm=llm, kb=kb) if fixed else Application.shared(settings))
     docs = services.settings.api_docs == "on"
     app = FastAPI(
         title="AI Business Studio API",

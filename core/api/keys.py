@@ -28,22 +28,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.storage.db import connect
+from core.storage.schema import migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    key_hash TEXT NOT NULL UNIQUE,
-    prefix TEXT NOT NULL,
-    origins TEXT NOT NULL DEFAULT '[]',
-    rpm INTEGER NOT NULL DEFAULT 60,
-    scope TEXT NOT NULL DEFAULT 'support' CHECK (scope IN ('support', 'all')),
-    created_at REAL NOT NULL,
-    revoked_at REAL,
-    uses INTEGER NOT NULL DEFAULT 0,
-    last_used_at REAL
-);
-"""
 PREFIX = "sk-studio-"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,59}$")
 SCOPES = ("support", "all")
@@ -124,8 +110,7 @@ def active_row(conn, key: str):
 class KeyStore:
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
+        migrate(db_path)
 
     def add(
         self, name: str, origins: list[str] | None = None, rpm: int = 60, scope: str = "support"

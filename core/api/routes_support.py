@@ -106,7 +106,7 @@ def ask_question(
             lambda: engine(services),
             services.conversations.history(memory),
             thresholds=s.thresholds,
-            company=s.company_name,
+            company=services.app.company,
             channel=channel(request),
             api_key=key.name,
             token=secrets.token_urlsafe(24),

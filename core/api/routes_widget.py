@@ -55,7 +55,7 @@ def widget_demo(request: Request, key: str = "", services: Services = Depends(ge
         page.replace("{{KEY}}", safe)
         .replace("{{BASE}}", base)
         .replace("{{NONCE}}", nonce)
-        .replace("{{COMPANY}}", html.escape(services.settings.company_name)),
+        .replace("{{COMPANY}}", html.escape(services.app.company.name)),
         headers={
             "Content-Security-Policy": policy,
             "X-Frame-Options": "DENY",

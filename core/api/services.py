@@ -1,5 +1,5 @@
-"""What every request of the API shares: the knowledge base, the model, the support log, the keys and
-the admission counts (`Services`), a question let in until its answer ends (`Admitted`), and the
+"""What every request of the API shares: the application (core/application.py: the knowledge base,
+the model, the support log), the keys and the admission counts (`Services`), a question let in until its answer ends (`Admitted`), and the
 last turns of each API conversation (`Conversations`)."""
 
 from __future__ import annotations
@@ -13,12 +13,9 @@ from collections import OrderedDict, deque
 from starlette.datastructures import Headers
 
 from core.api.keys import ApiKey, InFlight, KeyStore, RateLimiter, client_address, digest, trusted_networks
-from core.config import Settings
-from core.kb.store import KnowledgeBase, load_sample
-from core.llm import load_llm
-from core.llm.adapters import adapter_key
+from core.application import Application
+from core.kb.store import KnowledgeBase
 from core.llm.base import PUBLIC, SlotQueue
-from core.support.log import SupportLog
 
 KEY_SEEN_S = 10.0  # how long FastRefusal trusts a key it looked up (the full checks look again)
 
@@ -53,12 +50,13 @@ class Conversations:
 
 
 class Services:
-    """What the API works with, made on first use and shared by every request: the knowledge base,
-    the model (the same engine the app uses in this process), the support log and the keys."""
+    """What the API works with, shared by every request: the application (the same knowledge base,
+    engine and support log as the app's pages in this process), the keys and the admission counts."""
 
-    def __init__(self, settings: Settings, llm=None, kb: KnowledgeBase | None = None):
-        self.settings = settings
-        self.log = SupportLog(settings.db_path)  # opening it marks what a dead process left answering abandoned
+    def __init__(self, application: Application):
+        self.app = application
+        self.settings = settings = application.settings
+        self.log = application.support_log  # opening it marks what a dead process left answering abandoned
         self.keys = KeyStore(settings.db_path)
         self.limiter = RateLimiter()
         self.in_flight = InFlight()  # questions admitted, until their answer ends
@@ -67,25 +65,16 @@ class Services:
         self.answer_s = 10.0  # how long a question takes, recent average: the Retry-After of a refusal
         self.conversations = Conversations()
         self._seen_keys: dict[str, tuple[ApiKey, float]] = {}  # key digest -> (key, until): FastRefusal's
-        self._llm, self._kb = llm, kb
-        self._fixed_llm = llm is not None  # given (tests): never reloaded
-        self._llm_key = None
         self._lock = threading.Lock()
 
     @property
     def kb(self) -> KnowledgeBase:
-        with self._lock:
-            if self._kb is None:
-                kb = KnowledgeBase(self.settings.kb_dir, self.settings.kb_name)
-                if self.settings.sample_kb == "on":
-                    load_sample(kb)
-                self._kb = kb
-            return self._kb
+        return self.app.knowledge_base()
 
     def public_slots(self) -> tuple[int, int]:
         """(slots customers' answers may take, how many of theirs wait now), from the loaded engine's
         queue; nothing is loaded for this."""
-        queue = getattr(self._llm, "queue", None)
+        queue = getattr(self.app.loaded_engine, "queue", None)
         if queue is None:
             return self.settings.parallel, 0
         if isinstance(queue, SlotQueue):
@@ -151,16 +140,12 @@ class Services:
     @property
     def loaded(self):
         """The engine if one is loaded already, else None; nothing is loaded for this."""
-        return self._llm
+        return self.app.loaded_engine
 
     @property
     def llm(self):
-        """The engine, reloaded when the active adapter changes (the Model page), as the app does."""
-        key = None if self._fixed_llm else adapter_key(self.settings)
-        with self._lock:
-            if self._llm is None or (not self._fixed_llm and key != self._llm_key):
-                self._llm, self._llm_key = load_llm(self.settings, log=lambda *_: None), key
-            return self._llm
+        """The engine, loaded afresh when the active adapter changes (the Model page)."""
+        return self.app.engine()
 
 
 class Admitted:

@@ -45,10 +45,7 @@ def cmd_serve(args, settings):
     server = api_server(settings, args.host, args.port)
     # The models load in the background while the server answers /api/v1/health: the first question
     # then waits no longer than the next one (the warm-up serve.py runs too).
-    from core.support.warm import start_warm_up  # chromadb, which the API has loaded already
-
-    services = server.config.app.state.services
-    start_warm_up(settings, open_kb=lambda: services.kb, open_llm=lambda: services.llm)
+    server.config.app.state.services.app.start_warm_up()
     server.run()
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.economics.capacity import CHECK_FILE, Machine, closed_loop
 from core.economics.capacity_sim import simulate_closed
-from core.llm import GenerationOptions, load_llm
+from core.llm import GenerationOptions
 from core.llm.benchmark import LONG_CONTEXT
 
 QUESTIONS = [
@@ -165,7 +165,9 @@ def run_check(
     began = time.perf_counter()
     rng = random.Random(7)
     options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0)
-    llm = load_llm(settings, log=lambda *_: None)
+    from core.application import Application  # the engine and chromadb: only this command loads them
+
+    llm = Application(settings).engine(warm=False)  # its own: closed at the end
     try:
         llm.warm_up()
         log("measuring the engine's speed with one request alone")

@@ -32,11 +32,26 @@ def progress_log(args):
 
 def knowledge_base(args, settings):
     """The knowledge base a command works on: --kb, else APP_KB_NAME."""
-    from core.kb.store import KnowledgeBase  # chromadb: only commands that use the knowledge base load it
+    from core.application import open_knowledge_base  # chromadb: only commands that use the knowledge base load it
 
-    return KnowledgeBase(settings.kb_dir, getattr(args, "kb", None) or settings.kb_name)
+    return open_knowledge_base(settings, getattr(args, "kb", None))
+
+
+def engine(args, settings):
+    """The configured model for a command, not warmed up (timings stay the model's own); its loading's
+    progress on stderr unless --json."""
+    from core.application import Application  # the engine and chromadb: only commands that use them load them
+
+    return Application.shared(settings).engine(warm=False, log=progress_log(args))
 
 
 def audit(settings, action: str, target: str, detail: dict | None = None) -> None:
     """An admin action from the command line, recorded as `cli:<OS user>`."""
     record(settings.db_path, cli_user(), action, target, detail)
+
+
+def company(settings):
+    """Who the app speaks for, as the Knowledge base page or `company set` saved it."""
+    from core.application import Application  # chromadb: only commands that answer customers load it
+
+    return Application.shared(settings).company

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli.common import add_command, audit, print_result, progress_log
+from core.cli.common import add_command, audit, knowledge_base, print_result, progress_log
 from core.finetune.card import METRIC_LABELS
 
 
@@ -41,6 +41,7 @@ def cmd_finetune(args, settings):
         data_files=[Path(p) for p in args.data],
         voices=not args.no_voices,
         seed=args.seed,
+        kb=knowledge_base(args, settings) if args.faq == "kb" else None,
         doc_files=[Path(p) for p in args.docs],
     )
     log = progress_log(args)

@@ -13,7 +13,7 @@ import sys
 
 from transformers.utils import logging as hf_logging
 
-from core.cli import api, backup, cost, finetune, kb, model, support, users, writer
+from core.cli import api, backup, company, cost, finetune, kb, model, support, users, writer
 from core.config import load_settings
 
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="AI Business Studio command line")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    for family in (model, kb, support, writer, cost, finetune, users, backup, api):
+    for family in (model, kb, support, company, writer, cost, finetune, users, backup, api):
         family.register(sub)
     return parser
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from dataclasses import fields
 
-from core.cli.common import add_command, print_result, progress_log
+from core.cli.common import add_command, engine, print_result, progress_log
 from core.config import markdown_table
-from core.llm import GenerationOptions, load_llm
+from core.llm import GenerationOptions
 from core.llm.benchmark import bench_generate
 from core.llm.llamacpp_build import build
 from core.llm.models import prepare_files
@@ -15,7 +15,7 @@ from core.personas import system_prompt
 
 
 def cmd_model_info(args, settings):
-    llm = load_llm(settings, log=progress_log(args))
+    llm = engine(args, settings)
     llm.warm_up()  # starts the engine: what it reports (parameters, say) is what runs
     info = llm.info
     keys = (
@@ -43,7 +43,7 @@ def cmd_model_prepare(args, settings):
         gguf = prepare_files(settings, log=progress_log(args))
         print_result(args, {"prepared": str(gguf) if gguf else None}, f"Model files ready: {gguf or 'none to prepare'}")
         return
-    info = load_llm(settings, log=progress_log(args)).info
+    info = engine(args, settings).info
     payload = {"prepared": info.model, "engine": info.engine, "adapter": info.adapter, "notice": info.notice}
     text = f"Model ready: {info.model} on the {info.engine} engine" + (
         f" with adapter {info.adapter}" if info.adapter else ""
@@ -60,7 +60,7 @@ def cmd_chat(args, settings):
     text = args.text.strip()
     if not text:
         raise ValueError("The message is empty")
-    llm = load_llm(settings, log=progress_log(args))
+    llm = engine(args, settings)
     messages = [
         {"role": "system", "content": system_prompt(args.persona, args.lang)},
         {"role": "user", "content": text},
@@ -89,7 +89,12 @@ def cmd_chat(args, settings):
 
 
 def cmd_bench_generate(args, settings):
-    print_result(args, bench_generate(settings, max_new_tokens=args.max_new_tokens, repeats=args.repeats))
+    print_result(
+        args,
+        bench_generate(
+            settings, lambda: engine(args, settings), max_new_tokens=args.max_new_tokens, repeats=args.repeats
+        ),
+    )
 
 
 def cmd_settings(args, settings):

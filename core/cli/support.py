@@ -7,17 +7,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from core.cli.common import add_command, knowledge_base, print_result, progress_log
+from core.cli.common import add_command, company, engine, knowledge_base, print_result
 from core.kb.ingest import IngestError
-from core.llm import load_llm
 
 
 def cmd_ask(args, settings):
     from core.support.policy import answer  # chromadb: only commands that use the knowledge base load it
 
     kb = knowledge_base(args, settings)
-    llm = None if args.no_model else load_llm(settings, log=progress_log(args))
-    result = answer(args.question, kb, llm, thresholds=settings.thresholds, company=settings.company_name)
+    llm = None if args.no_model else engine(args, settings)
+    result = answer(args.question, kb, llm, thresholds=settings.thresholds, company=company(settings))
     text = ""
     for chunk in result.stream():
         text += chunk
@@ -55,7 +54,7 @@ def cmd_support_eval(args, settings):
     cases = read(labelled.name, labelled.read_bytes())
     if args.queries and not (args.faq or args.kb):
         raise ValueError("--queries needs the FAQ they refer to: --faq FAQ.csv (or --kb NAME)")
-    llm = None if args.no_model else load_llm(settings, log=progress_log(args))
+    llm = None if args.no_model else engine(args, settings)
     progress = None if args.json else (lambda f, q: print(f"\r{f:6.1%} {q[:60]:60}", end="", file=sys.stderr))
     with tempfile.TemporaryDirectory(prefix="support-eval-") as tmp:
         if args.kb:
@@ -75,7 +74,7 @@ def cmd_support_eval(args, settings):
             kb,
             llm,
             thresholds=settings.thresholds,
-            company=settings.company_name,
+            company=company(settings),
             limit=args.limit,
             seed=args.seed,
             progress=progress,
@@ -114,7 +113,7 @@ def cmd_support_warm(args, settings):
             line += f" (last error: {status['error']})"
         print_result(args, status, line)
         return
-    llm = load_llm(settings, log=progress_log(args))
+    llm = engine(args, settings)
     report = {"knowledge_base": name, **read_ahead(knowledge_base(args, settings), llm)}  # progress: stderr
     if not report["prompts"]:
         report["note"] = f"the {llm.info.engine} engine keeps no prompts between requests: nothing to read ahead"

@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.cli.common import add_command, knowledge_base, print_result, progress_log
-from core.llm import load_llm
+from core.cli.common import add_command, engine, knowledge_base, print_result
 from core.writer.batch import read_rows, run_batch
 from core.writer.drafts import write
 from core.writer.facts import facts_from_kb
@@ -45,7 +44,7 @@ def cmd_write(args, settings):
     if not isinstance(fields, dict):
         raise ValueError("--fields must be a JSON object")
     req = write_request(args, settings, fields).validate()
-    variants = write(load_llm(settings, log=progress_log(args)), req, variants=args.variants, seed=args.seed)
+    variants = write(engine(args, settings), req, variants=args.variants, seed=args.seed)
     payload = {
         "template": req.template.id,
         "lang": req.lang,
@@ -86,7 +85,7 @@ def cmd_write_batch(args, settings):
         kb = knowledge_base(args, settings)
         facts_for = lambda fields: facts_from_kb(kb, fields)  # noqa: E731
     result = run_batch(
-        load_llm(settings, log=progress_log(args)),
+        engine(args, settings),
         base.template,
         rows,
         Path(args.out),

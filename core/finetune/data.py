@@ -469,16 +469,13 @@ def collect(
     """Gather every input the CLI and the page offer, then `build`.
 
     faq: "kb" (the knowledge base's FAQ entries; the sample FAQ when it holds none), "none", or a
-    FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs; kb: an
-    open KnowledgeBase to read (default: open the configured one). Document chunks for the sources
+    FAQ table path. data_files: .jsonl / .csv / .xlsx files; uploads: (name, bytes) pairs; kb: the
+    open knowledge base (core/application.py), needed for faq="kb". Document chunks for the sources
     come from doc_files if given, else from the knowledge base when faq="kb"."""
     entries, inputs, docs = [], [], []
     if faq == "kb":
         if kb is None:
-            # chromadb: loaded with the knowledge base only
-            from core.kb.store import KnowledgeBase
-
-            kb = KnowledgeBase(settings.kb_dir, settings.kb_name)
+            raise TypeError('collect(faq="kb") reads the knowledge base: pass the open one as kb=')
         entries = faq_from_kb(kb)
         docs = docs_from_kb(kb)
         inputs.append(f"knowledge base '{settings.kb_name}': {len(entries)} FAQ entries, {len(docs)} document chunks")

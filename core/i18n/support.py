@@ -98,6 +98,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kb.api_key": ("API key", "API 密钥"),
     "kb.no_data": ("No questions asked yet.", "还没有人提问。"),
     "kb.tab_audit": ("Audit log", "审计日志"),
+    "kb.tab_company": ("Company", "公司"),
+    "kb.read_ahead": (  # the read-ahead's progress (core/support/warm.py)
+        "Read ahead for quick answers: {done} of {total} ({state})",
+        "为快速回答预读知识库：{done} / {total}（{state}）",
+    ),
+    "kb.read_ahead_error": ("Last error, retried: {error}", "上次出错（会重试）：{error}"),
+    "kb.company_caption": (
+        "Who the support assistant speaks for, on this page, the website widget and the API: the "
+        "company's name, what customers ask about, the greeting and the words that hand a customer to a "
+        "person. A greeting or hand-over left empty is written from the name and topics.",
+        "客服助手代表哪家公司（本页、网站小组件和 API 都一样）：公司名称、客户常问的内容、问候语，以及转交人工时说的话。"
+        "问候语或转人工说明留空时，会根据公司名称和常问内容自动生成。",
+    ),
+    "kb.company_name": ("Company name", "公司名称"),
+    "kb.company_topics": ("What customers ask about", "客户常问的内容"),
+    "kb.company_topics_help": (
+        "A short list, as the greeting says it: e.g. orders, delivery, returns and our bikes",
+        "简短列举，问候语中会这样说：例如 订单、配送、退货以及我们的自行车",
+    ),
+    "kb.company_greeting": ("Greeting (empty: written from the name and topics)", "问候语（留空则自动生成）"),
+    "kb.company_handover": ("Hand-over to a person (empty: the standard text)", "转人工说明（留空则使用标准文字）"),
+    "kb.company_english": ("English", "英文"),
+    "kb.company_chinese": ("Chinese (繁體 is derived for customers who write it)", "中文（繁体客户会自动看到繁体）"),
+    "kb.company_save": ("Save", "保存"),
+    "kb.company_saved": ("Saved: customers now talk to {name}.", "已保存：客户现在面对的是 {name}。"),
+    "kb.company_reset": ("Back to the default", "恢复默认"),
+    "kb.company_reset_done": ("Back to the default: {name}.", "已恢复默认：{name}。"),
+    "kb.company_preview": ("What a customer who says hello sees", "客户打招呼时看到的内容"),
     "kb.tab_keys": ("API keys", "API 密钥"),
     "kb.keys_caption": (
         "Keys for the HTTP API and the chat widget on your website. A key is shown once, when it is "

@@ -12,18 +12,7 @@ import time
 from pathlib import Path
 
 from core.storage.db import connect
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts REAL NOT NULL,
-    username TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL DEFAULT '',
-    detail TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log(ts);
-"""
+from core.storage.schema import migrate
 
 LOCAL_USER = "local"  # who acted in the app while sign-in is off
 
@@ -40,8 +29,8 @@ def cli_user() -> str:
 def record(
     db_path: Path, username: str, action: str, target: str = "", detail: dict | None = None, now: float | None = None
 ) -> None:
+    migrate(db_path)
     with connect(db_path) as conn:
-        conn.executescript(SCHEMA)
         conn.execute(
             "INSERT INTO audit_log (ts, username, action, target, detail) VALUES (?, ?, ?, ?, ?)",
             (
@@ -56,8 +45,8 @@ def record(
 
 def recent(db_path: Path, limit: int = 100) -> list[dict]:
     """The newest `limit` entries, newest first."""
+    migrate(db_path)
     with connect(db_path) as conn:
-        conn.executescript(SCHEMA)
         rows = conn.execute(
             "SELECT ts, username, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?", (int(limit),)
         ).fetchall()

@@ -25,9 +25,10 @@ from pathlib import Path
 import bcrypt
 
 from core.storage.db import connect
+from core.storage.schema import migrate
 
 ROLES = ("admin", "staff")
-PAGES = ("home", "chat", "writer", "support", "calculator", "knowledge", "model")
+PAGES = ("home", "chat", "writer", "support", "calculator", "knowledge", "model", "admin")
 STAFF_PAGES = ("home", "chat", "writer", "support", "calculator")
 # Admin-only controls inside pages that staff may open.
 ADMIN_CONTROLS = ("sampling", "audit")
@@ -49,32 +50,6 @@ ADDRESS_MAX_WAIT_SECONDS = 15 * 60  # the longest wait (doubling from 1 s)
 ADDRESS_WINDOW_SECONDS = 60 * 60  # an address's failures are forgotten this long after its last one
 UNKNOWN_ADDRESS = "-"  # the CLI, tests, a browser on the same machine: one shared bucket
 BCRYPT_ROUNDS = 12  # ~0.25 s per check on a 2-core VM
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,          -- canonical form: NFKC, trimmed, case-folded
-    role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
-    password_hash TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    password_changed_at REAL NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
-);
-DROP TABLE IF EXISTS sign_in_failures;  -- before per-address counts: per name only
-CREATE TABLE IF NOT EXISTS sign_in_user_failures (
-    username TEXT NOT NULL,
-    address TEXT NOT NULL,
-    failures INTEGER NOT NULL,
-    last_failure REAL NOT NULL,
-    locked_until REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (username, address)
-);
-CREATE TABLE IF NOT EXISTS sign_in_address_failures (
-    address TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL,
-    last_failure REAL NOT NULL,
-    blocked_until REAL NOT NULL DEFAULT 0
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -195,8 +170,7 @@ class UserStore:
         self.rounds = rounds or BCRYPT_ROUNDS  # tests pass a low cost
         self.clock = clock
         self._dummy_hash: bytes | None = None
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
+        migrate(db_path)
 
     def _hash(self, raw: bytes) -> str:
         return bcrypt.hashpw(raw, bcrypt.gensalt(self.rounds)).decode("ascii")

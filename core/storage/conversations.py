@@ -9,26 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.storage.db import connect
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    persona TEXT NOT NULL DEFAULT 'assistant',
-    custom_prompt TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-    content TEXT NOT NULL,
-    stats TEXT,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
-"""
+from core.storage.schema import migrate
 
 TITLE_MAX = 80
 
@@ -60,8 +41,7 @@ def _title_from(text: str) -> str:
 class ConversationStore:
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
+        migrate(db_path)
 
     def create(
         self, title: str = "", persona: str = "assistant", custom_prompt: str = "", first_message: str | None = None

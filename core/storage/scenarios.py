@@ -10,14 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.storage.db import connect
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS scenarios (
-    name TEXT PRIMARY KEY,
-    inputs TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
+from core.storage.schema import migrate
 
 
 def tidy(name: str) -> str:
@@ -29,8 +22,7 @@ class ScenarioStore:
     def __init__(self, db_path: Path, check_name: Callable[[str], str] = tidy):
         """check_name: the name as saved, or a ValueError saying why it cannot be."""
         self.db_path, self.check_name = db_path, check_name
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
+        migrate(db_path)
 
     def save(self, name: str, inputs: dict) -> str:
         name = self.check_name(name)

@@ -26,8 +26,9 @@ from typing import Any
 
 from core.kb.store import KnowledgeBase
 from core.llm.base import PUBLIC, AtPriority
+from core.storage.company import Company
 from core.support.log import SupportLog
-from core.support.policy import SupportAnswer, answer
+from core.support.policy import NEUTRAL, SupportAnswer, answer
 from core.text.language import question_language
 
 
@@ -53,7 +54,7 @@ class Turn:
         self.ended = False
 
     def decide(
-        self, llm, history: list[dict] | None = None, *, thresholds=None, company: str = "our company", public=True
+        self, llm, history: list[dict] | None = None, *, thresholds=None, company: Company = NEUTRAL, public=True
     ) -> SupportAnswer:
         """The tier, and for a written answer its generation (queued, not read yet)."""
         engine = AtPriority(llm, PUBLIC) if public and llm is not None else llm
@@ -127,7 +128,7 @@ def ask(
     history: list[dict] | None = None,
     *,
     thresholds=None,
-    company: str = "our company",
+    company: Company = NEUTRAL,
     channel: str = "page",
     api_key: str | None = None,
     token: str | None = None,

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from core.kb.ingest import IngestError, ParsedSource, decode_text, parse_faq_table
 from core.kb.store import SAMPLE_DIR, KnowledgeBase
-from core.support.policy import ENGINE_FAILED, answer, twin_ids
+from core.storage.company import Company
+from core.support.policy import ENGINE_FAILED, NEUTRAL, answer, twin_ids
 from core.text.language import is_traditional, question_language, to_simplified
 
 HANDOVER_LABEL = "HANDOVER"
@@ -168,7 +169,7 @@ def evaluate(
     llm,
     *,
     thresholds=None,
-    company: str = "our company",
+    company: Company = NEUTRAL,
     limit: int | None = None,
     seed: int = 0,
     progress=None,

@@ -24,57 +24,8 @@ import time
 from pathlib import Path
 
 from core.storage.db import connect
+from core.storage.schema import migrate
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS support_questions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asked_at REAL NOT NULL,
-    kb TEXT NOT NULL,
-    question TEXT NOT NULL,
-    language TEXT NOT NULL,
-    tier INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
-    answer TEXT NOT NULL,
-    sources TEXT NOT NULL DEFAULT '[]',
-    confidence REAL,
-    latency_ms REAL,
-    feedback INTEGER,            -- 1 thumbs up, 0 thumbs down, NULL none
-    resolved INTEGER NOT NULL DEFAULT 0,
-    suggested_from INTEGER,      -- answered by clicking a suggestion offered for that question
-    offered INTEGER NOT NULL DEFAULT 0,  -- how many "did you mean" suggestions came with the answer
-    channel TEXT NOT NULL DEFAULT 'page',  -- page | widget | api
-    api_key TEXT,                -- the API key's name, for the widget and the API
-    status TEXT NOT NULL DEFAULT 'answered',  -- answering | answered | abandoned
-    token_hash TEXT,             -- sha256 of the answer's token (API answers)
-    owner TEXT                   -- while answering: the process answering (host|boot|pid|start)
-);
-CREATE INDEX IF NOT EXISTS support_questions_by_time ON support_questions(asked_at);
-CREATE TABLE IF NOT EXISTS tickets (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at REAL NOT NULL,
-    question_id INTEGER REFERENCES support_questions(id) ON DELETE SET NULL,
-    name TEXT NOT NULL,
-    contact TEXT NOT NULL,
-    question TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed'))
-);
-"""
-
-
-# Columns added since the first version: a database made then gets them on first open (its rows
-# were all answered: they were stored only once their answer ended).
-ADDED_COLUMNS = {
-    "suggested_from": "INTEGER",
-    "offered": "INTEGER NOT NULL DEFAULT 0",
-    "channel": "TEXT NOT NULL DEFAULT 'page'",
-    "api_key": "TEXT",
-    "status": "TEXT NOT NULL DEFAULT 'answered'",
-    "token_hash": "TEXT",
-    "owner": "TEXT",
-}
-INDEXES = """
-CREATE INDEX IF NOT EXISTS support_questions_by_token ON support_questions(token_hash) WHERE token_hash IS NOT NULL;
-CREATE INDEX IF NOT EXISTS support_questions_answering ON support_questions(status) WHERE status = 'answering';
-"""
 STATUSES = ("answering", "answered", "abandoned")
 # A question still 'answering' after this long is abandoned even if its process cannot be checked
 # (another host's): no answer takes half an hour (the engine's read timeout is 10 minutes).
@@ -133,13 +84,7 @@ class SupportLog:
     def __init__(self, db_path: Path):
         self.db_path = db_path
         self.owner = this_process()
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
-            have = {row["name"] for row in conn.execute("PRAGMA table_info(support_questions)")}
-            for column, kind in ADDED_COLUMNS.items():
-                if column not in have:
-                    conn.execute(f"ALTER TABLE support_questions ADD COLUMN {column} {kind}")
-            conn.executescript(INDEXES)
+        migrate(db_path)
         self.abandon_orphans()
 
     def abandon_orphans(self) -> list[int]:

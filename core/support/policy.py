@@ -32,6 +32,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from core.config import Settings
 from core.kb.store import Hit, KnowledgeBase
 from core.llm import Engine, EngineError, Generation, GenerationOptions, ModelUnavailable
+from core.storage.company import Company
 from core.support.citations import attach_citations, words
 from core.support.guard import (
     SOURCE_INJECTION,
@@ -53,6 +54,7 @@ from core.text.language import (
 )
 
 NO_ANSWER = "NO_ANSWER"
+NEUTRAL = Company("our company")  # where no company is given (tests, a bare call)
 # The judged P(yes) of the best source above which a NO_ANSWER gets a second try (SECOND_TRY).
 SECOND_TRY_JUDGED = 0.4
 ENGINE_FAILED = "the model failed"  # a hand-over's reason when the engine died mid-answer
@@ -67,17 +69,6 @@ FOLLOW_UP = re.compile(
     r"\b(it|its|that|this|those|these|they|them|there|same|also|what about|and if)\b|它|这个|這個|那个|那個|呢|还有|還有|那么|那麼",
     re.I,
 )
-
-HANDOVER = {
-    "en": "I'm sorry, I couldn't find an answer to that in our help centre. A member of our team will "
-    "gladly help: leave your name and how to reach you below, and we'll get back to you.",
-    "zh": "抱歉，我在帮助中心里没有找到这个问题的答案。我们的客服同事很乐意为您处理：请在下方留下您的姓名和联系方式，我们会尽快回复您。",
-}
-GREETING = {
-    "en": "Hello! I can answer questions about orders, shipping, returns, payment, membership and our teas. "
-    "What would you like to know? If you'd rather talk to a person, leave your details below.",
-    "zh": "您好！我可以回答订单、配送、退换货、付款、会员以及茶品相关的问题。请问有什么可以帮您？如需人工客服，请在下方留下联系方式。",
-}
 
 GROUNDED = ChatPromptTemplate.from_messages(
     [
@@ -183,6 +174,7 @@ class SupportAnswer:
     retried: bool = False
     second_tried: bool = False  # the retry was SECOND_TRY: its answer is checked more strictly
     withheld: str = ""  # a written answer handed over instead of shown (for staff and evaluations)
+    handover: dict[str, str] = field(default_factory=lambda: NEUTRAL.handover_texts())  # the company's
 
     def stream(self):
         """Text chunks of the answer: one chunk for tiers 1 and 3, the model's stream for tier 2
@@ -241,25 +233,25 @@ class SupportAnswer:
         if self.generation is not None:
             if self.failure:
                 self.tier, self.generation = 3, None
-                return self.fixed(HANDOVER, f"{ENGINE_FAILED}: {self.failure[:200]}")
+                return self.fixed(self.handover, f"{ENGINE_FAILED}: {self.failure[:200]}")
             text = streamed_text.strip()
             blocked = (self.guard.blocked or self.guard.problem(text)) if self.guard else ""
             if blocked:
                 self.tier, self.generation, self.withheld = 3, None, text
-                return self.fixed(HANDOVER, f"answer withheld: {blocked}")
+                return self.fixed(self.handover, f"answer withheld: {blocked}")
             said = self.generation.text or ""
             if not text or NO_ANSWER in said or NO_ANSWER_LIKE.search(said) or NO_ANSWER_LIKE.search(text):
                 if self._second_try_may_answer():
                     return self._retry("", second_try=True)
                 self.tier, self.generation = 3, None
                 again = " (nor on a second try)" if self.second_tried else ""
-                return self.fixed(HANDOVER, f"model found no answer in the sources{again}")
+                return self.fixed(self.handover, f"model found no answer in the sources{again}")
             problem = answer_problem(self.question, text, self.sources, self.llm, strict=self.second_tried)
             if problem and not self.retried:
                 return self._retry(problem)
             if problem:
                 self.tier, self.generation, self.withheld = 3, None, text
-                return self.fixed(HANDOVER, f"the written answer did not answer: {problem}")
+                return self.fixed(self.handover, f"the written answer did not answer: {problem}")
             # The small model often cites nothing: mark each sentence with the source it came from.
             self.text = attach_citations(
                 strip_markup(text), [f"{h.text} {h.answer}" for h in self.sources], self.language
@@ -474,7 +466,7 @@ def answer(
     history: list[dict] | None = None,
     *,
     thresholds=None,
-    company: str = "our company",
+    company: Company = NEUTRAL,
     max_sources: int = 4,
     use_judge: bool = True,
 ) -> SupportAnswer:
@@ -487,18 +479,20 @@ def answer(
     question = question[:2000]
     lang = question_language(question)
     fallback = (thresholds or Settings().thresholds)(lang)
-    result = SupportAnswer(tier=3, language=lang, question=question, search_query=question)
+    result = SupportAnswer(
+        tier=3, language=lang, question=question, search_query=question, handover=company.handover_texts()
+    )
     if SMALLTALK.match(question):
-        return result.fixed(GREETING, "greeting or small talk")
+        return result.fixed(company.greeting_texts(), "greeting or small talk")
     if injected := injection_in_question(question):
         # Policy in code: a question that talks to the assistant (or asks for others' data) goes to a person.
-        return result.fixed(HANDOVER, f"the question gives the assistant instructions ({injected[:40]!r})")
+        return result.fixed(result.handover, f"the question gives the assistant instructions ({injected[:40]!r})")
     if history and llm is not None:
         result.search_query = rewrite_follow_up(llm, question, history)
     found = kb.search(result.search_query, k=8)
     hits = as_data(found)
     if not hits:
-        return result.fixed(HANDOVER, "knowledge base is empty" if not found else "no passage usable as data")
+        return result.fixed(result.handover, "knowledge base is empty" if not found else "no passage usable as data")
     result.confidence = hits[0].confidence
     policy = THRESHOLDS[lang]
     scores = []
@@ -517,14 +511,14 @@ def answer(
         result.text = in_script(entry.answer, question, entry.language)
         return result.finish(result.text)
     if decision.tier == 3 or llm is None:
-        return result.fixed(HANDOVER, "no model available" if decision.tier == 2 else decision.reason)
+        return result.fixed(result.handover, "no model available" if decision.tier == 2 else decision.reason)
     relevant = decision.chosen
     sources = "\n\n".join(
         f"[{i + 1}] ({h.source}) " + (f"Q: {h.text}\nA: {h.answer}" if h.kind == "faq" else h.text)
         for i, h in enumerate(relevant)
     )
     values = {
-        "company": company,
+        "company": company.name,
         "no_answer": NO_ANSWER,
         "sources": sources,
         "question": question,

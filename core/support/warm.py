@@ -36,9 +36,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.config import Settings
-from core.kb.store import KnowledgeBase, load_sample
+from core.kb.store import KnowledgeBase
 from core.kb.store import warm_up as load_kb_models
-from core.llm.loader import choose_engine, load_llm
+from core.llm.base import Engine
+from core.llm.loader import choose_engine
 from core.llm.models import choose_model
 from core.storage.locking import atomic_write_text
 from core.storage.private import secure_data_dir
@@ -370,11 +371,11 @@ def _wait_for_entries(kb: KnowledgeBase, stop: threading.Event, wait_s: float, p
 
 def warm_up_when_ready(
     settings: Settings,
+    open_kb: Callable[[], KnowledgeBase],
+    open_llm: Callable[[], Engine],
     stop: threading.Event | None = None,
     wait_s: float = 900,
     poll_s: float = 10,
-    open_kb: Callable[[], KnowledgeBase] | None = None,
-    open_llm: Callable[[], object] | None = None,
     log: Callable[[str], None] = stderr_log,
 ) -> dict | None:
     """Wait (up to wait_s) for the knowledge base to have entries (a first run loads the sample
@@ -382,10 +383,10 @@ def warm_up_when_ready(
     if settings.support_warm != "on" or not engine_keeps_prompts(settings):
         return None
     stop = stop or threading.Event()
-    kb = open_kb() if open_kb else KnowledgeBase(settings.kb_dir, settings.kb_name)
+    kb = open_kb()
     if not _wait_for_entries(kb, stop, wait_s, poll_s):
         return None
-    llm = open_llm() if open_llm else load_llm(settings, log=lambda *_: None)
+    llm = open_llm()
     return ReadAhead(kb, llm, record=record_path(kb.root, kb.name), stop=stop, log=log).run()
 
 
@@ -393,7 +394,7 @@ def keep_read_ahead(
     settings: Settings,
     stop: threading.Event,
     open_kb: Callable[[], KnowledgeBase],
-    open_llm: Callable[[], object],
+    open_llm: Callable[[], Engine],
     log: Callable[[str], None] = stderr_log,
     watch_s: float = WATCH_S,
 ) -> None:
@@ -427,33 +428,17 @@ def keep_read_ahead(
 
 def start_warm_up(
     settings: Settings,
-    open_kb: Callable[[], KnowledgeBase] | None = None,
-    open_llm: Callable[[], object] | None = None,
+    open_kb: Callable[[], KnowledgeBase],
+    open_llm: Callable[[], Engine],
     stop: threading.Event | None = None,
     log: Callable[[str], None] | None = None,
 ) -> threading.Thread:
     """At start, in the background (the server answers /api/v1/health meanwhile): the data folder
     made private, the knowledge base's models and the chat model loaded, then the read-ahead kept
-    going (`keep_read_ahead`). `open_kb`/`open_llm` give the server's own knowledge base and engine
-    (the API's, say), so what is loaded here is what its first request uses."""
+    going (`keep_read_ahead`). `open_kb`/`open_llm` give the application's own knowledge base and
+    engine (core/application.py), so what is loaded here is what its first request uses."""
     say = log or (lambda m: print(f"{time.strftime('%H:%M:%S')} warm-up: {m}", file=sys.stderr, flush=True))
     stop = stop or threading.Event()
-    made: dict = {}
-
-    def kb() -> KnowledgeBase:
-        if open_kb is not None:
-            return open_kb()
-        if "kb" not in made:
-            made["kb"] = KnowledgeBase(settings.kb_dir, settings.kb_name)
-            if settings.sample_kb == "on":
-                load_sample(made["kb"])
-        return made["kb"]
-
-    def llm():
-        if open_llm is not None:
-            return open_llm()
-        made.setdefault("llm", load_llm(settings, log=lambda *_: None))
-        return made["llm"]
 
     def run() -> None:
         start = time.perf_counter()
@@ -463,7 +448,7 @@ def start_warm_up(
             say(f"could not make the data folder private: {exc}")
         try:
             load_kb_models()
-            knowledge = kb()
+            knowledge = open_kb()
             if knowledge.count():
                 knowledge.search("How can I track my order?")  # the keyword index and Chroma's first query
             kb_s = time.perf_counter() - start
@@ -472,7 +457,7 @@ def start_warm_up(
             kb_s = time.perf_counter() - start
         model_s = time.perf_counter()
         try:
-            engine = llm()
+            engine = open_llm()
             engine.warm_up()  # starts the model server and runs two tokens
             say(
                 f"ready in {time.perf_counter() - start:.1f} s (knowledge base {kb_s:.1f} s, "
@@ -483,7 +468,7 @@ def start_warm_up(
             say(f"the model did not load ({type(exc).__name__}: {exc}); the first question loads it")
         freeze_what_is_loaded()
         try:
-            keep_read_ahead(settings, stop, kb, llm, log=log or stderr_log)
+            keep_read_ahead(settings, stop, open_kb, open_llm, log=log or stderr_log)
         except Exception as exc:  # only a head start, but never silently gone
             say(f"the read-ahead stopped: {type(exc).__name__}: {exc}")
 
@@ -492,7 +477,9 @@ def start_warm_up(
     return thread
 
 
-def read_source_ahead(settings: Settings, kb: KnowledgeBase, source: str) -> threading.Thread | None:
+def read_source_ahead(
+    settings: Settings, kb: KnowledgeBase, source: str, open_llm: Callable[[], Engine]
+) -> threading.Thread | None:
     """After an import (the Knowledge base page): the new source's passages read ahead in the
     background, in the engine's gaps, as the whole knowledge base is at start. None where there is
     nothing to gain."""
@@ -501,7 +488,7 @@ def read_source_ahead(settings: Settings, kb: KnowledgeBase, source: str) -> thr
 
     def run() -> None:
         try:
-            llm = load_llm(settings, log=lambda *_: None)
+            llm = open_llm()
             passages = [p for p in kb.passages() if p.source == source]
             ReadAhead(kb, llm, passages=passages, log=stderr_log).run()
         except Exception as exc:  # only a head start: the first question about it reads it then

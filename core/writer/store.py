@@ -8,32 +8,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from core.storage.db import connect
+from core.storage.schema import migrate
 from core.writer.drafts import Variant
 from core.writer.request import BrandVoice, WriteRequest
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS writer_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at REAL NOT NULL,
-    template TEXT NOT NULL,
-    lang TEXT NOT NULL,
-    request TEXT NOT NULL,
-    text TEXT NOT NULL,
-    checks TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS brand_voices (
-    name TEXT PRIMARY KEY,
-    voice TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
 
 
 class WriterStore:
     def __init__(self, db_path: Path):
         self.db_path = db_path
-        with connect(db_path) as conn:
-            conn.executescript(SCHEMA)
+        migrate(db_path)
 
     def save(self, req: WriteRequest, variant: Variant) -> int:
         request = {
