@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 # --no-compile: pip would compile all ~25,000 installed modules to bytecode (about a minute of CPU,
-# while llama.cpp compiles beside it); Python compiles the few thousand the app imports on first use.
+# while llama.cpp compiles beside it); Python compiles the few thousand the app imports on first use
+# and keeps them, unless PYTHONDONTWRITEBYTECODE is set (some shells set it): then every process
+# would compile everything it imports again (a fresh `make test` took 100 s longer), so it is
+# unset for what make runs.
 PIP_FAST := --no-compile
+unexport PYTHONDONTWRITEBYTECODE
 # pip on these machines warns about every offline index path it skips; keep the output readable.
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 

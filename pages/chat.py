@@ -4,8 +4,9 @@ from collections import Counter
 
 import streamlit as st
 
+from core.chat import chat_reply
 from core.llm import GenerationOptions
-from core.personas import CUSTOM, load_personas, system_prompt
+from core.personas import CUSTOM, load_personas
 from core.storage.conversations import to_json, to_markdown
 from core.text.language import stream_in_script
 from ui import conversations, get_llm, lang, page_setup, pick, require, settings, t
@@ -173,12 +174,10 @@ def respond(conversation_id: str, history: list[dict]) -> None:
     if persona == CUSTOM and not custom_prompt.strip():
         st.warning(t("chat.custom_needed"))
         return
-    system = system_prompt(persona, lang(), custom_prompt)
-    llm = get_llm()
     options = GenerationOptions(
         max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, repetition_penalty=repetition_penalty
     )
-    gen = llm.stream([{"role": "system", "content": system}, *history], options)
+    gen = chat_reply(get_llm(), history, options, persona, lang(), custom_prompt)
     pending = st.session_state["pending"] = {"conversation": conversation_id, "gen": gen, "text": ""}
     with st.chat_message("assistant"):
         if gen.queued:

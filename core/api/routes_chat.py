@@ -16,8 +16,9 @@ from core.api.errors import ApiError
 from core.api.keys import ApiKey
 from core.api.schemas import ChatIn
 from core.api.services import Services
+from core.chat import chat_reply
 from core.llm import EngineError, GenerationOptions, ModelUnavailable
-from core.personas import load_personas, system_prompt
+from core.personas import load_personas
 
 router = APIRouter(tags=["chat"])
 
@@ -33,15 +34,17 @@ def models(key: ApiKey = Depends(chat_key)):
 @router.post("/v1/chat/completions")
 def chat(body: ChatIn, key: ApiKey = Depends(chat_key), services: Services = Depends(get_services)):
     """Chat with the company's model; the model name is a persona (GET /v1/models)."""
-    messages = chat_messages(body)
+    persona = chat_persona(body)
+    messages = [m.model_dump() for m in body.messages]
     options = GenerationOptions(
         max_new_tokens=body.max_tokens or services.settings.max_new_tokens,
         temperature=body.temperature,
         top_p=body.top_p,
         seed=body.seed,
     )
+    lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in messages[-1]["content"]) else "en"
     try:
-        gen = services.llm.stream(messages, options)
+        gen = chat_reply(services.llm, messages, options, persona, lang)
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
     except ModelUnavailable as exc:
@@ -52,17 +55,14 @@ def chat(body: ChatIn, key: ApiKey = Depends(chat_key), services: Services = Dep
     return StreamingResponse(reply.events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-def chat_messages(body: ChatIn) -> list[dict]:
-    """The messages to send the model: the persona's system prompt first unless one was given."""
+def chat_persona(body: ChatIn) -> str | None:
+    """The persona the model name asks for; None for "default"/"studio" (no system prompt of ours)."""
     personas = load_personas()
-    persona = body.model if body.model in personas else None
-    if persona is None and body.model not in ("default", "studio"):
+    if body.model in personas:
+        return body.model
+    if body.model not in ("default", "studio"):
         raise ApiError(404, f"Unknown model {body.model!r}; use one of: {', '.join(personas)}")
-    messages = [m.model_dump() for m in body.messages]
-    if persona and not any(m["role"] == "system" for m in messages):
-        lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in messages[-1]["content"]) else "en"
-        messages.insert(0, {"role": "system", "content": system_prompt(persona, lang)})
-    return messages
+    return None
 
 
 class Reply:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from dataclasses import fields
 
+from core.chat import chat_reply
 from core.cli.common import add_command, engine, print_result, progress_log
 from core.config import markdown_table
 from core.llm import GenerationOptions
 from core.llm.benchmark import bench_generate
 from core.llm.llamacpp_build import build
 from core.llm.models import prepare_files
-from core.personas import system_prompt
 
 
 def cmd_model_info(args, settings):
@@ -57,17 +57,11 @@ def cmd_engine_build(args, settings):
 
 
 def cmd_chat(args, settings):
-    text = args.text.strip()
-    if not text:
+    if not args.text.strip():
         raise ValueError("The message is empty")
     llm = engine(args, settings)
-    messages = [
-        {"role": "system", "content": system_prompt(args.persona, args.lang)},
-        {"role": "user", "content": text},
-    ]
-    gen = llm.stream(
-        messages, GenerationOptions(max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed)
-    )
+    options = GenerationOptions(max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed)
+    gen = chat_reply(llm, [{"role": "user", "content": args.text.strip()}], options, args.persona, args.lang)
     for chunk in gen:
         if not args.json:
             print(chunk, end="", flush=True)
