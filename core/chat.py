@@ -16,10 +16,10 @@ def chat_reply(
     lang: str = "en",
     custom_prompt: str = "",
 ) -> Generation:
-    """history: the conversation so far, ending with the user's message. persona None: no system
-    prompt of ours (an API caller's own model name). Raises ValueError for an unknown persona, a
-    custom persona without its prompt or an empty conversation; the engine's errors as they come."""
-    if not history or history[-1].get("role") != "user" or not str(history[-1].get("content", "")).strip():
+    """history: the conversation so far, usually ending with the user's message. persona None: no
+    system prompt of ours (an API caller's own model name). Raises ValueError for an unknown persona,
+    a custom persona without its prompt or no message at all; the engine's errors as they come."""
+    if not history:
         raise ValueError("The message is empty")
     messages = list(history)
     if persona is not None and not any(m.get("role") == "system" for m in messages):
