@@ -115,7 +115,7 @@ ALWAYS = ("system_prompt", "ticket", "conversation", "evil")
 
 
 def system_prompt_text(company: str) -> str:
-    from core.support.policy import GROUNDED, NO_ANSWER
+    from core.support.prompts import GROUNDED, NO_ANSWER
 
     messages = GROUNDED.invoke(
         {"company": company, "no_answer": NO_ANSWER, "sources": "", "question": "", "language": "English"}

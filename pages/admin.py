@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.api.keys import KeyStore
 from core.storage.audit import recent
-from core.storage.auth import ROLES, UserStore
+from core.storage.auth import UserStore
 from ui import ROLE_KEYS, audit, page_setup, plain, require, settings, t, user_store
 
 # what an API key may be used for, on screen
@@ -54,7 +54,10 @@ def users_tab(store: UserStore, me: str | None) -> None:
         c1, c2 = st.columns([2, 1])
         name = c1.text_input(t("auth.username"), max_chars=64)
         role = c2.selectbox(
-            t("admin.role"), sorted(ROLES, reverse=True), format_func=lambda r: t(ROLE_KEYS[r]), key="add-role"
+            t("admin.role"),
+            ("staff", "admin") if users else ("admin",),  # the first account must be an admin
+            format_func=lambda r: t(ROLE_KEYS[r]),
+            key="add-role",
         )
         c3, c4 = st.columns(2)
         password = c3.text_input(t("auth.password"), type="password", max_chars=256)

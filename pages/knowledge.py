@@ -10,7 +10,7 @@ from core.kb.ingest import SUPPORTED, IngestError
 from core.kb.store import KBBusy
 from core.storage.company import NAME_MAX, TEXT_MAX, TOPICS_MAX, Company
 from core.support.evaluate import evaluate, read_cases
-from core.support.warm import read_ahead_status
+from core.support.read_ahead import read_ahead_status
 from ui import (
     application,
     audit,

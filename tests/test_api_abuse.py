@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from core.api.app import create_app
 from core.api.keys import InFlight, KeyStore, RateLimiter, client_address, trusted_networks
 from core.config import load_settings
-from core.llm.base import PUBLIC, STAFF, AtPriority, GenerationOptions, SlotQueue
+from core.llm.base import AtPriority, GenerationOptions
+from core.llm.slots import PUBLIC, STAFF, SlotQueue
 from core.support.log import SupportLog
 from tests.test_nothing_lost import TIER2, SlowEngine, serve, sse_events, tier2_env, wait_for
 

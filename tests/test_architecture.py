@@ -56,6 +56,7 @@ HEAVY_CORE = (
     "core.support.policy",
     "core.support.evaluate",
     "core.support.warm",
+    "core.support.read_ahead",
     "core.finetune.train",
     "core.finetune.train_model",
     "core.finetune.evaluate",

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from core.config import PROJECT_ROOT, load_settings
-from core.llm import EngineError, GenerationOptions, ModelUnavailable, llamacpp, load_llm
-from core.llm.base import PUBLIC
-from core.llm.llamacpp import LlamaServer, stop_all
+from core.llm import EngineError, GenerationOptions, ModelUnavailable, llamacpp, llamacpp_server, load_llm
+from core.llm.llamacpp_server import LlamaServer, stop_all
+from core.llm.slots import PUBLIC
 
 # Kills, SIGSTOPs and watchdog timings: `make test` runs these alone, after the parallel rest (under
 # two workers' load a restarted engine sometimes missed the timings the tests hold it to).
@@ -188,8 +188,8 @@ def test_a_killed_engine_fails_the_reply_clearly_then_restarts(engine):
 def test_a_wedged_engine_is_killed_by_the_watchdog_and_restarted(engine_settings, monkeypatch):
     # A server that stops making progress mid-answer (seen with the 1.5B once in ~1,000 requests:
     # 0% CPU, /health "ok", the stream silent for good), played here by SIGSTOP.
-    monkeypatch.setattr(llamacpp, "STALL_S", 2.0)
-    monkeypatch.setattr(llamacpp, "WATCH_EVERY_S", 0.3)
+    monkeypatch.setattr(llamacpp_server, "STALL_S", 2.0)
+    monkeypatch.setattr(llamacpp_server, "WATCH_EVERY_S", 0.3)
     engine = load_llm(engine_settings, log=lambda *_: None)
     engine.warm_up()
     gen = engine.stream(ask(ENDLESS), LONG)
@@ -212,8 +212,8 @@ def test_a_wedged_engine_is_killed_by_the_watchdog_and_restarted(engine_settings
 
 
 def test_a_busy_engine_is_not_taken_for_a_wedged_one(engine_settings, monkeypatch):
-    monkeypatch.setattr(llamacpp, "STALL_S", 1.0)
-    monkeypatch.setattr(llamacpp, "WATCH_EVERY_S", 0.2)
+    monkeypatch.setattr(llamacpp_server, "STALL_S", 1.0)
+    monkeypatch.setattr(llamacpp_server, "WATCH_EVERY_S", 0.2)
     engine = load_llm(engine_settings, log=lambda *_: None)
     engine.warm_up()
     started = time.monotonic()

@@ -328,7 +328,8 @@ def adapter_state(path: Path) -> dict | None:
 
 
 def _train(settings, out: Path, overrides: dict, send) -> dict:
-    from core.finetune.data import build, faq_from_table
+    from core.finetune.data import build
+    from core.finetune.inputs import faq_from_table
     from core.finetune.train import TrainConfig, train
 
     table = io.StringIO()

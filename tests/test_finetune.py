@@ -11,18 +11,10 @@ import pytest
 import torch
 
 from core.application import Application
-from core.finetune.data import (
-    SAMPLE_FAQ,
-    build,
-    cite,
-    collect,
-    faq_from_table,
-    read_chat_jsonl,
-    read_upload,
-    strip_citations,
-)
+from core.finetune.data import SAMPLE_FAQ, build, cite, collect, strip_citations
 from core.finetune.evaluate import fact_hits, facts, rouge_l
-from core.support.policy import GROUNDED, NO_ANSWER
+from core.finetune.inputs import faq_from_table, read_chat_jsonl, read_upload
+from core.support.prompts import GROUNDED, NO_ANSWER
 
 SMALL_FAQ = [
     ("e1", "How long does delivery take?", "Delivery takes 2 to 4 days.", "shipping", "en"),
@@ -115,7 +107,7 @@ def test_citations_follow_each_sentence_and_point_at_the_right_source():
 
 
 def test_document_chunks_join_the_sources_and_some_answers_look_like_passages():
-    from core.finetune.data import docs_from_files
+    from core.finetune.inputs import docs_from_files
 
     docs = docs_from_files(sorted(SAMPLE_FAQ.parent.glob("*.md")))
     assert {d.language for d in docs} == {"en", "zh"} and all(" › " in d.text.split("\n")[0] for d in docs[1:4])

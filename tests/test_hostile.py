@@ -21,7 +21,8 @@ from core.config import PROJECT_ROOT, load_settings
 from core.kb.ingest import IngestError, parse_file, safe_name
 from core.kb.store import KnowledgeBase
 from core.support.guard import OutputGuard, clean_passage, injection_in_question
-from core.support.policy import GROUNDED, NO_ANSWER, RULE_PHRASES, answer, as_data
+from core.support.policy import answer, as_data
+from core.support.prompts import GROUNDED, NO_ANSWER, RULE_PHRASES
 
 EVAL = PROJECT_ROOT / "data" / "kb" / "eval"
 SAMPLE = PROJECT_ROOT / "data" / "kb" / "sample"
@@ -174,7 +175,7 @@ def test_prompts_hold_only_knowledge_base_passages_and_this_question(kb, setting
     for marker in bench.MARKERS["ticket"] + bench.MARKERS["conversation"] + bench.MARKERS["evil"]:
         if marker not in ("JL-77135", "Supplier X"):  # those two are in the questions themselves
             assert marker not in everything, marker
-    for module in ("policy.py", "guard.py", "relevance.py"):
+    for module in ("policy.py", "prompts.py", "reply.py", "guard.py", "relevance.py"):
         tree = ast.parse((PROJECT_ROOT / "core" / "support" / module).read_text(encoding="utf-8"))
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
             a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
@@ -514,7 +515,7 @@ def test_upload_names_never_become_paths(kb, tmp_path):
 
 def test_fine_tune_uploads_and_adapter_names_never_become_paths(settings, tmp_path):
     from core.finetune.adapters import validate_name
-    from core.finetune.data import read_upload
+    from core.finetune.inputs import read_upload
 
     chat = json.dumps({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]})
     for name in ("../../evil.jsonl", "C:\\x\\evil.jsonl", "a\x00b.jsonl"):
@@ -636,7 +637,7 @@ def test_upload_limits_are_enforced_in_core(kb):
 
 
 def test_fine_tune_upload_limits_are_enforced_in_core():
-    from core.finetune.data import read_upload
+    from core.finetune.inputs import read_upload
 
     with pytest.raises(ValueError, match="over the 1 MB limit"):
         read_upload("big.jsonl", b"{}\n" * 400_000, max_bytes=1_000_000)

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from core.config import PROJECT_ROOT, load_settings
-from core.llm.base import Engine, ModelInfo, SlotQueue
+from core.llm.base import Engine, ModelInfo
+from core.llm.slots import SlotQueue
 from core.support.log import SupportLog
 
 TIER2 = "shipping to europe price?"  # not word for word: retrieval alone, thresholds below, make it tier 2

@@ -83,3 +83,13 @@ def test_a_password_is_set_twice_typed_and_never_audited(users):
 def test_staff_are_refused_the_admin_page(users):
     at = page(users["staff"])
     assert not at.exception and not at.title and not at.text_input
+
+
+def test_the_first_account_made_on_the_page_is_an_admin():
+    at = AppTest.from_file(ADMIN, default_timeout=60).run()  # no accounts yet: sign-in is off
+    assert not at.exception and at.selectbox(key="add-role").options == ["admin"]
+    field(at, "add-user", "User name").set_value("first")
+    field(at, "add-user", "Password").set_value("a long password")
+    field(at, "add-user", "Password again").set_value("a long password")
+    at.button(key="FormSubmitter:add-user-Add").click().run()
+    assert [(u.username, u.role) for u in auth.UserStore(load_settings().db_path).list()] == [("first", "admin")]

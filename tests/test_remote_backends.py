@@ -429,7 +429,8 @@ def test_two_processes_share_one_chroma_server(chroma_server, tmp_path):
 
 
 def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path):
-    from core.kb.store import KBUnavailable, KnowledgeBase
+    from core.kb.records import KBUnavailable
+    from core.kb.store import KnowledgeBase
 
     port = free_port()
     with pytest.raises(KBUnavailable, match=f"Chroma server at 127.0.0.1:{port}.*APP_CHROMA_HOST"):

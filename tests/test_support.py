@@ -6,7 +6,8 @@ import pytest
 
 from core.kb.store import KnowledgeBase
 from core.support.log import SupportLog
-from core.support.policy import NO_ANSWER, answer
+from core.support.policy import answer
+from core.support.prompts import NO_ANSWER
 
 
 @pytest.fixture

@@ -9,16 +9,10 @@ from core.kb.ingest import IngestError
 from core.kb.store import Hit
 from core.llm import GenerationOptions
 from core.support.evaluate import Case, evaluate, read_cases, score
-from core.support.policy import (
-    SupportAnswer,
-    answer,
-    answer_problem,
-    from_suggestion,
-    in_script,
-    rewrite_for_search,
-    twin_ids,
-)
+from core.support.policy import answer, from_suggestion, twin_ids
+from core.support.prompts import rewrite_for_search
 from core.support.relevance import JudgeCache, Thresholds, decide, judge, judge_prompt, warm_judge
+from core.support.reply import SupportAnswer, answer_problem, in_script
 from core.text.language import is_traditional
 
 T = Thresholds(fast=0.95, weight=0.0, tier1=0.7, tier2=0.5, keep=0.3, suggest=0.15)  # the judgement alone

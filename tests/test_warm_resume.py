@@ -14,9 +14,11 @@ import pytest
 from core.kb.store import Hit
 from core.llm import EngineError
 from core.storage.locking import FairLock
+from core.support import read_ahead as job
 from core.support import warm
+from core.support.read_ahead import ReadAhead, read_ahead_status, record_path
 from core.support.relevance import engine_idle, judge_prompt, passage_key
-from core.support.warm import ReadAhead, keep_read_ahead, read_ahead_status, record_path
+from core.support.warm import keep_read_ahead
 
 
 def hit(i: int, kind: str = "faq") -> Hit:
@@ -191,7 +193,7 @@ def test_the_same_server_resumes_where_it_stopped(tmp_path):
 def test_the_app_reads_again_when_the_server_restarts_later(tmp_path, settings, monkeypatch):
     monkeypatch.setenv("APP_SUPPORT_WARM", "on")
     monkeypatch.setattr(warm, "engine_keeps_prompts", lambda settings: True)
-    monkeypatch.setattr(warm, "QUIET_S", 0.0)
+    monkeypatch.setattr(job, "QUIET_S", 0.0)
     engine = Engine()
     passages = [hit(i) for i in range(3)]
     stop = threading.Event()
@@ -232,7 +234,7 @@ def test_start_warm_up_loads_the_models_before_the_first_question(kb, settings, 
     """Both doors (serve.py, `python -m core serve`) run this: the knowledge base's models and the
     chat model are loaded in the background, then the read-ahead goes on."""
     monkeypatch.setattr(warm, "engine_keeps_prompts", lambda settings: True)
-    monkeypatch.setattr(warm, "QUIET_S", 0.0)
+    monkeypatch.setattr(job, "QUIET_S", 0.0)
     engine = Engine()
     engine.warm_up = lambda: engine.read.append("warm-up")
     loaded = []
@@ -278,6 +280,7 @@ def kb(seeded_kb_dir):
 @pytest.fixture(autouse=True)
 def _no_stderr_noise(monkeypatch):
     monkeypatch.setattr(warm, "stderr_log", lambda message: None)
+    monkeypatch.setattr(job, "stderr_log", lambda message: None)
 
 
 def test_a_customer_who_came_during_a_reading_gets_a_quiet_gap_after_it(tmp_path):

@@ -387,51 +387,24 @@ def business_tab() -> None:
         show_how("business")
 
 
-# Columns of the P&L table by kind: how each is shown.
-COUNT_COLUMNS = (  # whole seats, customers and resolutions
-    "seats",
-    "new_seats",
-    "api_customers",
-    "new_api_customers",
-    "resolution_customers",
-    "new_resolution_customers",
-    "resolutions",
-)
-MONEY_COLUMNS = (
-    "revenue_subscription",
-    "revenue_api",
-    "revenue_services",
-    "revenue_resolution",
-    "revenue",
-    "serving_cost",
-    "delivery_cost",
-    "gross_profit",
-    "team",
-    "other_fixed",
-    "acquisition",
-    "training",
-    "opex",
-    "net",
-    "cumulative_net",
-    "cash",
-)
-
-
 def pnl_table(pnl: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The monthly P&L for reading: translated column names, whole seats and customers, money as
-    dollars, and the gross margin as a percentage ("—" where there is no revenue, so no margin)."""
+    dollars, and the gross margin as a percentage ("—" where there is no revenue, so no margin).
+    Each column is shown by its unit in eco.PNL_UNITS."""
     shown = pnl.copy()
-    for column in COUNT_COLUMNS:
-        shown[column] = shown[column].round().astype("int64")
+    for column in shown.columns:
+        if eco.PNL_UNITS[column] == "count":
+            shown[column] = shown[column].round().astype("int64")
     shown["gross_margin"] = [f"{m:.1%}" if m is not None and np.isfinite(m) else "—" for m in pnl["gross_margin"]]
     labels = {column: t(PNL_KEYS[column]) for column in shown.columns}
     config = {}
     for column, label in labels.items():
-        if column in MONEY_COLUMNS:
+        unit = eco.PNL_UNITS[column]
+        if unit == "money":
             config[label] = st.column_config.NumberColumn(label, format="dollar", step=1)
-        elif column in COUNT_COLUMNS:
+        elif unit == "count":
             config[label] = st.column_config.NumberColumn(label, format="localized")
-        elif column == "contracts_per_quarter":
+        elif unit == "contracts":
             config[label] = st.column_config.NumberColumn(label, format="%.1f")
     return shown.rename(columns=labels), config
 

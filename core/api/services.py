@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 from core.api.keys import ApiKey, InFlight, KeyStore, RateLimiter, client_address, digest, trusted_networks
 from core.application import Application
 from core.kb.store import KnowledgeBase
-from core.llm.base import PUBLIC, SlotQueue
+from core.llm.slots import PUBLIC, SlotQueue
 
 KEY_SEEN_S = 10.0  # how long FastRefusal trusts a key it looked up (the full checks look again)
 

@@ -43,7 +43,7 @@ def cmd_ask(args, settings):
 def cmd_support_eval(args, settings):
     """End to end on a labelled file: a throw-away knowledge base unless --kb names one."""
     from core.support.evaluate import build_kb, evaluate, read_queries, read_questions  # chromadb, as above
-    from core.support.warm import read_ahead  # chromadb, as above
+    from core.support.read_ahead import read_ahead  # chromadb, as above
 
     if bool(args.queries) == bool(args.questions):
         raise ValueError("Give either --queries Q.csv (query, faq_id) or --questions Q.csv (question, expect_any)")
@@ -103,7 +103,7 @@ def cmd_support_warm(args, settings):
     """Read every passage of the knowledge base for the relevance check now (what `make run` does
     in the background when it starts), so that the first questions about them are quick; with
     --status, how far the running app's read-ahead has got instead."""
-    from core.support.warm import read_ahead, read_ahead_status  # chromadb, as above
+    from core.support.read_ahead import read_ahead, read_ahead_status  # chromadb, as above
 
     name = args.kb or settings.kb_name
     if args.status:

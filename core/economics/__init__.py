@@ -3,7 +3,7 @@
 hardware (GPU catalogue) -> training / serving (FLOPs, memory, throughput, $) -> capacity (queueing:
 latency under load, machines for a target; capacity_sim checks it event by event) and resolution
 (cost per resolved conversation) -> unit_economics
-(users -> GPUs -> $ per user) -> business (the inputs, their validation, the monthly P&L,
+(users -> GPUs -> $ per user) -> business (the inputs and their validation) -> pnl (the monthly P&L,
 break-even) -> price_war, market, uncertainty (tornado, Monte Carlo) -> evaluation (every tab at
 once). scenario_names says what a saved scenario may be called (the store is core.storage.scenarios); summary writes the investor summary. Every formula's
 docstring says what it computes and from where.
@@ -27,12 +27,6 @@ from core.economics.business import (
     SupportInputs,
     TrainingInputs,
     UncertaintyInputs,
-    break_even_month,
-    monthly_pnl,
-    payback_month,
-    pnl_arrays,
-    runway_months,
-    subscription_metrics,
     validate_business,
 )
 from core.economics.capacity import (
@@ -71,6 +65,15 @@ from core.economics.evaluation import (
 from core.economics.hardware import GPU, get_gpu, load_gpus
 from core.economics.market import MarketSizing, market_sizing
 from core.economics.messages import InputError, Message, localise
+from core.economics.pnl import (
+    PNL_UNITS,
+    break_even_month,
+    monthly_pnl,
+    payback_month,
+    pnl_arrays,
+    runway_months,
+    subscription_metrics,
+)
 from core.economics.price_war import (
     RESPONSES,
     CompetitorCut,
@@ -186,6 +189,7 @@ __all__ = [
     "break_even_month",
     "evaluate_scenario",
     "monthly_pnl",
+    "PNL_UNITS",
     "payback_month",
     "pnl_arrays",
     "runway_months",

@@ -1,8 +1,8 @@
 """Every tab of the calculator at once, for a scenario: the Training and Serving tabs' estimates,
 unit economics, the P&L, the price war, market size, sensitivity and Monte Carlo.
 
-This sits above the rest of the engine: business holds the inputs, their validation and the P&L;
-the modules here import it and each other's results, never the reverse.
+This sits above the rest of the engine: business holds the inputs and their validation, pnl the P&L;
+the modules here import them and each other's results, never the reverse.
 """
 
 from __future__ import annotations
@@ -12,17 +12,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.economics.business import (
-    Scenario,
-    break_even_month,
-    monthly_pnl,
-    payback_month,
-    runway_months,
-    subscription_metrics,
-)
+from core.economics.business import Scenario
 from core.economics.capacity import Machine, Traffic, gpu_machine
 from core.economics.capacity_plan import CapacityPlan, capacity_plan
 from core.economics.market import market_sizing
+from core.economics.pnl import break_even_month, monthly_pnl, payback_month, runway_months, subscription_metrics
 from core.economics.price_war import CompetitorCut, compare_responses
 from core.economics.prices import compare_with_api
 from core.economics.resolution import (

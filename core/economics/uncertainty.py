@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core.economics.business import Scenario, first_month, pnl_arrays, validate_business
+from core.economics.business import Scenario, validate_business
 from core.economics.messages import ENGLISH, InputError
+from core.economics.pnl import first_month, pnl_arrays
 
 # Inputs that move the P&L, with labels for charts. Shares (churn, %) stay within 0..1 when swung.
 # The inputs the tornado and Monte Carlo move, with their English labels (core.economics.messages).

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from core.config import Settings
 from core.finetune.card import read_card, write_card
-from core.finetune.data import Example, strip_citations
+from core.finetune.data import strip_citations
+from core.finetune.inputs import Example
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from core.config import Settings
-from core.finetune.data import Example
+from core.finetune.inputs import Example
 from core.llm.models import choose_model, configured_model_name
 
 

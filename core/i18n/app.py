@@ -106,8 +106,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "auth.off_note": (
         "Sign-in is off: anyone who can open this app can use every page. To turn it on, "
-        "create an admin in a terminal:",
-        "登录未启用：任何能打开本应用的人都可以使用所有页面。如需启用，请在终端中创建管理员：",
+        "add an admin on the Admin page, or in a terminal:",
+        "登录未启用：任何能打开本应用的人都可以使用所有页面。如需启用，请在“管理”页面添加管理员，或在终端中创建：",
     ),
     "auth.disabled_note": ("Sign-in is switched off (APP_AUTH=off).", "登录已关闭（APP_AUTH=off）。"),
     "auth.signed_in_as": ("Signed in as {name} · {role}", "当前用户：{name} · {role}"),

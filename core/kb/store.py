@@ -2,13 +2,15 @@
 
 Each knowledge base is two Chroma collections holding the same records, one embedded with
 all-MiniLM-L6-v2 and one with multilingual-e5-small (see core/embeddings.py for why), plus an
-in-memory BM25 index (jieba words, Traditional folded to Simplified). A FAQ entry is stored as two
+in-memory BM25 index (jieba words, Traditional folded to Simplified: core/kb/keywords.py). A FAQ entry is stored as two
 records, its question and its question + answer, and scores as the better of the two.
 
 Record ids derive from content, so ingesting the same file twice changes nothing and a changed
 file replaces exactly its old chunks. Writes take a file lock, so the app and the CLI never write
 the store at the same time; a version marker tells other processes to rebuild their BM25 index.
 The store is an embedded folder, or a Chroma server shared by many processes (`chroma_client`).
+What it stores and hands out (`Hit`, `IngestReport`, the record ids, its errors) is in
+core/kb/records.py.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,10 @@ import numpy as np
 from core.config import PROJECT_ROOT, load_settings
 from core.kb.embeddings import bounded_query, e5_embedding, minilm_embedding
 from core.kb.ingest import Chunk, IngestError, ParsedSource, parse_file
+from core.kb.keywords import keyword_index, tokens
+from core.kb.records import Hit, IngestReport, KBBusy, chroma_client, entry_id
 from core.storage.locking import atomic_write_text, file_lock
-from core.text.language import has_cjk, question_language, to_simplified
+from core.text.language import has_cjk, question_language
 
 EMBEDDERS = {"e5": e5_embedding, "minilm": minilm_embedding}
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed")
@@ -44,79 +47,6 @@ WEIGHTS = {
     "zh": {"minilm": 0.0, "e5": 1.0, "bm25": 0.02},
 }
 E5_FLOOR = 0.7  # e5 gives even unrelated texts ~0.7; confidence rescales [0.7, 1] to [0, 1]
-
-
-class KBBusy(RuntimeError):
-    pass
-
-
-class KBUnavailable(RuntimeError):
-    """The configured Chroma server does not answer."""
-
-
-@dataclass
-class Hit:
-    id: str
-    text: str
-    score: float  # fused ranking score
-    confidence: float  # 0..1, the query language's dense similarity: what answer thresholds use
-    source: str
-    kind: str  # faq | doc
-    language: str
-    answer: str = ""
-    faq_id: str = ""
-    category: str = ""
-    section: str = ""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class IngestReport:
-    source: str
-    kind: str
-    entries: int
-    added: int
-    removed: int
-
-    @property
-    def unchanged(self) -> bool:
-        return self.added == 0 and self.removed == 0
-
-
-def _tokens(text: str) -> list[str]:
-    import jieba  # jieba: loads its dictionary (seconds) only for the keyword index
-
-    text = to_simplified(text.lower())
-    return [w for w in (t.strip() for t in jieba.lcut_for_search(text)) if w and re.search(r"\w", w)]
-
-
-def _entry_id(kb: str, source: str, chunk: Chunk, position: int) -> str:
-    key = "\x00".join(
-        [kb, source, chunk.kind, chunk.text, chunk.answer, chunk.faq_id, str(position * (chunk.kind == "doc"))]
-    )
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
-
-
-def chroma_client(root: Path, server: str | None = None):
-    """The one place a Chroma client is made: the embedded store in `root/chroma` (default; one
-    process per folder), or, when `server` ("host:port", APP_CHROMA_HOST/APP_CHROMA_PORT) is given,
-    a Chroma server (`chroma run`) that any number of app processes on any hosts share. Embedding
-    happens here, client-side, with our functions in both cases; the server only stores vectors."""
-    import chromadb  # chromadb: loaded with the knowledge base only
-    from chromadb.config import Settings as ChromaSettings
-
-    settings = ChromaSettings(anonymized_telemetry=False)
-    if not server:
-        return chromadb.PersistentClient(path=str(Path(root) / "chroma"), settings=settings)
-    host, _, port = server.rpartition(":")
-    try:
-        return chromadb.HttpClient(host=host, port=int(port), settings=settings)
-    except Exception as exc:  # chromadb says ValueError("Could not connect to a Chroma server…")
-        raise KBUnavailable(
-            f"Cannot reach the Chroma server at {server} (APP_CHROMA_HOST, APP_CHROMA_PORT): {exc}"
-        ) from None
 
 
 class KnowledgeBase:
@@ -226,7 +156,7 @@ class KnowledgeBase:
         records = {}  # record id -> (document, metadata)
         now = time.time()
         for position, chunk in enumerate(parsed.chunks):
-            entry = _entry_id(self.name, parsed.name, chunk, position)
+            entry = entry_id(self.name, parsed.name, chunk, position)
             meta = {
                 "entry": entry,
                 "source": parsed.name,
@@ -387,21 +317,7 @@ class KnowledgeBase:
     def _bm25_index(self):
         version = self._version()
         if self._bm25 is None or self._bm25[0] != version:
-            import bm25s  # bm25s: loaded with the keyword index only
-
-            got = self._e5.get(include=["documents", "metadatas"])
-            ids, metas, corpus = [], [], []
-            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=False):
-                if rid.endswith(":q"):
-                    continue  # FAQ entries are indexed once, by their question + answer record
-                ids.append(meta["entry"])
-                metas.append((doc, meta))
-                corpus.append(_tokens(doc) or ["∅"])
-            model = None
-            if corpus:
-                model = bm25s.BM25()
-                model.index(corpus, show_progress=False)
-            self._bm25 = (version, model, ids, metas)
+            self._bm25 = (version, *keyword_index(self._e5.get(include=["documents", "metadatas"])))
         return self._bm25
 
     def _dense(self, collection, vector, n: int) -> dict[str, tuple[float, str, dict]]:
@@ -449,7 +365,7 @@ class KnowledgeBase:
             for entry, (sim, shown, meta) in self._dense(collection, futures[key].result()[0], n).items():
                 scores[entry][key] = sim
                 info.setdefault(entry, (shown, meta))
-        words = _tokens(searched)  # none at all ("???", emoji): bm25s fails on an empty query
+        words = tokens(searched)  # none at all ("???", emoji): bm25s fails on an empty query
         if w["bm25"] > 0 and words:
             _, model, ids, metas = self._bm25_index()
             if model is not None:
@@ -500,7 +416,7 @@ def warm_up() -> None:
     page wait for it, one behind the other (six at once waited 19 s each here)."""
     for embedder in EMBEDDERS.values():
         embedder().embed_query(["warm up"])
-    _tokens("warm up 热身")
+    tokens("warm up 热身")
 
 
 def load_sample(kb: KnowledgeBase, progress=None) -> list[IngestReport]:

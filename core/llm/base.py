@@ -2,10 +2,11 @@
 
 A page or a `core` module holds an `Engine` and calls `stream(messages, options, prefill)`: chat
 messages in, a `Generation` out. Iterate it for text chunks; `cancel()` stops it; `stats` is
-complete once iteration ends. Requests beyond the engine's free slots wait in line (`SlotQueue`:
-staff requests, the default, before public ones, each in arrival order; llama.cpp keeps a slot
-only staff may take), and a waiting generation reports `queued` and `waiting_ahead` so a page can
-say how many requests are ahead.
+complete once iteration ends. Requests beyond the engine's free slots wait in line
+(`core.llm.slots.SlotQueue`: staff requests, the default, before public ones, each in arrival
+order; llama.cpp keeps a slot only staff may take), and a waiting generation reports `queued` and
+`waiting_ahead` so a page can say how many requests are ahead. Reading a yes/no judgement from a
+model is in `core.llm.verdict`.
 
 A backend implements `_produce(gen)`, which runs on the generation's worker thread: it calls
 `gen.emit(text)` for each piece, checks `gen.cancelled`, fills `gen.stats`, and registers
@@ -15,8 +16,6 @@ A backend implements `_produce(gen)`, which runs on the generation's worker thre
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import math
 import queue
 import socket
 import threading
@@ -24,6 +23,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.llm.slots import PUBLIC, STAFF, SlotQueue
+from core.llm.verdict import word_verdict
 from core.storage.locking import FairLock
 
 
@@ -33,11 +34,6 @@ class ModelUnavailable(RuntimeError):
 
 class EngineError(RuntimeError):
     """The engine failed while answering (it stopped, the connection broke); the text so far is kept."""
-
-
-# Who is waiting for a generation: staff (the Chat page, the writer, the OpenAI-compatible API with
-# an `all` key; the default) go before the public (customer service for the website and the API).
-STAFF, PUBLIC = 0, 1
 
 
 @dataclass
@@ -63,109 +59,6 @@ class GenerationOptions:
         if self.priority not in (STAFF, PUBLIC):
             raise ValueError("priority is STAFF (0) or PUBLIC (1)")
         return self
-
-
-class SlotQueue:
-    """The engine's generation slots and the line in front of them. `slots` may be taken by anyone;
-    `reserved` more only by staff. Waiting requests are admitted staff first, then public, each in
-    arrival order (a ticket is taken on arrival). Same interface as core.storage.locking.FairLock,
-    plus a priority per ticket.
-
-    Why both: priority alone still makes a staff request wait for a public answer to finish (20-30 s
-    for a 300-token answer on 2 cores); the reserved slot lets it start at once, read alongside the
-    public answers (continuous batching). Public throughput keeps all of `slots`.
-
-    Each holder also gets a slot number (`slot_of`): staff the reserved numbers first (0 up), the
-    public the others; llama.cpp reads the prompts of its slots in slot order, so a staff prompt is
-    read before the customers' long ones."""
-
-    def __init__(self, slots: int = 1, reserved: int = 0) -> None:
-        self.slots = max(1, int(slots))
-        self.reserved = max(0, int(reserved))
-        self._cond = threading.Condition()
-        self._tickets = itertools.count()
-        self._waiting: dict[int, int] = {}  # ticket -> priority, not admitted yet
-        self._holders: dict[int, int] = {}  # ticket -> priority, generating
-        self._numbers: dict[int, int] = {}  # ticket -> its slot's number, while generating
-
-    def take_ticket(self, priority: int = STAFF) -> int:
-        with self._cond:
-            ticket = next(self._tickets)
-            self._waiting[ticket] = priority
-            return ticket
-
-    def _before(self, ticket: int) -> tuple[int, int]:
-        return (self._waiting[ticket], ticket)
-
-    def _room(self, priority: int) -> bool:
-        taken = len(self._holders)
-        if priority == STAFF:
-            return taken < self.slots + self.reserved
-        public = sum(1 for p in self._holders.values() if p != STAFF)
-        return public < self.slots and taken < self.slots + self.reserved
-
-    def waiting_ahead(self, ticket: int) -> int:
-        """How many requests are ahead of this ticket: those being served and those waiting before it."""
-        with self._cond:
-            if ticket not in self._waiting:
-                return 0
-            mine = self._before(ticket)
-            return len(self._holders) + sum(1 for t in self._waiting if self._before(t) < mine)
-
-    def waiting(self, priority: int | None = None) -> int:
-        """Requests waiting for a slot (of this priority)."""
-        with self._cond:
-            return sum(1 for p in self._waiting.values() if priority is None or p == priority)
-
-    def acquire(self, ticket: int, cancelled: threading.Event | None = None) -> bool:
-        """Block until it is this ticket's turn and a slot it may take is free; False if `cancelled`
-        was set while waiting (the ticket then gives up its place in the line)."""
-        with self._cond:
-            while True:
-                if cancelled is not None and cancelled.is_set():
-                    self._waiting.pop(ticket, None)
-                    self._cond.notify_all()
-                    return False
-                priority = self._waiting[ticket]
-                if min(self._waiting, key=self._before) == ticket and self._room(priority):
-                    del self._waiting[ticket]
-                    self._holders[ticket] = priority
-                    self._numbers[ticket] = self._free_number(priority)
-                    self._cond.notify_all()
-                    return True
-                self._cond.wait(timeout=0.1)
-
-    def _free_number(self, priority: int) -> int:
-        taken = set(self._numbers.values())
-        reserved, shared = range(self.reserved), range(self.reserved, self.reserved + self.slots)
-        order = [*reserved, *shared] if priority == STAFF else [*shared, *reserved]
-        return next(n for n in order if n not in taken)
-
-    def slot_of(self, ticket: int) -> int | None:
-        """The number (0 to slots + reserved - 1) of the slot this admitted ticket holds."""
-        with self._cond:
-            return self._numbers.get(ticket)
-
-    def release(self, ticket: int | None = None) -> None:
-        with self._cond:
-            if ticket is None:
-                self._holders.clear()
-                self._numbers.clear()
-            else:
-                self._holders.pop(ticket, None)
-                self._numbers.pop(ticket, None)
-            self._cond.notify_all()
-
-    @property
-    def busy(self) -> bool:
-        """True while every slot anyone may take is taken (a public request would wait)."""
-        with self._cond:
-            return len(self._holders) >= self.slots
-
-    @property
-    def active(self) -> int:
-        with self._cond:
-            return len(self._holders)
 
 
 @dataclass
@@ -472,34 +365,6 @@ class Engine:
 
     def _produce(self, gen: Generation) -> None:
         raise NotImplementedError
-
-
-YES_WORDS, NO_WORDS = {"yes", "是", "是的", "对"}, {"no", "否", "不", "不是"}
-MIN_VERDICT_MASS = 0.3  # below this much probability on yes + no, the model is not answering the question
-
-
-def yes_share(candidates) -> float | None:
-    """P(yes) / (P(yes) + P(no)) from the next token's top candidates, given as (text, logprob)
-    pairs: "Yes", " yes", "YES" all count as yes. None when the model puts little weight on
-    either (a model too small to follow the question abstains rather than guess)."""
-    yes = no = 0.0
-    for text, logprob in candidates:
-        word = str(text).strip().lower()
-        if word in YES_WORDS:
-            yes += math.exp(logprob)
-        elif word in NO_WORDS:
-            no += math.exp(logprob)
-    return yes / (yes + no) if yes + no >= MIN_VERDICT_MASS else None
-
-
-def word_verdict(text: str) -> float | None:
-    """1.0 for a reply that starts with yes, 0.0 for no, None for anything else."""
-    word = str(text).strip().lower()
-    if word.startswith(("yes", "是")):
-        return 1.0
-    if word.startswith(("no", "否", "不")):
-        return 0.0
-    return None
 
 
 class AtPriority:

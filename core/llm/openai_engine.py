@@ -36,10 +36,9 @@ from core.llm.base import (
     ModelInfo,
     ModelUnavailable,
     hang_up,
-    word_verdict,
-    yes_share,
 )
 from core.llm.models import PACKAGED, assemble_gguf, gguf_tokenizer, model_dir
+from core.llm.verdict import word_verdict, yes_share
 
 COOLDOWN_S = 15.0  # how long a failing server is tried last
 # connect: a dead host fails over quickly; read: a long prompt on a busy GPU may take a while to

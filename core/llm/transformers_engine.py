@@ -14,8 +14,9 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, TextStreamer
 
 from core.config import Settings
-from core.llm.base import Engine, Generation, ModelInfo, ModelUnavailable, yes_share
+from core.llm.base import Engine, Generation, ModelInfo, ModelUnavailable
 from core.llm.models import ModelChoice, display_path, transformers_source
+from core.llm.verdict import yes_share
 from core.storage.locking import FairLock
 
 

@@ -25,10 +25,12 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from core.kb.store import KnowledgeBase
-from core.llm.base import PUBLIC, AtPriority
+from core.llm.base import AtPriority
+from core.llm.slots import PUBLIC
 from core.storage.company import Company
 from core.support.log import SupportLog
-from core.support.policy import NEUTRAL, SupportAnswer, answer
+from core.support.policy import answer
+from core.support.reply import NEUTRAL, SupportAnswer
 from core.text.language import question_language
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from core.kb.ingest import IngestError, ParsedSource, decode_text, parse_faq_table
 from core.kb.store import SAMPLE_DIR, KnowledgeBase
 from core.storage.company import Company
-from core.support.policy import ENGINE_FAILED, NEUTRAL, answer, twin_ids
+from core.support.policy import answer, twin_ids
+from core.support.reply import ENGINE_FAILED, NEUTRAL
 from core.text.language import is_traditional, question_language, to_simplified
 
 HANDOVER_LABEL = "HANDOVER"
