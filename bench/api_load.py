@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.servers import api_command, free_port, spawn, wait_until_up  # noqa: E402  (ROOT is on sys.path now)
 
 FAQ = [
     "How much does shipping in Europe cost?",
@@ -50,12 +50,6 @@ DOCS = [
     "How long do you keep server logs?",
     "Can I return a gift I received?",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, q):
@@ -108,25 +102,12 @@ def main() -> int:
         APP_MODELS_DIR=str(ROOT / "data" / "runtime" / "models"),
         HF_HUB_OFFLINE="1",
     )
-    log = (work / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = spawn(api_command(port), work / "serve.log", env)
     base = f"http://127.0.0.1:{port}"
     results: list[dict] = []
     lock = threading.Lock()
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not wait_until_up(f"{base}/api/v1/health", 300, proc=server, interval=0.2):
             raise SystemExit("the API did not start:\n" + (work / "serve.log").read_text()[-2000:])
         url = f"{base}/api/v1/support/ask"
         with httpx.Client(timeout=args.timeout) as warm:  # load the embedding models and the engine first
@@ -161,7 +142,6 @@ def main() -> int:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
-        log.close()
     errors = [r["error"] for r in results if "error" in r]
     ok = [r for r in results if "error" not in r]
     by_tier = {t: [r["s"] for r in ok if r["tier"] == t] for t in (1, 2, 3)}

@@ -30,15 +30,39 @@ import time
 import urllib.request
 
 
-class GilWatch:
+class _Sampler:
+    """What both watchers share: a daemon thread running `_run` until `_stop` is set."""
+
+    name = "sampler"
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _start_thread(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _stop_thread(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+class GilWatch(_Sampler):
     """Context manager: a daemon thread that wakes every `interval` s and records its lateness."""
 
+    name = "gil-watch"
+
     def __init__(self, interval: float = 0.005):
+        super().__init__()
         self.interval = interval
         self.max_ms = 0.0
         self.wakeups = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -53,16 +77,12 @@ class GilWatch:
         self.max_ms = 0.0
 
     def start(self) -> GilWatch:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="gil-watch", daemon=True)
-        self._thread.start()
+        self._start_thread()
         time.sleep(2 * self.interval)  # let it take its first sample before the work starts
         return self
 
     def stop(self) -> float:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._stop_thread()
         return self.max_ms
 
     def __enter__(self) -> GilWatch:
@@ -72,17 +92,18 @@ class GilWatch:
         self.stop()
 
 
-class HealthProbe:
+class HealthProbe(_Sampler):
     """From outside the server: GET `url` every `interval` s in a thread; `max_ms` is the slowest
     answer (a failed request counts with its time to fail), `count` how many were made."""
 
+    name = "health-probe"
+
     def __init__(self, url: str, interval: float = 0.02, timeout: float = 30.0):
+        super().__init__()
         self.url, self.interval, self.timeout = url, interval, timeout
         self.max_ms = 0.0
         self.count = 0
         self.errors = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -97,14 +118,11 @@ class HealthProbe:
             self._stop.wait(self.interval)
 
     def __enter__(self) -> HealthProbe:
-        self._thread = threading.Thread(target=self._run, name="health-probe", daemon=True)
-        self._thread.start()
+        self._start_thread()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._stop_thread()
 
 
 def main() -> None:

@@ -52,6 +52,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.servers import api_command, free_port, spawn, wait_until_up  # noqa: E402  (ROOT is on sys.path now)
 
 FAQ = [
     "How much does shipping in Europe cost?",
@@ -198,12 +199,6 @@ def invalid_bodies() -> list[tuple[str, bytes]]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stats(values: list[float]) -> dict:
     if not values:
         return {"n": 0}
@@ -232,22 +227,9 @@ class Server:
             HF_HUB_OFFLINE="1",
         )
         environ.update(env)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(self.port)],
-            cwd=ROOT,
-            env=environ,
-            stdout=self.log_path.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-            if self.proc.poll() is not None:
-                break
+        self.proc = spawn(api_command(self.port), self.log_path, environ)
+        if wait_until_up(f"{self.base}/api/v1/health", 300, proc=self.proc):
+            return
         raise SystemExit("the API did not start:\n" + self.log_path.read_text()[-3000:])
 
     def health(self) -> dict:

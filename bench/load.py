@@ -52,29 +52,21 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port, streamlit_run_args, wait_until_up  # noqa: E402  (ROOT is on sys.path now)
 
-CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *CHROMIUM_ARGS,
     # 16 pages at once: keep every page's timers running at full speed
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
@@ -241,30 +233,10 @@ def serve(trace: Path, port: int) -> None:
 
     install_trace(trace)
     start_warm_up()
-    sys.argv = [
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    sys.argv = ["streamlit", *streamlit_run_args(port, str(ROOT / "app.py")), "--server.fileWatcherType", "none"]
     from streamlit.web.cli import main
 
     main()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _die_with_parent() -> None:
@@ -295,15 +267,10 @@ class Server:
         self.pid = self.proc.pid
 
     def wait_ready(self, timeout: float = 120) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the app exited at start:\n" + self.log()[-3000:])
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1).read() == b"ok":
-                    return
-            except OSError:
-                time.sleep(0.3)
+        if wait_until_up(f"{self.url}/_stcore/health", timeout, proc=self.proc):
+            return
+        if self.proc.poll() is not None:
+            raise RuntimeError("the app exited at start:\n" + self.log()[-3000:])
         raise RuntimeError("the app did not answer /_stcore/health:\n" + self.log()[-3000:])
 
     def log(self) -> str:

@@ -37,6 +37,7 @@ class Application:
         self._fixed_llm = llm
         self._kb = kb
         self._engines: dict[tuple, Engine] = {}  # (adapter setting, adapter_key) -> engine, oldest first
+        self._configured: Engine | None = None  # the configured adapter's engine, last loaded
         self._stores: dict[str, object] = {}
         self._lock = threading.RLock()
         self._warm_up: threading.Thread | None = None
@@ -69,17 +70,18 @@ class Application:
                 if warm:
                     llm.warm_up()
                 self._engines[cache_key] = llm
+                if adapter is None:
+                    self._configured = llm
                 while len(self._engines) > ENGINES_KEPT:  # dropped, not closed: a reply may still stream
                     self._engines.pop(next(iter(self._engines)))
             return self._engines[cache_key]
 
     @property
     def loaded_engine(self) -> Engine | None:
-        """The engine of the configured adapter if it is loaded already; nothing is loaded for this."""
-        if self._fixed_llm is not None:
-            return self._fixed_llm
-        with self._lock:
-            return next(reversed(self._engines.values()), None)
+        """The engine of the configured adapter if it is loaded already; nothing is loaded for this,
+        and no lock is taken: the API's admission asks on the event loop, while a load may hold the
+        lock for seconds."""
+        return self._fixed_llm if self._fixed_llm is not None else self._configured
 
     # -- the knowledge base -----------------------------------------------------------------------
     def knowledge_base(self, name: str | None = None) -> KnowledgeBase:

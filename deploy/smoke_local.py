@@ -20,49 +20,32 @@ import csv
 import io
 import os
 import shutil
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.servers import (  # noqa: E402  (the project root is on sys.path from here)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    llama_server_command,
+    spawn,
+    streamlit_command,
+    wait_until_up,
+)
+
 KEY = "smoke-test-key"
 ADMIN, ADMIN_PASSWORD = "admin", "smoke admin password"
 MODEL = "Qwen2.5-Coder-0.5B-Instruct"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ok(url: str, timeout: float = 120, headers: dict | None = None, insecure: bool = False) -> None:
-    context = ssl._create_unverified_context() if insecure else None  # Caddy's own CA, not trusted here
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(url, headers=headers or {})
-            with urllib.request.urlopen(request, timeout=2, context=context) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"not ready after {timeout:.0f} s: {url}")
+    if not wait_until_up(url, timeout, headers=headers, insecure=insecure):  # insecure: Caddy's own CA
+        raise SystemExit(f"not ready after {timeout:.0f} s: {url}")
 
 
 def main() -> int:
@@ -70,7 +53,7 @@ def main() -> int:
     from core.llm.llamacpp_build import server_binary
     from core.llm.models import PACKAGED, assemble_gguf
 
-    for tool in ("caddy", "/usr/bin/chromium"):
+    for tool in ("caddy", CHROMIUM):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing (apt-get install caddy chromium)")
     llama_server = server_binary(load_settings())
@@ -81,16 +64,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
 
     def start(args, log, env=None):
-        procs.append(
-            subprocess.Popen(
-                args,
-                stdout=(work / log).open("wb"),
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        )
+        procs.append(spawn(args, work / log, env, start_new_session=True))
 
     try:
         chroma_port = free_port()
@@ -112,26 +86,7 @@ def main() -> int:
             port = free_port()
             urls.append(f"http://127.0.0.1:{port}/v1")
             start(
-                [
-                    str(llama_server),
-                    "-m",
-                    str(gguf),
-                    "--alias",
-                    MODEL,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "-t",
-                    "1",
-                    "-c",
-                    "8192",
-                    "-np",
-                    "2",
-                    "--api-key",
-                    KEY,
-                    "--no-webui",
-                ],
+                llama_server_command(llama_server, gguf, MODEL, port, KEY, context=8192),
                 f"llama-{name}.log",
             )
         wait_ok(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
@@ -183,21 +138,7 @@ def main() -> int:
         replicas = [free_port(), free_port()]
         for i, port in enumerate(replicas, 1):
             start(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "app.py",
-                    "--server.address",
-                    "127.0.0.1",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                ],
+                streamlit_command(port),
                 f"app{i}.log",
                 env=env,
             )
@@ -227,7 +168,7 @@ def main() -> int:
 
         replicas_seen = set()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for n in range(3):
                 context = browser.new_context(viewport={"width": 1400, "height": 900}, ignore_https_errors=True)
                 page = context.new_page()

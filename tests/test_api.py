@@ -5,10 +5,6 @@ import csv
 import importlib.util
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -20,6 +16,7 @@ from core.config import PROJECT_ROOT, load_settings
 from core.kb.store import KnowledgeBase
 from core.storage.audit import recent
 from core.support.log import SupportLog
+from tests.servers import api_command, free_port, spawn, wait_until_up
 
 FAQ = "How much does shipping in Europe cost?"
 SHOP = "https://shop.example.com"
@@ -280,32 +277,13 @@ def test_health_docs_and_widget_files_need_no_key(api):
 
 
 # -- a real server ----------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_uvicorn_streams_answers_in_pieces(seeded_kb_dir, settings, key, tmp_path):
     port = free_port()
     env = dict(os.environ, APP_DATA_DIR=str(settings.data_dir))
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = spawn(api_command(port), tmp_path / "serve.log", env)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.25)
-        else:
+        if not wait_until_up(f"{base}/api/v1/health", 120, proc=proc):
             pytest.fail((tmp_path / "serve.log").read_text())
         with httpx.stream(
             "POST",

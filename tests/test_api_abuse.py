@@ -17,6 +17,7 @@ from core.config import load_settings
 from core.llm.base import AtPriority, GenerationOptions
 from core.llm.slots import PUBLIC, STAFF, SlotQueue
 from core.support.log import SupportLog
+from tests.servers import CHROMIUM, CHROMIUM_ARGS
 from tests.test_nothing_lost import TIER2, SlowEngine, serve, sse_events, tier2_env, wait_for
 
 FAQ = "How much does shipping in Europe cost?"
@@ -340,14 +341,14 @@ def test_production_switches_the_api_docs_off(seeded_kb_dir, llm, kb, monkeypatc
 def test_the_demo_page_works_under_its_content_security_policy(seeded_kb_dir, llm, kb, settings):
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.test_browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+    from tests.test_browser import require_chromium
 
     require_chromium()
     app = create_app(load_settings(), llm=llm, kb=kb)
     with serve(app) as base:
         _, key = KeyStore(settings.db_path).add("demo", [base], rpm=1000)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page()
             problems = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -8,35 +8,15 @@ missing browser is a failure.
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from core.config import PROJECT_ROOT
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, api_command, free_port, spawn, streamlit_command, wait_until_up
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_ROOT / "artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def require_chromium() -> None:
@@ -46,53 +26,46 @@ def require_chromium() -> None:
         pytest.skip("Debian chromium is not installed (apt-get install chromium); browser test skipped")
 
 
+def app_env(runtime: Path, model: Path) -> dict:
+    """The environment the app and the API run with here: the tiny model, data in `runtime`."""
+    return os.environ | {
+        "APP_MODEL": str(model),
+        "APP_ADAPTER": "none",
+        "APP_SAMPLE_KB": "off",
+        "APP_DATA_DIR": str(runtime),
+    }
+
+
+def ask_in_chat(page, url: str, text: str):
+    """Open the chat-like page at `url` and send `text`; its message box and its messages."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill(text)
+    box.press("Enter")
+    return box, page.get_by_test_id("stChatMessage")
+
+
+def screenshot(page, name: str, **options) -> None:
+    """Into artifacts/, to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), **options)
+
+
 @contextlib.contextmanager
 def running_app(runtime: Path, tiny_model_dir: Path, processes: list | None = None, env: dict | None = None):
     """The real app (tiny model, data in `runtime`) on a free port; yields its URL. `tiny_model_dir`
     may be the tiny model's GGUF, which the app then runs on the llama.cpp engine."""
-    port = _free_port()
-    env = (
-        os.environ
-        | {
-            "APP_MODEL": str(tiny_model_dir),
-            "APP_ADAPTER": "none",
-            "APP_SAMPLE_KB": "off",
-            "APP_DATA_DIR": str(runtime),
-        }
-        | (env or {})
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    env = app_env(runtime, tiny_model_dir) | (env or {})
+    proc = spawn(streamlit_command(port), None, env)
     url = f"http://127.0.0.1:{port}"
     if processes is not None:
         processes.append(proc)
     try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not wait_until_up(f"{url}/_stcore/health", 120, proc=proc):
             pytest.fail("the app did not start: " + proc.stdout.read1().decode(errors="replace"))
         yield url
     finally:
@@ -114,7 +87,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -123,17 +96,11 @@ def test_chat_in_browser(app_url, browser):
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{app_url}/chat")
-    box = page.get_by_test_id("stChatInputTextArea")
-    expect(box).to_be_visible(timeout=60_000)
-    box.fill("Hello from the browser test")
-    box.press("Enter")
-    messages = page.get_by_test_id("stChatMessage")
+    _, messages = ask_in_chat(page, f"{app_url}/chat", "Hello from the browser test")
     expect(messages).to_have_count(2, timeout=60_000)
     expect(messages.nth(1)).to_contain_text("tokens/s", timeout=60_000)
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Hello from the browser test")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "browser-chat.png"))
+    screenshot(page, "browser-chat.png")
     page.close()
 
 
@@ -153,12 +120,7 @@ def test_customer_service_in_browser(app_url, browser):
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/support")
-    box = page.get_by_test_id("stChatInputTextArea")
-    expect(box).to_be_visible(timeout=60_000)
-    box.fill("How much does shipping in Europe cost?")
-    box.press("Enter")
-    messages = page.get_by_test_id("stChatMessage")
+    box, messages = ask_in_chat(page, f"{app_url}/support", "How much does shipping in Europe cost?")
     expect(messages.nth(1)).to_contain_text("€4.95", timeout=60_000)
     expect(messages.nth(1)).to_contain_text("Answer from our FAQ")
     messages.nth(1).get_by_text("Sources").click()
@@ -167,8 +129,7 @@ def test_customer_service_in_browser(app_url, browser):
     box.press("Enter")
     expect(messages.nth(3)).to_contain_text("couldn't find", timeout=60_000)
     expect(page.get_by_text("Talk to a person")).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "browser-support.png"))
+    screenshot(page, "browser-support.png")
     page.close()
 
 
@@ -186,8 +147,7 @@ def test_writer_generates_and_downloads(app_url, browser):
     with page.expect_download() as download:
         page.get_by_role("button", name="Markdown").first.click()
     assert download.value.suggested_filename == "product_description-1.md"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "browser-writer.png"))
+    screenshot(page, "browser-writer.png")
     page.close()
 
 
@@ -206,8 +166,7 @@ def test_calculator_input_updates_chart_and_summary_downloads(app_url, browser):
     price.press("Enter")
     expect(chart).not_to_contain_text("break-even, month 25", timeout=30_000)
     expect(chart).to_contain_text("break-even, month")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "browser-calculator.png"), full_page=True)
+    screenshot(page, "browser-calculator.png", full_page=True)
     page.get_by_role("tab", name="Compare & export").click()
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Download summary (Markdown)").click()
@@ -234,12 +193,7 @@ def test_chat_on_the_llama_cpp_engine_and_no_engine_left_after_ctrl_c(
     procs = []
     with running_app(tmp_path / "runtime", tiny_gguf, procs) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{url}/chat")
-        box = page.get_by_test_id("stChatInputTextArea")
-        expect(box).to_be_visible(timeout=60_000)
-        box.fill("Hello from the llama.cpp engine")
-        box.press("Enter")
-        messages = page.get_by_test_id("stChatMessage")
+        _, messages = ask_in_chat(page, f"{url}/chat", "Hello from the llama.cpp engine")
         expect(messages.nth(1)).to_contain_text("tokens/s", timeout=60_000)
         expect(page.get_by_test_id("stSidebar")).to_contain_text("llamacpp")
         page.close()
@@ -262,12 +216,7 @@ def test_customer_clicks_a_did_you_mean_suggestion(tmp_path, tiny_model_dir, kb_
     shutil.copytree(kb_seed, runtime / "kb")
     with running_app(runtime, tiny_model_dir, env={"APP_TIER1_EN": "0.99"}) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/support")
-        box = page.get_by_test_id("stChatInputTextArea")
-        expect(box).to_be_visible(timeout=60_000)
-        box.fill("shipping to europe price?")
-        box.press("Enter")
-        messages = page.get_by_test_id("stChatMessage")
+        _, messages = ask_in_chat(page, f"{url}/support", "shipping to europe price?")
         expect(messages.nth(1)).to_contain_text("Did you mean", timeout=60_000)
         suggestion = messages.nth(1).get_by_role("button").filter(has_text="shipping").first
         label = suggestion.inner_text().strip().splitlines()[-1]  # after the icon's name
@@ -275,8 +224,7 @@ def test_customer_clicks_a_did_you_mean_suggestion(tmp_path, tiny_model_dir, kb_
         expect(messages).to_have_count(4, timeout=30_000)
         expect(messages.nth(2)).to_contain_text(label)
         expect(messages.nth(3)).to_contain_text("Answer from our FAQ")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "browser-suggestion.png"))
+        screenshot(page, "browser-suggestion.png")
         page.close()
 
 
@@ -293,7 +241,7 @@ def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, brow
     require_chromium()
     runtime = tmp_path / "runtime"
     shutil.copytree(kb_seed, runtime / "kb")
-    site_port, api_port = _free_port(), _free_port()
+    site_port, api_port = free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
     _, key = KeyStore(runtime / "app.db").add("shop-site", [site])
     (tmp_path / "site").mkdir()
@@ -307,26 +255,10 @@ def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, brow
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path / "site"))  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    env = os.environ | {
-        "APP_MODEL": str(tiny_model_dir),
-        "APP_ADAPTER": "none",
-        "APP_SAMPLE_KB": "off",
-        "APP_DATA_DIR": str(runtime),
-    }
-    api = subprocess.Popen(
-        [sys.executable, "-m", "core", "serve", "--no-app", "--port", str(api_port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env = app_env(runtime, tiny_model_dir)
+    api = spawn(api_command(api_port), None, env)
     try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", 120)  # else the widget below fails
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(site)
         page.locator("#studio-widget").locator("button.bubble").click()
@@ -346,8 +278,7 @@ def test_widget_on_another_websites_page(tmp_path, tiny_model_dir, kb_seed, brow
         form.locator("input").nth(1).fill("ann@example.com")
         form.locator("button").click()
         expect(widget.locator(".msg.bot").last).to_contain_text("Ticket #1", timeout=30_000)
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "browser-widget.png"))
+        screenshot(page, "browser-widget.png")
         page.reload()
         page.locator("#studio-widget").locator("button.bubble").click()
         expect(page.locator("#studio-widget").locator(".msg.user")).to_have_count(2)  # kept in this browser

@@ -699,27 +699,27 @@ def test_cli_cost_train(capsys):
     assert out["mfu"] == 0.4 and out["cost_usd"] == pytest.approx(373_931.6, rel=1e-6)
 
 
+# An 8B model with its attention shape spelled out, on one H100 at $2 an hour.
+SERVE_8B = (
+    "cost",
+    "serve",
+    "--params",
+    "8B",
+    "--gpu",
+    "H100-SXM",
+    "--layers",
+    "32",
+    "--kv-heads",
+    "8",
+    "--head-dim",
+    "128",
+    "--usd-per-gpu-hour",
+    "2",
+)
+
+
 def test_cli_cost_serve(capsys):
-    code, out = run(
-        capsys,
-        "cost",
-        "serve",
-        "--params",
-        "8B",
-        "--gpu",
-        "H100-SXM",
-        "--layers",
-        "32",
-        "--kv-heads",
-        "8",
-        "--head-dim",
-        "128",
-        "--usd-per-gpu-hour",
-        "2",
-        "--utilisation",
-        "1",
-        "--json",
-    )
+    code, out = run(capsys, *SERVE_8B, "--utilisation", "1", "--json")
     assert code == 0
     assert {"weights_gb", "kv_cache_gb", "fits", "gpus_needed", "decode_tok_s", "usd_per_million_output_tokens"} <= set(
         out
@@ -727,24 +727,7 @@ def test_cli_cost_serve(capsys):
     assert out["weights_gb"] == pytest.approx(16) and out["fits"] is True
     assert out["usd_per_million_output_tokens"] == pytest.approx(3.918, rel=1e-3) and out["utilisation"] == 1.0
     # Without --utilisation: the calculator page's default (60% busy), so the same $ per 1M tokens as the page.
-    code, out = run(
-        capsys,
-        "cost",
-        "serve",
-        "--params",
-        "8B",
-        "--gpu",
-        "H100-SXM",
-        "--layers",
-        "32",
-        "--kv-heads",
-        "8",
-        "--head-dim",
-        "128",
-        "--usd-per-gpu-hour",
-        "2",
-        "--json",
-    )
+    code, out = run(capsys, *SERVE_8B, "--json")
     assert code == 0 and out["utilisation"] == 0.6
     assert out["usd_per_million_output_tokens"] == pytest.approx(3.918 / 0.6, rel=1e-3)
     code, out = run(capsys, "cost", "serve", "--params", "70b", "--gpu", "L4", "--precision", "int4", "--json")

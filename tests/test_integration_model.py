@@ -46,25 +46,20 @@ def test_second_turn_reuses_the_cached_prompt(real_llm):
     assert again.cached_tokens >= stats.prompt_tokens - 2  # the first turn is not read again
 
 
+def ask(llm, system: str, question: str):
+    """One greedy turn: (reply, stats)."""
+    return llm.complete([{"role": "system", "content": system}, {"role": "user", "content": question}], GREEDY)
+
+
 def test_english_answer(real_llm):
-    reply, stats = real_llm.complete(
-        [
-            {"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "What is the capital of France? Answer in one short sentence."},
-        ],
-        GREEDY,
+    reply, stats = ask(
+        real_llm, "You are a helpful assistant.", "What is the capital of France? Answer in one short sentence."
     )
     assert "Paris" in reply
     assert stats.new_tokens > 2 and stats.decode_tok_s > 0
 
 
 def test_chinese_answer(real_llm):
-    reply, _ = real_llm.complete(
-        [
-            {"role": "system", "content": "你是一个乐于助人的助手。"},
-            {"role": "user", "content": "中国的首都是哪座城市？请用一句话回答。"},
-        ],
-        GREEDY,
-    )
+    reply, _ = ask(real_llm, "你是一个乐于助人的助手。", "中国的首都是哪座城市？请用一句话回答。")
     assert "北京" in reply
     assert re.search(r"[\u4e00-\u9fff]", reply)

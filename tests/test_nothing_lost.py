@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -21,10 +19,11 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from core.config import PROJECT_ROOT, load_settings
+from core.config import load_settings
 from core.llm.base import Engine, ModelInfo
 from core.llm.slots import SlotQueue
 from core.support.log import SupportLog
+from tests.servers import free_port, spawn, wait_until_up
 
 TIER2 = "shipping to europe price?"  # not word for word: retrieval alone, thresholds below, make it tier 2
 
@@ -64,12 +63,6 @@ class SlowEngine(Engine):
 def tier2_env(monkeypatch):
     monkeypatch.setenv("APP_TIER1_EN", "0.99")
     monkeypatch.setenv("APP_TIER2_EN", "0.0")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -235,6 +228,17 @@ def make_key(settings, **options) -> str:
     return KeyStore(settings.db_path).add(options.pop("name", "shop"), **options)[1]
 
 
+def ask_tier2(base: str, key: str):
+    """The TIER2 question over HTTP, streamed (the model writes its answer)."""
+    return httpx.stream(
+        "POST",
+        f"{base}/api/v1/support/ask",
+        json={"question": TIER2},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+
+
 def test_a_customer_who_leaves_mid_answer_leaves_the_question_abandoned(kb, settings, monkeypatch):
     from core.api.app import create_app
 
@@ -243,13 +247,7 @@ def test_a_customer_who_leaves_mid_answer_leaves_the_question_abandoned(kb, sett
     app = create_app(load_settings(), llm=engine, kb=kb)
     key = make_key(settings)
     with serve(app) as base:
-        with httpx.stream(
-            "POST",
-            f"{base}/api/v1/support/ask",
-            json={"question": TIER2},
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        ) as r:
+        with ask_tier2(base, key) as r:
             for name, _ in sse_events(r.iter_lines()):
                 if name == "delta":
                     break  # the tab is closed mid-answer
@@ -277,25 +275,12 @@ def test_kill_9_mid_answer_leaves_the_question_abandoned_at_the_next_start(seede
     key = make_key(settings)
     port = free_port()
     env = dict(os.environ, APP_DATA_DIR=str(settings.data_dir), APP_TIER1_EN="0.99", APP_TIER2_EN="0.0")
-    out = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.test_nothing_lost", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
+    proc = spawn([sys.executable, "-m", "tests.test_nothing_lost", str(port)], tmp_path / "server.log", env)
     try:
         base = f"http://127.0.0.1:{port}"
-        up = wait_for(lambda: _healthy(base), timeout=90)
+        up = wait_until_up(f"{base}/api/v1/health", 90, proc=proc)
         assert up, (tmp_path / "server.log").read_text()
-        with httpx.stream(
-            "POST",
-            f"{base}/api/v1/support/ask",
-            json={"question": TIER2},
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        ) as r:
+        with ask_tier2(base, key) as r:
             for name, _ in sse_events(r.iter_lines()):
                 if name == "delta":
                     assert SupportLog(settings.db_path).questions()[0]["status"] == "answering"  # its process lives
@@ -310,13 +295,6 @@ def test_kill_9_mid_answer_leaves_the_question_abandoned_at_the_next_start(seede
     [row] = log.questions()
     assert row["question"] == TIER2 and row["status"] == "abandoned" and row["owner"] is None
     assert [r["id"] for r in log.unanswered()] == [row["id"]]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 if __name__ == "__main__":

@@ -10,11 +10,9 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from core.config import PROJECT_ROOT, load_settings
 from core.llm import GenerationOptions, ModelUnavailable, load_llm
 from core.llm.models import PACKAGED, assemble_gguf, model_dir
 from core.llm.openai_engine import ApproximateTokenizer, RemoteRefused, display_url, parse_base_urls
+from tests.servers import free_port, llama_server_command, spawn, wait_until_up
 
 SMALL = PACKAGED["qwen2.5-coder-0.5b"]  # the packaged model these servers run (the smaller one: quick to start)
 KEY = "test-key-7f3a"
@@ -33,12 +32,6 @@ CAPITAL = [
     {"role": "system", "content": "You are helpful."},
     {"role": "user", "content": "What is the capital of France? One word."},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def dead_url() -> str:
@@ -58,23 +51,11 @@ class Server:
         headers: dict | None = None,
     ):
         self.name, self.ready_url, self.log, self.headers = name, ready_url, log, headers or {}
-        self.proc = subprocess.Popen(
-            args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
+        self.proc = spawn(args, log, env, start_new_session=True)
 
     def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(
-                    urllib.request.Request(self.ready_url, headers=self.headers), timeout=2
-                ) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
+        if wait_until_up(self.ready_url, timeout, proc=self.proc, headers=self.headers, interval=0.2):
+            return
         self.stop()
         tail = self.log.read_text(errors="replace")[-3000:]
         pytest.fail(f"{self.name} did not start (exit {self.proc.returncode}):\n{tail}")
@@ -101,26 +82,7 @@ def llama_servers(tmp_path_factory, llama_server_binary):
         servers.append(
             Server(
                 f"llama.cpp server {name}",
-                [
-                    str(llama_server_binary),
-                    "-m",
-                    str(gguf),
-                    "--alias",
-                    "studio-test",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "-t",
-                    "1",
-                    "-c",
-                    "4096",
-                    "-np",
-                    "2",
-                    "--api-key",
-                    KEY,
-                    "--no-webui",
-                ],
+                llama_server_command(llama_server_binary, gguf, "studio-test", port, KEY, context=4096),
                 f"http://127.0.0.1:{port}/v1/models",
                 logs / f"{name}.log",
                 headers={"Authorization": f"Bearer {KEY}"},

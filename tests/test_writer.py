@@ -381,8 +381,9 @@ def test_a_failed_draft_is_written_again_and_the_better_one_kept():
     assert v.text == "1. Only one slogan" and isinstance(v, Variant)  # the less bad of the two
 
 
-def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
-    req = WriteRequest(
+def rotterdam_press_release() -> WriteRequest:
+    """A press release with no one quoted: the model has to write the quote part itself."""
+    return WriteRequest(
         TEMPLATES["press_release"],
         {
             "headline_news": "A tea house in Rotterdam",
@@ -391,6 +392,10 @@ def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
             "quote_person": "",
         },
     )
+
+
+def test_a_part_still_missing_is_written_into_the_draft_from_its_first_words():
+    req = rotterdam_press_release()
     body = "Jade Leaf opens a tea house\n\n" + " ".join(
         f"Day {i}: tastings for {i + 3} guests at the new tea house." for i in range(1, 15)
     )
@@ -438,15 +443,7 @@ def test_figures_nobody_gave_are_flagged_and_avoided():
     assert unsupported_numbers(
         "1. Opens 1 June with 40 seats.\n2. Over 400 shops since 2016, 1000 cups, €49, 15% off", given
     ) == ["400", "15"]
-    req = WriteRequest(
-        TEMPLATES["press_release"],
-        {
-            "headline_news": "A tea house in Rotterdam",
-            "company": "Jade Leaf",
-            "details": "40 seats",
-            "quote_person": "",
-        },
-    )
+    req = rotterdam_press_release()
     assert check("Jade Leaf has 400 shops and 40 seats.", req)["unsupported_numbers"] == ["400"]
     body = (
         "Jade Leaf opens a tea house\n\n"
