@@ -363,7 +363,7 @@ def _api_comparison(scenario: eco.Scenario, sv) -> None:
         scenario.usage.input_tokens,
         scenario.usage.output_tokens,
     )
-    table["model"] = table["model"].replace({"Self-hosted": t("calc.self_hosted", gpu=sv.gpu)})
+    table["model"] = table["model"].replace({"Self-hosted": t("calc.self_hosted_on", gpu=sv.gpu)})
     st.dataframe(
         table,
         hide_index=True,

@@ -1,52 +1,5 @@
-"""UI text: the Chat page. key: (English, Simplified Chinese)."""
+"""UI text: the Chat page. The table, key: (English, Simplified Chinese), is data in core/i18n/chat.toml."""
 
-STRINGS: dict[str, tuple[str, str]] = {
-    "chat.title": ("Chat", "对话"),
-    "chat.input": ("Message the assistant…", "给助手发送消息…"),
-    "chat.new": ("New chat", "新对话"),
-    "chat.conversations": ("Conversations", "对话记录"),
-    "chat.no_conversations": ("No saved conversations yet.", "还没有保存的对话。"),
-    "chat.rename": ("Rename", "重命名"),
-    "chat.rename_label": ("New title", "新标题"),
-    "chat.save": ("Save", "保存"),
-    "chat.delete": ("Delete", "删除"),
-    "chat.delete_confirm": ("Delete this conversation for good?", "确定永久删除此对话吗？"),
-    "chat.deleted": ("Conversation deleted.", "对话已删除。"),
-    "chat.export_md": ("Export Markdown", "导出 Markdown"),
-    "chat.export_json": ("Export JSON", "导出 JSON"),
-    "chat.persona": ("Persona", "角色"),
-    "chat.custom": ("Custom…", "自定义…"),
-    "chat.custom_prompt": ("Custom system prompt", "自定义系统提示词"),
-    "chat.custom_needed": ("Write a system prompt for the custom persona first.", "请先为自定义角色填写系统提示词。"),
-    "chat.settings": ("Sampling settings", "采样设置"),
-    "chat.temperature": ("Temperature (0 = always the same answer)", "温度（0 = 每次回答相同）"),
-    "chat.top_p": ("Top-p", "Top-p"),
-    "chat.max_new_tokens": ("Longest answer (tokens)", "最长回答（词元数）"),
-    "chat.repetition_penalty": ("Repetition penalty", "重复惩罚"),
-    "chat.stop": ("Stop", "停止"),
-    "chat.regenerate": ("Regenerate", "重新生成"),
-    "chat.waiting": (
-        "Waiting for the model: {ahead} request(s) ahead of yours…",
-        "正在等待模型：前面还有 {ahead} 个请求…",
-    ),
-    "chat.stats": (
-        "{tokens} tokens · {seconds:.1f} s · {rate:.1f} tokens/s",
-        "{tokens} 个词元 · {seconds:.1f} 秒 · 每秒 {rate:.1f} 个词元",
-    ),
-    "chat.stopped": ("Stopped", "已停止"),
-    "chat.truncated": (
-        "Your message was too long for the model's context: the last {chars:,} characters were left out.",
-        "消息超出了模型的上下文长度：末尾 {chars:,} 个字符未被使用。",
-    ),
-    "chat.dropped": (
-        "{n} older message(s) were left out so the conversation fits the model's context.",
-        "为适应模型的上下文长度，省略了较早的 {n} 条消息。",
-    ),
-    "chat.empty": (
-        "Ask anything: the model runs on this machine, nothing leaves it.",
-        "随便问吧：模型在本机运行，数据不会离开这台机器。",
-    ),
-    "chat.error": ("The model failed while answering: {error}", "模型回答时出错：{error}"),
-    "chat.you": ("You", "你"),
-    "chat.assistant": ("Assistant", "助手"),
-}
+from core.i18n.tables import load_table
+
+STRINGS = load_table("chat")

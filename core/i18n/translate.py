@@ -3,8 +3,9 @@ OpenCC (s2twp: Taiwan standard with local phrases), so the two scripts can never
 
 `t(key, lang)` looks a string up; `pick({"en": ..., "zh": ...}, lang)` picks from data files. The
 strings live in one table per part of the app (core/i18n/app.py, chat.py, support.py, writer.py,
-model.py, calc.py), each key: (English, Simplified Chinese); a key defined in two tables is an
-error at import, and tests/test_i18n.py checks that every key the code uses exists.
+model.py, calc.py; their data in app.toml, chat.toml, …), each key: (English, Simplified
+Chinese); a key defined in two tables is an error at import, and tests/test_i18n.py checks that
+every key the code uses exists.
 """
 
 from __future__ import annotations
