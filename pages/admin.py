@@ -9,7 +9,7 @@ import streamlit as st
 from core.api.keys import KeyStore
 from core.storage.audit import recent
 from core.storage.auth import UserStore
-from ui import ROLE_KEYS, audit, page_setup, plain, require, settings, t, user_store
+from ui import ROLE_KEYS, audit, page_setup, plain, require, settings, sign_in, t, user_store
 
 # what an API key may be used for, on screen
 SCOPE_KEYS = {
@@ -69,6 +69,8 @@ def users_tab(store: UserStore, me: str | None) -> None:
                 raise ValueError(t("admin.passwords_differ"))
             user = store.add(name, password, role)
             audit("user.add", user.username, {"role": user.role})
+            if not users:  # the first account turns sign-in on: sign its maker in, not out
+                sign_in(user.username, password)
             st.session_state["admin-added"] = t("admin.added", name=plain(user.username))
             st.rerun()  # the list and the pickers with the new account
         except ValueError as exc:

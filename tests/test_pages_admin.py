@@ -93,3 +93,5 @@ def test_the_first_account_made_on_the_page_is_an_admin():
     field(at, "add-user", "Password again").set_value("a long password")
     at.button(key="FormSubmitter:add-user-Add").click().run()
     assert [(u.username, u.role) for u in auth.UserStore(load_settings().db_path).list()] == [("first", "admin")]
+    # sign-in is on now, and whoever made the account is signed in with it, still on the page
+    assert not at.exception and at.session_state["auth"]["username"] == "first" and at.title[0].value == "Admin"
