@@ -39,7 +39,11 @@ class Application:
         self._engines: dict[tuple, Engine] = {}  # (adapter setting, adapter_key) -> engine, oldest first
         self._configured: Engine | None = None  # the configured adapter's engine, last loaded
         self._stores: dict[str, object] = {}
-        self._lock = threading.RLock()
+        # One lock per resource: loading the model (seconds to minutes) must not hold up a page that
+        # only reads a store, nor the knowledge base's first import a chat reply.
+        self._engine_lock = threading.Lock()
+        self._kb_lock = threading.Lock()
+        self._store_lock = threading.Lock()
         self._warm_up: threading.Thread | None = None
 
     @classmethod
@@ -64,7 +68,7 @@ class Application:
         if key is None and settings.adapter.strip().lower() == "auto":
             settings = replace(settings, adapter="none")  # nothing to apply: the base model's engine
         cache_key = (settings.adapter, key)
-        with self._lock:
+        with self._engine_lock:
             if cache_key not in self._engines:
                 llm = load_llm(settings, log=log or (lambda *_: None))
                 if warm:
@@ -89,7 +93,7 @@ class Application:
         APP_SAMPLE_KB=on loads the sample company so that the demo answers."""
         if self._kb is not None and name in (None, self._kb.name):
             return self._kb
-        with self._lock:
+        with self._kb_lock:
             if name not in (None, self.settings.kb_name):
                 return open_knowledge_base(self.settings, name)  # another one, for a command: not kept
             if self._kb is None:
@@ -101,7 +105,9 @@ class Application:
 
     # -- the stores (one SQLite database; each store opens its own connections) --------------------
     def _store(self, name: str, make):
-        with self._lock:
+        if (store := self._stores.get(name)) is not None:
+            return store
+        with self._store_lock:
             if name not in self._stores:
                 self._stores[name] = make(self.settings.db_path)
             return self._stores[name]
@@ -132,7 +138,7 @@ class Application:
     def start_warm_up(self) -> threading.Thread:
         """Once per application: the knowledge base's models and the engine loaded in the background,
         then the knowledge base read ahead for as long as the process runs (core/support/warm.py)."""
-        with self._lock:
+        with self._store_lock:
             if self._warm_up is None:
                 self._warm_up = start_warm_up(self.settings, open_kb=self.knowledge_base, open_llm=self.engine)
             return self._warm_up
